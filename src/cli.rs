@@ -1,0 +1,174 @@
+//! The command line, as clap derive types only: names, flags and `--help` text.
+//!
+//! It imports nothing from the crate, so the interface can be read in one place and
+//! changed without touching behaviour.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Encrypted, signed incident notifications to the national CERT (CFCS, cert@cert.cfcs.dk).
+///
+/// Describe the incident in a TOML or JSON file (see `certmail schema` and the
+/// examples/ folder), then `certmail notify FILE`. CFCS' 24/7 phone: +45 3332 5580.
+#[derive(Debug, Parser)]
+#[command(name = "certmail", version, max_term_width = 100)]
+pub struct Cli {
+    /// Folder holding the identity, the incident log and the outbox.
+    ///
+    /// Default: $XDG_DATA_HOME/certmail (usually ~/.local/share/certmail).
+    #[arg(long, global = true, env = "CERTMAIL_HOME", value_name = "DIR")]
+    pub home: Option<PathBuf>,
+
+    /// Configuration file. Default: config.toml in the home folder.
+    #[arg(long, global = true, env = "CERTMAIL_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the reporter identity: configuration and signing key.
+    ///
+    /// Example: certmail init --name "Jane Doe" --email soc@example.dk --org "Example A/S" --cvr 12345678
+    Init(InitArgs),
+
+    /// Compose, sign and encrypt a notification and place it in the outbox.
+    ///
+    /// Example: certmail notify incident.toml --attach iocs.txt --out sent.eml
+    Notify(NotifyArgs),
+
+    /// Show the message a notification would carry, and what travels in cleartext.
+    ///
+    /// Nothing is signed, encrypted or recorded. Example: certmail preview incident.toml --lang en
+    Preview(PreviewArgs),
+
+    /// Print the JSON Schema of incident files, for scripts and editors.
+    ///
+    /// Example: certmail schema > incident.schema.json
+    Schema,
+
+    /// List, check and import recipient keys (the CERT's public key).
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Reporter's name (the contact person).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Reporter's e-mail address; the notification is sent from it.
+    #[arg(long)]
+    pub email: Option<String>,
+    /// Organisation (company or authority) name.
+    #[arg(long)]
+    pub org: Option<String>,
+    /// Organisation's CVR number (8 digits).
+    #[arg(long)]
+    pub cvr: Option<String>,
+    /// Contact phone number.
+    #[arg(long)]
+    pub phone: Option<String>,
+    /// Contact person's title (e.g. CISO).
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Import this OpenPGP secret key instead of generating one.
+    #[arg(long, value_name = "FILE")]
+    pub import_key: Option<PathBuf>,
+    /// Store the generated key without a passphrase (owner-only file).
+    #[arg(long)]
+    pub no_passphrase: bool,
+    /// Replace an existing identity and configuration.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct NotifyArgs {
+    /// Incident file (TOML or JSON), or - for standard input.
+    #[arg(value_name = "FILE")]
+    pub incident: PathBuf,
+    /// Attach a file (logs, IOC lists) inside the encrypted part. Repeatable.
+    #[arg(long = "attach", value_name = "FILE")]
+    pub attachments: Vec<PathBuf>,
+    /// Recipient name from keys/recipients.toml or the config (default: default-recipient).
+    #[arg(long, value_name = "RECIPIENT")]
+    pub to: Option<String>,
+    /// Also write the exact bytes placed in the outbox to this file.
+    #[arg(long, value_name = "MSG.eml")]
+    pub out: Option<PathBuf>,
+    /// Thread this notification to an earlier incident (e.g. CM-2026-0001).
+    #[arg(long, value_name = "REF")]
+    pub follow_up: Option<String>,
+    /// Language of the report.
+    #[arg(long, value_enum)]
+    pub lang: Option<Lang>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PreviewArgs {
+    /// Incident file (TOML or JSON), or - for standard input.
+    #[arg(value_name = "FILE")]
+    pub incident: PathBuf,
+    /// Language of the report.
+    #[arg(long, value_enum)]
+    pub lang: Option<Lang>,
+    /// Attachments to list in the preview.
+    #[arg(long = "attach", value_name = "FILE")]
+    pub attachments: Vec<PathBuf>,
+    /// Recipient name (default: default-recipient).
+    #[arg(long, value_name = "RECIPIENT")]
+    pub to: Option<String>,
+    /// Thread to an earlier incident, as `notify --follow-up` would.
+    #[arg(long, value_name = "REF")]
+    pub follow_up: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Lang {
+    Da,
+    En,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// List recipients, their pinned fingerprints and key files, and the identity.
+    ///
+    /// Example: certmail keys list --json
+    List {
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check every recipient key and the identity at the current time.
+    ///
+    /// Fails if a key is missing, revoked, expired, unpinned or cannot encrypt;
+    /// warns 30 days before a key expires. Example: certmail keys check
+    Check {
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import a recipient's public key after checking it against its pin.
+    ///
+    /// A fingerprint that differs from the pin is refused. After verifying the new
+    /// fingerprint by phone with the CERT, re-pin explicitly with --re-pin.
+    /// Example: certmail keys import-recipient cfcs.asc --name cfcs
+    ImportRecipient {
+        /// The recipient's public key (armored or binary OpenPGP).
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Recipient name (default: found by fingerprint or e-mail address).
+        #[arg(long)]
+        name: Option<String>,
+        /// Replace the pin with this fingerprint, verified by phone with the CERT.
+        #[arg(long, value_name = "FINGERPRINT")]
+        re_pin: Option<String>,
+    },
+}

@@ -1,0 +1,18 @@
+//! One file per command: what the command does, nothing reusable.
+
+pub mod init;
+pub mod keys;
+pub mod notify;
+pub mod preview;
+pub mod schema;
+
+use crate::cli::Lang;
+use crate::incident::Language;
+
+/// The command line's language choice as the model's language.
+pub fn language(lang: Lang) -> Language {
+    match lang {
+        Lang::Da => Language::Da,
+        Lang::En => Language::En,
+    }
+}

@@ -1,0 +1,118 @@
+//! `certmail notify`: validate, render, sign, encrypt, record the incident and place
+//! the final bytes in the outbox, in one transaction. Fails closed: if any step
+//! fails, nothing is queued.
+
+use chrono::{Datelike, Utc};
+
+use crate::cli::NotifyArgs;
+use crate::commands::language;
+use crate::compose;
+use crate::config::Settings;
+use crate::crypto::{self, pretty_fingerprint};
+use crate::exit::{CmdResult, Failure, Outcome};
+use crate::fsutil;
+use crate::identity;
+use crate::mime;
+use crate::output;
+use crate::recipients;
+use crate::store::{NewIncident, NewMessage, Store};
+
+pub fn run(settings: &Settings, args: &NotifyArgs) -> CmdResult {
+    let now = Utc::now();
+    let system_now = now.into();
+    let mut draft = compose::load(settings, &args.incident, args.lang.map(language), &args.attachments, now)?;
+    let recipient_id = args.to.as_deref().unwrap_or(settings.default_recipient());
+    let ready = recipients::load_checked(settings, recipient_id, system_now)?;
+    let (identity, passphrase) = identity::unlock(settings, system_now)?;
+    let attachments = compose::read_attachments(&draft)?;
+    let sender = settings.identity()?.email.clone();
+
+    let mut store = Store::open(&settings.store_path())?;
+    let pending = store.begin(args.follow_up.as_deref(), now.year())?;
+    let reference = pending.reference.clone();
+    if args.follow_up.is_some() {
+        compose::mark_follow_up(&mut draft.incident, &reference);
+    }
+    let rendered = compose::render(settings, &draft, &reference, &ready.recipient, now, args.follow_up.as_deref())?;
+    let message_id = compose::new_message_id(&sender)?;
+    let headers = compose::headers(settings, &reference, &ready.recipient, rendered.subject, message_id.clone(), &pending.thread, now)?;
+
+    let mut bytes = Vec::with_capacity(compose::estimated_size(&draft, rendered.body.len()) as usize);
+    bytes.extend_from_slice(mime::outer_head(&headers).as_bytes());
+    crypto::sign_and_encrypt(&identity, passphrase.as_ref(), &ready.key.cert, system_now, &mut bytes, |w| {
+        mime::write_inner(&headers, &rendered.body, &attachments, w)
+    })
+    .map_err(|e| Failure::failed(format!("signing and encrypting failed, nothing was queued: {e}")))?;
+    bytes.extend_from_slice(mime::outer_tail(&headers).as_bytes());
+    drop(attachments);
+    compose::check_size(&draft, settings.max_message_bytes(), bytes.len() as u64)?;
+    if let Some(at) = first_bare_line_end(&bytes) {
+        // Guards the SMTP-smuggling class of bugs: only CRLF may ever be queued.
+        return Err(Failure::failed(format!("internal error: bare CR or LF at byte {at} of the message; nothing was queued")));
+    }
+
+    let incident_json = serde_json::to_string(&draft.incident).map_err(|e| Failure::failed(format!("serialising the incident: {e}")))?;
+    let scheme = draft.incident.scheme.map(|s| s.key()).unwrap_or_default();
+    let title = draft.incident.title.clone().unwrap_or_default();
+    let detected_at = draft.incident.timeline.as_ref().and_then(|t| t.detected.as_ref()).and_then(|d| d.at.clone());
+    let in_reply_to = headers.in_reply_to.clone();
+    pending.commit(
+        &NewIncident { scheme, title: &title, detected_at: detected_at.as_deref(), incident_json: &incident_json },
+        &NewMessage {
+            message_id: &message_id,
+            recipient: &ready.recipient.id,
+            recipient_fingerprint: &ready.key.fingerprint,
+            envelope_from: &sender,
+            envelope_to: &ready.recipient.config.address,
+            in_reply_to: in_reply_to.as_deref(),
+            bytes: &bytes,
+        },
+        &now.to_rfc3339(),
+    )?;
+    if let Some(out) = &args.out {
+        fsutil::write_private(out, &bytes).map_err(|f| f.context(format!("{reference} is queued, but --out failed")))?;
+    }
+
+    let store_path = settings.store_path();
+    if args.json {
+        output::json(&serde_json::json!({
+            "reference": reference,
+            "message_id": message_id,
+            "state": "queued",
+            "recipient": ready.recipient.id,
+            "to": ready.recipient.config.address,
+            "fingerprint": ready.key.fingerprint,
+            "bytes": bytes.len(),
+            "store": store_path,
+            "out": args.out,
+        }));
+    } else {
+        output::say(&format!(
+            "{reference}: notification signed and encrypted to {} <{}> (key {}) and to you; queued in the outbox.",
+            ready.recipient.display_name(),
+            ready.recipient.config.address,
+            pretty_fingerprint(&ready.key.fingerprint)
+        ));
+        output::say(&format!("  Message-ID: <{message_id}>, {} bytes, stored in {}", bytes.len(), store_path.display()));
+        if let Some(out) = &args.out {
+            output::say(&format!("  Exact bytes also written to {}", out.display()));
+        }
+        output::say(&format!(
+            "  Not sent yet: delivery over SMTP is not configured. If the incident is urgent, call {} now.",
+            ready.recipient.phone()
+        ));
+    }
+    Ok(Outcome::Done)
+}
+
+/// Position of the first CR not followed by LF, or LF not preceded by CR.
+pub fn first_bare_line_end(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().enumerate().find_map(|(i, &b)| {
+        let bare = match b {
+            b'\r' => bytes.get(i + 1) != Some(&b'\n'),
+            b'\n' => i == 0 || bytes[i - 1] != b'\r',
+            _ => false,
+        };
+        bare.then_some(i)
+    })
+}

@@ -1,0 +1,67 @@
+//! `certmail preview`: shows the inner message a notification would carry and,
+//! separately, exactly what would travel in cleartext. Signs, encrypts and records
+//! nothing.
+
+use chrono::{Datelike, Utc};
+
+use crate::cli::PreviewArgs;
+use crate::commands::language;
+use crate::compose;
+use crate::config::Settings;
+use crate::exit::{CmdResult, Outcome};
+use crate::mime;
+use crate::output;
+use crate::recipients;
+use crate::store::{Store, format_reference};
+
+pub fn run(settings: &Settings, args: &PreviewArgs) -> CmdResult {
+    let now = Utc::now();
+    let mut draft = compose::load(settings, &args.incident, args.lang.map(language), &args.attachments, now)?;
+    let recipient = settings.recipient(args.to.as_deref().unwrap_or(settings.default_recipient()))?;
+    let key_note = match recipients::check(&recipient, now.into()) {
+        Ok(_) => None,
+        Err(f) => Some(f.message),
+    };
+    let store_path = settings.store_path();
+    let (reference, thread) = match (&args.follow_up, store_path.exists()) {
+        (Some(r), true) => {
+            let store = Store::open(&store_path)?;
+            let thread = store.thread(r)?.ok_or_else(|| crate::exit::Failure::input(format!("--follow-up {r}: no such incident in the log")))?;
+            (r.clone(), thread)
+        }
+        (Some(r), false) => return Err(crate::exit::Failure::input(format!("--follow-up {r}: no incident log yet at {}", store_path.display()))),
+        (None, true) => (Store::open(&store_path)?.next_reference(now.year())?, Vec::new()),
+        (None, false) => (format_reference(now.year(), 1), Vec::new()),
+    };
+    if args.follow_up.is_some() {
+        compose::mark_follow_up(&mut draft.incident, &reference);
+    }
+    let rendered = compose::render(settings, &draft, &reference, &recipient, now, args.follow_up.as_deref())?;
+    let message_id = compose::new_message_id(&settings.identity()?.email)?;
+    let headers = compose::headers(settings, &reference, &recipient, rendered.subject.clone(), message_id, &thread, now)?;
+
+    output::say("===== Inner message: signed by you, encrypted to the recipient and to you =====");
+    output::say(&format!("From: {}", mime::format_mailbox(&headers.from)));
+    output::say(&format!("To: {}", mime::format_mailbox(&headers.to)));
+    output::say(&format!("Subject: {}", rendered.subject));
+    output::say(&format!("Date: {}", headers.date));
+    for (_, a) in &draft.attachments {
+        output::say(&format!("Attachment: {} ({} bytes)", a.name, a.size));
+    }
+    output::say("");
+    output::say(rendered.body.trim_end());
+    output::say("");
+    output::say("===== Travels in cleartext: visible to every mail server on the way =====");
+    output::say(&format!("SMTP envelope: MAIL FROM:<{}> RCPT TO:<{}>", headers.from.address, headers.to.address));
+    let outer = mime::outer_head(&headers);
+    let visible = outer.split("\r\n\r\n").next().unwrap_or_default();
+    output::say(&visible.replace("\r\n", "\n"));
+    output::say(&format!(
+        "(then the OpenPGP-encrypted part: about {} bytes, which reveals the message's size but nothing of its content)",
+        compose::estimated_size(&draft, rendered.body.len())
+    ));
+    if let Some(note) = key_note {
+        output::warn(&format!("`certmail notify` would refuse this now: {note}"));
+    }
+    Ok(Outcome::Done)
+}

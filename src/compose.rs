@@ -1,0 +1,126 @@
+//! From an incident file to the parts of a notification: the validated incident, the
+//! rendered report, the headers, and the attachments (size-checked before anything is
+//! read). Shared by `notify` and `preview`; it signs, encrypts and records nothing.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+
+use crate::config::{Recipient, Settings};
+use crate::exit::{Failure, io_failure};
+use crate::incident::{self, Elaboration, Incident, Language};
+use crate::mime::{self, Headers, Mailbox};
+use crate::template::{self, AttachmentInfo, ReportInput, Rendered};
+
+/// A validated incident and what will go with it.
+pub struct Draft {
+    pub source_name: String,
+    pub incident: Incident,
+    pub language: Language,
+    pub attachments: Vec<(PathBuf, AttachmentInfo)>,
+}
+
+/// Reads, completes (from `[identity]`) and validates an incident, and checks the
+/// attachments exist and the message stays under the size limit.
+pub fn load(settings: &Settings, path: &Path, language: Option<Language>, attachments: &[PathBuf], now: DateTime<Utc>) -> Result<Draft, Failure> {
+    let source = incident::read_source(path)?;
+    let parsed = incident::parse(&source)?;
+    let incident = incident::with_identity(parsed, settings.file.identity.as_ref());
+    let problems = incident::validate(&incident, now);
+    if !problems.is_empty() {
+        return Err(incident::problems_to_failure(&source.name, &problems));
+    }
+    let language = language.or(incident.language).unwrap_or(settings.language());
+    let mut infos = Vec::new();
+    for a in attachments {
+        let meta = std::fs::metadata(a).map_err(|e| io_failure("--attach: cannot read", a, e))?;
+        if !meta.is_file() {
+            return Err(Failure::input(format!("--attach {}: not a regular file", a.display())));
+        }
+        let name = a.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "attachment".into());
+        infos.push((a.clone(), AttachmentInfo { name, size: meta.len() }));
+    }
+    let draft = Draft { source_name: source.name, incident, language, attachments: infos };
+    // The report is not rendered yet; reports are a few KiB, 16 KiB is generous.
+    check_size(&draft, settings.max_message_bytes(), estimated_size(&draft, 16 * 1024))?;
+    Ok(draft)
+}
+
+/// The final message's size, estimated before any work: text and base64 attachments,
+/// then ASCII armor (4/3) with its line ends.
+pub fn estimated_size(draft: &Draft, body_len: usize) -> u64 {
+    let sizes: Vec<u64> = draft.attachments.iter().map(|(_, i)| i.size).collect();
+    let inner = mime::estimated_inner_size(body_len, &sizes);
+    inner / 48 * 66 + 4096
+}
+
+/// Refuses a message over the configured limit.
+pub fn check_size(draft: &Draft, limit: u64, size: u64) -> Result<(), Failure> {
+    if size > limit {
+        return Err(Failure::input(format!(
+            "{}: the message would be about {} bytes, over the limit of {limit} bytes (max-message-bytes in the configuration); nothing was queued. Send large evidence separately, e.g. split into several follow-ups",
+            draft.source_name, size
+        )));
+    }
+    Ok(())
+}
+
+/// Marks a follow-up as an elaboration of the earlier report, unless the file says so.
+pub fn mark_follow_up(incident: &mut Incident, reference: &str) {
+    if incident.elaboration.is_none() {
+        incident.elaboration = Some(Elaboration { is_elaboration: true, earlier_reference: Some(reference.to_string()) });
+    }
+}
+
+/// Renders the report for a recipient.
+pub fn render(settings: &Settings, draft: &Draft, reference: &str, recipient: &Recipient, now: DateTime<Utc>, follow_up: Option<&str>) -> Result<Rendered, Failure> {
+    let infos: Vec<AttachmentInfo> = draft.attachments.iter().map(|(_, i)| i.clone()).collect();
+    let created = now.format("%Y-%m-%d %H:%M UTC").to_string();
+    let input = ReportInput {
+        incident: &draft.incident,
+        reference,
+        recipient_name: recipient.display_name(),
+        recipient_address: &recipient.config.address,
+        created: &created,
+        follow_up,
+        attachments: &infos,
+        language: draft.language,
+    };
+    template::render(&input, Some(&settings.templates_dir()))
+}
+
+/// The headers of the notification, inner and outer.
+pub fn headers(settings: &Settings, reference: &str, recipient: &Recipient, subject: String, message_id: String, thread: &[String], now: DateTime<Utc>) -> Result<Headers, Failure> {
+    let id = settings.identity()?;
+    Ok(Headers {
+        from: Mailbox { name: id.name.clone(), address: id.email.clone() },
+        to: Mailbox { name: recipient.display_name().to_string(), address: recipient.config.address.clone() },
+        subject,
+        date: now.to_rfc2822(),
+        message_id,
+        in_reply_to: thread.last().cloned(),
+        references: thread.to_vec(),
+        reference: reference.to_string(),
+    })
+}
+
+/// A fresh Message-ID in the sender's domain; it carries no incident detail.
+pub fn new_message_id(sender: &str) -> Result<String, Failure> {
+    let mut random = [0u8; 16];
+    getrandom::fill(&mut random).map_err(|e| Failure::failed(format!("no randomness for the Message-ID: {e}")))?;
+    let hex: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    let domain = sender.rsplit_once('@').map(|(_, d)| d).filter(|d| !d.is_empty()).unwrap_or("certmail.invalid");
+    Ok(format!("{hex}.certmail@{domain}"))
+}
+
+/// Reads the attachments' contents (after [`load`] checked their sizes).
+pub fn read_attachments(draft: &Draft) -> Result<Vec<mime::Attachment>, Failure> {
+    draft
+        .attachments
+        .iter()
+        .map(|(path, info)| {
+            let data = std::fs::read(path).map_err(|e| io_failure("--attach: cannot read", path, e))?;
+            Ok(mime::Attachment { file_name: info.name.clone(), data })
+        })
+        .collect()
+}

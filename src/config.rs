@@ -1,0 +1,343 @@
+//! The configuration: one TOML file (kebab-case, unknown keys rejected), the home
+//! folder's layout, and the recipients (built-in ones from keys/recipients.toml
+//! merged with the user's). Resolved once per run into [`Settings`].
+//!
+//! It reads files but never writes secrets; `init` writes the file through
+//! [`ConfigFile::write_new`].
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::exit::{Failure, io_failure};
+use crate::fsutil;
+use crate::incident::Language;
+
+/// The built-in recipients, shipped in the repository and embedded at build time.
+const BUILTIN_RECIPIENTS: &str = include_str!("../keys/recipients.toml");
+/// The public key of the clearly labelled example CERT used by demos and tests.
+const EXAMPLE_CERT_KEY: &str = include_str!("../keys/example-cert.asc");
+
+pub const DEFAULT_MAX_MESSAGE_BYTES: u64 = 20 * 1024 * 1024;
+
+/// The configuration file as written by people and scripts.
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ConfigFile {
+    /// Recipient used when `--to` is not given (default "cfcs").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_recipient: Option<String>,
+    /// Language of reports (default "da").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<Language>,
+    /// Largest message certmail will queue, in bytes (default 20 MiB).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_message_bytes: Option<u64>,
+    /// Folder of templates that override the embedded ones.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub templates: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<IdentityConfig>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub recipients: BTreeMap<String, RecipientConfig>,
+}
+
+/// `[identity]`: who reports, and where their signing key is.
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct IdentityConfig {
+    // Defaults let a config name only the passphrase source before `certmail init`.
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub organisation: String,
+    #[serde(default)]
+    pub cvr: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Secret key file (default: identity/secret.asc in the home folder).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<PathBuf>,
+    /// Command (argv list) that prints the key's passphrase on stdout.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub passphrase_command: Option<Vec<String>>,
+    /// Environment variable holding the key's passphrase (for scripts).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub passphrase_env: Option<String>,
+}
+
+/// `[recipients.NAME]`: a CERT that notifications can be sent to.
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RecipientConfig {
+    /// Display name, e.g. "CFCS Netsikkerhedstjenesten".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub address: String,
+    /// Pinned fingerprint of the recipient's primary key.
+    pub fingerprint: String,
+    /// Phone number to verify the key or report by voice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// Public key file (relative paths are taken from the config file's folder).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert: Option<PathBuf>,
+    /// Where and how to obtain the genuine key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub obtain: Option<String>,
+    /// Marks throwaway recipients for demos and tests.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub test_only: bool,
+}
+
+/// Where a recipient's public key comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CertSource {
+    File(PathBuf),
+    Embedded(&'static str),
+    Missing(PathBuf),
+}
+
+/// A recipient with its effective pin and key source.
+#[derive(Debug, Clone)]
+pub struct Recipient {
+    pub id: String,
+    pub config: RecipientConfig,
+    /// The pin in force: an explicit re-pin, else the configured fingerprint.
+    pub pin: String,
+    pub re_pinned: bool,
+    pub cert: CertSource,
+}
+
+impl Recipient {
+    pub fn display_name(&self) -> &str {
+        self.config.name.as_deref().unwrap_or(&self.id)
+    }
+
+    pub fn phone(&self) -> &str {
+        self.config.phone.as_deref().unwrap_or("(no phone number configured)")
+    }
+}
+
+/// Everything a command needs to know about its environment, resolved once.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub home: PathBuf,
+    pub config_path: PathBuf,
+    pub file: ConfigFile,
+}
+
+impl Settings {
+    /// Resolves the home folder and reads the configuration file, if any.
+    pub fn load(home: Option<PathBuf>, config: Option<PathBuf>) -> Result<Settings, Failure> {
+        let home = match home {
+            Some(h) => h,
+            None => default_home()?,
+        };
+        let explicit = config.is_some();
+        let config_path = config.unwrap_or_else(|| home.join("config.toml"));
+        let file = match std::fs::read_to_string(&config_path) {
+            Ok(text) => parse_config(&text, &config_path)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => ConfigFile::default(),
+            Err(e) => return Err(io_failure("cannot read configuration", &config_path, e)),
+        };
+        Ok(Settings { home, config_path, file })
+    }
+
+    pub fn store_path(&self) -> PathBuf {
+        self.home.join("certmail.sqlite")
+    }
+
+    pub fn recipients_dir(&self) -> PathBuf {
+        self.home.join("recipients")
+    }
+
+    pub fn pins_path(&self) -> PathBuf {
+        self.recipients_dir().join("pins.toml")
+    }
+
+    pub fn secret_key_path(&self) -> PathBuf {
+        match self.file.identity.as_ref().and_then(|i| i.key.as_ref()) {
+            Some(p) => self.relative_to_config(p),
+            None => self.home.join("identity").join("secret.asc"),
+        }
+    }
+
+    pub fn templates_dir(&self) -> PathBuf {
+        match &self.file.templates {
+            Some(p) => self.relative_to_config(p),
+            None => self.home.join("templates"),
+        }
+    }
+
+    pub fn language(&self) -> Language {
+        self.file.language.unwrap_or(Language::Da)
+    }
+
+    pub fn max_message_bytes(&self) -> u64 {
+        self.file.max_message_bytes.unwrap_or(DEFAULT_MAX_MESSAGE_BYTES)
+    }
+
+    pub fn default_recipient(&self) -> &str {
+        self.file.default_recipient.as_deref().unwrap_or("cfcs")
+    }
+
+    /// The identity, or a clear error telling how to create one.
+    pub fn identity(&self) -> Result<&IdentityConfig, Failure> {
+        match self.file.identity.as_ref() {
+            Some(id) if !id.name.is_empty() && !id.email.is_empty() && !id.organisation.is_empty() && !id.cvr.is_empty() => Ok(id),
+            _ => Err(Failure::input(format!(
+                "no complete reporter identity in {}: run `certmail init --name ... --email ... --org ... --cvr ...` first",
+                self.config_path.display()
+            ))),
+        }
+    }
+
+    fn relative_to_config(&self, p: &Path) -> PathBuf {
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.config_path.parent().unwrap_or(Path::new(".")).join(p)
+        }
+    }
+
+    /// All recipients: built-in ones, overridden or extended by the config file,
+    /// with explicit re-pins applied.
+    pub fn recipients(&self) -> Result<BTreeMap<String, Recipient>, Failure> {
+        let builtin: BTreeMap<String, RecipientConfig> = toml::from_str(BUILTIN_RECIPIENTS)
+            .map_err(|e| Failure::failed(format!("built-in keys/recipients.toml is broken: {e}")))?;
+        let pins = self.re_pins()?;
+        let mut all = BTreeMap::new();
+        for (id, config) in builtin {
+            let cert = match &config.cert {
+                Some(file) if id == "example-cert" && self.file.recipients.get(&id).is_none() => {
+                    let imported = self.recipients_dir().join(file);
+                    if imported.exists() { CertSource::File(imported) } else { CertSource::Embedded(EXAMPLE_CERT_KEY) }
+                }
+                Some(file) => self.imported_or_missing(file),
+                None => self.imported_or_missing(Path::new(&format!("{id}.asc"))),
+            };
+            all.insert(id.clone(), Recipient { id, pin: config.fingerprint.clone(), re_pinned: false, config, cert });
+        }
+        for (id, config) in &self.file.recipients {
+            let cert = match &config.cert {
+                Some(p) => {
+                    let p = self.relative_to_config(p);
+                    if p.exists() { CertSource::File(p) } else { CertSource::Missing(p) }
+                }
+                None => self.imported_or_missing(Path::new(&format!("{id}.asc"))),
+            };
+            let recipient = Recipient {
+                id: id.clone(),
+                pin: config.fingerprint.clone(),
+                re_pinned: false,
+                config: config.clone(),
+                cert,
+            };
+            all.insert(id.clone(), recipient);
+        }
+        for (id, pin) in pins {
+            if let Some(r) = all.get_mut(&id) {
+                r.pin = pin.fingerprint;
+                r.re_pinned = true;
+            }
+        }
+        Ok(all)
+    }
+
+    fn imported_or_missing(&self, file: &Path) -> CertSource {
+        let p = self.recipients_dir().join(file);
+        if p.exists() { CertSource::File(p) } else { CertSource::Missing(p) }
+    }
+
+    /// Looks a recipient up by name, with the list of known names on failure.
+    pub fn recipient(&self, id: &str) -> Result<Recipient, Failure> {
+        let mut all = self.recipients()?;
+        all.remove(id).ok_or_else(|| {
+            let known: Vec<_> = all.keys().cloned().collect();
+            Failure::input(format!("unknown recipient '{id}' (known: {})", known.join(", ")))
+        })
+    }
+
+    /// Explicit re-pins made with `keys import-recipient --re-pin`.
+    pub fn re_pins(&self) -> Result<BTreeMap<String, RePin>, Failure> {
+        let path = self.pins_path();
+        match std::fs::read_to_string(&path) {
+            Ok(text) => toml::from_str(&text)
+                .map_err(|e| Failure::input(format!("{}: {}", path.display(), e.message()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
+            Err(e) => Err(io_failure("cannot read", &path, e)),
+        }
+    }
+}
+
+/// One explicit re-pin, kept with when it was made.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RePin {
+    pub fingerprint: String,
+    pub previous: String,
+    pub at: String,
+}
+
+impl ConfigFile {
+    /// Writes a new configuration file, owner-only.
+    pub fn write_new(&self, path: &Path) -> Result<(), Failure> {
+        let text = toml::to_string(self)
+            .map_err(|e| Failure::failed(format!("cannot serialise configuration: {e}")))?;
+        let header = "# certmail configuration (written by `certmail init`; see README.md for every key)\n\n";
+        fsutil::write_private(path, format!("{header}{text}").as_bytes())
+    }
+}
+
+/// Parses the configuration, naming the file and the key path on any error.
+pub fn parse_config(text: &str, path: &Path) -> Result<ConfigFile, Failure> {
+    let de = toml::Deserializer::parse(text)
+        .map_err(|e| Failure::input(format!("{}: {}", path.display(), e.message().trim())))?;
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let field = e.path().to_string();
+        Failure::input(format!("{}: {}: {}", path.display(), field, e.inner().message().trim()))
+    })
+}
+
+fn default_home() -> Result<PathBuf, Failure> {
+    if let Some(d) = std::env::var_os("XDG_DATA_HOME").filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(d).join("certmail"));
+    }
+    match std::env::var_os("HOME").filter(|d| !d.is_empty()) {
+        Some(h) => Ok(PathBuf::from(h).join(".local/share/certmail")),
+        None => Err(Failure::input("no home folder: set --home or CERTMAIL_HOME")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_are_named_with_their_path() {
+        let err = parse_config("[identity]\nname='a'\nemail='b'\norganisation='c'\ncvr='1'\ncolour='x'\n", Path::new("c.toml"))
+            .unwrap_err();
+        assert!(err.message.contains("c.toml"), "{}", err.message);
+        assert!(err.message.contains("identity"), "{}", err.message);
+        assert!(err.message.contains("colour"), "{}", err.message);
+    }
+
+    #[test]
+    fn builtin_recipients_parse_and_pin_cfcs() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Settings { home: dir.path().into(), config_path: dir.path().join("c.toml"), file: ConfigFile::default() };
+        let all = s.recipients().unwrap();
+        let cfcs = &all["cfcs"];
+        assert_eq!(cfcs.config.address, "cert@cert.cfcs.dk");
+        assert_eq!(cfcs.pin, "2CE4 BA61 B873 B089 0BE9 4ED2 3CDA 6879 6740 E2CD");
+        assert!(matches!(cfcs.cert, CertSource::Missing(_)));
+        assert!(all["example-cert"].config.test_only);
+        assert!(matches!(all["example-cert"].cert, CertSource::Embedded(_)));
+    }
+}

@@ -1,0 +1,314 @@
+//! The only user of sequoia-openpgp: certificates and their pins, the policy at `now`,
+//! key generation and import, and sign-then-encrypt of the inner entity.
+//!
+//! Fail closed: every function returns an error rather than a weaker result, and
+//! nothing here logs key material or plaintext.
+
+use std::io::{self, Write};
+use std::time::{Duration, SystemTime};
+
+use sequoia_openpgp as openpgp;
+
+use openpgp::Cert;
+use openpgp::armor;
+use openpgp::cert::prelude::*;
+use openpgp::crypto::Password;
+use openpgp::parse::Parse;
+use openpgp::policy::StandardPolicy;
+use openpgp::serialize::SerializeInto;
+use openpgp::serialize::stream::{Armorer, Encryptor, LiteralWriter, Message, Recipient, Signer};
+use openpgp::types::{KeyFlags, RevocationStatus};
+
+use crate::secrets::Secret;
+
+/// A recipient certificate that failed its check at `now`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CertProblem {
+    Unreadable(String),
+    PinMismatch { pinned: String, actual: String },
+    Revoked(String),
+    Expired(String),
+    NotValid(String),
+    NoEncryptionKey,
+}
+
+impl std::fmt::Display for CertProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CertProblem::Unreadable(e) => write!(f, "the key file is not a readable OpenPGP certificate ({e})"),
+            CertProblem::PinMismatch { pinned, actual } => {
+                write!(f, "the key's fingerprint {} does not match the pinned fingerprint {}", pretty_fingerprint(actual), pretty_fingerprint(pinned))
+            }
+            CertProblem::Revoked(why) => write!(f, "the key is revoked ({why})"),
+            CertProblem::Expired(when) => write!(f, "the key expired on {when}"),
+            CertProblem::NotValid(why) => write!(f, "the key is not valid now ({why})"),
+            CertProblem::NoEncryptionKey => write!(f, "the key has no valid encryption-capable subkey"),
+        }
+    }
+}
+
+/// What a successful check learned about a certificate.
+#[derive(Debug, Clone)]
+pub struct CheckedCert {
+    pub cert: Cert,
+    pub fingerprint: String,
+    /// When the key (or its last usable encryption subkey) stops being usable.
+    pub expires: Option<SystemTime>,
+}
+
+fn policy() -> StandardPolicy<'static> {
+    StandardPolicy::new()
+}
+
+/// Upper-case hex without spaces, as fingerprints are compared.
+pub fn normalise_fingerprint(text: &str) -> String {
+    text.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase()
+}
+
+/// Groups of four, two halves: `2CE4 BA61 B873 B089 0BE9  4ED2 3CDA 6879 6740 E2CD`.
+pub fn pretty_fingerprint(text: &str) -> String {
+    let hex = normalise_fingerprint(text);
+    let groups: Vec<&str> = hex.as_bytes().chunks(4).map(|c| std::str::from_utf8(c).unwrap_or("?")).collect();
+    if groups.len() == 10 {
+        format!("{}  {}", groups[..5].join(" "), groups[5..].join(" "))
+    } else {
+        groups.join(" ")
+    }
+}
+
+/// Reads one certificate (armored or binary).
+pub fn read_cert(bytes: &[u8]) -> Result<Cert, CertProblem> {
+    Cert::from_bytes(bytes).map_err(|e| CertProblem::Unreadable(format!("{e:#}")))
+}
+
+pub fn fingerprint(cert: &Cert) -> String {
+    cert.fingerprint().to_hex()
+}
+
+/// Checks a recipient certificate at `now`: pin, validity under the standard policy,
+/// revocation, expiry, and an encryption-capable subkey.
+pub fn check_recipient(cert: Cert, pin: &str, now: SystemTime) -> Result<CheckedCert, CertProblem> {
+    let actual = fingerprint(&cert);
+    if normalise_fingerprint(pin) != actual {
+        return Err(CertProblem::PinMismatch { pinned: normalise_fingerprint(pin), actual });
+    }
+    let expires = check_usable(&cert, now, true)?;
+    Ok(CheckedCert { cert, fingerprint: actual, expires })
+}
+
+/// Validity, revocation and expiry at `now`; with `need_encryption`, an
+/// encryption-capable subkey too. Returns the time the usable keys expire.
+fn check_usable(cert: &Cert, now: SystemTime, need_encryption: bool) -> Result<Option<SystemTime>, CertProblem> {
+    let p = policy();
+    if let RevocationStatus::Revoked(sigs) = cert.revocation_status(&p, now) {
+        let why = sigs
+            .first()
+            .and_then(|s| s.reason_for_revocation())
+            .map(|(code, text)| format!("{code}: {}", String::from_utf8_lossy(text)))
+            .unwrap_or_else(|| "no reason given".into());
+        return Err(CertProblem::Revoked(why));
+    }
+    let vc = cert.with_policy(&p, now).map_err(|e| CertProblem::NotValid(format!("{e:#}")))?;
+    if vc.alive().is_err() {
+        let when = vc.primary_key().key_expiration_time().map(format_time).unwrap_or_else(|| "an unknown date".into());
+        return Err(CertProblem::Expired(when));
+    }
+    let primary_expiry = vc.primary_key().key_expiration_time();
+    if !need_encryption {
+        return Ok(primary_expiry);
+    }
+    let subkey_expiry = vc
+        .keys()
+        .supported()
+        .alive()
+        .revoked(false)
+        .key_flags(encryption_flags())
+        .map(|ka| ka.key_expiration_time())
+        .reduce(|a, b| match (a, b) {
+            (None, _) | (_, None) => None,
+            (Some(a), Some(b)) => Some(a.max(b)),
+        });
+    match subkey_expiry {
+        None => Err(CertProblem::NoEncryptionKey),
+        Some(sub) => Ok(match (primary_expiry, sub) {
+            (Some(p), Some(s)) => Some(p.min(s)),
+            (p, s) => p.or(s),
+        }),
+    }
+}
+
+fn encryption_flags() -> KeyFlags {
+    KeyFlags::empty().set_transport_encryption().set_storage_encryption()
+}
+
+pub fn format_time(t: SystemTime) -> String {
+    chrono::DateTime::<chrono::Utc>::from(t).format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// The reporter's key: its fingerprint, and whether it needs a passphrase.
+pub struct Identity {
+    pub tsk: Cert,
+}
+
+impl Identity {
+    pub fn from_bytes(bytes: &[u8]) -> Result<Identity, String> {
+        let tsk = Cert::from_bytes(bytes).map_err(|e| format!("not an OpenPGP key ({e:#})"))?;
+        if !tsk.is_tsk() {
+            return Err("this is a public key; the reporter's key must include its secret parts".into());
+        }
+        Ok(Identity { tsk })
+    }
+
+    pub fn fingerprint(&self) -> String {
+        fingerprint(&self.tsk)
+    }
+
+    /// True if the signing key's secret is encrypted with a passphrase.
+    pub fn needs_passphrase(&self, now: SystemTime) -> bool {
+        let p = policy();
+        self.tsk
+            .keys()
+            .with_policy(&p, now)
+            .secret()
+            .for_signing()
+            .any(|ka| !ka.key().has_unencrypted_secret())
+    }
+
+    /// Checks that the key can sign and encrypt at `now`, and that the passphrase
+    /// (if any) unlocks it.
+    pub fn check(&self, passphrase: Option<&Secret>, now: SystemTime) -> Result<Option<SystemTime>, String> {
+        let expires = check_usable(&self.tsk, now, true).map_err(|e| e.to_string())?;
+        self.signing_keypair(passphrase, now)?;
+        Ok(expires)
+    }
+
+    /// When the key stops being usable (primary or last encryption subkey), if ever.
+    pub fn expires(&self, now: SystemTime) -> Option<SystemTime> {
+        check_usable(&self.tsk, now, true).ok().flatten()
+    }
+
+    fn signing_keypair(&self, passphrase: Option<&Secret>, now: SystemTime) -> Result<openpgp::crypto::KeyPair, String> {
+        let p = policy();
+        let ka = self
+            .tsk
+            .keys()
+            .with_policy(&p, now)
+            .supported()
+            .alive()
+            .revoked(false)
+            .for_signing()
+            .secret()
+            .next()
+            .ok_or("the reporter's key has no valid signing key with its secret part")?;
+        let mut key = ka.key().clone();
+        if !key.has_unencrypted_secret() {
+            let pass = passphrase.ok_or("the reporter's key is protected by a passphrase and none was given")?;
+            key = key.decrypt_secret(&Password::from(pass.expose())).map_err(|_| "the passphrase does not unlock the reporter's key".to_string())?;
+        }
+        key.into_keypair().map_err(|e| format!("cannot use the reporter's signing key: {e:#}"))
+    }
+
+    pub fn public_armored(&self) -> Result<Vec<u8>, String> {
+        self.tsk.armored().to_vec().map_err(|e| format!("{e:#}"))
+    }
+}
+
+/// Generates the reporter's key: Ed25519 primary (certification) with an Ed25519
+/// signing subkey and a Cv25519 encryption subkey, valid for three years.
+pub fn generate_identity(user_id: &str, passphrase: Option<&Secret>, now: SystemTime) -> Result<(Vec<u8>, Identity), String> {
+    let (tsk, _revocation) = CertBuilder::new()
+        .set_cipher_suite(CipherSuite::Cv25519)
+        .set_creation_time(now - Duration::from_secs(60))
+        .set_validity_period(Duration::from_secs(3 * 365 * 24 * 3600))
+        .add_userid(user_id)
+        .add_signing_subkey()
+        .add_subkey(encryption_flags(), None, None)
+        .set_password(passphrase.map(|p| Password::from(p.expose())))
+        .generate()
+        .map_err(|e| format!("cannot generate a key: {e:#}"))?;
+    let armored = tsk.as_tsk().armored().to_vec().map_err(|e| format!("{e:#}"))?;
+    Ok((armored, Identity { tsk }))
+}
+
+/// Signs `write_inner`'s output with the reporter's key and encrypts it to the
+/// recipient and to the reporter (so the sent copy stays readable), ASCII-armored
+/// with CRLF line ends, appended to `sink`. SEIPD v2 only if every recipient key
+/// advertises it, else SEIPD v1 with MDC (sequoia's rule).
+pub fn sign_and_encrypt(
+    identity: &Identity,
+    passphrase: Option<&Secret>,
+    recipient: &Cert,
+    now: SystemTime,
+    sink: &mut Vec<u8>,
+    write_inner: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), String> {
+    let p = policy();
+    let signer = identity.signing_keypair(passphrase, now)?;
+    let mut recipients: Vec<Recipient> = Vec::new();
+    for cert in [recipient, &identity.tsk] {
+        let vc = cert.with_policy(&p, now).map_err(|e| format!("{e:#}"))?;
+        let before = recipients.len();
+        recipients.extend(vc.keys().supported().alive().revoked(false).key_flags(encryption_flags()).map(Recipient::from));
+        if recipients.len() == before {
+            return Err(format!("{} has no valid encryption-capable key", pretty_fingerprint(&fingerprint(cert))));
+        }
+    }
+    let crlf = CrlfWriter { inner: sink, last_was_cr: false };
+    let message = Message::new(crlf);
+    let message = Armorer::new(message).kind(armor::Kind::Message).build().map_err(|e| format!("armor: {e:#}"))?;
+    let message = Encryptor::for_recipients(message, recipients).build().map_err(|e| format!("encrypt: {e:#}"))?;
+    let message = Signer::new(message, signer)
+        .map_err(|e| format!("sign: {e:#}"))?
+        .creation_time(now)
+        .build()
+        .map_err(|e| format!("sign: {e:#}"))?;
+    let mut literal = LiteralWriter::new(message).build().map_err(|e| format!("literal: {e:#}"))?;
+    write_inner(&mut literal).map_err(|e| format!("writing the message: {e}"))?;
+    literal.finalize().map_err(|e| format!("finishing the encrypted message: {e:#}"))
+}
+
+/// Turns the armor writer's LF line ends into CRLF on the way into the message.
+struct CrlfWriter<'a> {
+    inner: &'a mut Vec<u8>,
+    last_was_cr: bool,
+}
+
+impl Write for CrlfWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        for &b in buf {
+            if b == b'\n' && !self.last_was_cr {
+                self.inner.push(b'\r');
+            }
+            self.inner.push(b);
+            self.last_was_cr = b == b'\r';
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_compare_without_spaces_and_case() {
+        assert_eq!(normalise_fingerprint("2ce4 BA61\tb873"), "2CE4BA61B873");
+        assert_eq!(
+            pretty_fingerprint("2CE4BA61B873B0890BE94ED23CDA68796740E2CD"),
+            "2CE4 BA61 B873 B089 0BE9  4ED2 3CDA 6879 6740 E2CD"
+        );
+    }
+
+    #[test]
+    fn crlf_writer_never_doubles_cr() {
+        let mut v = Vec::new();
+        let mut w = CrlfWriter { inner: &mut v, last_was_cr: false };
+        w.write_all(b"a\nb\r").unwrap();
+        w.write_all(b"\nc\n").unwrap();
+        assert_eq!(v, b"a\r\nb\r\nc\r\n");
+    }
+}

@@ -1,0 +1,43 @@
+//! certmail: encrypted, signed incident notifications to a national CERT (by default
+//! CFCS, cert@cert.cfcs.dk), a durable outbox, and a local incident log.
+//!
+//! ```text
+//! incident (TOML/JSON) ─▶ template ─▶ mime (inner entity) ─▶ crypto (sign+encrypt)
+//!    ─▶ mime (RFC 3156 outer) ─▶ store: outbox row, committed ─▶ (transport: SMTP)
+//! ```
+//!
+//! Pure modules (`incident`, `template`, `mime`) do no I/O beyond reading their
+//! inputs; each external crate is owned by one module (sequoia: `crypto`, rusqlite:
+//! `store`, minijinja: `template`, keyring: `secrets`, clap: `cli`). Time is read once
+//! per command and passed down.
+
+pub mod cli;
+pub mod commands;
+pub mod compose;
+pub mod config;
+pub mod crypto;
+pub mod exit;
+pub mod fsutil;
+pub mod identity;
+pub mod incident;
+pub mod mime;
+pub mod output;
+pub mod recipients;
+pub mod secrets;
+pub mod store;
+pub mod template;
+
+use cli::{Cli, Command};
+use exit::CmdResult;
+
+/// Runs one parsed command line.
+pub fn run(cli: Cli) -> CmdResult {
+    let settings = config::Settings::load(cli.home, cli.config)?;
+    match &cli.command {
+        Command::Init(args) => commands::init::run(&settings, args),
+        Command::Notify(args) => commands::notify::run(&settings, args),
+        Command::Preview(args) => commands::preview::run(&settings, args),
+        Command::Schema => commands::schema::run(),
+        Command::Keys(command) => commands::keys::run(&settings, command),
+    }
+}

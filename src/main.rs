@@ -1,0 +1,21 @@
+//! The certmail binary: parse the command line, run, map the result to an exit code.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = match certmail::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // clap: 0 for --help/--version, 2 for usage errors, as documented.
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let result = certmail::run(cli);
+    if let Err(failure) = &result {
+        certmail::output::error(&failure.message);
+    }
+    ExitCode::from(certmail::exit::code(&result))
+}

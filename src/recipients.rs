@@ -1,0 +1,75 @@
+//! Recipient keys as commands use them: load a recipient's certificate from its
+//! source and check it at `now`, with errors that name the recipient, show the
+//! fingerprint and the CERT's phone number, and say how to get the genuine key.
+
+use std::time::SystemTime;
+
+use crate::config::{CertSource, Recipient, Settings};
+use crate::crypto::{self, CertProblem, CheckedCert, pretty_fingerprint};
+use crate::exit::Failure;
+
+/// A recipient whose key passed every check.
+pub struct Ready {
+    pub recipient: Recipient,
+    pub key: CheckedCert,
+}
+
+/// Loads and checks a recipient's key; nothing may be encrypted without this.
+pub fn load_checked(settings: &Settings, id: &str, now: SystemTime) -> Result<Ready, Failure> {
+    let recipient = settings.recipient(id)?;
+    let key = check(&recipient, now)?;
+    Ok(Ready { recipient, key })
+}
+
+/// Checks one recipient's key at `now`.
+pub fn check(recipient: &Recipient, now: SystemTime) -> Result<CheckedCert, Failure> {
+    let bytes = match &recipient.cert {
+        CertSource::Embedded(text) => text.as_bytes().to_vec(),
+        CertSource::File(path) => std::fs::read(path).map_err(|e| {
+            Failure::input(format!("recipient '{}': cannot read its key {}: {e}", recipient.id, path.display()))
+        })?,
+        CertSource::Missing(path) => return Err(Failure::input(missing_key_help(recipient, &path.display().to_string()))),
+    };
+    let cert = crypto::read_cert(&bytes).map_err(|p| problem_failure(recipient, &p))?;
+    crypto::check_recipient(cert, &recipient.pin, now).map_err(|p| problem_failure(recipient, &p))
+}
+
+fn problem_failure(r: &Recipient, problem: &CertProblem) -> Failure {
+    let what = match problem {
+        CertProblem::PinMismatch { .. } => {
+            "If the CERT has really changed its key, verify the new fingerprint by phone and re-pin with `certmail keys import-recipient FILE --re-pin FINGERPRINT`."
+        }
+        CertProblem::Revoked(_) | CertProblem::Expired(_) | CertProblem::NoEncryptionKey | CertProblem::NotValid(_) => {
+            "Get the CERT's current key and import it with `certmail keys import-recipient FILE`."
+        }
+        CertProblem::Unreadable(_) => "Replace the key file with the CERT's published key.",
+    };
+    Failure::failed(format!(
+        "recipient '{}' ({} <{}>), pinned key {}: {problem}. Nothing was queued. {what} If the incident is urgent, call {} now.",
+        r.id,
+        r.display_name(),
+        r.config.address,
+        pretty_fingerprint(&r.pin),
+        r.phone()
+    ))
+}
+
+/// What to do when a recipient's key is not installed: for CFCS, exactly how to
+/// obtain the genuine key and verify it.
+pub fn missing_key_help(r: &Recipient, slot: &str) -> String {
+    let obtain = r.config.obtain.as_deref().unwrap_or("Get the recipient's public key from its website.");
+    format!(
+        "recipient '{}' ({} <{}>): its public key is not installed (expected at {slot}), so certmail will not encrypt to it and nothing was queued.\n  \
+         1. {obtain}\n  \
+         2. Check that its fingerprint is {} (the pin certmail ships); if it differs, call {} and verify it by phone.\n  \
+         3. Install it: certmail keys import-recipient FILE --name {}\n  \
+         If the incident is urgent, call {} now.",
+        r.id,
+        r.display_name(),
+        r.config.address,
+        pretty_fingerprint(&r.pin),
+        r.phone(),
+        r.id,
+        r.phone()
+    )
+}

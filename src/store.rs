@@ -1,0 +1,322 @@
+//! The only user of rusqlite: the incident log and outbox in one SQLite file (WAL,
+//! synchronous=FULL, owner-only), its schema and migrations, and typed queries.
+//!
+//! A notification's incident row, message row (the exact bytes that will travel) and
+//! events are committed in one transaction, before anything is sent.
+
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+use crate::exit::Failure;
+use crate::fsutil;
+
+/// Schema migrations, applied in order; `PRAGMA user_version` counts those applied.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE incidents (
+    id            INTEGER PRIMARY KEY,
+    reference     TEXT NOT NULL UNIQUE,
+    year          INTEGER NOT NULL,
+    seq           INTEGER NOT NULL,
+    scheme        TEXT NOT NULL,
+    title         TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    detected_at   TEXT,
+    incident_json TEXT NOT NULL,
+    UNIQUE (year, seq)
+);
+CREATE TABLE messages (
+    id                    INTEGER PRIMARY KEY,
+    incident_id           INTEGER NOT NULL REFERENCES incidents(id),
+    message_id            TEXT NOT NULL UNIQUE,
+    recipient             TEXT NOT NULL,
+    recipient_fingerprint TEXT NOT NULL,
+    envelope_from         TEXT NOT NULL,
+    envelope_to           TEXT NOT NULL,
+    in_reply_to           TEXT,
+    bytes                 BLOB NOT NULL,
+    state                 TEXT NOT NULL,
+    attempts              INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at       TEXT,
+    last_reply            TEXT,
+    created_at            TEXT NOT NULL,
+    updated_at            TEXT NOT NULL
+);
+CREATE INDEX messages_by_state ON messages (state, next_attempt_at);
+CREATE TABLE events (
+    id          INTEGER PRIMARY KEY,
+    incident_id INTEGER NOT NULL REFERENCES incidents(id),
+    message_id  TEXT,
+    at          TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    detail      TEXT NOT NULL
+);
+CREATE INDEX events_by_incident ON events (incident_id, id);
+"#];
+
+pub struct Store {
+    conn: Connection,
+}
+
+/// The incident part of a new notification.
+pub struct NewIncident<'a> {
+    pub scheme: &'a str,
+    pub title: &'a str,
+    pub detected_at: Option<&'a str>,
+    pub incident_json: &'a str,
+}
+
+/// The message part of a new notification: the final bytes and their envelope.
+pub struct NewMessage<'a> {
+    pub message_id: &'a str,
+    pub recipient: &'a str,
+    pub recipient_fingerprint: &'a str,
+    pub envelope_from: &'a str,
+    pub envelope_to: &'a str,
+    pub in_reply_to: Option<&'a str>,
+    pub bytes: &'a [u8],
+}
+
+/// A notification being composed: the reference is reserved and the write lock held
+/// until [`Pending::commit`]; dropping it rolls everything back.
+pub struct Pending<'a> {
+    tx: rusqlite::Transaction<'a>,
+    pub reference: String,
+    existing_incident: Option<i64>,
+    year: i32,
+    seq: i64,
+    /// Message-IDs already sent for this incident, oldest first (for threading).
+    pub thread: Vec<String>,
+}
+
+fn db_error(what: &str) -> impl Fn(rusqlite::Error) -> Failure + '_ {
+    move |e| Failure::failed(format!("incident log: {what}: {e}"))
+}
+
+impl Store {
+    /// Opens (creating owner-only if needed) and migrates the store.
+    pub fn open(path: &Path) -> Result<Store, Failure> {
+        if let Some(dir) = path.parent() {
+            fsutil::private_dir(dir)?;
+        }
+        if !path.exists() {
+            // Create the file owner-only before SQLite does, with its default umask.
+            fsutil::write_private(path, b"")?;
+        }
+        let conn = Connection::open(path).map_err(|e| Failure::failed(format!("cannot open the incident log {}: {e}", path.display())))?;
+        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(db_error("busy timeout"))?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(db_error("WAL mode"))?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(db_error("synchronous mode"))?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(db_error("foreign keys"))?;
+        let mut store = Store { conn };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> Result<(), Failure> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_error("migration"))?;
+        let version: usize = tx.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(db_error("schema version"))?;
+        if version > MIGRATIONS.len() {
+            return Err(Failure::failed(format!(
+                "the incident log has schema version {version}, newer than this certmail knows ({}); upgrade certmail",
+                MIGRATIONS.len()
+            )));
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+            tx.execute_batch(sql).map_err(db_error("migration"))?;
+            tx.pragma_update(None, "user_version", i + 1).map_err(db_error("migration"))?;
+        }
+        tx.commit().map_err(db_error("migration"))
+    }
+
+    /// The reference the next new incident of `year` would get (read-only).
+    pub fn next_reference(&self, year: i32) -> Result<String, Failure> {
+        let seq: i64 = self
+            .conn
+            .query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM incidents WHERE year = ?1", [year], |r| r.get(0))
+            .map_err(db_error("next reference"))?;
+        Ok(format_reference(year, seq))
+    }
+
+    /// Message-IDs of an existing incident's messages, oldest first; `None` if the
+    /// reference is unknown.
+    pub fn thread(&self, reference: &str) -> Result<Option<Vec<String>>, Failure> {
+        thread(&self.conn, reference)
+    }
+
+    /// Reserves a reference (a new one, or `follow_up`'s) and holds the write lock.
+    pub fn begin(&mut self, follow_up: Option<&str>, year: i32) -> Result<Pending<'_>, Failure> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_error("begin"))?;
+        let (reference, existing_incident, seq, thread) = match follow_up {
+            Some(r) => {
+                let id: Option<i64> =
+                    tx.query_row("SELECT id FROM incidents WHERE reference = ?1", [r], |row| row.get(0)).optional().map_err(db_error("lookup"))?;
+                let Some(id) = id else {
+                    return Err(Failure::input(format!("--follow-up {r}: no such incident in the log")));
+                };
+                let thread = thread(&tx, r)?.unwrap_or_default();
+                (r.to_string(), Some(id), 0, thread)
+            }
+            None => {
+                let seq: i64 = tx
+                    .query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM incidents WHERE year = ?1", [year], |r| r.get(0))
+                    .map_err(db_error("next reference"))?;
+                (format_reference(year, seq), None, seq, Vec::new())
+            }
+        };
+        Ok(Pending { tx, reference, existing_incident, year, seq, thread })
+    }
+
+    /// Number of messages in a state (used by tests and status).
+    pub fn count_state(&self, state: &str) -> Result<i64, Failure> {
+        self.conn.query_row("SELECT COUNT(*) FROM messages WHERE state = ?1", [state], |r| r.get(0)).map_err(db_error("count"))
+    }
+
+    /// The bytes of a message, by Message-ID.
+    pub fn message_bytes(&self, message_id: &str) -> Result<Option<Vec<u8>>, Failure> {
+        self.conn
+            .query_row("SELECT bytes FROM messages WHERE message_id = ?1", [message_id], |r| r.get(0))
+            .optional()
+            .map_err(db_error("message"))
+    }
+
+    /// Event kinds of an incident, oldest first.
+    pub fn event_kinds(&self, reference: &str) -> Result<Vec<String>, Failure> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT e.kind FROM events e JOIN incidents i ON i.id = e.incident_id WHERE i.reference = ?1 ORDER BY e.id")
+            .map_err(db_error("events"))?;
+        let rows = stmt.query_map([reference], |r| r.get(0)).map_err(db_error("events"))?;
+        rows.collect::<Result<Vec<String>, _>>().map_err(db_error("events"))
+    }
+}
+
+fn thread(conn: &Connection, reference: &str) -> Result<Option<Vec<String>>, Failure> {
+    let id: Option<i64> = conn
+        .query_row("SELECT id FROM incidents WHERE reference = ?1", [reference], |r| r.get(0))
+        .optional()
+        .map_err(db_error("lookup"))?;
+    let Some(id) = id else { return Ok(None) };
+    let mut stmt = conn.prepare("SELECT message_id FROM messages WHERE incident_id = ?1 ORDER BY id").map_err(db_error("thread"))?;
+    let rows = stmt.query_map([id], |r| r.get(0)).map_err(db_error("thread"))?;
+    rows.collect::<Result<Vec<String>, _>>().map(Some).map_err(db_error("thread"))
+}
+
+pub fn format_reference(year: i32, seq: i64) -> String {
+    format!("CM-{year}-{seq:04}")
+}
+
+impl Pending<'_> {
+    /// Records the incident (or its new revision), the queued message and their
+    /// events, and commits: after this returns, the notification survives a crash.
+    pub fn commit(self, incident: &NewIncident, message: &NewMessage, now: &str) -> Result<(), Failure> {
+        let tx = &self.tx;
+        let incident_id = match self.existing_incident {
+            Some(id) => {
+                tx.execute(
+                    "UPDATE incidents SET incident_json = ?1, title = ?2, detected_at = COALESCE(?3, detected_at) WHERE id = ?4",
+                    params![incident.incident_json, incident.title, incident.detected_at, id],
+                )
+                .map_err(db_error("update incident"))?;
+                event(tx, id, None, now, "follow-up", &serde_json::json!({ "title": incident.title }))?;
+                id
+            }
+            None => {
+                tx.execute(
+                    "INSERT INTO incidents (reference, year, seq, scheme, title, created_at, detected_at, incident_json)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    params![self.reference, self.year, self.seq, incident.scheme, incident.title, now, incident.detected_at, incident.incident_json],
+                )
+                .map_err(db_error("insert incident"))?;
+                let id = tx.last_insert_rowid();
+                event(tx, id, None, now, "created", &serde_json::json!({ "scheme": incident.scheme, "title": incident.title }))?;
+                id
+            }
+        };
+        tx.execute(
+            "INSERT INTO messages (incident_id, message_id, recipient, recipient_fingerprint, envelope_from, envelope_to,
+                                   in_reply_to, bytes, state, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?9)",
+            params![
+                incident_id,
+                message.message_id,
+                message.recipient,
+                message.recipient_fingerprint,
+                message.envelope_from,
+                message.envelope_to,
+                message.in_reply_to,
+                message.bytes,
+                now
+            ],
+        )
+        .map_err(db_error("insert message"))?;
+        let detail = serde_json::json!({
+            "recipient": message.recipient,
+            "fingerprint": message.recipient_fingerprint,
+            "to": message.envelope_to,
+            "bytes": message.bytes.len(),
+        });
+        event(tx, incident_id, Some(message.message_id), now, "queued", &detail)?;
+        self.tx.commit().map_err(db_error("commit"))
+    }
+}
+
+fn event(tx: &Connection, incident_id: i64, message_id: Option<&str>, at: &str, kind: &str, detail: &serde_json::Value) -> Result<(), Failure> {
+    tx.execute(
+        "INSERT INTO events (incident_id, message_id, at, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![incident_id, message_id, at, kind, detail.to_string()],
+    )
+    .map(|_| ())
+    .map_err(db_error("event"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn incident() -> NewIncident<'static> {
+        NewIncident { scheme: "voluntary", title: "t", detected_at: None, incident_json: "{}" }
+    }
+
+    fn message(id: &str) -> NewMessage<'_> {
+        NewMessage {
+            message_id: id,
+            recipient: "example-cert",
+            recipient_fingerprint: "F",
+            envelope_from: "a@example.dk",
+            envelope_to: "b@example.dk",
+            in_reply_to: None,
+            bytes: b"x",
+        }
+    }
+
+    #[test]
+    fn references_count_per_year_and_follow_ups_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.sqlite")).unwrap();
+        let p = store.begin(None, 2026).unwrap();
+        assert_eq!(p.reference, "CM-2026-0001");
+        p.commit(&incident(), &message("m1@x"), "now").unwrap();
+        let p = store.begin(None, 2026).unwrap();
+        assert_eq!(p.reference, "CM-2026-0002");
+        drop(p); // rolled back: the number is not used up
+        assert_eq!(store.next_reference(2026).unwrap(), "CM-2026-0002");
+        assert_eq!(store.next_reference(2027).unwrap(), "CM-2027-0001");
+        let p = store.begin(Some("CM-2026-0001"), 2026).unwrap();
+        assert_eq!(p.thread, vec!["m1@x".to_string()]);
+        p.commit(&incident(), &message("m2@x"), "now").unwrap();
+        assert_eq!(store.event_kinds("CM-2026-0001").unwrap(), ["created", "queued", "follow-up", "queued"]);
+        assert_eq!(store.count_state("queued").unwrap(), 2);
+        assert!(store.begin(Some("CM-2026-0099"), 2026).is_err());
+    }
+
+    #[test]
+    fn store_file_is_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("home/s.sqlite");
+        Store::open(&path).unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(std::fs::metadata(path.parent().unwrap()).unwrap().permissions().mode() & 0o777, 0o700);
+    }
+}

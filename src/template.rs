@@ -1,0 +1,171 @@
+//! Renders an incident to the subject and body of the report, with minijinja.
+//!
+//! Templates are embedded at build time (templates/ in the repository) and a file of
+//! the same name in the user's template folder overrides the embedded one. Pure apart
+//! from reading that folder; time comes in as a parameter.
+
+use std::path::{Path, PathBuf};
+
+use minijinja::{Environment, UndefinedBehavior};
+use serde::Serialize;
+
+use crate::exit::Failure;
+use crate::incident::{Incident, Language, Scheme, choices};
+
+/// The embedded templates, by file name.
+const EMBEDDED: &[(&str, &str)] = &[
+    ("_report.da.txt", include_str!("../templates/_report.da.txt")),
+    ("_report.en.txt", include_str!("../templates/_report.en.txt")),
+    ("nis-operator.da.txt", include_str!("../templates/nis-operator.da.txt")),
+    ("nis-operator.en.txt", include_str!("../templates/nis-operator.en.txt")),
+    ("digital-service-provider.da.txt", include_str!("../templates/digital-service-provider.da.txt")),
+    ("digital-service-provider.en.txt", include_str!("../templates/digital-service-provider.en.txt")),
+    ("public-authority.da.txt", include_str!("../templates/public-authority.da.txt")),
+    ("public-authority.en.txt", include_str!("../templates/public-authority.en.txt")),
+    ("voluntary.da.txt", include_str!("../templates/voluntary.da.txt")),
+    ("voluntary.en.txt", include_str!("../templates/voluntary.en.txt")),
+    ("personal-data.da.txt", include_str!("../templates/personal-data.da.txt")),
+    ("personal-data.en.txt", include_str!("../templates/personal-data.en.txt")),
+];
+
+/// What the template shows about an attachment (its content stays out of the body).
+#[derive(Debug, Clone, Serialize)]
+pub struct AttachmentInfo {
+    pub name: String,
+    pub size: u64,
+}
+
+/// Everything a report is rendered from.
+pub struct ReportInput<'a> {
+    pub incident: &'a Incident,
+    pub reference: &'a str,
+    pub recipient_name: &'a str,
+    pub recipient_address: &'a str,
+    pub created: &'a str,
+    pub follow_up: Option<&'a str>,
+    pub attachments: &'a [AttachmentInfo],
+    pub language: Language,
+}
+
+/// A rendered report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub body: String,
+}
+
+/// The template file used for a scheme and language.
+pub fn template_name(scheme: Scheme, language: Language) -> String {
+    format!("{}.{}.txt", scheme.key(), language.code())
+}
+
+/// Renders the report; `user_dir` holds templates overriding the embedded ones.
+pub fn render(input: &ReportInput, user_dir: Option<&Path>) -> Result<Rendered, Failure> {
+    let scheme = input.incident.scheme.ok_or_else(|| Failure::input("incident has no scheme"))?;
+    let name = template_name(scheme, input.language);
+    let env = environment(user_dir.map(Path::to_path_buf));
+    let where_ = |e: minijinja::Error| {
+        let origin = match user_dir.map(|d| d.join(&name)).filter(|p| p.exists()) {
+            Some(p) => p.display().to_string(),
+            None => format!("embedded template {name}"),
+        };
+        Failure::input(format!("{origin}: {e:#}"))
+    };
+    let template = env.get_template(&name).map_err(where_)?;
+    let context = minijinja::context! {
+        incident => snake_keys(serde_json::to_value(input.incident).unwrap_or_default()),
+        labels => choices::labels(input.language),
+        reference => input.reference,
+        recipient => minijinja::context! { name => input.recipient_name, address => input.recipient_address },
+        created => input.created,
+        follow_up => input.follow_up,
+        attachments => input.attachments,
+    };
+    let mut captured = template.render_captured(context).map_err(where_)?;
+    let subject = captured.with_state_mut(|state| state.render_block("subject")).map_err(where_)?;
+    let body = captured.with_state_mut(|state| state.render_block("body")).map_err(where_)?;
+    Ok(Rendered { subject: one_line(&subject), body: tidy(&body) })
+}
+
+fn environment(user_dir: Option<PathBuf>) -> Environment<'static> {
+    let mut env = Environment::new();
+    // Missing optional sections are simply absent: `incident.nis.duration` on an
+    // incident without `[nis]` is undefined, not an error.
+    env.set_undefined_behavior(UndefinedBehavior::Chainable);
+    env.set_keep_trailing_newline(true);
+    env.set_loader(move |name| {
+        if let Some(dir) = &user_dir {
+            // Only plain file names: a template cannot reach outside its folder.
+            if !name.contains(['/', '\\']) && !name.starts_with('.') {
+                match std::fs::read_to_string(dir.join(name)) {
+                    Ok(text) => return Ok(Some(text)),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => {
+                        return Err(minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, format!("cannot read {}: {e}", dir.join(name).display())));
+                    }
+                }
+            }
+        }
+        Ok(EMBEDDED.iter().find(|(n, _)| *n == name).map(|(_, t)| t.to_string()))
+    });
+    env
+}
+
+/// Template authors write `incident.timeline.how_detected`; files say `how-detected`.
+fn snake_keys(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k.replace('-', "_"), snake_keys(v))).collect()),
+        Value::Array(items) => Value::Array(items.into_iter().map(snake_keys).collect()),
+        other => other,
+    }
+}
+
+/// A subject is one line: line breaks from the title become spaces.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Trailing spaces go, runs of blank lines become one, and the text ends in one newline.
+fn tidy(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut blank_run = 0;
+    for line in text.trim_start_matches('\n').lines() {
+        // The signature separator "-- " keeps its trailing space (RFC 3676).
+        let line = if line == "-- " { line } else { line.trim_end() };
+        if line.is_empty() {
+            blank_run += 1;
+            if blank_run > 1 {
+                continue;
+            }
+        } else {
+            blank_run = 0;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    while out.ends_with("\n\n") {
+        out.pop();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tidy_collapses_blank_runs_and_keeps_signature_dash() {
+        assert_eq!(tidy("\na  \n\n\n\nb\n-- \nc\n\n"), "a\n\nb\n-- \nc\n");
+    }
+
+    #[test]
+    fn every_scheme_has_both_languages_embedded() {
+        for (key, _, _) in Scheme::OPTIONS {
+            for lang in ["da", "en"] {
+                let name = format!("{key}.{lang}.txt");
+                assert!(EMBEDDED.iter().any(|(n, _)| *n == name), "{name} missing");
+            }
+        }
+    }
+}
