@@ -10,7 +10,7 @@ use crate::config::{Recipient, Settings};
 use crate::exit::{Failure, io_failure};
 use crate::incident::{self, Elaboration, Incident, Language};
 use crate::mime::{self, Headers, Mailbox};
-use crate::template::{self, AttachmentInfo, ReportInput, Rendered};
+use crate::template::{self, AttachmentInfo, Rendered, ReportInput};
 
 /// A validated incident and what will go with it.
 pub struct Draft {
@@ -22,7 +22,13 @@ pub struct Draft {
 
 /// Reads, completes (from `[identity]`) and validates an incident, and checks the
 /// attachments exist and the message stays under the size limit.
-pub fn load(settings: &Settings, path: &Path, language: Option<Language>, attachments: &[PathBuf], now: DateTime<Utc>) -> Result<Draft, Failure> {
+pub fn load(
+    settings: &Settings,
+    path: &Path,
+    language: Option<Language>,
+    attachments: &[PathBuf],
+    now: DateTime<Utc>,
+) -> Result<Draft, Failure> {
     let source = incident::read_source(path)?;
     let parsed = incident::parse(&source)?;
     let incident = incident::with_identity(parsed, settings.file.identity.as_ref());
@@ -73,7 +79,14 @@ pub fn mark_follow_up(incident: &mut Incident, reference: &str) {
 }
 
 /// Renders the report for a recipient.
-pub fn render(settings: &Settings, draft: &Draft, reference: &str, recipient: &Recipient, now: DateTime<Utc>, follow_up: Option<&str>) -> Result<Rendered, Failure> {
+pub fn render(
+    settings: &Settings,
+    draft: &Draft,
+    reference: &str,
+    recipient: &Recipient,
+    now: DateTime<Utc>,
+    follow_up: Option<&str>,
+) -> Result<Rendered, Failure> {
     let infos: Vec<AttachmentInfo> = draft.attachments.iter().map(|(_, i)| i.clone()).collect();
     let created = now.format("%Y-%m-%d %H:%M UTC").to_string();
     let input = ReportInput {
@@ -90,7 +103,15 @@ pub fn render(settings: &Settings, draft: &Draft, reference: &str, recipient: &R
 }
 
 /// The headers of the notification, inner and outer.
-pub fn headers(settings: &Settings, reference: &str, recipient: &Recipient, subject: String, message_id: String, thread: &[String], now: DateTime<Utc>) -> Result<Headers, Failure> {
+pub fn headers(
+    settings: &Settings,
+    reference: &str,
+    recipient: &Recipient,
+    subject: String,
+    message_id: String,
+    thread: &[String],
+    now: DateTime<Utc>,
+) -> Result<Headers, Failure> {
     let id = settings.identity()?;
     Ok(Headers {
         from: Mailbox { name: id.name.clone(), address: id.email.clone() },

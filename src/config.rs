@@ -199,23 +199,19 @@ impl Settings {
     }
 
     fn relative_to_config(&self, p: &Path) -> PathBuf {
-        if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            self.config_path.parent().unwrap_or(Path::new(".")).join(p)
-        }
+        if p.is_absolute() { p.to_path_buf() } else { self.config_path.parent().unwrap_or(Path::new(".")).join(p) }
     }
 
     /// All recipients: built-in ones, overridden or extended by the config file,
     /// with explicit re-pins applied.
     pub fn recipients(&self) -> Result<BTreeMap<String, Recipient>, Failure> {
-        let builtin: BTreeMap<String, RecipientConfig> = toml::from_str(BUILTIN_RECIPIENTS)
-            .map_err(|e| Failure::failed(format!("built-in keys/recipients.toml is broken: {e}")))?;
+        let builtin: BTreeMap<String, RecipientConfig> =
+            toml::from_str(BUILTIN_RECIPIENTS).map_err(|e| Failure::failed(format!("built-in keys/recipients.toml is broken: {e}")))?;
         let pins = self.re_pins()?;
         let mut all = BTreeMap::new();
         for (id, config) in builtin {
             let cert = match &config.cert {
-                Some(file) if id == "example-cert" && self.file.recipients.get(&id).is_none() => {
+                Some(file) if id == "example-cert" => {
                     let imported = self.recipients_dir().join(file);
                     if imported.exists() { CertSource::File(imported) } else { CertSource::Embedded(EXAMPLE_CERT_KEY) }
                 }
@@ -232,13 +228,7 @@ impl Settings {
                 }
                 None => self.imported_or_missing(Path::new(&format!("{id}.asc"))),
             };
-            let recipient = Recipient {
-                id: id.clone(),
-                pin: config.fingerprint.clone(),
-                re_pinned: false,
-                config: config.clone(),
-                cert,
-            };
+            let recipient = Recipient { id: id.clone(), pin: config.fingerprint.clone(), re_pinned: false, config: config.clone(), cert };
             all.insert(id.clone(), recipient);
         }
         for (id, pin) in pins {
@@ -268,8 +258,7 @@ impl Settings {
     pub fn re_pins(&self) -> Result<BTreeMap<String, RePin>, Failure> {
         let path = self.pins_path();
         match std::fs::read_to_string(&path) {
-            Ok(text) => toml::from_str(&text)
-                .map_err(|e| Failure::input(format!("{}: {}", path.display(), e.message()))),
+            Ok(text) => toml::from_str(&text).map_err(|e| Failure::input(format!("{}: {}", path.display(), e.message()))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
             Err(e) => Err(io_failure("cannot read", &path, e)),
         }
@@ -288,8 +277,7 @@ pub struct RePin {
 impl ConfigFile {
     /// Writes a new configuration file, owner-only.
     pub fn write_new(&self, path: &Path) -> Result<(), Failure> {
-        let text = toml::to_string(self)
-            .map_err(|e| Failure::failed(format!("cannot serialise configuration: {e}")))?;
+        let text = toml::to_string(self).map_err(|e| Failure::failed(format!("cannot serialise configuration: {e}")))?;
         let header = "# certmail configuration (written by `certmail init`; see README.md for every key)\n\n";
         fsutil::write_private(path, format!("{header}{text}").as_bytes())
     }
@@ -297,8 +285,7 @@ impl ConfigFile {
 
 /// Parses the configuration, naming the file and the key path on any error.
 pub fn parse_config(text: &str, path: &Path) -> Result<ConfigFile, Failure> {
-    let de = toml::Deserializer::parse(text)
-        .map_err(|e| Failure::input(format!("{}: {}", path.display(), e.message().trim())))?;
+    let de = toml::Deserializer::parse(text).map_err(|e| Failure::input(format!("{}: {}", path.display(), e.to_string().trim())))?;
     serde_path_to_error::deserialize(de).map_err(|e| {
         let field = e.path().to_string();
         Failure::input(format!("{}: {}: {}", path.display(), field, e.inner().message().trim()))
@@ -321,8 +308,8 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_named_with_their_path() {
-        let err = parse_config("[identity]\nname='a'\nemail='b'\norganisation='c'\ncvr='1'\ncolour='x'\n", Path::new("c.toml"))
-            .unwrap_err();
+        let err =
+            parse_config("[identity]\nname='a'\nemail='b'\norganisation='c'\ncvr='1'\ncolour='x'\n", Path::new("c.toml")).unwrap_err();
         assert!(err.message.contains("c.toml"), "{}", err.message);
         assert!(err.message.contains("identity"), "{}", err.message);
         assert!(err.message.contains("colour"), "{}", err.message);

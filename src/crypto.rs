@@ -37,7 +37,12 @@ impl std::fmt::Display for CertProblem {
         match self {
             CertProblem::Unreadable(e) => write!(f, "the key file is not a readable OpenPGP certificate ({e})"),
             CertProblem::PinMismatch { pinned, actual } => {
-                write!(f, "the key's fingerprint {} does not match the pinned fingerprint {}", pretty_fingerprint(actual), pretty_fingerprint(pinned))
+                write!(
+                    f,
+                    "the key's fingerprint {} does not match the pinned fingerprint {}",
+                    pretty_fingerprint(actual),
+                    pretty_fingerprint(pinned)
+                )
             }
             CertProblem::Revoked(why) => write!(f, "the key is revoked ({why})"),
             CertProblem::Expired(when) => write!(f, "the key expired on {when}"),
@@ -69,11 +74,7 @@ pub fn normalise_fingerprint(text: &str) -> String {
 pub fn pretty_fingerprint(text: &str) -> String {
     let hex = normalise_fingerprint(text);
     let groups: Vec<&str> = hex.as_bytes().chunks(4).map(|c| std::str::from_utf8(c).unwrap_or("?")).collect();
-    if groups.len() == 10 {
-        format!("{}  {}", groups[..5].join(" "), groups[5..].join(" "))
-    } else {
-        groups.join(" ")
-    }
+    if groups.len() == 10 { format!("{}  {}", groups[..5].join(" "), groups[5..].join(" ")) } else { groups.join(" ") }
 }
 
 /// Reads one certificate (armored or binary).
@@ -117,17 +118,13 @@ fn check_usable(cert: &Cert, now: SystemTime, need_encryption: bool) -> Result<O
     if !need_encryption {
         return Ok(primary_expiry);
     }
-    let subkey_expiry = vc
-        .keys()
-        .supported()
-        .alive()
-        .revoked(false)
-        .key_flags(encryption_flags())
-        .map(|ka| ka.key_expiration_time())
-        .reduce(|a, b| match (a, b) {
-            (None, _) | (_, None) => None,
-            (Some(a), Some(b)) => Some(a.max(b)),
-        });
+    let subkey_expiry =
+        vc.keys().supported().alive().revoked(false).key_flags(encryption_flags()).map(|ka| ka.key_expiration_time()).reduce(
+            |a, b| match (a, b) {
+                (None, _) | (_, None) => None,
+                (Some(a), Some(b)) => Some(a.max(b)),
+            },
+        );
     match subkey_expiry {
         None => Err(CertProblem::NoEncryptionKey),
         Some(sub) => Ok(match (primary_expiry, sub) {
@@ -166,12 +163,7 @@ impl Identity {
     /// True if the signing key's secret is encrypted with a passphrase.
     pub fn needs_passphrase(&self, now: SystemTime) -> bool {
         let p = policy();
-        self.tsk
-            .keys()
-            .with_policy(&p, now)
-            .secret()
-            .for_signing()
-            .any(|ka| !ka.key().has_unencrypted_secret())
+        self.tsk.keys().with_policy(&p, now).secret().for_signing().any(|ka| !ka.key().has_unencrypted_secret())
     }
 
     /// Checks that the key can sign and encrypt at `now`, and that the passphrase
@@ -203,7 +195,9 @@ impl Identity {
         let mut key = ka.key().clone();
         if !key.has_unencrypted_secret() {
             let pass = passphrase.ok_or("the reporter's key is protected by a passphrase and none was given")?;
-            key = key.decrypt_secret(&Password::from(pass.expose())).map_err(|_| "the passphrase does not unlock the reporter's key".to_string())?;
+            key = key
+                .decrypt_secret(&Password::from(pass.expose()))
+                .map_err(|_| "the passphrase does not unlock the reporter's key".to_string())?;
         }
         key.into_keypair().map_err(|e| format!("cannot use the reporter's signing key: {e:#}"))
     }
@@ -257,11 +251,8 @@ pub fn sign_and_encrypt(
     let message = Message::new(crlf);
     let message = Armorer::new(message).kind(armor::Kind::Message).build().map_err(|e| format!("armor: {e:#}"))?;
     let message = Encryptor::for_recipients(message, recipients).build().map_err(|e| format!("encrypt: {e:#}"))?;
-    let message = Signer::new(message, signer)
-        .map_err(|e| format!("sign: {e:#}"))?
-        .creation_time(now)
-        .build()
-        .map_err(|e| format!("sign: {e:#}"))?;
+    let message =
+        Signer::new(message, signer).map_err(|e| format!("sign: {e:#}"))?.creation_time(now).build().map_err(|e| format!("sign: {e:#}"))?;
     let mut literal = LiteralWriter::new(message).build().map_err(|e| format!("literal: {e:#}"))?;
     write_inner(&mut literal).map_err(|e| format!("writing the message: {e}"))?;
     literal.finalize().map_err(|e| format!("finishing the encrypted message: {e:#}"))
@@ -297,10 +288,7 @@ mod tests {
     #[test]
     fn fingerprints_compare_without_spaces_and_case() {
         assert_eq!(normalise_fingerprint("2ce4 BA61\tb873"), "2CE4BA61B873");
-        assert_eq!(
-            pretty_fingerprint("2CE4BA61B873B0890BE94ED23CDA68796740E2CD"),
-            "2CE4 BA61 B873 B089 0BE9  4ED2 3CDA 6879 6740 E2CD"
-        );
+        assert_eq!(pretty_fingerprint("2CE4BA61B873B0890BE94ED23CDA68796740E2CD"), "2CE4 BA61 B873 B089 0BE9  4ED2 3CDA 6879 6740 E2CD");
     }
 
     #[test]

@@ -10,11 +10,7 @@ use crate::exit::{Failure, io_failure};
 
 /// Creates a folder (and its parents) readable by the owner only.
 pub fn private_dir(path: &Path) -> Result<(), Failure> {
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(path)
-        .map_err(|e| io_failure("cannot create folder", path, e))
+    fs::DirBuilder::new().recursive(true).mode(0o700).create(path).map_err(|e| io_failure("cannot create folder", path, e))
 }
 
 /// Writes a file atomically (temporary file, fsync, rename) with mode 0600.

@@ -77,12 +77,12 @@ pub fn outer_head(headers: &Headers) -> String {
     let _ = write_common_headers(headers, &cleartext_subject, &mut out);
     let mut head = String::from_utf8(out).unwrap_or_default();
     head.push_str("MIME-Version: 1.0\r\n");
-    head.push_str(&format!(
-        "Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=\"{boundary}\"\r\n\r\n"
-    ));
+    head.push_str(&format!("Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=\"{boundary}\"\r\n\r\n"));
     head.push_str("This is an OpenPGP/MIME encrypted message (RFC 3156).\r\n");
     head.push_str(&format!("--{boundary}\r\n"));
-    head.push_str("Content-Type: application/pgp-encrypted\r\nContent-Description: PGP/MIME version identification\r\n\r\nVersion: 1\r\n\r\n");
+    head.push_str(
+        "Content-Type: application/pgp-encrypted\r\nContent-Description: PGP/MIME version identification\r\n\r\nVersion: 1\r\n\r\n",
+    );
     head.push_str(&format!("--{boundary}\r\n"));
     head.push_str("Content-Type: application/octet-stream; name=\"encrypted.asc\"\r\n");
     head.push_str("Content-Description: OpenPGP encrypted message\r\n");
@@ -224,9 +224,7 @@ pub fn write_quoted_printable(text: &str, out: &mut dyn Write) -> io::Result<()>
         for (i, &b) in bytes.iter().enumerate() {
             let last = i + 1 == bytes.len();
             let literal = (b == b'\t' || b == b' ') && !last
-                || (33..=126).contains(&b) && b != b'='
-                    && !(i == 0 && b == b'.')
-                    && !(i == 0 && b == b'F' && content.starts_with("From "));
+                || (33..=126).contains(&b) && b != b'=' && !(i == 0 && b == b'.') && !(i == 0 && b == b'F' && content.starts_with("From "));
             let piece = if literal { (b as char).to_string() } else { format!("={b:02X}") };
             if width + piece.len() > 75 {
                 encoded.push_str("=\r\n");

@@ -25,9 +25,8 @@ pub fn load_checked(settings: &Settings, id: &str, now: SystemTime) -> Result<Re
 pub fn check(recipient: &Recipient, now: SystemTime) -> Result<CheckedCert, Failure> {
     let bytes = match &recipient.cert {
         CertSource::Embedded(text) => text.as_bytes().to_vec(),
-        CertSource::File(path) => std::fs::read(path).map_err(|e| {
-            Failure::input(format!("recipient '{}': cannot read its key {}: {e}", recipient.id, path.display()))
-        })?,
+        CertSource::File(path) => std::fs::read(path)
+            .map_err(|e| Failure::input(format!("recipient '{}': cannot read its key {}: {e}", recipient.id, path.display())))?,
         CertSource::Missing(path) => return Err(Failure::input(missing_key_help(recipient, &path.display().to_string()))),
     };
     let cert = crypto::read_cert(&bytes).map_err(|p| problem_failure(recipient, &p))?;

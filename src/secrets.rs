@@ -142,14 +142,11 @@ fn run_secret_command(argv: &[String], source: &SecretSource) -> Result<Secret, 
 
 /// Asks on the terminal without echo.
 pub fn prompt(label: &str) -> Result<Secret, Failure> {
-    rpassword::prompt_password(label)
-        .map(Secret::new)
-        .map_err(|e| Failure::input(format!("cannot read from the terminal: {e}")))
+    rpassword::prompt_password(label).map(Secret::new).map_err(|e| Failure::input(format!("cannot read from the terminal: {e}")))
 }
 
 fn keyring_store() -> Result<std::sync::Arc<zbus_secret_service_keyring_store::Store>, String> {
-    zbus_secret_service_keyring_store::Store::new()
-        .map_err(|e| format!("the OS keyring (Secret Service over D-Bus) is not available: {e}"))
+    zbus_secret_service_keyring_store::Store::new().map_err(|e| format!("the OS keyring (Secret Service over D-Bus) is not available: {e}"))
 }
 
 /// Reads an entry from the OS keyring: `Ok(None)` if there is none, an error
@@ -168,9 +165,7 @@ pub fn keyring_get(user: &str) -> Result<Option<Secret>, String> {
 pub fn keyring_set(user: &str, secret: &Secret) -> Result<(), String> {
     let store = keyring_store()?;
     let entry = store.build(KEYRING_SERVICE, user, None).map_err(|e| format!("OS keyring: {e}"))?;
-    entry
-        .set_password(secret.expose())
-        .map_err(|e| format!("the OS keyring failed to store {KEYRING_SERVICE}/{user}: {e}"))
+    entry.set_password(secret.expose()).map_err(|e| format!("the OS keyring failed to store {KEYRING_SERVICE}/{user}: {e}"))
 }
 
 #[cfg(test)]
@@ -195,7 +190,8 @@ mod tests {
         let argv = vec!["false".to_string()];
         let src = SecretSource { purpose: "p", config_hint: "[x] p", env: None, command: Some(&argv), keyring_user: "u" };
         assert!(src.explicit().unwrap_err().message.contains("failed"));
-        let src = SecretSource { purpose: "p", config_hint: "[x] p", env: Some("CERTMAIL_TEST_UNSET_VAR"), command: None, keyring_user: "u" };
+        let src =
+            SecretSource { purpose: "p", config_hint: "[x] p", env: Some("CERTMAIL_TEST_UNSET_VAR"), command: None, keyring_user: "u" };
         assert!(src.explicit().unwrap_err().message.contains("CERTMAIL_TEST_UNSET_VAR"));
     }
 }

@@ -149,8 +149,10 @@ impl Store {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_error("begin"))?;
         let (reference, existing_incident, seq, thread) = match follow_up {
             Some(r) => {
-                let id: Option<i64> =
-                    tx.query_row("SELECT id FROM incidents WHERE reference = ?1", [r], |row| row.get(0)).optional().map_err(db_error("lookup"))?;
+                let id: Option<i64> = tx
+                    .query_row("SELECT id FROM incidents WHERE reference = ?1", [r], |row| row.get(0))
+                    .optional()
+                    .map_err(db_error("lookup"))?;
                 let Some(id) = id else {
                     return Err(Failure::input(format!("--follow-up {r}: no such incident in the log")));
                 };
@@ -225,7 +227,16 @@ impl Pending<'_> {
                 tx.execute(
                     "INSERT INTO incidents (reference, year, seq, scheme, title, created_at, detected_at, incident_json)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                    params![self.reference, self.year, self.seq, incident.scheme, incident.title, now, incident.detected_at, incident.incident_json],
+                    params![
+                        self.reference,
+                        self.year,
+                        self.seq,
+                        incident.scheme,
+                        incident.title,
+                        now,
+                        incident.detected_at,
+                        incident.incident_json
+                    ],
                 )
                 .map_err(db_error("insert incident"))?;
                 let id = tx.last_insert_rowid();
@@ -261,7 +272,14 @@ impl Pending<'_> {
     }
 }
 
-fn event(tx: &Connection, incident_id: i64, message_id: Option<&str>, at: &str, kind: &str, detail: &serde_json::Value) -> Result<(), Failure> {
+fn event(
+    tx: &Connection,
+    incident_id: i64,
+    message_id: Option<&str>,
+    at: &str,
+    kind: &str,
+    detail: &serde_json::Value,
+) -> Result<(), Failure> {
     tx.execute(
         "INSERT INTO events (incident_id, message_id, at, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![incident_id, message_id, at, kind, detail.to_string()],

@@ -101,7 +101,10 @@ fn environment(user_dir: Option<PathBuf>) -> Environment<'static> {
                     Ok(text) => return Ok(Some(text)),
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                     Err(e) => {
-                        return Err(minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, format!("cannot read {}: {e}", dir.join(name).display())));
+                        return Err(minijinja::Error::new(
+                            minijinja::ErrorKind::InvalidOperation,
+                            format!("cannot read {}: {e}", dir.join(name).display()),
+                        ));
                     }
                 }
             }

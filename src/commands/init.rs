@@ -19,10 +19,7 @@ pub fn run(settings: &Settings, args: &InitArgs) -> CmdResult {
     let now = SystemTime::now();
     let key_path = settings.secret_key_path();
     if key_path.exists() && !args.force {
-        return Err(Failure::input(format!(
-            "an identity already exists ({}); use --force to replace it",
-            key_path.display()
-        )));
+        return Err(Failure::input(format!("an identity already exists ({}); use --force to replace it", key_path.display())));
     }
     let interactive = std::io::stdin().is_terminal();
     let mut config = settings.file.clone();
@@ -84,7 +81,13 @@ fn field(flag: &Option<String>, existing: &str, label: &str, name: &str, interac
     Ok(value)
 }
 
-fn generate(user_id: &str, config: &IdentityConfig, no_passphrase: bool, interactive: bool, now: SystemTime) -> Result<(Vec<u8>, Identity, String), Failure> {
+fn generate(
+    user_id: &str,
+    config: &IdentityConfig,
+    no_passphrase: bool,
+    interactive: bool,
+    now: SystemTime,
+) -> Result<(Vec<u8>, Identity, String), Failure> {
     // The keyring entry is named after the fingerprint, unknown until the key exists:
     // read an explicit source first, prompt only when there is none.
     let source = passphrase_source(Some(config), "");
@@ -110,7 +113,12 @@ fn generate(user_id: &str, config: &IdentityConfig, no_passphrase: bool, interac
     Ok((armored, key, note))
 }
 
-fn import(path: &std::path::Path, config: &IdentityConfig, interactive: bool, now: SystemTime) -> Result<(Vec<u8>, Identity, String), Failure> {
+fn import(
+    path: &std::path::Path,
+    config: &IdentityConfig,
+    interactive: bool,
+    now: SystemTime,
+) -> Result<(Vec<u8>, Identity, String), Failure> {
     let bytes = fsutil::read(path)?;
     let key = Identity::from_bytes(&bytes).map_err(|e| Failure::input(format!("--import-key {}: {e}", path.display())))?;
     let user = keyring_user(&key.fingerprint());

@@ -124,9 +124,11 @@ fn import(settings: &Settings, file: &std::path::Path, name: Option<&str>, re_pi
         None => all
             .values()
             .find(|r| normalise_fingerprint(&r.pin) == actual)
-            .or_else(|| all.values().find(|r| cert.userids().any(|u| u.userid().email().ok().flatten().as_deref() == Some(r.config.address.as_str()))))
+            .or_else(|| all.values().find(|r| cert.userids().any(|u| u.userid().email().ok().flatten() == Some(r.config.address.as_str()))))
             .cloned()
-            .ok_or_else(|| Failure::input(format!("{}: no recipient has this key's fingerprint or address; name one with --name", file.display())))?,
+            .ok_or_else(|| {
+                Failure::input(format!("{}: no recipient has this key's fingerprint or address; name one with --name", file.display()))
+            })?,
     };
     let now = SystemTime::now();
     let pinned = normalise_fingerprint(&recipient.pin);

@@ -26,10 +26,13 @@ pub fn run(settings: &Settings, args: &PreviewArgs) -> CmdResult {
     let (reference, thread) = match (&args.follow_up, store_path.exists()) {
         (Some(r), true) => {
             let store = Store::open(&store_path)?;
-            let thread = store.thread(r)?.ok_or_else(|| crate::exit::Failure::input(format!("--follow-up {r}: no such incident in the log")))?;
+            let thread =
+                store.thread(r)?.ok_or_else(|| crate::exit::Failure::input(format!("--follow-up {r}: no such incident in the log")))?;
             (r.clone(), thread)
         }
-        (Some(r), false) => return Err(crate::exit::Failure::input(format!("--follow-up {r}: no incident log yet at {}", store_path.display()))),
+        (Some(r), false) => {
+            return Err(crate::exit::Failure::input(format!("--follow-up {r}: no incident log yet at {}", store_path.display())));
+        }
         (None, true) => (Store::open(&store_path)?.next_reference(now.year())?, Vec::new()),
         (None, false) => (format_reference(now.year(), 1), Vec::new()),
     };

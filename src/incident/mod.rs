@@ -59,17 +59,14 @@ pub fn read_source(path: &Path) -> Result<Source, Failure> {
     } else {
         let file = std::fs::File::open(path).map_err(|e| io_failure("cannot read incident file", path, e))?;
         let mut buf = Vec::new();
-        file.take(MAX_INCIDENT_FILE_BYTES + 1)
-            .read_to_end(&mut buf)
-            .map_err(|e| io_failure("cannot read incident file", path, e))?;
+        file.take(MAX_INCIDENT_FILE_BYTES + 1).read_to_end(&mut buf).map_err(|e| io_failure("cannot read incident file", path, e))?;
         (path.display().to_string(), buf)
     };
     if bytes.len() as u64 > MAX_INCIDENT_FILE_BYTES {
         return Err(Failure::input(format!("{name}: larger than {MAX_INCIDENT_FILE_BYTES} bytes; an incident file is text")));
     }
-    let text = String::from_utf8(bytes).map_err(|e| {
-        Failure::input(format!("{name}: not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()))
-    })?;
+    let text = String::from_utf8(bytes)
+        .map_err(|e| Failure::input(format!("{name}: not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to())))?;
     let json = match path.extension().and_then(|e| e.to_str()) {
         Some("json") => true,
         Some("toml") => false,

@@ -185,10 +185,18 @@ fn nis_operator(c: &mut Checker, i: &Incident) {
     c.text("nis.duration", n.duration.as_ref(), "the incident's duration (§ 5, stk. 2, nr. 2)");
     c.text("nis.geographic-spread", n.geographic_spread.as_ref(), "the area affected (§ 5, stk. 2, nr. 3)");
     if n.third_party_provider.is_some() {
-        c.text("nis.third-party-consequences", n.third_party_consequences.as_ref(), "consequences of the provider's incident for the service (§ 5, stk. 3)");
+        c.text(
+            "nis.third-party-consequences",
+            n.third_party_consequences.as_ref(),
+            "consequences of the provider's incident for the service (§ 5, stk. 3)",
+        );
     }
     let x = i.cross_border.clone().unwrap_or_default();
-    c.present("cross-border.services-in-other-countries", x.services_in_other_countries.as_ref(), "true or false: cross-border consequences (§ 5, stk. 1)");
+    c.present(
+        "cross-border.services-in-other-countries",
+        x.services_in_other_countries.as_ref(),
+        "true or false: cross-border consequences (§ 5, stk. 1)",
+    );
     let t = i.timeline.clone().unwrap_or_default();
     c.present("timeline.start", t.start.as_ref(), "when the incident started");
 }
@@ -199,10 +207,22 @@ fn digital_service_provider(c: &mut Checker, i: &Incident) {
     c.present("nis.users-affected", n.users_affected.as_ref(), "number of users affected (§ 9, stk. 2, nr. 1)");
     c.text("nis.duration", n.duration.as_ref(), "the incident's duration (§ 9, stk. 2, nr. 2)");
     c.text("nis.geographic-spread", n.geographic_spread.as_ref(), "the area affected (§ 9, stk. 2, nr. 3)");
-    c.text("nis.extent-of-disruption", n.extent_of_disruption.as_ref(), "how far the service's functioning is disrupted (§ 9, stk. 2, nr. 4)");
-    c.text("nis.economic-and-societal-impact", n.economic_and_societal_impact.as_ref(), "impact on economic and societal activities (§ 9, stk. 2, nr. 5)");
+    c.text(
+        "nis.extent-of-disruption",
+        n.extent_of_disruption.as_ref(),
+        "how far the service's functioning is disrupted (§ 9, stk. 2, nr. 4)",
+    );
+    c.text(
+        "nis.economic-and-societal-impact",
+        n.economic_and_societal_impact.as_ref(),
+        "impact on economic and societal activities (§ 9, stk. 2, nr. 5)",
+    );
     let x = i.cross_border.clone().unwrap_or_default();
-    c.present("cross-border.services-in-other-countries", x.services_in_other_countries.as_ref(), "true or false: cross-border consequences (§ 9, stk. 1)");
+    c.present(
+        "cross-border.services-in-other-countries",
+        x.services_in_other_countries.as_ref(),
+        "true or false: cross-border consequences (§ 9, stk. 1)",
+    );
 }
 
 fn public_authority(c: &mut Checker, i: &Incident) {
@@ -230,7 +250,12 @@ fn personal_data(c: &mut Checker, i: &Incident, now: DateTime<Utc>) {
     let x = i.cross_border.clone().unwrap_or_default();
     c.present("cross-border.persons-in-other-countries", x.persons_in_other_countries.as_ref(), "true or false");
     let k = i.consequences.clone().unwrap_or_default();
-    if k.confidentiality.is_empty() && k.integrity.is_empty() && k.availability.is_empty() && k.authenticity.is_empty() && k.persons.is_empty() {
+    if k.confidentiality.is_empty()
+        && k.integrity.is_empty()
+        && k.availability.is_empty()
+        && k.authenticity.is_empty()
+        && k.persons.is_empty()
+    {
         c.problem("consequences", "at least one likely consequence (confidentiality, integrity, availability, authenticity or persons)");
     }
     let h = i.handling.clone().unwrap_or_default();
@@ -255,9 +280,15 @@ fn time_point(c: &mut Checker, path: &str, point: Option<&TimePoint>, is_end: bo
     let p = point?;
     match p.status {
         TimeKnowledge::Known => match p.at.as_deref() {
-            None => c.problem(&format!("{path}.at"), "a date and time (RFC 3339 with offset, e.g. 2026-11-20T08:15:00+01:00) since status is \"known\""),
+            None => c.problem(
+                &format!("{path}.at"),
+                "a date and time (RFC 3339 with offset, e.g. 2026-11-20T08:15:00+01:00) since status is \"known\"",
+            ),
             Some(at) => match DateTime::parse_from_rfc3339(at) {
-                Err(_) => c.problem(&format!("{path}.at"), format!("a date and time in RFC 3339 with offset, e.g. 2026-11-20T08:15:00+01:00, not {at:?}")),
+                Err(_) => c.problem(
+                    &format!("{path}.at"),
+                    format!("a date and time in RFC 3339 with offset, e.g. 2026-11-20T08:15:00+01:00, not {at:?}"),
+                ),
                 // Five minutes of slack for clocks that disagree a little.
                 Ok(t) if t.with_timezone(&Utc) > now + Duration::minutes(5) => {
                     c.problem(&format!("{path}.at"), format!("a time in the past, not {at}"))
@@ -270,7 +301,9 @@ fn time_point(c: &mut Checker, path: &str, point: Option<&TimePoint>, is_end: bo
                 c.problem(&format!("{path}.details"), "a description, since status is \"other\"");
             }
         }
-        TimeKnowledge::NotEnded if !is_end => c.problem(&format!("{path}.status"), "known, other or unknown (\"not-ended\" is for timeline.end only)"),
+        TimeKnowledge::NotEnded if !is_end => {
+            c.problem(&format!("{path}.status"), "known, other or unknown (\"not-ended\" is for timeline.end only)")
+        }
         TimeKnowledge::NotEnded | TimeKnowledge::Unknown => {}
     }
     None
@@ -317,7 +350,11 @@ fn check_phone(c: &mut Checker, path: &str, value: Option<&String>, foreign: boo
         allowed && national.len() == 8
     };
     if !ok {
-        let hint = if foreign { "a phone number of 6 to 15 digits" } else { "a Danish phone number of 8 digits (optionally +45), or set foreign-phone = true" };
+        let hint = if foreign {
+            "a phone number of 6 to 15 digits"
+        } else {
+            "a Danish phone number of 8 digits (optionally +45), or set foreign-phone = true"
+        };
         c.problem(path, format!("{hint}, not {v:?}"));
     }
 }
@@ -329,7 +366,12 @@ pub fn validate_contact(email: &str, cvr: &str, phone: Option<&str>) -> Result<(
     if !is_cvr(cvr) {
         c.problem("--cvr", format!("a CVR number of 8 digits, not {cvr:?}"));
     }
-    check_phone(&mut c, "--phone", phone.map(str::to_string).as_ref(), phone.is_some_and(|p| p.trim_start().starts_with('+') && !p.trim_start().starts_with("+45")));
+    check_phone(
+        &mut c,
+        "--phone",
+        phone.map(str::to_string).as_ref(),
+        phone.is_some_and(|p| p.trim_start().starts_with('+') && !p.trim_start().starts_with("+45")),
+    );
     match c.problems.first() {
         None => Ok(()),
         Some(p) => Err(format!("{}: {}", p.path, p.expected)),

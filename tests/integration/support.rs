@@ -1,0 +1,259 @@
+//! Test harness: a throwaway certmail home with a reporter identity, a throwaway
+//! "Example CERT — test only" key made by GnuPG, and helpers to run certmail, GnuPG
+//! and sq and to take messages apart.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+pub const CERT_ADDRESS: &str = "cert@example-cert.test";
+pub const CERT_PHONE: &str = "+45 1234 5678";
+
+/// Fails loudly (never skips) when a tool the suite needs is missing.
+pub fn require(tool: &str, package: &str) {
+    let found = Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().map(|o| o.status.success()).unwrap_or(false);
+    assert!(found, "`{tool}` is required by the test suite: install Debian's `{package}` (scripts/test does it)");
+}
+
+/// The CERT's throwaway key, made once per test run with GnuPG.
+pub struct CertKey {
+    pub fingerprint: String,
+    pub public: PathBuf,
+    pub secret: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+pub fn cert_key() -> &'static CertKey {
+    static KEY: OnceLock<CertKey> = OnceLock::new();
+    KEY.get_or_init(|| {
+        require("gpg", "gnupg");
+        let dir = tempfile::tempdir().unwrap();
+        let gnupg = dir.path().join("gnupg");
+        std::fs::create_dir_all(&gnupg).unwrap();
+        let fingerprint = gpg_generate(&gnupg, "Example CERT — test only <cert@example-cert.test>");
+        let public = dir.path().join("cert.asc");
+        let secret = dir.path().join("cert-secret.asc");
+        std::fs::write(&public, gpg(&gnupg, &["--armor", "--export", &fingerprint]).stdout).unwrap();
+        std::fs::write(&secret, gpg(&gnupg, &["--armor", "--export-secret-keys", &fingerprint]).stdout).unwrap();
+        kill_agent(&gnupg);
+        CertKey { fingerprint, public, secret, _dir: dir }
+    })
+}
+
+/// Generates an Ed25519 + Cv25519 key without passphrase; returns its fingerprint.
+pub fn gpg_generate(gnupg: &Path, user_id: &str) -> String {
+    gpg_ok(gnupg, &["--batch", "--pinentry-mode", "loopback", "--passphrase", "", "--quick-gen-key", user_id, "ed25519", "cert", "never"]);
+    let listing = gpg_ok(gnupg, &["--with-colons", "--list-secret-keys", user_id]);
+    let fingerprint =
+        String::from_utf8(listing.stdout).unwrap().lines().find(|l| l.starts_with("fpr:")).unwrap().split(':').nth(9).unwrap().to_string();
+    gpg_ok(
+        gnupg,
+        &["--batch", "--pinentry-mode", "loopback", "--passphrase", "", "--quick-add-key", &fingerprint, "cv25519", "encr", "never"],
+    );
+    fingerprint
+}
+
+pub fn gpg(gnupg: &Path, args: &[&str]) -> Output {
+    Command::new("gpg")
+        .arg("--homedir")
+        .arg(gnupg)
+        .args(["--batch", "--no-tty", "--quiet"])
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run gpg")
+}
+
+pub fn gpg_ok(gnupg: &Path, args: &[&str]) -> Output {
+    let out = gpg(gnupg, args);
+    assert!(out.status.success(), "gpg {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+pub fn kill_agent(gnupg: &Path) {
+    let _ = Command::new("gpgconf").arg("--homedir").arg(gnupg).args(["--kill", "all"]).output();
+}
+
+/// A certmail home with an identity and the test CERT configured as `test-cert`.
+pub struct Env {
+    pub dir: tempfile::TempDir,
+    pub home: PathBuf,
+}
+
+impl Env {
+    pub fn new() -> Env {
+        let env = Env::bare();
+        let out = env.certmail(&[
+            "init",
+            "--name",
+            "Jens Ærø",
+            "--email",
+            "soc@example.dk",
+            "--org",
+            "Eksempel A/S",
+            "--cvr",
+            "12345678",
+            "--phone",
+            "+45 11 22 33 44",
+        ]);
+        assert_success(&out);
+        env.add_recipient("test-cert", &cert_key().fingerprint, &cert_key().public);
+        env
+    }
+
+    /// A home with nothing in it.
+    pub fn bare() -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("home");
+        Env { dir, home }
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.home.join("config.toml")
+    }
+
+    /// Adds `[recipients.NAME]` and makes it the default recipient.
+    pub fn add_recipient(&self, name: &str, fingerprint: &str, cert: &Path) {
+        let config = std::fs::read_to_string(self.config_path()).unwrap();
+        let config: String = config.lines().filter(|l| !l.starts_with("default-recipient")).map(|l| format!("{l}\n")).collect();
+        let config = format!(
+            "default-recipient = \"{name}\"\n{config}\n[recipients.{name}]\nname = \"Example CERT — test only\"\naddress = \"{CERT_ADDRESS}\"\nfingerprint = \"{fingerprint}\"\nphone = \"{CERT_PHONE}\"\ncert = \"{}\"\ntest-only = true\n",
+            cert.display()
+        );
+        std::fs::write(self.config_path(), config).unwrap();
+    }
+
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_certmail"));
+        cmd.env("CERTMAIL_HOME", &self.home).env_remove("CERTMAIL_CONFIG").stdin(Stdio::null());
+        cmd
+    }
+
+    pub fn certmail(&self, args: &[&str]) -> Output {
+        self.command().args(args).output().expect("run certmail")
+    }
+
+    pub fn certmail_stdin(&self, args: &[&str], input: &[u8]) -> Output {
+        let mut child = self.command().args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.path(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    /// Runs notify with --out and returns (output, message bytes).
+    pub fn notify(&self, incident: &Path, extra: &[&str]) -> (Output, Vec<u8>) {
+        let out_file = self.path(&format!("sent-{}.eml", rand_suffix()));
+        let mut args = vec!["notify", incident.to_str().unwrap(), "--out", out_file.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let out = self.certmail(&args);
+        let bytes = std::fs::read(&out_file).unwrap_or_default();
+        (out, bytes)
+    }
+
+    pub fn reporter_public(&self) -> PathBuf {
+        self.home.join("identity/public.asc")
+    }
+}
+
+fn rand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
+pub fn assert_success(out: &Output) {
+    assert!(
+        out.status.success(),
+        "certmail failed ({:?}):\nstdout: {}\nstderr: {}",
+        out.status.code(),
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
+
+pub fn assert_exit(out: &Output, code: i32) {
+    assert_eq!(out.status.code(), Some(code), "stdout: {}\nstderr: {}", text(&out.stdout), text(&out.stderr));
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The armored OpenPGP message inside an RFC 3156 message.
+pub fn armored_part(message: &[u8]) -> String {
+    let t = text(message);
+    let start = t.find("-----BEGIN PGP MESSAGE-----").expect("no PGP message");
+    let end = t.find("-----END PGP MESSAGE-----").expect("no end of PGP message") + "-----END PGP MESSAGE-----".len();
+    t[start..end].to_string()
+}
+
+/// Decrypts and verifies with GnuPG, holding only the CERT's secret key and the
+/// reporter's public key. Returns the inner entity and GnuPG's status lines.
+pub fn gpg_decrypt(env: &Env, message: &[u8]) -> (Vec<u8>, String) {
+    let gnupg = env.path("gnupg-cert");
+    std::fs::create_dir_all(&gnupg).unwrap();
+    gpg_ok(&gnupg, &["--import", cert_key().secret.to_str().unwrap(), env.reporter_public().to_str().unwrap()]);
+    let armored = env.path("message.asc");
+    std::fs::write(&armored, armored_part(message)).unwrap();
+    let out = gpg(&gnupg, &["--status-fd", "2", "--decrypt", armored.to_str().unwrap()]);
+    kill_agent(&gnupg);
+    assert!(out.status.success(), "gpg --decrypt failed: {}", text(&out.stderr));
+    (out.stdout, text(&out.stderr))
+}
+
+/// Decrypts and verifies with Debian's `sq`.
+pub fn sq_decrypt(env: &Env, message: &[u8], secret_key: &Path) -> Vec<u8> {
+    require("sq", "sq");
+    let armored = env.path("message-sq.asc");
+    std::fs::write(&armored, armored_part(message)).unwrap();
+    let out = Command::new("sq")
+        .args(["decrypt", "--recipient-key"])
+        .arg(secret_key)
+        .arg("--signer-cert")
+        .arg(env.reporter_public())
+        .arg(&armored)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "sq decrypt failed: {}", text(&out.stderr));
+    out.stdout
+}
+
+/// Decodes quoted-printable text (soft line breaks, =XX escapes).
+pub fn qp_decode(text: &str) -> String {
+    let mut out = Vec::new();
+    let bytes = text.replace("=\r\n", "").into_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'='
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap().replace("\r\n", "\n")
+}
+
+/// The decoded text/plain report from a decrypted inner entity.
+pub fn report_text(inner: &[u8]) -> String {
+    let t = text(inner);
+    let start = t.find("Content-Transfer-Encoding: quoted-printable\r\n\r\n").expect("no text part")
+        + "Content-Transfer-Encoding: quoted-printable\r\n\r\n".len();
+    let rest = &t[start..];
+    let end = rest.find("\r\n--=_certmail_inner_").unwrap_or(rest.len());
+    qp_decode(&rest[..end])
+}
