@@ -97,10 +97,16 @@ pub fn run(settings: &Settings, args: &NotifyArgs) -> CmdResult {
         if let Some(out) = &args.out {
             output::say(&format!("  Exact bytes also written to {}", out.display()));
         }
-        output::say(&format!(
-            "  Not sent yet: delivery over SMTP is not configured. If the incident is urgent, call {} now.",
-            ready.recipient.phone()
-        ));
+        if ready.recipient.config.test_only {
+            output::say(
+                "  Test-only recipient: this reaches no real CERT. For a real incident notify cfcs, or call CFCS at +45 3332 5580.",
+            );
+        } else {
+            output::say(&format!(
+                "  Not sent yet: delivery over SMTP is not configured. If the incident is urgent, call {} now.",
+                ready.recipient.phone()
+            ));
+        }
     }
     Ok(Outcome::Done)
 }
