@@ -166,12 +166,11 @@ impl Identity {
         self.tsk.keys().with_policy(&p, now).secret().for_signing().any(|ka| !ka.key().has_unencrypted_secret())
     }
 
-    /// Checks that the key can sign and encrypt at `now`, and that the passphrase
-    /// (if any) unlocks it.
-    pub fn check(&self, passphrase: Option<&Secret>, now: SystemTime) -> Result<Option<SystemTime>, String> {
-        let expires = check_usable(&self.tsk, now, true).map_err(|e| e.to_string())?;
-        self.signing_keypair(passphrase, now)?;
-        Ok(expires)
+    /// Checks that the key can sign and encrypt at `now`, and unlocks its signing
+    /// key with the passphrase (if any).
+    pub fn unlock(&self, passphrase: Option<&Secret>, now: SystemTime) -> Result<UnlockedSigner, String> {
+        check_usable(&self.tsk, now, true).map_err(|e| e.to_string())?;
+        self.signing_keypair(passphrase, now).map(UnlockedSigner)
     }
 
     /// When the key stops being usable (primary or last encryption subkey), if ever.
@@ -207,6 +206,9 @@ impl Identity {
     }
 }
 
+/// The reporter's signing key, unlocked once per command (S2K is deliberately slow).
+pub struct UnlockedSigner(openpgp::crypto::KeyPair);
+
 /// Generates the reporter's key: Ed25519 primary (certification) with an Ed25519
 /// signing subkey and a Cv25519 encryption subkey, valid for three years.
 pub fn generate_identity(user_id: &str, passphrase: Option<&Secret>, now: SystemTime) -> Result<(Vec<u8>, Identity), String> {
@@ -230,14 +232,13 @@ pub fn generate_identity(user_id: &str, passphrase: Option<&Secret>, now: System
 /// advertises it, else SEIPD v1 with MDC (sequoia's rule).
 pub fn sign_and_encrypt(
     identity: &Identity,
-    passphrase: Option<&Secret>,
+    signer: UnlockedSigner,
     recipient: &Cert,
     now: SystemTime,
     sink: &mut Vec<u8>,
     write_inner: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> Result<(), String> {
     let p = policy();
-    let signer = identity.signing_keypair(passphrase, now)?;
     let mut recipients: Vec<Recipient> = Vec::new();
     for cert in [recipient, &identity.tsk] {
         let vc = cert.with_policy(&p, now).map_err(|e| format!("{e:#}"))?;
@@ -252,7 +253,7 @@ pub fn sign_and_encrypt(
     let message = Armorer::new(message).kind(armor::Kind::Message).build().map_err(|e| format!("armor: {e:#}"))?;
     let message = Encryptor::for_recipients(message, recipients).build().map_err(|e| format!("encrypt: {e:#}"))?;
     let message =
-        Signer::new(message, signer).map_err(|e| format!("sign: {e:#}"))?.creation_time(now).build().map_err(|e| format!("sign: {e:#}"))?;
+        Signer::new(message, signer.0).map_err(|e| format!("sign: {e:#}"))?.creation_time(now).build().map_err(|e| format!("sign: {e:#}"))?;
     let mut literal = LiteralWriter::new(message).build().map_err(|e| format!("literal: {e:#}"))?;
     write_inner(&mut literal).map_err(|e| format!("writing the message: {e}"))?;
     literal.finalize().map_err(|e| format!("finishing the encrypted message: {e:#}"))

@@ -5,10 +5,10 @@
 use std::time::SystemTime;
 
 use crate::config::{IdentityConfig, Settings};
-use crate::crypto::Identity;
+use crate::crypto::{Identity, UnlockedSigner};
 use crate::exit::Failure;
 use crate::fsutil;
-use crate::secrets::{Secret, SecretSource};
+use crate::secrets::SecretSource;
 
 /// Keyring entry name for an identity's passphrase.
 pub fn keyring_user(fingerprint: &str) -> String {
@@ -26,8 +26,8 @@ pub fn passphrase_source<'a>(config: Option<&'a IdentityConfig>, keyring_user: &
     }
 }
 
-/// Reads the reporter's key and, if it is protected, its passphrase.
-pub fn unlock(settings: &Settings, now: SystemTime) -> Result<(Identity, Option<Secret>), Failure> {
+/// Reads the reporter's key and unlocks it (asking for its passphrase if protected).
+pub fn unlock(settings: &Settings, now: SystemTime) -> Result<(Identity, UnlockedSigner), Failure> {
     let config = settings.identity()?;
     let path = settings.secret_key_path();
     let bytes = fsutil::read(&path).map_err(|f| f.context("the reporter's key (run `certmail init` to create it)"))?;
@@ -38,6 +38,7 @@ pub fn unlock(settings: &Settings, now: SystemTime) -> Result<(Identity, Option<
     } else {
         None
     };
-    identity.check(passphrase.as_ref(), now).map_err(|e| Failure::failed(format!("the reporter's key {}: {e}", path.display())))?;
-    Ok((identity, passphrase))
+    let signer =
+        identity.unlock(passphrase.as_ref(), now).map_err(|e| Failure::failed(format!("the reporter's key {}: {e}", path.display())))?;
+    Ok((identity, signer))
 }

@@ -138,7 +138,7 @@ fn import(
             "the configuration"
         )));
     };
-    key.check(passphrase.as_ref(), now).map_err(|e| Failure::input(format!("--import-key {}: {e}", path.display())))?;
+    key.unlock(passphrase.as_ref(), now).map_err(|e| Failure::input(format!("--import-key {}: {e}", path.display())))?;
     let note = if note.is_empty() { remember(&key, passphrase.as_ref()) } else { note };
     Ok((bytes, key, note))
 }

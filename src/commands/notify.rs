@@ -23,7 +23,7 @@ pub fn run(settings: &Settings, args: &NotifyArgs) -> CmdResult {
     let mut draft = compose::load(settings, &args.incident, args.lang.map(language), &args.attachments, now)?;
     let recipient_id = args.to.as_deref().unwrap_or(settings.default_recipient());
     let ready = recipients::load_checked(settings, recipient_id, system_now)?;
-    let (identity, passphrase) = identity::unlock(settings, system_now)?;
+    let (identity, signer) = identity::unlock(settings, system_now)?;
     let attachments = compose::read_attachments(&draft)?;
     let sender = settings.identity()?.email.clone();
 
@@ -39,7 +39,7 @@ pub fn run(settings: &Settings, args: &NotifyArgs) -> CmdResult {
 
     let mut bytes = Vec::with_capacity(compose::estimated_size(&draft, rendered.body.len()) as usize);
     bytes.extend_from_slice(mime::outer_head(&headers).as_bytes());
-    crypto::sign_and_encrypt(&identity, passphrase.as_ref(), &ready.key.cert, system_now, &mut bytes, |w| {
+    crypto::sign_and_encrypt(&identity, signer, &ready.key.cert, system_now, &mut bytes, |w| {
         mime::write_inner(&headers, &rendered.body, &attachments, w)
     })
     .map_err(|e| Failure::failed(format!("signing and encrypting failed, nothing was queued: {e}")))?;

@@ -4,7 +4,6 @@
 
 use std::path::Path;
 
-use certmail::config::IdentityConfig;
 use certmail::incident::{self, Language};
 use certmail::template::{self, AttachmentInfo, ReportInput};
 
@@ -18,14 +17,7 @@ const EXAMPLES: &[&str] = &[
 
 #[test]
 fn rendered_examples_match_the_golden_files() {
-    let identity = IdentityConfig {
-        name: "Jens Ærø".into(),
-        email: "soc@example.dk".into(),
-        organisation: "Eksempel A/S".into(),
-        cvr: "12345678".into(),
-        phone: Some("+45 11 22 33 44".into()),
-        ..Default::default()
-    };
+    let identity = crate::support::test_identity();
     let update = std::env::var_os("UPDATE_GOLDEN").is_some();
     let mut mismatches = Vec::new();
     for example in EXAMPLES {

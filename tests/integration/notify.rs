@@ -290,3 +290,62 @@ fn files_in_the_home_are_owner_only() {
         assert_eq!(mode, 0o600, "{f} has mode {mode:o}");
     }
 }
+
+#[test]
+fn imports_a_gnupg_key_protected_by_a_passphrase_non_interactively() {
+    let env = Env::bare();
+    let gnupg = env.path("gnupg-reporter");
+    std::fs::create_dir_all(&gnupg).unwrap();
+    gpg_ok(
+        &gnupg,
+        &[
+            "--pinentry-mode",
+            "loopback",
+            "--passphrase",
+            "s3cret pass",
+            "--quick-gen-key",
+            "Jens Ærø <soc@example.dk>",
+            "ed25519",
+            "cert",
+            "never",
+        ],
+    );
+    let listing = text(&gpg_ok(&gnupg, &["--with-colons", "--list-secret-keys"]).stdout);
+    let fpr = listing.lines().find(|l| l.starts_with("fpr:")).unwrap().split(':').nth(9).unwrap().to_string();
+    gpg_ok(&gnupg, &["--pinentry-mode", "loopback", "--passphrase", "s3cret pass", "--quick-add-key", &fpr, "ed25519", "sign", "never"]);
+    gpg_ok(&gnupg, &["--pinentry-mode", "loopback", "--passphrase", "s3cret pass", "--quick-add-key", &fpr, "cv25519", "encr", "never"]);
+    let exported =
+        gpg_ok(&gnupg, &["--pinentry-mode", "loopback", "--passphrase", "s3cret pass", "--armor", "--export-secret-keys", &fpr]).stdout;
+    kill_agent(&gnupg);
+    let key_file = env.path("reporter-secret.asc");
+    std::fs::write(&key_file, exported).unwrap();
+    let init_args = [
+        "init",
+        "--name",
+        "Jens Ærø",
+        "--email",
+        "soc@example.dk",
+        "--org",
+        "O",
+        "--cvr",
+        "12345678",
+        "--phone",
+        "12345678",
+        "--import-key",
+        key_file.to_str().unwrap(),
+    ];
+
+    // Protected, and no source configured and no terminal: refused with the way out.
+    let refused = env.certmail(&init_args);
+    assert_exit(&refused, 2);
+    assert!(text(&refused.stderr).contains("passphrase-command or passphrase-env"), "{}", text(&refused.stderr));
+
+    std::fs::create_dir_all(&env.home).unwrap();
+    std::fs::write(env.config_path(), "[identity]\npassphrase-command = [\"printf\", \"s3cret pass\"]\n").unwrap();
+    assert_success(&env.certmail(&init_args));
+    env.add_recipient("test-cert", &cert_key().fingerprint, &cert_key().public);
+    let (out, message) = env.notify(Path::new(FULL), &[]);
+    assert_success(&out);
+    let (_, status) = gpg_decrypt(&env, &message);
+    assert!(status.contains("VALIDSIG") && status.contains(&fpr), "signed by the imported key: {status}");
+}

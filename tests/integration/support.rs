@@ -16,6 +16,18 @@ pub fn require(tool: &str, package: &str) {
     assert!(found, "`{tool}` is required by the test suite: install Debian's `{package}` (scripts/test does it)");
 }
 
+/// The reporter identity used by tests that call the library directly.
+pub fn test_identity() -> certmail::config::IdentityConfig {
+    certmail::config::IdentityConfig {
+        name: "Jens Ærø".into(),
+        email: "soc@example.dk".into(),
+        organisation: "Eksempel A/S".into(),
+        cvr: "12345678".into(),
+        phone: Some("+45 11 22 33 44".into()),
+        ..Default::default()
+    }
+}
+
 /// The CERT's throwaway key, made once per test run with GnuPG.
 pub struct CertKey {
     pub fingerprint: String,

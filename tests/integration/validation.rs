@@ -5,7 +5,6 @@ use std::collections::BTreeSet;
 use chrono::{TimeZone, Utc};
 use serde_json::{Value, json};
 
-use certmail::config::IdentityConfig;
 use certmail::incident::{self, Incident};
 
 use crate::support::*;
@@ -14,20 +13,9 @@ fn now() -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap()
 }
 
-fn identity() -> IdentityConfig {
-    IdentityConfig {
-        name: "Jens Ærø".into(),
-        email: "soc@example.dk".into(),
-        organisation: "Eksempel A/S".into(),
-        cvr: "12345678".into(),
-        phone: Some("+45 11 22 33 44".into()),
-        ..Default::default()
-    }
-}
-
 fn problems(value: &Value) -> Vec<String> {
     let parsed: Incident = serde_json::from_value(value.clone()).expect("parses");
-    let completed = incident::with_identity(parsed, Some(&identity()));
+    let completed = incident::with_identity(parsed, Some(&test_identity()));
     incident::validate(&completed, now()).into_iter().map(|p| format!("{}: {}", p.path, p.expected)).collect()
 }
 
