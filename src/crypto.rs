@@ -10,15 +10,15 @@ use std::time::{Duration, SystemTime};
 use sequoia_openpgp as openpgp;
 
 use openpgp::Cert;
-use openpgp::armor;
 use openpgp::cert::prelude::*;
 use openpgp::crypto::Password;
 use openpgp::parse::Parse;
 use openpgp::policy::StandardPolicy;
 use openpgp::serialize::SerializeInto;
-use openpgp::serialize::stream::{Armorer, Encryptor, LiteralWriter, Message, Recipient, Signer};
+use openpgp::serialize::stream::{Encryptor, LiteralWriter, Message, Recipient, Signer};
 use openpgp::types::{KeyFlags, RevocationStatus};
 
+use crate::armor::Armor;
 use crate::secrets::Secret;
 
 /// A recipient certificate that failed its check at `now`.
@@ -248,38 +248,19 @@ pub fn sign_and_encrypt(
             return Err(format!("{} has no valid encryption-capable key", pretty_fingerprint(&fingerprint(cert))));
         }
     }
-    let crlf = CrlfWriter { inner: sink, last_was_cr: false };
-    let message = Message::new(crlf);
-    let message = Armorer::new(message).kind(armor::Kind::Message).build().map_err(|e| format!("armor: {e:#}"))?;
+    let mut armor = Armor::begin(sink);
+    let message = Message::new(armor.writer());
     let message = Encryptor::for_recipients(message, recipients).build().map_err(|e| format!("encrypt: {e:#}"))?;
-    let message =
-        Signer::new(message, signer.0).map_err(|e| format!("sign: {e:#}"))?.creation_time(now).build().map_err(|e| format!("sign: {e:#}"))?;
+    let message = Signer::new(message, signer.0)
+        .map_err(|e| format!("sign: {e:#}"))?
+        .creation_time(now)
+        .build()
+        .map_err(|e| format!("sign: {e:#}"))?;
     let mut literal = LiteralWriter::new(message).build().map_err(|e| format!("literal: {e:#}"))?;
     write_inner(&mut literal).map_err(|e| format!("writing the message: {e}"))?;
-    literal.finalize().map_err(|e| format!("finishing the encrypted message: {e:#}"))
-}
-
-/// Turns the armor writer's LF line ends into CRLF on the way into the message.
-struct CrlfWriter<'a> {
-    inner: &'a mut Vec<u8>,
-    last_was_cr: bool,
-}
-
-impl Write for CrlfWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        for &b in buf {
-            if b == b'\n' && !self.last_was_cr {
-                self.inner.push(b'\r');
-            }
-            self.inner.push(b);
-            self.last_was_cr = b == b'\r';
-        }
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
+    literal.finalize().map_err(|e| format!("finishing the encrypted message: {e:#}"))?;
+    armor.finish();
+    Ok(())
 }
 
 #[cfg(test)]
@@ -290,14 +271,5 @@ mod tests {
     fn fingerprints_compare_without_spaces_and_case() {
         assert_eq!(normalise_fingerprint("2ce4 BA61\tb873"), "2CE4BA61B873");
         assert_eq!(pretty_fingerprint("2CE4BA61B873B0890BE94ED23CDA68796740E2CD"), "2CE4 BA61 B873 B089 0BE9  4ED2 3CDA 6879 6740 E2CD");
-    }
-
-    #[test]
-    fn crlf_writer_never_doubles_cr() {
-        let mut v = Vec::new();
-        let mut w = CrlfWriter { inner: &mut v, last_was_cr: false };
-        w.write_all(b"a\nb\r").unwrap();
-        w.write_all(b"\nc\n").unwrap();
-        assert_eq!(v, b"a\r\nb\r\nc\r\n");
     }
 }

@@ -11,6 +11,7 @@
 //! `store`, minijinja: `template`, keyring: `secrets`, clap: `cli`). Time is read once
 //! per command and passed down.
 
+pub mod armor;
 pub mod cli;
 pub mod commands;
 pub mod compose;

@@ -4,6 +4,7 @@
 //! A notification's incident row, message row (the exact bytes that will travel) and
 //! events are committed in one transaction, before anything is sent.
 
+use std::io::Write;
 use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -34,7 +35,7 @@ CREATE TABLE messages (
     envelope_from         TEXT NOT NULL,
     envelope_to           TEXT NOT NULL,
     in_reply_to           TEXT,
-    bytes                 BLOB NOT NULL,
+    size                  INTEGER NOT NULL,
     state                 TEXT NOT NULL,
     attempts              INTEGER NOT NULL DEFAULT 0,
     next_attempt_at       TEXT,
@@ -43,6 +44,13 @@ CREATE TABLE messages (
     updated_at            TEXT NOT NULL
 );
 CREATE INDEX messages_by_state ON messages (state, next_attempt_at);
+-- The final bytes live apart from the message's state: a state change then never
+-- rewrites a large row, and the blob is the record's last column, so it can be
+-- written in place (zeroblob + incremental I/O) without copies in memory.
+CREATE TABLE message_bytes (
+    message INTEGER PRIMARY KEY REFERENCES messages(id),
+    bytes   BLOB NOT NULL
+);
 CREATE TABLE events (
     id          INTEGER PRIMARY KEY,
     incident_id INTEGER NOT NULL REFERENCES incidents(id),
@@ -177,7 +185,11 @@ impl Store {
     /// The bytes of a message, by Message-ID.
     pub fn message_bytes(&self, message_id: &str) -> Result<Option<Vec<u8>>, Failure> {
         self.conn
-            .query_row("SELECT bytes FROM messages WHERE message_id = ?1", [message_id], |r| r.get(0))
+            .query_row(
+                "SELECT b.bytes FROM message_bytes b JOIN messages m ON m.id = b.message WHERE m.message_id = ?1",
+                [message_id],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(db_error("message"))
     }
@@ -244,9 +256,11 @@ impl Pending<'_> {
                 id
             }
         };
+        // The bytes go in through incremental blob I/O: binding a 40 MB slice would
+        // make SQLite copy it twice in memory.
         tx.execute(
             "INSERT INTO messages (incident_id, message_id, recipient, recipient_fingerprint, envelope_from, envelope_to,
-                                   in_reply_to, bytes, state, created_at, updated_at)
+                                   in_reply_to, size, state, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?9)",
             params![
                 incident_id,
@@ -256,11 +270,17 @@ impl Pending<'_> {
                 message.envelope_from,
                 message.envelope_to,
                 message.in_reply_to,
-                message.bytes,
+                message.bytes.len() as i64,
                 now
             ],
         )
         .map_err(db_error("insert message"))?;
+        let row = tx.last_insert_rowid();
+        tx.execute("INSERT INTO message_bytes (message, bytes) VALUES (?1, zeroblob(?2))", params![row, message.bytes.len() as i64])
+            .map_err(db_error("message bytes"))?;
+        let mut blob = tx.blob_open(rusqlite::MAIN_DB, "message_bytes", "bytes", row, false).map_err(db_error("message bytes"))?;
+        blob.write_all(message.bytes).map_err(|e| Failure::failed(format!("incident log: message bytes: {e}")))?;
+        blob.close().map_err(db_error("message bytes"))?;
         let detail = serde_json::json!({
             "recipient": message.recipient,
             "fingerprint": message.recipient_fingerprint,
