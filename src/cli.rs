@@ -35,8 +35,9 @@ pub enum Command {
     /// Example: certmail init --name "Jane Doe" --email soc@example.dk --org "Example A/S" --cvr 12345678
     Init(InitArgs),
 
-    /// Compose, sign and encrypt a notification and place it in the outbox.
+    /// Compose, sign and encrypt a notification, queue it, and deliver it.
     ///
+    /// Exits 0 when delivered, 3 when queued for a retry, 1 when it failed.
     /// Example: certmail notify incident.toml --attach iocs.txt --out sent.eml
     Notify(NotifyArgs),
 
@@ -53,6 +54,53 @@ pub enum Command {
     /// List, check and import recipient keys (the CERT's public key).
     #[command(subcommand)]
     Keys(KeysCommand),
+
+    /// Show and deliver the outbox.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
+
+    /// Store secrets in the OS keyring.
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// List every message in the outbox with its delivery state.
+    ///
+    /// Example: certmail outbox list --json
+    List {
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Deliver every message that is due, over one connection.
+    ///
+    /// Safe to run from cron or a systemd timer: two flushes never send the same
+    /// message at the same time. Example: certmail outbox flush
+    Flush {
+        /// Print one JSON object per message attempted.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretsCommand {
+    /// Store a secret in the OS keyring, read from the terminal (or one line of stdin).
+    ///
+    /// Example: certmail secrets set smtp
+    Set {
+        /// Which secret: the relay password, or the reporter key's passphrase.
+        #[arg(value_enum)]
+        which: SecretName,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SecretName {
+    Smtp,
+    Identity,
 }
 
 #[derive(Debug, Args)]

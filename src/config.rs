@@ -41,6 +41,54 @@ pub struct ConfigFile {
     pub identity: Option<IdentityConfig>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub recipients: BTreeMap<String, RecipientConfig>,
+    /// The relay notifications are delivered through; without it they stay queued.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smtp: Option<SmtpConfig>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outbox: Option<OutboxConfig>,
+}
+
+/// `[smtp]`: the relay. TLS is always required.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SmtpConfig {
+    pub host: String,
+    /// Default 465 for `tls`, 587 for `starttls`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    pub security: SmtpSecurity,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// PEM file of the CA that signed the relay's certificate (corporate relays).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
+    /// Deadline for connecting and for each step of the conversation (default 30).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<u64>,
+    /// Command (argv list) that prints the password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_command: Option<Vec<String>>,
+    /// Environment variable holding the password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_env: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SmtpSecurity {
+    Tls,
+    Starttls,
+    /// No TLS, loopback only, no AUTH: for tests. Named so nobody mistakes it.
+    PlaintextLoopbackTestOnly,
+}
+
+/// `[outbox]`: how long certmail keeps retrying.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct OutboxConfig {
+    /// A message not delivered after this many hours is failed (default 72).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifetime_hours: Option<u64>,
 }
 
 /// `[identity]`: who reports, and where their signing key is.
@@ -185,6 +233,49 @@ impl Settings {
 
     pub fn default_recipient(&self) -> &str {
         self.file.default_recipient.as_deref().unwrap_or("cfcs")
+    }
+
+    /// The relay, resolved and checked; `None` when delivery is not configured.
+    pub fn relay(&self) -> Result<Option<crate::transport::Relay>, Failure> {
+        use crate::transport::{Relay, Security};
+        let Some(smtp) = &self.file.smtp else { return Ok(None) };
+        let bad = |msg: String| Failure::input(format!("{}: [smtp] {msg}", self.config_path.display()));
+        if smtp.password_command.is_some() && smtp.password_env.is_some() {
+            return Err(bad("has both password-command and password-env; keep one".into()));
+        }
+        let security = match smtp.security {
+            SmtpSecurity::Tls => Security::Tls,
+            SmtpSecurity::Starttls => Security::Starttls,
+            SmtpSecurity::PlaintextLoopbackTestOnly => Security::PlaintextLoopbackTestOnly,
+        };
+        let port = smtp.port.unwrap_or(match security {
+            Security::Tls => 465,
+            Security::Starttls => 587,
+            Security::PlaintextLoopbackTestOnly => 25,
+        });
+        let hello_name = self
+            .file
+            .identity
+            .as_ref()
+            .and_then(|i| i.email.rsplit_once('@').map(|(_, d)| d.to_string()))
+            .unwrap_or_else(|| "localhost".into());
+        let relay = Relay {
+            host: smtp.host.clone(),
+            port,
+            security,
+            username: smtp.username.clone(),
+            ca_file: smtp.ca_file.as_ref().map(|p| self.relative_to_config(p)),
+            timeout: std::time::Duration::from_secs(smtp.timeout_seconds.unwrap_or(30).max(1)),
+            hello_name,
+        };
+        crate::transport::check_relay(&relay).map_err(bad)?;
+        Ok(Some(relay))
+    }
+
+    /// How long the outbox keeps retrying a message.
+    pub fn outbox_lifetime(&self) -> chrono::Duration {
+        let hours = self.file.outbox.as_ref().and_then(|o| o.lifetime_hours).unwrap_or(72);
+        chrono::Duration::hours(hours.min(24 * 365) as i64)
     }
 
     /// The identity, or a clear error telling how to create one.

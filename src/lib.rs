@@ -22,11 +22,13 @@ pub mod fsutil;
 pub mod identity;
 pub mod incident;
 pub mod mime;
+pub mod outbox;
 pub mod output;
 pub mod recipients;
 pub mod secrets;
 pub mod store;
 pub mod template;
+pub mod transport;
 
 use cli::{Cli, Command};
 use exit::CmdResult;
@@ -40,5 +42,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Preview(args) => commands::preview::run(&settings, args),
         Command::Schema => commands::schema::run(),
         Command::Keys(command) => commands::keys::run(&settings, command),
+        Command::Outbox(command) => commands::outbox::run(&settings, command),
+        Command::Secrets(command) => commands::secrets::run(&settings, command),
     }
 }

@@ -3,8 +3,10 @@
 pub mod init;
 pub mod keys;
 pub mod notify;
+pub mod outbox;
 pub mod preview;
 pub mod schema;
+pub mod secrets;
 
 use crate::cli::Lang;
 use crate::incident::Language;

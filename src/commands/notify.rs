@@ -6,6 +6,7 @@ use chrono::{Datelike, Utc};
 
 use crate::cli::NotifyArgs;
 use crate::commands::language;
+use crate::commands::outbox::{describe, summary_outcome};
 use crate::compose;
 use crate::config::Settings;
 use crate::crypto::{self, pretty_fingerprint};
@@ -13,6 +14,7 @@ use crate::exit::{CmdResult, Failure, Outcome};
 use crate::fsutil;
 use crate::identity;
 use crate::mime;
+use crate::outbox::{self, Delivery};
 use crate::output;
 use crate::recipients;
 use crate::store::{NewIncident, NewMessage, Store};
@@ -21,6 +23,8 @@ pub fn run(settings: &Settings, args: &NotifyArgs) -> CmdResult {
     let now = Utc::now();
     let system_now = now.into();
     let mut draft = compose::load(settings, &args.incident, args.lang.map(language), &args.attachments, now)?;
+    // A broken relay configuration is an input error before anything is queued.
+    let relay = settings.relay()?;
     let recipient_id = args.to.as_deref().unwrap_or(settings.default_recipient());
     let ready = recipients::load_checked(settings, recipient_id, system_now)?;
     let (identity, signer) = identity::unlock(settings, system_now)?;
@@ -67,18 +71,30 @@ pub fn run(settings: &Settings, args: &NotifyArgs) -> CmdResult {
             in_reply_to: in_reply_to.as_deref(),
             bytes: &bytes,
         },
-        &now.to_rfc3339(),
+        &crate::store::timestamp(now),
     )?;
     if let Some(out) = &args.out {
         fsutil::write_private(out, &bytes).map_err(|f| f.context(format!("{reference} is queued, but --out failed")))?;
     }
 
     let store_path = settings.store_path();
+    let report = match &relay {
+        None => None,
+        Some(relay) => {
+            let password = || outbox::smtp_password(settings, relay);
+            let clock = Utc::now;
+            let delivery = Delivery { relay, password: &password, lifetime: settings.outbox_lifetime(), clock: &clock };
+            outbox::flush(&mut store, &delivery, Some(&message_id))?.into_iter().next()
+        }
+    };
+    let state = report.as_ref().map_or("queued", |r| r.state);
     if args.json {
         output::json(&serde_json::json!({
             "reference": reference,
             "message_id": message_id,
-            "state": "queued",
+            "state": state,
+            "detail": report.as_ref().map(|r| r.detail.clone()),
+            "next_attempt_at": report.as_ref().and_then(|r| r.next_attempt_at.clone()),
             "recipient": ready.recipient.id,
             "to": ready.recipient.config.address,
             "fingerprint": ready.key.fingerprint,
@@ -97,18 +113,25 @@ pub fn run(settings: &Settings, args: &NotifyArgs) -> CmdResult {
         if let Some(out) = &args.out {
             output::say(&format!("  Exact bytes also written to {}", out.display()));
         }
+        match &report {
+            Some(r) => output::say(&format!("  {}", describe(r))),
+            None => output::say(&format!(
+                "  Not sent: no [smtp] relay is configured in {}. Add one (see README, \"Delivery\"), then run `certmail outbox flush`.",
+                settings.config_path.display()
+            )),
+        }
         if ready.recipient.config.test_only {
             output::say(
                 "  Test-only recipient: this reaches no real CERT. For a real incident notify cfcs, or call CFCS at +45 3332 5580.",
             );
-        } else {
-            output::say(&format!(
-                "  Not sent yet: delivery over SMTP is not configured. If the incident is urgent, call {} now.",
-                ready.recipient.phone()
-            ));
+        } else if state != "sent" {
+            output::say(&format!("  The CERT does not have it yet. If the incident is urgent, call {} now.", ready.recipient.phone()));
         }
     }
-    Ok(Outcome::Done)
+    match &report {
+        None => Ok(Outcome::Queued),
+        Some(r) => summary_outcome(std::slice::from_ref(r)),
+    }
 }
 
 /// Position of the first CR not followed by LF, or LF not preceded by CR.

@@ -168,7 +168,7 @@ fn import_recipient_checks_the_pin_and_re_pins_only_explicitly() {
     assert!(text(&ok.stderr).contains("re-pinned"));
     assert!(env.home.join("recipients/partner.asc").exists());
     let (out, message) = env.notify(Path::new(INCIDENT), &["--to", "partner"]);
-    assert_success(&out);
+    assert_queued(&out);
     assert!(report_text(&gpg_decrypt(&env, &message).0).contains("Ransomware"));
 }
 

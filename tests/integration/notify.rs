@@ -24,7 +24,7 @@ fn gnupg_decrypts_and_verifies_with_protected_headers_and_attachment() {
     let env = Env::new();
     let iocs = env.write("iocs.txt", "185.220.101.7\nevil.example.net\n");
     let (out, message) = env.notify(Path::new(FULL), &["--attach", iocs.to_str().unwrap(), "--json"]);
-    assert_success(&out);
+    assert_queued(&out);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["state"], "queued");
     let reference = json["reference"].as_str().unwrap();
@@ -63,7 +63,7 @@ fn gnupg_decrypts_and_verifies_with_protected_headers_and_attachment() {
 fn sq_decrypts_and_verifies() {
     let env = Env::new();
     let (out, message) = env.notify(Path::new("examples/voluntary-ransomware.toml"), &[]);
-    assert_success(&out);
+    assert_queued(&out);
     let inner = sq_decrypt(&env, &message, &cert_key().secret);
     assert!(report_text(&inner).contains("Ransomware på filservere"));
 }
@@ -85,7 +85,7 @@ fn sq_generated_cert_key_works_too() {
     let cert = certmail::crypto::read_cert(&std::fs::read(&public).unwrap()).unwrap();
     env.add_recipient("sq-cert", &certmail::crypto::fingerprint(&cert), &public);
     let (out, message) = env.notify(Path::new("examples/voluntary-ransomware.toml"), &["--to", "sq-cert"]);
-    assert_success(&out);
+    assert_queued(&out);
     assert!(report_text(&sq_decrypt(&env, &message, &secret)).contains("Ransomware"));
 }
 
@@ -93,7 +93,7 @@ fn sq_generated_cert_key_works_too() {
 fn cleartext_carries_only_the_reference_and_a_neutral_phrase() {
     let env = Env::new();
     let (out, message) = env.notify(Path::new(FULL), &[]);
-    assert_success(&out);
+    assert_queued(&out);
     let outer = text(&message);
     let subject = header(&outer, "Subject").unwrap();
     assert!(subject.starts_with("[CM-") && subject.ends_with("-0001] Encrypted message"), "{subject}");
@@ -108,7 +108,7 @@ fn every_line_of_the_queued_message_ends_in_crlf() {
     let env = Env::new();
     let attachment = env.write("mixed.txt", "bare\rcr and bare\nlf\r\n.dot\n");
     let (out, message) = env.notify(Path::new(FULL), &["--attach", attachment.to_str().unwrap()]);
-    assert_success(&out);
+    assert_queued(&out);
     assert_eq!(certmail::commands::notify::first_bare_line_end(&message), None);
     let stored = Store::open(&env.home.join("certmail.sqlite")).unwrap();
     let message_id = header(&text(&message), "Message-ID").unwrap().trim_matches(['<', '>']).to_string();
@@ -121,7 +121,7 @@ fn encrypts_with_seipd_v1_and_mdc_when_a_recipient_lacks_v2() {
     use sequoia_openpgp::parse::{PacketParser, PacketParserResult, Parse};
     let env = Env::new();
     let (out, message) = env.notify(Path::new(FULL), &[]);
-    assert_success(&out);
+    assert_queued(&out);
     let armored = armored_part(&message);
     let mut ppr = PacketParser::from_bytes(armored.as_bytes()).unwrap();
     let mut seip_versions = Vec::new();
@@ -140,7 +140,7 @@ fn canary_values_in_every_field_travel_only_inside_the_ciphertext() {
     let (incident, canaries) = crate::validation::canary_incident();
     let file = env.write("canary.json", &incident.to_string());
     let (out, message) = env.notify(&file, &["--lang", "en"]);
-    assert_success(&out);
+    assert_queued(&out);
     let outside = [text(&message), text(&out.stdout), text(&out.stderr)].join("\n");
     for c in &canaries {
         assert!(!outside.contains(c.as_str()), "canary {c} appears outside the ciphertext");
@@ -156,11 +156,11 @@ fn canary_values_in_every_field_travel_only_inside_the_ciphertext() {
 fn follow_up_is_threaded_to_the_earlier_notification() {
     let env = Env::new();
     let (first, first_message) = env.notify(Path::new(FULL), &["--json"]);
-    assert_success(&first);
+    assert_queued(&first);
     let first_json: serde_json::Value = serde_json::from_slice(&first.stdout).unwrap();
     let reference = first_json["reference"].as_str().unwrap();
     let (second, second_message) = env.notify(Path::new(FULL), &["--json", "--follow-up", reference]);
-    assert_success(&second);
+    assert_queued(&second);
     let second_json: serde_json::Value = serde_json::from_slice(&second.stdout).unwrap();
     assert_eq!(second_json["reference"], first_json["reference"]);
     let first_id = format!("<{}>", first_json["message_id"].as_str().unwrap());
@@ -183,7 +183,7 @@ fn incident_from_stdin() {
     let env = Env::new();
     let json = std::fs::read("examples/digital-service-provider.json").unwrap();
     let out = env.certmail_stdin(&["notify", "-", "--json"], &json);
-    assert_success(&out);
+    assert_queued(&out);
     assert_eq!(queued(&env), 1);
 }
 
@@ -199,7 +199,7 @@ fn oversized_message_is_refused_before_anything_is_queued() {
     assert!(text(&out.stderr).contains("over the limit of 100000 bytes"), "{}", text(&out.stderr));
     assert_eq!(queued(&env), 0);
     let small = env.write("small.txt", "ok");
-    assert_success(&env.certmail(&["notify", FULL, "--attach", small.to_str().unwrap()]));
+    assert_queued(&env.certmail(&["notify", FULL, "--attach", small.to_str().unwrap()]));
     assert_eq!(queued(&env), 1);
 }
 
@@ -261,7 +261,7 @@ fn passphrase_from_environment_and_loud_failure_without_it() {
     env.add_recipient("test-cert", &cert_key().fingerprint, &cert_key().public);
 
     let ok = env.command().env("CM_TEST_PASSPHRASE", "correct horse").args(["notify", FULL]).output().unwrap();
-    assert_success(&ok);
+    assert_queued(&ok);
     let wrong = env.command().env("CM_TEST_PASSPHRASE", "wrong").args(["notify", FULL]).output().unwrap();
     assert_exit(&wrong, 1);
     assert!(text(&wrong.stderr).contains("passphrase does not unlock"), "{}", text(&wrong.stderr));
@@ -284,7 +284,7 @@ fn passphrase_from_environment_and_loud_failure_without_it() {
 fn files_in_the_home_are_owner_only() {
     use std::os::unix::fs::PermissionsExt;
     let env = Env::new();
-    assert_success(&env.notify(Path::new(FULL), &[]).0);
+    assert_queued(&env.notify(Path::new(FULL), &[]).0);
     for f in ["config.toml", "identity/secret.asc", "identity/public.asc", "certmail.sqlite"] {
         let mode = std::fs::metadata(env.home.join(f)).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600, "{f} has mode {mode:o}");
@@ -345,7 +345,7 @@ fn imports_a_gnupg_key_protected_by_a_passphrase_non_interactively() {
     assert_success(&env.certmail(&init_args));
     env.add_recipient("test-cert", &cert_key().fingerprint, &cert_key().public);
     let (out, message) = env.notify(Path::new(FULL), &[]);
-    assert_success(&out);
+    assert_queued(&out);
     let (_, status) = gpg_decrypt(&env, &message);
     assert!(status.contains("VALIDSIG") && status.contains(&fpr), "signed by the imported key: {status}");
 }

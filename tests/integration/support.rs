@@ -193,6 +193,12 @@ pub fn assert_success(out: &Output) {
     );
 }
 
+/// Notify without a relay: queued in the outbox, exit 3.
+pub fn assert_queued(out: &Output) {
+    assert_exit(out, 3);
+    assert!(text(&out.stdout).contains("queued") || text(&out.stdout).contains("\"state\":\"queued\""), "{}", text(&out.stdout));
+}
+
 pub fn assert_exit(out: &Output, code: i32) {
     assert_eq!(out.status.code(), Some(code), "stdout: {}\nstderr: {}", text(&out.stdout), text(&out.stderr));
 }

@@ -1,0 +1,95 @@
+//! `certmail outbox list | flush`: the outbox's states, and delivering what is due.
+
+use chrono::Utc;
+
+use crate::cli::OutboxCommand;
+use crate::config::Settings;
+use crate::exit::{CmdResult, Failure, Outcome};
+use crate::outbox::{self, Delivery, Report};
+use crate::output;
+use crate::store::Store;
+
+pub fn run(settings: &Settings, command: &OutboxCommand) -> CmdResult {
+    match command {
+        OutboxCommand::List { json } => list(settings, *json),
+        OutboxCommand::Flush { json } => flush(settings, *json),
+    }
+}
+
+fn list(settings: &Settings, json: bool) -> CmdResult {
+    let store = Store::open(&settings.store_path())?;
+    let rows = store.outbox()?;
+    if json {
+        output::json(&serde_json::json!({ "messages": rows }));
+        return Ok(Outcome::Done);
+    }
+    if rows.is_empty() {
+        output::say("The outbox is empty.");
+    }
+    for r in &rows {
+        let extra = match r.state.as_str() {
+            "sent" => r.last_reply.clone().unwrap_or_default(),
+            "deferred" => {
+                format!("next attempt {}: {}", r.next_attempt_at.as_deref().unwrap_or("?"), r.last_error.as_deref().unwrap_or(""))
+            }
+            "failed" => r.last_error.clone().unwrap_or_default(),
+            _ => String::new(),
+        };
+        output::say(&format!(
+            "{} {:<8} <{}> to {} ({} bytes, {} attempt(s)) {extra}",
+            r.reference, r.state, r.message_id, r.to, r.size, r.attempts
+        ));
+    }
+    Ok(Outcome::Done)
+}
+
+fn flush(settings: &Settings, json: bool) -> CmdResult {
+    let Some(relay) = settings.relay()? else {
+        return Err(Failure::input(format!(
+            "no [smtp] relay in {}: nothing can be delivered (see README, \"Delivery\")",
+            settings.config_path.display()
+        )));
+    };
+    let mut store = Store::open(&settings.store_path())?;
+    let password = || outbox::smtp_password(settings, &relay);
+    let clock = Utc::now;
+    let delivery = Delivery { relay: &relay, password: &password, lifetime: settings.outbox_lifetime(), clock: &clock };
+    let reports = outbox::flush(&mut store, &delivery, None)?;
+    if json {
+        for r in &reports {
+            output::json(&serde_json::to_value(r).unwrap_or_default());
+        }
+    } else if reports.is_empty() {
+        output::say("Nothing is due.");
+    }
+    if !json {
+        for r in &reports {
+            output::say(&describe(r));
+        }
+    }
+    summary_outcome(&reports)
+}
+
+/// One line a person can act on.
+pub fn describe(r: &Report) -> String {
+    match r.state {
+        "sent" => format!("{}: delivered <{}>: {}", r.reference, r.message_id, r.detail),
+        "failed" => format!("{}: FAILED, not delivered <{}>: {}. Call the CERT.", r.reference, r.message_id, r.detail),
+        _ => {
+            let possibly = if r.possibly_delivered { " (it may have arrived; it will be sent again)" } else { "" };
+            let fix = if r.needs_fixing { " Fix the relay settings, then run `certmail outbox flush`." } else { "" };
+            format!("{}: queued for retry at {}{possibly}: {}.{fix}", r.reference, r.next_attempt_at.as_deref().unwrap_or("?"), r.detail)
+        }
+    }
+}
+
+/// 0 if all went out, 1 if any failed or the relay needs fixing, 3 if any waits.
+pub fn summary_outcome(reports: &[Report]) -> CmdResult {
+    if reports.iter().any(|r| r.state == "failed" || r.needs_fixing) {
+        Err(Failure::failed("delivery failed; see above"))
+    } else if reports.iter().any(|r| r.state == "deferred") {
+        Ok(Outcome::Queued)
+    } else {
+        Ok(Outcome::Done)
+    }
+}

@@ -1,0 +1,44 @@
+//! `certmail secrets set smtp | identity`: puts a secret into the OS keyring, read
+//! from the terminal without echo (or one line of standard input, for scripts).
+
+use std::io::{BufRead, IsTerminal};
+
+use crate::cli::{SecretName, SecretsCommand};
+use crate::config::Settings;
+use crate::crypto::Identity;
+use crate::exit::{CmdResult, Failure, Outcome};
+use crate::output;
+use crate::secrets::{self, Secret};
+use crate::{fsutil, identity, outbox};
+
+pub fn run(settings: &Settings, command: &SecretsCommand) -> CmdResult {
+    let SecretsCommand::Set { which } = command;
+    let (user, label) = match which {
+        SecretName::Smtp => {
+            let relay = settings.relay()?.ok_or_else(|| Failure::input("no [smtp] relay configured"))?;
+            if relay.username.is_none() {
+                return Err(Failure::input("[smtp] has no username: the relay takes no password"));
+            }
+            (outbox::smtp_keyring_user(&relay), format!("Password for {} at {}: ", relay.username.as_deref().unwrap_or(""), relay.host))
+        }
+        SecretName::Identity => {
+            let key = Identity::from_bytes(&fsutil::read(&settings.secret_key_path())?).map_err(Failure::input)?;
+            (identity::keyring_user(&key.fingerprint()), "Passphrase of the reporter's key: ".to_string())
+        }
+    };
+    let secret = if std::io::stdin().is_terminal() {
+        secrets::prompt(&label)?
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).map_err(|e| Failure::input(format!("cannot read standard input: {e}")))?;
+        Secret::new(line.trim_end_matches(['\r', '\n']).to_string())
+    };
+    if secret.expose().is_empty() {
+        return Err(Failure::input("empty secret; nothing stored"));
+    }
+    secrets::keyring_set(&user, &secret).map_err(|e| {
+        Failure::failed(format!("{e}. Nothing stored. On a server, use password-command or password-env in the configuration instead"))
+    })?;
+    output::say(&format!("Stored in the OS keyring as certmail/{user}."));
+    Ok(Outcome::Done)
+}

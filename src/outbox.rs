@@ -1,0 +1,166 @@
+//! The outbox state machine over the store and the SMTP transport:
+//! queued → sending → sent | deferred (retry with backoff) | failed.
+//!
+//! Every transition is committed, with its event, before the next network step: a
+//! row is `sending` before its first byte leaves, `sent` only after the server's 250
+//! to the final dot. A crash leaves `sending`, and the next flush sends the same
+//! bytes with the same Message-ID again: at least once, never silently lost.
+
+use chrono::{DateTime, Utc};
+
+use crate::commands::notify::first_bare_line_end;
+use crate::exit::Failure;
+use crate::secrets::Secret;
+use crate::store::{Attempt, Claimed, Store, timestamp};
+use crate::transport::{Relay, SendError, Session};
+
+/// How one message's attempt ended, for the person or script that asked.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Report {
+    pub reference: String,
+    pub message_id: String,
+    /// sent, deferred or failed.
+    pub state: &'static str,
+    /// The server's final reply when sent, else the error.
+    pub detail: String,
+    pub next_attempt_at: Option<String>,
+    /// The relay path needs fixing (credentials, TLS); retrying as is will not help.
+    pub needs_fixing: bool,
+    pub possibly_delivered: bool,
+}
+
+/// What delivery needs besides the store.
+pub struct Delivery<'a> {
+    pub relay: &'a Relay,
+    /// Asked only when a message is due and the relay wants a login.
+    pub password: &'a dyn Fn() -> Result<Option<Secret>, Failure>,
+    pub lifetime: chrono::Duration,
+    pub clock: &'a dyn Fn() -> DateTime<Utc>,
+}
+
+/// Delay before the next attempt: 1, 2, 4 … minutes, at most an hour.
+pub fn backoff(attempts: i64) -> chrono::Duration {
+    let exponent = (attempts - 1).clamp(0, 6) as u32;
+    chrono::Duration::seconds((60i64 << exponent).min(3600))
+}
+
+fn process_alive(pid: i64) -> bool {
+    pid > 0 && std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Delivers what is due (or just `only`), over one connection reused for all.
+pub fn flush(store: &mut Store, delivery: &Delivery, only: Option<&str>) -> Result<Vec<Report>, Failure> {
+    let mut reports = Vec::new();
+    let mut session: Option<Session> = None;
+    loop {
+        let now = (delivery.clock)();
+        let Some(claimed) = store.claim_due(&timestamp(now), only, process_alive)? else { break };
+        let outcome = attempt(&claimed, &mut session, delivery, now);
+        let now = (delivery.clock)();
+        let report = record(store, &claimed, outcome, now)?;
+        let connection_trouble = report.state == "deferred" && session.is_none();
+        reports.push(report);
+        // The relay is unreachable or refuses us: the other messages would only
+        // fail the same way now; they stay due for the next flush.
+        if connection_trouble || only.is_some() {
+            break;
+        }
+    }
+    if let Some(s) = session {
+        s.close();
+    }
+    Ok(reports)
+}
+
+fn attempt(claimed: &Claimed, session: &mut Option<Session>, delivery: &Delivery, now: DateTime<Utc>) -> Result<String, SendError> {
+    let created = DateTime::parse_from_rfc3339(&claimed.created_at).map(|t| t.with_timezone(&Utc)).unwrap_or(now);
+    if now - created > delivery.lifetime {
+        return Err(SendError::Permanent(format!("not delivered within {} hours of queueing; giving up", delivery.lifetime.num_hours())));
+    }
+    if let Some(at) = first_bare_line_end(&claimed.bytes) {
+        // Never let a bare CR or LF reach lettre (RUSTSEC-2026-0561).
+        return Err(SendError::Permanent(format!("refusing to send: bare CR or LF at byte {at}")));
+    }
+    if session.as_ref().is_none_or(|s| !s.usable()) {
+        let password = (delivery.password)().map_err(|f| SendError::Setup(f.message))?;
+        *session = Some(Session::open(delivery.relay, password.as_ref())?);
+    }
+    let Some(open) = session.as_mut() else { return Err(SendError::Transient("no connection".into())) };
+    let result = open.send(&claimed.envelope_from, &claimed.envelope_to, &claimed.bytes);
+    if result.is_err() && !open.usable() {
+        *session = None;
+    }
+    result
+}
+
+fn record(store: &mut Store, claimed: &Claimed, outcome: Result<String, SendError>, now: DateTime<Utc>) -> Result<Report, Failure> {
+    let ts = timestamp(now);
+    let mut report = Report {
+        reference: claimed.reference.clone(),
+        message_id: claimed.message_id.clone(),
+        state: "sent",
+        detail: String::new(),
+        next_attempt_at: None,
+        needs_fixing: false,
+        possibly_delivered: claimed.was_interrupted,
+    };
+    match outcome {
+        Ok(reply) => {
+            store.record_attempt(claimed, &Attempt::Sent { reply: &reply }, &ts)?;
+            report.detail = reply;
+        }
+        Err(SendError::Permanent(error)) => {
+            store.record_attempt(claimed, &Attempt::Failed { error: &error }, &ts)?;
+            report.state = "failed";
+            report.detail = error;
+        }
+        Err(e) => {
+            let possibly_delivered = claimed.was_interrupted || matches!(e, SendError::PossiblyDelivered(_));
+            let next = timestamp(now + backoff(claimed.attempts));
+            store.record_attempt(claimed, &Attempt::Deferred { error: e.text(), next_attempt_at: &next, possibly_delivered }, &ts)?;
+            report.state = "deferred";
+            report.detail = e.text().to_string();
+            report.next_attempt_at = Some(next);
+            report.needs_fixing = matches!(e, SendError::Setup(_));
+            report.possibly_delivered = possibly_delivered;
+        }
+    }
+    Ok(report)
+}
+
+/// Keyring entry name for the relay password.
+pub fn smtp_keyring_user(relay: &Relay) -> String {
+    format!("smtp:{}@{}", relay.username.as_deref().unwrap_or(""), relay.host)
+}
+
+/// The relay password from the configured source (or the OS keyring); `None` when
+/// the relay takes no login.
+pub fn smtp_password(settings: &crate::config::Settings, relay: &Relay) -> Result<Option<Secret>, Failure> {
+    if relay.username.is_none() {
+        return Ok(None);
+    }
+    let smtp = settings.file.smtp.as_ref();
+    let user = smtp_keyring_user(relay);
+    let source = crate::secrets::SecretSource {
+        purpose: "the SMTP password",
+        config_hint: "[smtp] password",
+        env: smtp.and_then(|s| s.password_env.as_deref()),
+        command: smtp.and_then(|s| s.password_command.as_deref()),
+        keyring_user: &user,
+    };
+    source.resolve().map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_an_hour() {
+        assert_eq!(backoff(1).num_seconds(), 60);
+        assert_eq!(backoff(2).num_seconds(), 120);
+        assert_eq!(backoff(6).num_seconds(), 1920);
+        assert_eq!(backoff(7).num_seconds(), 3600);
+        assert_eq!(backoff(50).num_seconds(), 3600);
+    }
+}
