@@ -79,6 +79,9 @@ pub enum OutboxCommand {
     /// Safe to run from cron or a systemd timer: two flushes never send the same
     /// message at the same time. Example: certmail outbox flush
     Flush {
+        /// Retry deferred messages now, without waiting for their next attempt time.
+        #[arg(long)]
+        retry_now: bool,
         /// Print one JSON object per message attempted.
         #[arg(long)]
         json: bool,

@@ -36,6 +36,8 @@ pub struct Delivery<'a> {
     pub password: &'a dyn Fn() -> Result<Option<Secret>, Failure>,
     pub lifetime: chrono::Duration,
     pub clock: &'a dyn Fn() -> DateTime<Utc>,
+    /// Send deferred messages now instead of waiting for their next attempt time.
+    pub retry_now: bool,
 }
 
 /// Delay before the next attempt: 1, 2, 4 … minutes, at most an hour.
@@ -52,9 +54,13 @@ fn process_alive(pid: i64) -> bool {
 pub fn flush(store: &mut Store, delivery: &Delivery, only: Option<&str>) -> Result<Vec<Report>, Failure> {
     let mut reports = Vec::new();
     let mut session: Option<Session> = None;
+    let mut last_id = 0;
     loop {
         let now = (delivery.clock)();
-        let Some(claimed) = store.claim_due(&timestamp(now), only, process_alive)? else { break };
+        // With retry_now, everything waiting counts as due ("9" sorts after any timestamp).
+        let due_by = if delivery.retry_now { "9".to_string() } else { timestamp(now) };
+        let Some(claimed) = store.claim_due(&timestamp(now), &due_by, last_id, only, process_alive)? else { break };
+        last_id = claimed.id;
         let outcome = attempt(&claimed, &mut session, delivery, now);
         let now = (delivery.clock)();
         let report = record(store, &claimed, outcome, now)?;

@@ -268,22 +268,32 @@ pub enum Attempt<'a> {
 }
 
 impl Store {
-    /// Takes the next due message for sending (or `only` that message), marking it
-    /// `sending` by this process in one transaction: two flushes never take the
-    /// same row. A row left `sending` by a process that is gone is taken again.
-    pub fn claim_due(&mut self, now: &str, only: Option<&str>, alive: impl Fn(i64) -> bool) -> Result<Option<Claimed>, Failure> {
+    /// Takes the next due message after row `after_id` (or `only` that message),
+    /// marking it `sending` by this process in one transaction: two flushes never
+    /// take the same row. A row left `sending` by a process that is gone is taken
+    /// again. Walking up from `after_id` makes one flush try each row once.
+    pub fn claim_due(
+        &mut self,
+        now: &str,
+        due_by: &str,
+        after_id: i64,
+        only: Option<&str>,
+        alive: impl Fn(i64) -> bool,
+    ) -> Result<Option<Claimed>, Failure> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_error("claim"))?;
         let candidates: Vec<(i64, String, Option<i64>)> = {
             let mut stmt = tx
                 .prepare(
                     "SELECT id, state, claimed_by FROM messages
-                     WHERE (?2 IS NULL OR message_id = ?2)
+                     WHERE id > ?4 AND (?2 IS NULL OR message_id = ?2)
                        AND (state = 'sending'
-                            OR (state IN ('queued', 'deferred') AND (next_attempt_at IS NULL OR next_attempt_at <= ?1)))
+                            OR (state IN ('queued', 'deferred') AND (next_attempt_at IS NULL OR next_attempt_at <= ?3)))
                      ORDER BY id",
                 )
                 .map_err(db_error("claim"))?;
-            let rows = stmt.query_map(params![now, only], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(db_error("claim"))?;
+            let rows = stmt
+                .query_map(params![now, only, due_by, after_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .map_err(db_error("claim"))?;
             rows.collect::<Result<_, _>>().map_err(db_error("claim"))?
         };
         let Some((id, state, _)) = candidates.into_iter().find(|(_, state, by)| state != "sending" || by.is_none_or(|pid| !alive(pid)))

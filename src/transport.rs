@@ -108,7 +108,9 @@ fn tls_parameters(relay: &Relay) -> Result<TlsParameters, SendError> {
 /// Sorts a lettre error from connecting or a command into retry / give up / fix.
 fn classify(context: &str, e: &lettre::transport::smtp::Error) -> SendError {
     let text = format!("{context}: {e}");
-    if e.is_tls() {
+    // lettre reports a failed certificate check during the TLS handshake as a
+    // network error, so its text is the only sign of it.
+    if e.is_tls() || text.contains("certificate") {
         SendError::Setup(format!("{text} (check the relay's certificate or ca-file)"))
     } else if e.is_permanent() {
         SendError::Permanent(text)

@@ -83,7 +83,7 @@ pub fn run(settings: &Settings, args: &NotifyArgs) -> CmdResult {
         Some(relay) => {
             let password = || outbox::smtp_password(settings, relay);
             let clock = Utc::now;
-            let delivery = Delivery { relay, password: &password, lifetime: settings.outbox_lifetime(), clock: &clock };
+            let delivery = Delivery { relay, password: &password, lifetime: settings.outbox_lifetime(), clock: &clock, retry_now: false };
             outbox::flush(&mut store, &delivery, Some(&message_id))?.into_iter().next()
         }
     };

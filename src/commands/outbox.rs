@@ -12,7 +12,7 @@ use crate::store::Store;
 pub fn run(settings: &Settings, command: &OutboxCommand) -> CmdResult {
     match command {
         OutboxCommand::List { json } => list(settings, *json),
-        OutboxCommand::Flush { json } => flush(settings, *json),
+        OutboxCommand::Flush { json, retry_now } => flush(settings, *json, *retry_now),
     }
 }
 
@@ -43,7 +43,7 @@ fn list(settings: &Settings, json: bool) -> CmdResult {
     Ok(Outcome::Done)
 }
 
-fn flush(settings: &Settings, json: bool) -> CmdResult {
+fn flush(settings: &Settings, json: bool, retry_now: bool) -> CmdResult {
     let Some(relay) = settings.relay()? else {
         return Err(Failure::input(format!(
             "no [smtp] relay in {}: nothing can be delivered (see README, \"Delivery\")",
@@ -53,7 +53,7 @@ fn flush(settings: &Settings, json: bool) -> CmdResult {
     let mut store = Store::open(&settings.store_path())?;
     let password = || outbox::smtp_password(settings, &relay);
     let clock = Utc::now;
-    let delivery = Delivery { relay: &relay, password: &password, lifetime: settings.outbox_lifetime(), clock: &clock };
+    let delivery = Delivery { relay: &relay, password: &password, lifetime: settings.outbox_lifetime(), clock: &clock, retry_now };
     let reports = outbox::flush(&mut store, &delivery, None)?;
     if json {
         for r in &reports {

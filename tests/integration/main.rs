@@ -1,8 +1,10 @@
 //! certmail's one integration test target: the binary end to end in throwaway homes,
 //! with GnuPG and Debian's `sq` as independent readers of what it sends.
 
+mod delivery;
 mod golden;
 mod keys;
 mod notify;
+mod smtp;
 mod support;
 mod validation;

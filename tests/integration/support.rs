@@ -138,7 +138,10 @@ impl Env {
 
     pub fn command(&self) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_certmail"));
-        cmd.env("CERTMAIL_HOME", &self.home).env_remove("CERTMAIL_CONFIG").stdin(Stdio::null());
+        cmd.env("CERTMAIL_HOME", &self.home)
+            .env_remove("CERTMAIL_CONFIG")
+            .env("CM_TEST_SMTP_PASSWORD", crate::smtp::SMTP_PASSWORD)
+            .stdin(Stdio::null());
         cmd
     }
 
