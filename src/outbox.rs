@@ -78,6 +78,17 @@ pub fn flush(store: &mut Store, delivery: &Delivery, only: Option<&str>) -> Resu
     Ok(reports)
 }
 
+/// Delivers one message this process already claimed (`notify` delivering at once).
+pub fn deliver_claimed(store: &mut Store, delivery: &Delivery, claimed: Claimed) -> Result<Report, Failure> {
+    let mut session = None;
+    let outcome = attempt(&claimed, &mut session, delivery, (delivery.clock)());
+    let report = record(store, &claimed, outcome, (delivery.clock)())?;
+    if let Some(s) = session {
+        s.close();
+    }
+    Ok(report)
+}
+
 fn attempt(claimed: &Claimed, session: &mut Option<Session>, delivery: &Delivery, now: DateTime<Utc>) -> Result<String, SendError> {
     let created = DateTime::parse_from_rfc3339(&claimed.created_at).map(|t| t.with_timezone(&Utc)).unwrap_or(now);
     if now - created > delivery.lifetime {

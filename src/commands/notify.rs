@@ -17,7 +17,7 @@ use crate::mime;
 use crate::outbox::{self, Delivery};
 use crate::output;
 use crate::recipients;
-use crate::store::{NewIncident, NewMessage, Store};
+use crate::store::{NewIncident, NewMessage, Pending, Store};
 
 pub fn run(settings: &Settings, args: &NotifyArgs) -> CmdResult {
     let now = Utc::now();
@@ -60,7 +60,9 @@ pub fn run(settings: &Settings, args: &NotifyArgs) -> CmdResult {
     let title = draft.incident.title.clone().unwrap_or_default();
     let detected_at = draft.incident.timeline.as_ref().and_then(|t| t.detected.as_ref()).and_then(|d| d.at.clone());
     let in_reply_to = headers.in_reply_to.clone();
-    pending.commit(
+    let commit = if relay.is_some() { Pending::commit_claimed } else { Pending::commit };
+    commit(
+        pending,
         &NewIncident { scheme, title: &title, detected_at: detected_at.as_deref(), incident_json: &incident_json },
         &NewMessage {
             message_id: &message_id,
@@ -84,7 +86,8 @@ pub fn run(settings: &Settings, args: &NotifyArgs) -> CmdResult {
             let password = || outbox::smtp_password(settings, relay);
             let clock = Utc::now;
             let delivery = Delivery { relay, password: &password, lifetime: settings.outbox_lifetime(), clock: &clock, retry_now: false };
-            outbox::flush(&mut store, &delivery, Some(&message_id))?.into_iter().next()
+            let claimed = store.claimed_by_me(&message_id)?;
+            Some(outbox::deliver_claimed(&mut store, &delivery, claimed)?)
         }
     };
     let state = report.as_ref().map_or("queued", |r| r.state);
