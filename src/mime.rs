@@ -311,6 +311,50 @@ mod tests {
         assert!(!text.contains("\r\nBcc:"), "{text}");
     }
 
+    /// Property: whatever the header values hold (CR, LF, NUL, colons, non-ASCII),
+    /// the header block of both the inner and the outer message has exactly the
+    /// expected header names, one each, and every line ends in CRLF.
+    #[test]
+    fn no_header_value_can_inject_a_header() {
+        let alphabet: Vec<char> = "ab: \r\n\0\tÆø<>\"=?Bcc".chars().collect();
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut random_text = |len: usize| -> String {
+            (0..len)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    alphabet[(seed % alphabet.len() as u64) as usize]
+                })
+                .collect()
+        };
+        for _ in 0..2000 {
+            let mut h = headers();
+            h.subject = random_text(40);
+            h.from.name = random_text(12);
+            h.to.name = random_text(12);
+            h.reference = random_text(8);
+            h.message_id = random_text(10);
+            h.in_reply_to = Some(random_text(10));
+            h.references = vec![random_text(10)];
+            let mut inner = Vec::new();
+            write_inner(&h, "body", &[], &mut inner).unwrap();
+            let outer = outer_head(&h);
+            for message in [String::from_utf8(inner).unwrap(), outer] {
+                let head = message.split("\r\n\r\n").next().unwrap();
+                assert!(!head.replace("\r\n", "").contains(['\r', '\n', '\0']), "{head:?}");
+                let names: Vec<&str> = head.split("\r\n").filter(|l| !l.starts_with(' ')).map(|l| l.split(':').next().unwrap()).collect();
+                let mut expected = vec!["From", "To", "Subject", "Date", "Message-ID", "In-Reply-To", "References"];
+                if names[0] == "Content-Type" {
+                    expected.insert(0, "Content-Type");
+                } else {
+                    expected.extend(["MIME-Version", "Content-Type"]);
+                }
+                assert_eq!(names, expected, "{head:?}");
+            }
+        }
+    }
+
     #[test]
     fn quoted_printable_round_trips_and_protects_line_starts() {
         let body = ".hidden\nFrom here\nÆble = pære  \n".to_string() + &"x".repeat(200);
