@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use crate::commands::notify::first_bare_line_end;
 use crate::exit::Failure;
 use crate::secrets::Secret;
-use crate::store::{Attempt, Claimed, Store, timestamp};
+use crate::store::{Attempt, ClaimQuery, Claimed, Store, timestamp};
 use crate::transport::{Relay, SendError, Session};
 
 /// How one message's attempt ended, for the person or script that asked.
@@ -54,23 +54,28 @@ fn process_alive(pid: i64) -> bool {
 pub fn flush(store: &mut Store, delivery: &Delivery, only: Option<&str>) -> Result<Vec<Report>, Failure> {
     let mut reports = Vec::new();
     let mut session: Option<Session> = None;
-    let mut last_id = 0;
-    loop {
-        let now = (delivery.clock)();
-        // With retry_now, everything waiting counts as due ("9" sorts after any timestamp).
-        let due_by = if delivery.retry_now { "9".to_string() } else { timestamp(now) };
-        let Some(claimed) = store.claim_due(&timestamp(now), &due_by, last_id, only, process_alive)? else { break };
-        last_id = claimed.id;
-        let outcome = attempt(&claimed, &mut session, delivery, now);
-        let now = (delivery.clock)();
-        let report = record(store, &claimed, outcome, now)?;
-        let connection_trouble = report.state == "deferred" && session.is_none();
-        reports.push(report);
+    let start = (delivery.clock)();
+    // With retry_now, everything waiting counts as due ("9" sorts after any timestamp).
+    let due_by = if delivery.retry_now { "9".to_string() } else { timestamp(start) };
+    let now = timestamp(start);
+    let mut next = store.claim_due(&ClaimQuery { now: &now, due_by: &due_by, after_id: 0, only, alive: &process_alive })?;
+    while let Some(claimed) = next {
+        let outcome = attempt(&claimed, &mut session, delivery, (delivery.clock)());
+        let ended = (delivery.clock)();
+        let (attempt_record, report) = outcome_record(&claimed, outcome, ended);
         // The relay is unreachable or refuses us: the other messages would only
         // fail the same way now; they stay due for the next flush.
-        if connection_trouble || only.is_some() {
-            break;
-        }
+        let stop = (report.state == "deferred" && session.is_none()) || only.is_some();
+        let ts = timestamp(ended);
+        let attempt_ref = attempt_record.as_attempt();
+        next = if stop {
+            store.record_attempt(&claimed, &attempt_ref, &ts)?;
+            None
+        } else {
+            let q = ClaimQuery { now: &ts, due_by: &due_by, after_id: claimed.id, only, alive: &process_alive };
+            store.record_and_claim_next(&claimed, &attempt_ref, &q)?
+        };
+        reports.push(report);
     }
     if let Some(s) = session {
         s.close();
@@ -82,7 +87,9 @@ pub fn flush(store: &mut Store, delivery: &Delivery, only: Option<&str>) -> Resu
 pub fn deliver_claimed(store: &mut Store, delivery: &Delivery, claimed: Claimed) -> Result<Report, Failure> {
     let mut session = None;
     let outcome = attempt(&claimed, &mut session, delivery, (delivery.clock)());
-    let report = record(store, &claimed, outcome, (delivery.clock)())?;
+    let ended = (delivery.clock)();
+    let (attempt_record, report) = outcome_record(&claimed, outcome, ended);
+    store.record_attempt(&claimed, &attempt_record.as_attempt(), &timestamp(ended))?;
     if let Some(s) = session {
         s.close();
     }
@@ -110,8 +117,27 @@ fn attempt(claimed: &Claimed, session: &mut Option<Session>, delivery: &Delivery
     result
 }
 
-fn record(store: &mut Store, claimed: &Claimed, outcome: Result<String, SendError>, now: DateTime<Utc>) -> Result<Report, Failure> {
-    let ts = timestamp(now);
+/// An attempt's end as it will be recorded (owned, so the store can take it with
+/// the next claim in one transaction).
+enum Ended {
+    Sent(String),
+    Deferred { error: String, next: String, possibly_delivered: bool },
+    Failed(String),
+}
+
+impl Ended {
+    fn as_attempt(&self) -> Attempt<'_> {
+        match self {
+            Ended::Sent(reply) => Attempt::Sent { reply },
+            Ended::Deferred { error, next, possibly_delivered } => {
+                Attempt::Deferred { error, next_attempt_at: next, possibly_delivered: *possibly_delivered }
+            }
+            Ended::Failed(error) => Attempt::Failed { error },
+        }
+    }
+}
+
+fn outcome_record(claimed: &Claimed, outcome: Result<String, SendError>, now: DateTime<Utc>) -> (Ended, Report) {
     let mut report = Report {
         reference: claimed.reference.clone(),
         message_id: claimed.message_id.clone(),
@@ -121,28 +147,28 @@ fn record(store: &mut Store, claimed: &Claimed, outcome: Result<String, SendErro
         needs_fixing: false,
         possibly_delivered: claimed.was_interrupted,
     };
-    match outcome {
+    let ended = match outcome {
         Ok(reply) => {
-            store.record_attempt(claimed, &Attempt::Sent { reply: &reply }, &ts)?;
-            report.detail = reply;
+            report.detail = reply.clone();
+            Ended::Sent(reply)
         }
         Err(SendError::Permanent(error)) => {
-            store.record_attempt(claimed, &Attempt::Failed { error: &error }, &ts)?;
             report.state = "failed";
-            report.detail = error;
+            report.detail = error.clone();
+            Ended::Failed(error)
         }
         Err(e) => {
             let possibly_delivered = claimed.was_interrupted || matches!(e, SendError::PossiblyDelivered(_));
             let next = timestamp(now + backoff(claimed.attempts));
-            store.record_attempt(claimed, &Attempt::Deferred { error: e.text(), next_attempt_at: &next, possibly_delivered }, &ts)?;
             report.state = "deferred";
             report.detail = e.text().to_string();
-            report.next_attempt_at = Some(next);
+            report.next_attempt_at = Some(next.clone());
             report.needs_fixing = matches!(e, SendError::Setup(_));
             report.possibly_delivered = possibly_delivered;
+            Ended::Deferred { error: e.text().to_string(), next, possibly_delivered }
         }
-    }
-    Ok(report)
+    };
+    (ended, report)
 }
 
 /// Keyring entry name for the relay password.

@@ -1,0 +1,217 @@
+//! The outbox's queries: taking a due message for sending (so that two flushes
+//! never take the same one), recording how an attempt ended, and listing.
+
+use rusqlite::{Connection, TransactionBehavior, params};
+
+use super::{Store, db_error, event};
+use crate::exit::Failure;
+
+/// A message taken from the outbox for one delivery attempt.
+pub struct Claimed {
+    pub id: i64,
+    pub incident_id: i64,
+    pub reference: String,
+    pub message_id: String,
+    pub envelope_from: String,
+    pub envelope_to: String,
+    pub attempts: i64,
+    pub created_at: String,
+    /// The previous attempt died while sending (crash): it may have arrived.
+    pub was_interrupted: bool,
+    pub bytes: Vec<u8>,
+}
+
+/// One outbox row as `outbox list` shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OutboxRow {
+    pub reference: String,
+    pub message_id: String,
+    pub recipient: String,
+    pub to: String,
+    pub state: String,
+    pub attempts: i64,
+    pub size: i64,
+    pub created_at: String,
+    pub next_attempt_at: Option<String>,
+    pub last_reply: Option<String>,
+    pub last_error: Option<String>,
+}
+
+/// How an attempt ended, as recorded.
+pub enum Attempt<'a> {
+    Sent { reply: &'a str },
+    Deferred { error: &'a str, next_attempt_at: &'a str, possibly_delivered: bool },
+    Failed { error: &'a str },
+}
+
+/// Which message a flush may take next.
+pub struct ClaimQuery<'a> {
+    pub now: &'a str,
+    /// Deferred messages whose next attempt is at or before this are due.
+    pub due_by: &'a str,
+    /// Only rows after this one: one flush tries each row once.
+    pub after_id: i64,
+    /// Only this message.
+    pub only: Option<&'a str>,
+    /// Whether the process that left a row `sending` still runs.
+    pub alive: &'a dyn Fn(i64) -> bool,
+}
+
+impl Store {
+    /// Takes the next due message for sending, marking it `sending` by this process
+    /// in one transaction: two flushes never take the same row. A row left
+    /// `sending` by a process that is gone is taken again.
+    pub fn claim_due(&mut self, q: &ClaimQuery) -> Result<Option<Claimed>, Failure> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_error("claim"))?;
+        let claimed = claim_in(&tx, q)?;
+        tx.commit().map_err(db_error("claim"))?;
+        Ok(claimed)
+    }
+
+    /// Records how an attempt ended and takes the next due message, in one
+    /// transaction: a flush makes one durable commit per message instead of two.
+    pub fn record_and_claim_next(&mut self, claimed: &Claimed, attempt: &Attempt, q: &ClaimQuery) -> Result<Option<Claimed>, Failure> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_error("record attempt"))?;
+        record_in(&tx, claimed, attempt, q.now)?;
+        let next = claim_in(&tx, q)?;
+        tx.commit().map_err(db_error("record attempt"))?;
+        Ok(next)
+    }
+
+    /// A message this process claimed with [`Pending::commit_claimed`].
+    pub fn claimed_by_me(&self, message_id: &str) -> Result<Claimed, Failure> {
+        self.conn
+            .query_row(
+                "SELECT m.id, m.incident_id, i.reference, m.message_id, m.envelope_from, m.envelope_to, m.attempts, m.created_at, b.bytes
+                 FROM messages m JOIN incidents i ON i.id = m.incident_id JOIN message_bytes b ON b.message = m.id
+                 WHERE m.message_id = ?1 AND m.state = 'sending' AND m.claimed_by = ?2",
+                params![message_id, std::process::id()],
+                claimed_row,
+            )
+            .map_err(db_error("claimed message"))
+    }
+
+    /// Records how an attempt ended, with its event, in one transaction.
+    pub fn record_attempt(&mut self, claimed: &Claimed, attempt: &Attempt, now: &str) -> Result<(), Failure> {
+        let tx = self.conn.transaction().map_err(db_error("record attempt"))?;
+        record_in(&tx, claimed, attempt, now)?;
+        tx.commit().map_err(db_error("record attempt"))
+    }
+
+    /// The outbox, oldest first.
+    pub fn outbox(&self) -> Result<Vec<OutboxRow>, Failure> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT i.reference, m.message_id, m.recipient, m.envelope_to, m.state, m.attempts, m.size, m.created_at,
+                        m.next_attempt_at, m.last_reply, m.last_error
+                 FROM messages m JOIN incidents i ON i.id = m.incident_id ORDER BY m.id",
+            )
+            .map_err(db_error("outbox"))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(OutboxRow {
+                    reference: r.get(0)?,
+                    message_id: r.get(1)?,
+                    recipient: r.get(2)?,
+                    to: r.get(3)?,
+                    state: r.get(4)?,
+                    attempts: r.get(5)?,
+                    size: r.get(6)?,
+                    created_at: r.get(7)?,
+                    next_attempt_at: r.get(8)?,
+                    last_reply: r.get(9)?,
+                    last_error: r.get(10)?,
+                })
+            })
+            .map_err(db_error("outbox"))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(db_error("outbox"))
+    }
+}
+
+fn claim_in(tx: &Connection, q: &ClaimQuery) -> Result<Option<Claimed>, Failure> {
+    let candidates: Vec<(i64, String, Option<i64>)> = {
+        let mut stmt = tx
+            .prepare(
+                "SELECT id, state, claimed_by FROM messages
+                     WHERE id > ?4 AND (?2 IS NULL OR message_id = ?2)
+                       AND (state = 'sending'
+                            OR (state IN ('queued', 'deferred') AND (next_attempt_at IS NULL OR next_attempt_at <= ?3)))
+                     ORDER BY id",
+            )
+            .map_err(db_error("claim"))?;
+        let rows = stmt
+            .query_map(params![q.now, q.only, q.due_by, q.after_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(db_error("claim"))?;
+        rows.collect::<Result<_, _>>().map_err(db_error("claim"))?
+    };
+    let Some((id, state, _)) = candidates.into_iter().find(|(_, state, by)| state != "sending" || by.is_none_or(|pid| !(q.alive)(pid)))
+    else {
+        return Ok(None);
+    };
+    let was_interrupted = state == "sending";
+    tx.execute(
+        "UPDATE messages SET state = 'sending', claimed_by = ?1, claimed_at = ?2, attempts = attempts + 1, updated_at = ?2 WHERE id = ?3",
+        params![std::process::id(), q.now, id],
+    )
+    .map_err(db_error("claim"))?;
+    let mut claimed = tx
+        .query_row(
+            "SELECT m.id, m.incident_id, i.reference, m.message_id, m.envelope_from, m.envelope_to, m.attempts, m.created_at, b.bytes
+                 FROM messages m JOIN incidents i ON i.id = m.incident_id JOIN message_bytes b ON b.message = m.id WHERE m.id = ?1",
+            [id],
+            claimed_row,
+        )
+        .map_err(db_error("claim"))?;
+    claimed.was_interrupted = was_interrupted;
+    let detail = serde_json::json!({ "attempt": claimed.attempts, "after-interruption": was_interrupted });
+    event(tx, claimed.incident_id, Some(&claimed.message_id), q.now, "sending", &detail)?;
+    Ok(Some(claimed))
+}
+
+fn record_in(tx: &Connection, claimed: &Claimed, attempt: &Attempt, now: &str) -> Result<(), Failure> {
+    let (kind, detail) = match attempt {
+        Attempt::Sent { reply } => {
+            tx.execute(
+                    "UPDATE messages SET state = 'sent', last_reply = ?1, last_error = NULL, next_attempt_at = NULL, claimed_by = NULL, updated_at = ?2 WHERE id = ?3",
+                    params![reply, now, claimed.id],
+                )
+                .map_err(db_error("record attempt"))?;
+            ("sent", serde_json::json!({ "reply": reply, "attempt": claimed.attempts }))
+        }
+        Attempt::Deferred { error, next_attempt_at, possibly_delivered } => {
+            tx.execute(
+                    "UPDATE messages SET state = 'deferred', last_error = ?1, next_attempt_at = ?2, claimed_by = NULL, updated_at = ?3 WHERE id = ?4",
+                    params![error, next_attempt_at, now, claimed.id],
+                )
+                .map_err(db_error("record attempt"))?;
+            let detail = serde_json::json!({ "error": error, "next-attempt": next_attempt_at, "possibly-delivered": possibly_delivered, "attempt": claimed.attempts });
+            ("deferred", detail)
+        }
+        Attempt::Failed { error } => {
+            tx.execute(
+                    "UPDATE messages SET state = 'failed', last_error = ?1, next_attempt_at = NULL, claimed_by = NULL, updated_at = ?2 WHERE id = ?3",
+                    params![error, now, claimed.id],
+                )
+                .map_err(db_error("record attempt"))?;
+            ("failed", serde_json::json!({ "error": error, "attempt": claimed.attempts }))
+        }
+    };
+    event(tx, claimed.incident_id, Some(&claimed.message_id), now, kind, &detail)?;
+    Ok(())
+}
+
+fn claimed_row(r: &rusqlite::Row) -> rusqlite::Result<Claimed> {
+    Ok(Claimed {
+        id: r.get(0)?,
+        incident_id: r.get(1)?,
+        reference: r.get(2)?,
+        message_id: r.get(3)?,
+        envelope_from: r.get(4)?,
+        envelope_to: r.get(5)?,
+        attempts: r.get(6)?,
+        created_at: r.get(7)?,
+        was_interrupted: false,
+        bytes: r.get(8)?,
+    })
+}
