@@ -317,3 +317,31 @@ fn killed_at_random_moments_nothing_is_lost() {
         assert!(rows.iter().any(|r| id.contains(r["message_id"].as_str().unwrap())), "{id} reached the server but is missing from the log");
     }
 }
+
+#[test]
+fn a_message_older_than_the_lifetime_fails_instead_of_going_out_late() {
+    let port = free_port();
+    let env = Env::new();
+    env.set_relay(port, "starttls", &tls().ca, 2);
+    assert_exit(&notify(&env).0, 3);
+    let config = std::fs::read_to_string(env.config_path()).unwrap();
+    std::fs::write(env.config_path(), format!("{config}\n[outbox]\nlifetime-hours = 0\n")).unwrap();
+    let server = SmtpServer::start_on(port, "starttls", "none");
+    let flush = env.certmail(&["outbox", "flush", "--retry-now", "--json"]);
+    assert_exit(&flush, 1);
+    assert!(text(&flush.stdout).contains("not delivered within 0 hours"), "{}", text(&flush.stdout));
+    assert_eq!(outbox(&env)[0]["state"], "failed");
+    assert!(server.received().is_empty());
+}
+
+#[test]
+fn without_a_relay_notify_queues_and_says_how_to_configure_delivery() {
+    let env = Env::new();
+    let out = env.certmail(&["notify", INCIDENT]);
+    assert_exit(&out, 3);
+    assert!(text(&out.stdout).contains("no [smtp] relay is configured"), "{}", text(&out.stdout));
+    assert_eq!(outbox(&env)[0]["state"], "queued");
+    let flush = env.certmail(&["outbox", "flush"]);
+    assert_exit(&flush, 2);
+    assert!(text(&flush.stderr).contains("no [smtp] relay"));
+}
