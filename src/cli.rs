@@ -62,6 +62,53 @@ pub enum Command {
     /// Store secrets in the OS keyring.
     #[command(subcommand)]
     Secrets(SecretsCommand),
+
+    /// Read, export and verify the incident log.
+    #[command(subcommand)]
+    Log(LogCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LogCommand {
+    /// List the incidents, newest first.
+    ///
+    /// Example: certmail log list --json
+    List {
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one incident's timeline.
+    ///
+    /// Example: certmail log show CM-2026-0001
+    Show {
+        /// The incident's reference.
+        #[arg(value_name = "REF")]
+        reference: String,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export every event of every incident, as JSON lines or CSV.
+    ///
+    /// Example: certmail log export --csv > log.csv
+    Export {
+        /// One JSON object per event (the default).
+        #[arg(long, conflicts_with = "csv")]
+        json: bool,
+        /// CSV with a header line.
+        #[arg(long)]
+        csv: bool,
+    },
+    /// Check that no event was edited, deleted or reordered since it was recorded.
+    ///
+    /// Exits 1 and names the events if the chain of hashes is broken.
+    /// Example: certmail log verify
+    Verify {
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

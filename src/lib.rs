@@ -44,5 +44,6 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Keys(command) => commands::keys::run(&settings, command),
         Command::Outbox(command) => commands::outbox::run(&settings, command),
         Command::Secrets(command) => commands::secrets::run(&settings, command),
+        Command::Log(command) => commands::log::run(&settings, command),
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod init;
 pub mod keys;
+pub mod log;
 pub mod notify;
 pub mod outbox;
 pub mod preview;

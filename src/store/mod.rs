@@ -68,13 +68,26 @@ ALTER TABLE messages ADD COLUMN claimed_by INTEGER;
 ALTER TABLE messages ADD COLUMN claimed_at TEXT;
 ALTER TABLE messages ADD COLUMN last_error TEXT;
 "#,
+    r#"
+-- Tamper evidence: every event carries the hash of the one before it.
+ALTER TABLE events ADD COLUMN prev_hash TEXT;
+ALTER TABLE events ADD COLUMN hash TEXT;
+CREATE TABLE chain_head (
+    id    INTEGER PRIMARY KEY CHECK (id = 1),
+    count INTEGER NOT NULL,
+    hash  TEXT NOT NULL
+);
+"#,
 ];
 
 pub struct Store {
     conn: Connection,
 }
 
+mod log;
 mod outbox;
+pub(crate) use log::event;
+pub use log::{ChainProblem, EventRow, IncidentRow};
 pub use outbox::{Attempt, ClaimQuery, Claimed, OutboxRow};
 
 /// The incident part of a new notification.
@@ -149,6 +162,8 @@ impl Store {
             tx.execute_batch(sql).map_err(db_error("migration"))?;
             tx.pragma_update(None, "user_version", i + 1).map_err(db_error("migration"))?;
         }
+        // Events recorded before the chain existed get their hashes now.
+        log::backfill_chain(&tx)?;
         tx.commit().map_err(db_error("migration"))
     }
 
@@ -338,22 +353,6 @@ impl Pending<'_> {
     }
 }
 
-pub(crate) fn event(
-    tx: &Connection,
-    incident_id: i64,
-    message_id: Option<&str>,
-    at: &str,
-    kind: &str,
-    detail: &serde_json::Value,
-) -> Result<(), Failure> {
-    tx.execute(
-        "INSERT INTO events (incident_id, message_id, at, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![incident_id, message_id, at, kind, detail.to_string()],
-    )
-    .map(|_| ())
-    .map_err(db_error("event"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -392,6 +391,20 @@ mod tests {
         assert_eq!(store.event_kinds("CM-2026-0001").unwrap(), ["created", "queued", "follow-up", "queued"]);
         assert_eq!(store.count_state("queued").unwrap(), 2);
         assert!(store.begin(Some("CM-2026-0099"), 2026).is_err());
+    }
+
+    #[test]
+    fn events_from_before_the_chain_get_hashes_and_verify() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.sqlite")).unwrap();
+        store.begin(None, 2026).unwrap().commit(&incident(), &message("m1@x"), "now").unwrap();
+        // As if recorded by a version without the chain:
+        store.conn.execute_batch("UPDATE events SET prev_hash = NULL, hash = NULL; DELETE FROM chain_head;").unwrap();
+        assert!(!store.verify_chain().unwrap().is_empty());
+        let tx = store.conn.transaction().unwrap();
+        log::backfill_chain(&tx).unwrap();
+        tx.commit().unwrap();
+        assert_eq!(store.verify_chain().unwrap(), vec![]);
     }
 
     #[test]

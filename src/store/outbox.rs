@@ -93,7 +93,7 @@ impl Store {
 
     /// Records how an attempt ended, with its event, in one transaction.
     pub fn record_attempt(&mut self, claimed: &Claimed, attempt: &Attempt, now: &str) -> Result<(), Failure> {
-        let tx = self.conn.transaction().map_err(db_error("record attempt"))?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_error("record attempt"))?;
         record_in(&tx, claimed, attempt, now)?;
         tx.commit().map_err(db_error("record attempt"))
     }

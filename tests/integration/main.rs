@@ -4,6 +4,7 @@
 mod delivery;
 mod golden;
 mod keys;
+mod log;
 mod notify;
 mod smtp;
 mod support;

@@ -1,0 +1,216 @@
+//! The incident log's events and their tamper-evident chain: each event stores the
+//! SHA-256 of its content chained to the previous event's hash, and `chain_head`
+//! keeps the count and the last hash, so an edited, deleted or reordered row (the
+//! last one included) is found by [`Store::verify_chain`]. Also the log's read
+//! queries: incidents and their timelines.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use sha2::{Digest, Sha256};
+
+use super::{Store, db_error};
+use crate::exit::Failure;
+
+const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+fn event_hash(prev: &str, id: i64, incident_id: i64, message_id: Option<&str>, at: &str, kind: &str, detail: &str) -> String {
+    let mut h = Sha256::new();
+    for part in [prev, &id.to_string(), &incident_id.to_string(), message_id.unwrap_or(""), at, kind, detail] {
+        // Length-prefixed, so no two different events hash the same text.
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part.as_bytes());
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn head(tx: &Connection) -> Result<(i64, String), Failure> {
+    let row: Option<(i64, String)> = tx
+        .query_row("SELECT count, hash FROM chain_head WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()
+        .map_err(db_error("chain head"))?;
+    Ok(row.unwrap_or((0, GENESIS.to_string())))
+}
+
+fn set_head(tx: &Connection, count: i64, hash: &str) -> Result<(), Failure> {
+    tx.execute(
+        "INSERT INTO chain_head (id, count, hash) VALUES (1, ?1, ?2) ON CONFLICT(id) DO UPDATE SET count = ?1, hash = ?2",
+        params![count, hash],
+    )
+    .map(|_| ())
+    .map_err(db_error("chain head"))
+}
+
+/// Appends an event to the log, chained to the previous one. Call inside the
+/// transaction that makes the change the event records.
+pub(crate) fn event(
+    tx: &Connection,
+    incident_id: i64,
+    message_id: Option<&str>,
+    at: &str,
+    kind: &str,
+    detail: &serde_json::Value,
+) -> Result<(), Failure> {
+    let detail = detail.to_string();
+    tx.execute(
+        "INSERT INTO events (incident_id, message_id, at, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![incident_id, message_id, at, kind, detail],
+    )
+    .map_err(db_error("event"))?;
+    let id = tx.last_insert_rowid();
+    let (count, prev) = head(tx)?;
+    let hash = event_hash(&prev, id, incident_id, message_id, at, kind, &detail);
+    tx.execute("UPDATE events SET prev_hash = ?1, hash = ?2 WHERE id = ?3", params![prev, hash, id]).map_err(db_error("event"))?;
+    set_head(tx, count + 1, &hash)
+}
+
+/// Gives hashes to events recorded before the chain existed (schema migration).
+pub(super) fn backfill_chain(tx: &Connection) -> Result<(), Failure> {
+    let rows: Vec<(i64, i64, Option<String>, String, String, String)> = {
+        let mut stmt = tx
+            .prepare("SELECT id, incident_id, message_id, at, kind, detail FROM events WHERE hash IS NULL ORDER BY id")
+            .map_err(db_error("chain backfill"))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+            .map_err(db_error("chain backfill"))?;
+        rows.collect::<Result<_, _>>().map_err(db_error("chain backfill"))?
+    };
+    let (mut count, mut prev) = head(tx)?;
+    for (id, incident_id, message_id, at, kind, detail) in &rows {
+        let hash = event_hash(&prev, *id, *incident_id, message_id.as_deref(), at, kind, detail);
+        tx.execute("UPDATE events SET prev_hash = ?1, hash = ?2 WHERE id = ?3", params![prev, hash, id])
+            .map_err(db_error("chain backfill"))?;
+        prev = hash;
+        count += 1;
+    }
+    if !rows.is_empty() {
+        set_head(tx, count, &prev)?;
+    }
+    Ok(())
+}
+
+/// Something wrong with the chain, at an event.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ChainProblem {
+    /// The event's row id (None for the chain's end).
+    pub event: Option<i64>,
+    pub problem: String,
+}
+
+/// One event of an incident's timeline.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct EventRow {
+    pub id: i64,
+    pub at: String,
+    pub kind: String,
+    pub message_id: Option<String>,
+    pub detail: serde_json::Value,
+}
+
+/// One incident as `log list` shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct IncidentRow {
+    pub reference: String,
+    pub scheme: String,
+    pub title: String,
+    pub created_at: String,
+    pub detected_at: Option<String>,
+    pub messages: i64,
+    pub last_event: Option<String>,
+}
+
+impl Store {
+    /// Walks the whole chain; an empty list means every event is as recorded.
+    pub fn verify_chain(&self) -> Result<Vec<ChainProblem>, Failure> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, incident_id, message_id, at, kind, detail, prev_hash, hash FROM events ORDER BY id")
+            .map_err(db_error("verify"))?;
+        type Row = (i64, i64, Option<String>, String, String, String, Option<String>, Option<String>);
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)))
+            .map_err(db_error("verify"))?;
+        let mut problems = Vec::new();
+        let mut prev = GENESIS.to_string();
+        let mut count = 0;
+        for row in rows {
+            let (id, incident_id, message_id, at, kind, detail, prev_hash, hash): Row = row.map_err(db_error("verify"))?;
+            count += 1;
+            if prev_hash.as_deref() != Some(prev.as_str()) {
+                problems.push(ChainProblem {
+                    event: Some(id),
+                    problem: "does not follow the event before it: an event was deleted, inserted or reordered".into(),
+                });
+            }
+            let expected = event_hash(prev_hash.as_deref().unwrap_or(""), id, incident_id, message_id.as_deref(), &at, &kind, &detail);
+            if hash.as_deref() != Some(expected.as_str()) {
+                problems
+                    .push(ChainProblem { event: Some(id), problem: "its content does not match its hash: the event was edited".into() });
+            }
+            prev = hash.unwrap_or_default();
+        }
+        let (head_count, head_hash) = head(&self.conn)?;
+        if head_count != count || (count > 0 && head_hash != prev) {
+            problems.push(ChainProblem {
+                event: None,
+                problem: format!(
+                    "the log should hold {head_count} events ending in {}…, it holds {count}: events at the end were deleted or added",
+                    &head_hash[..12]
+                ),
+            });
+        }
+        Ok(problems)
+    }
+
+    /// Every incident, newest first.
+    pub fn incidents(&self) -> Result<Vec<IncidentRow>, Failure> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT i.reference, i.scheme, i.title, i.created_at, i.detected_at,
+                        (SELECT COUNT(*) FROM messages m WHERE m.incident_id = i.id),
+                        (SELECT e.kind FROM events e WHERE e.incident_id = i.id ORDER BY e.id DESC LIMIT 1)
+                 FROM incidents i ORDER BY i.id DESC",
+            )
+            .map_err(db_error("incidents"))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(IncidentRow {
+                    reference: r.get(0)?,
+                    scheme: r.get(1)?,
+                    title: r.get(2)?,
+                    created_at: r.get(3)?,
+                    detected_at: r.get(4)?,
+                    messages: r.get(5)?,
+                    last_event: r.get(6)?,
+                })
+            })
+            .map_err(db_error("incidents"))?;
+        rows.collect::<Result<_, _>>().map_err(db_error("incidents"))
+    }
+
+    /// An incident's timeline, oldest first; `None` if the reference is unknown.
+    pub fn timeline(&self, reference: &str) -> Result<Option<Vec<EventRow>>, Failure> {
+        let id: Option<i64> = self
+            .conn
+            .query_row("SELECT id FROM incidents WHERE reference = ?1", [reference], |r| r.get(0))
+            .optional()
+            .map_err(db_error("timeline"))?;
+        let Some(id) = id else { return Ok(None) };
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, at, kind, message_id, detail FROM events WHERE incident_id = ?1 ORDER BY id")
+            .map_err(db_error("timeline"))?;
+        let rows = stmt
+            .query_map([id], |r| {
+                let detail: String = r.get(4)?;
+                Ok(EventRow {
+                    id: r.get(0)?,
+                    at: r.get(1)?,
+                    kind: r.get(2)?,
+                    message_id: r.get(3)?,
+                    detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::String(detail)),
+                })
+            })
+            .map_err(db_error("timeline"))?;
+        rows.collect::<Result<Vec<_>, _>>().map(Some).map_err(db_error("timeline"))
+    }
+}

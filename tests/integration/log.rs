@@ -1,0 +1,91 @@
+//! The incident log: list, show, export, and `log verify` finding edited, deleted
+//! and reordered events.
+
+use std::path::Path;
+
+use crate::support::*;
+
+fn env_with_two_incidents() -> Env {
+    let env = Env::new();
+    assert_queued(&env.notify(Path::new("examples/voluntary-ransomware.toml"), &[]).0);
+    assert_queued(&env.notify(Path::new("examples/personal-data-breach.toml"), &[]).0);
+    env
+}
+
+fn tamper(env: &Env, sql: &str) {
+    let conn = rusqlite::Connection::open(env.home.join("certmail.sqlite")).unwrap();
+    conn.execute_batch(sql).unwrap();
+}
+
+fn verify(env: &Env) -> (std::process::Output, serde_json::Value) {
+    let out = env.certmail(&["log", "verify", "--json"]);
+    let json = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    (out, json)
+}
+
+#[test]
+fn an_untouched_log_verifies() {
+    let env = env_with_two_incidents();
+    let (out, json) = verify(&env);
+    assert_success(&out);
+    assert_eq!(json["ok"], true);
+}
+
+#[test]
+fn an_edited_event_is_found() {
+    let env = env_with_two_incidents();
+    tamper(&env, "UPDATE events SET detail = '{\"title\":\"nothing happened\"}' WHERE id = 1;");
+    let (out, json) = verify(&env);
+    assert_exit(&out, 1);
+    assert_eq!(json["problems"][0]["event"], 1);
+    assert!(json["problems"][0]["problem"].as_str().unwrap().contains("edited"));
+}
+
+#[test]
+fn a_deleted_event_is_found_in_the_middle_and_at_the_end() {
+    let env = env_with_two_incidents();
+    tamper(&env, "DELETE FROM events WHERE id = 2;");
+    let (out, json) = verify(&env);
+    assert_exit(&out, 1);
+    assert_eq!(json["problems"][0]["event"], 3, "{json}");
+    let env = env_with_two_incidents();
+    tamper(&env, "DELETE FROM events WHERE id = (SELECT MAX(id) FROM events);");
+    let (out, json) = verify(&env);
+    assert_exit(&out, 1);
+    assert!(json["problems"].to_string().contains("at the end were deleted"), "{json}");
+}
+
+#[test]
+fn reordered_events_are_found() {
+    let env = env_with_two_incidents();
+    // Swap the content of two rows, hashes and all.
+    tamper(&env, "UPDATE events SET id = -1 WHERE id = 1; UPDATE events SET id = 1 WHERE id = 2; UPDATE events SET id = 2 WHERE id = -1;");
+    let (out, json) = verify(&env);
+    assert_exit(&out, 1);
+    assert!(!json["problems"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn list_show_and_export() {
+    let env = env_with_two_incidents();
+    let list = env.certmail(&["log", "list", "--json"]);
+    assert_success(&list);
+    let json: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    let incidents = json["incidents"].as_array().unwrap();
+    assert_eq!(incidents.len(), 2);
+    assert_eq!(incidents[0]["scheme"], "personal-data", "newest first");
+    let reference = incidents[1]["reference"].as_str().unwrap();
+    let show = env.certmail(&["log", "show", reference, "--json"]);
+    assert_success(&show);
+    let shown: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
+    let kinds: Vec<&str> = shown["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["created", "queued"]);
+    let csv = env.certmail(&["log", "export", "--csv"]);
+    assert_success(&csv);
+    let csv = text(&csv.stdout);
+    assert!(csv.starts_with("reference,event,at,kind,message_id,detail\n"));
+    assert_eq!(csv.lines().count(), 5, "{csv}");
+    let jsonl = env.certmail(&["log", "export"]);
+    assert_eq!(text(&jsonl.stdout).lines().filter(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()).count(), 4);
+    assert_exit(&env.certmail(&["log", "show", "CM-1999-0001"]), 2);
+}
