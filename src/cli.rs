@@ -66,6 +66,48 @@ pub enum Command {
     /// Read, export and verify the incident log.
     #[command(subcommand)]
     Log(LogCommand),
+
+    /// Open incidents, what each waits for, and what is overdue.
+    ///
+    /// Example: certmail status --json
+    Status {
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// Record steps of an incident's handling.
+    #[command(subcommand)]
+    Incident(IncidentCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IncidentCommand {
+    /// Record the Virk.dk filing of an incident (its reference, and the receipt).
+    ///
+    /// Example: certmail incident virk CM-2026-0001 --reference 2026-123456 --receipt kvittering.pdf
+    Virk {
+        /// The incident's reference (CM-YYYY-NNNN).
+        #[arg(value_name = "REF")]
+        incident: String,
+        /// The reference number Virk.dk gave the filing.
+        #[arg(long, value_name = "VIRK-REF")]
+        reference: String,
+        /// The receipt (PDF) downloaded from Virk.dk; a copy is kept in the home folder.
+        #[arg(long, value_name = "PDF")]
+        receipt: Option<PathBuf>,
+    },
+    /// Close an incident: it no longer appears in `certmail status`.
+    ///
+    /// Example: certmail incident close CM-2026-0001 --reason "resolved, CERT case closed"
+    Close {
+        /// The incident's reference (CM-YYYY-NNNN).
+        #[arg(value_name = "REF")]
+        incident: String,
+        /// Why it is closed.
+        #[arg(long)]
+        reason: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

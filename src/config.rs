@@ -46,6 +46,34 @@ pub struct ConfigFile {
     pub smtp: Option<SmtpConfig>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outbox: Option<OutboxConfig>,
+    /// What `certmail status` counts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deadlines: Option<DeadlinesConfig>,
+}
+
+/// `[deadlines]`: the acknowledgement timeout and the legal clocks per scheme.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct DeadlinesConfig {
+    /// Minutes after delivery without an acknowledgement before `status` says to
+    /// call the CERT (default 60).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ack_minutes: Option<u64>,
+    /// `[deadlines.schemes.personal-data]` etc.: hours after detection.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub schemes: BTreeMap<String, SchemeClocks>,
+}
+
+/// Legal clocks of one scheme, in hours after detection.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SchemeClocks {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub early_warning_hours: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notification_hours: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub final_report_hours: Option<u64>,
 }
 
 /// `[smtp]`: the relay. TLS is always required.

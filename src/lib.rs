@@ -17,6 +17,7 @@ pub mod commands;
 pub mod compose;
 pub mod config;
 pub mod crypto;
+pub mod deadlines;
 pub mod exit;
 pub mod fsutil;
 pub mod identity;
@@ -45,5 +46,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Outbox(command) => commands::outbox::run(&settings, command),
         Command::Secrets(command) => commands::secrets::run(&settings, command),
         Command::Log(command) => commands::log::run(&settings, command),
+        Command::Status { json } => commands::status::run(&settings, *json),
+        Command::Incident(command) => commands::incident::run(&settings, command),
     }
 }

@@ -1,5 +1,6 @@
 //! One file per command: what the command does, nothing reusable.
 
+pub mod incident;
 pub mod init;
 pub mod keys;
 pub mod log;
@@ -8,6 +9,7 @@ pub mod outbox;
 pub mod preview;
 pub mod schema;
 pub mod secrets;
+pub mod status;
 
 use crate::cli::Lang;
 use crate::incident::Language;

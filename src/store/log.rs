@@ -214,3 +214,69 @@ impl Store {
         rows.collect::<Result<Vec<_>, _>>().map(Some).map_err(db_error("timeline"))
     }
 }
+
+/// What `status` needs to know about an open incident.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StatusRow {
+    pub reference: String,
+    pub scheme: String,
+    pub title: String,
+    pub created_at: String,
+    pub detected_at: Option<String>,
+    /// When the first message of the incident was accepted by the relay.
+    pub first_sent_at: Option<String>,
+    /// Messages not yet delivered (queued, sending or deferred) and failed ones.
+    pub undelivered: i64,
+    pub failed: i64,
+    pub acknowledged: bool,
+    pub virk_filed: bool,
+}
+
+impl Store {
+    /// Appends an event to an existing incident.
+    pub fn add_event(&mut self, reference: &str, kind: &str, detail: &serde_json::Value, now: &str) -> Result<(), Failure> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(db_error("event"))?;
+        let id: Option<i64> = tx
+            .query_row("SELECT id FROM incidents WHERE reference = ?1", [reference], |r| r.get(0))
+            .optional()
+            .map_err(db_error("event"))?;
+        let Some(id) = id else { return Err(Failure::input(format!("no incident {reference} in the log"))) };
+        event(&tx, id, None, now, kind, detail)?;
+        tx.commit().map_err(db_error("event"))
+    }
+
+    /// Incidents not closed, oldest first, with what their deadlines depend on.
+    pub fn open_incidents(&self) -> Result<Vec<StatusRow>, Failure> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT i.reference, i.scheme, i.title, i.created_at, i.detected_at,
+                        (SELECT MIN(e.at) FROM events e WHERE e.incident_id = i.id AND e.kind = 'sent'),
+                        (SELECT COUNT(*) FROM messages m WHERE m.incident_id = i.id AND m.state IN ('queued', 'sending', 'deferred')),
+                        (SELECT COUNT(*) FROM messages m WHERE m.incident_id = i.id AND m.state = 'failed'),
+                        EXISTS (SELECT 1 FROM events e WHERE e.incident_id = i.id AND e.kind = 'acknowledged'),
+                        EXISTS (SELECT 1 FROM events e WHERE e.incident_id = i.id AND e.kind = 'virk-filed')
+                 FROM incidents i
+                 WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.incident_id = i.id AND e.kind = 'closed')
+                 ORDER BY i.id",
+            )
+            .map_err(db_error("status"))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(StatusRow {
+                    reference: r.get(0)?,
+                    scheme: r.get(1)?,
+                    title: r.get(2)?,
+                    created_at: r.get(3)?,
+                    detected_at: r.get(4)?,
+                    first_sent_at: r.get(5)?,
+                    undelivered: r.get(6)?,
+                    failed: r.get(7)?,
+                    acknowledged: r.get(8)?,
+                    virk_filed: r.get(9)?,
+                })
+            })
+            .map_err(db_error("status"))?;
+        rows.collect::<Result<_, _>>().map_err(db_error("status"))
+    }
+}

@@ -87,7 +87,7 @@ pub struct Store {
 mod log;
 mod outbox;
 pub(crate) use log::event;
-pub use log::{ChainProblem, EventRow, IncidentRow};
+pub use log::{ChainProblem, EventRow, IncidentRow, StatusRow};
 pub use outbox::{Attempt, ClaimQuery, Claimed, OutboxRow};
 
 /// The incident part of a new notification.

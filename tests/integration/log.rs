@@ -89,3 +89,56 @@ fn list_show_and_export() {
     assert_eq!(text(&jsonl.stdout).lines().filter(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()).count(), 4);
     assert_exit(&env.certmail(&["log", "show", "CM-1999-0001"]), 2);
 }
+
+#[test]
+fn status_shows_overdue_clocks_until_virk_filing_and_close() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    let detected = (chrono::Utc::now() - chrono::Duration::days(4)).to_rfc3339();
+    let incident = serde_json::json!({
+        "scheme": "personal-data", "title": "Lost laptop",
+        "personal-data": { "report-to": "datatilsynet", "unauthorised-disclosure": false, "unauthorised-access": true,
+                           "alteration": false, "destruction": false, "loss": true, "categories": ["name"] },
+        "description": { "what-happened": "A laptop was stolen.", "nature": ["theft-or-loss-of-media"] },
+        "timeline": { "start": { "status": "unknown" }, "detected": { "status": "known", "at": detected }, "late-reason": "found late" },
+        "scope": { "affected": ["employees"], "total": 12, "is-estimate": false },
+        "cross-border": { "persons-in-other-countries": false },
+        "consequences": { "confidentiality": ["misuse"] },
+        "handling": { "measures": "Remote wipe." },
+        "data-subjects": { "notified": "undecided" },
+        "dpo": { "appointed": "no" }
+    });
+    let file = env.write("laptop.json", &incident.to_string());
+    let (out, _) = env.notify(&file, &["--json"]);
+    assert_queued(&out);
+    let reference = serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["reference"].as_str().unwrap().to_string();
+
+    let status = |env: &Env| -> serde_json::Value {
+        let out = env.certmail(&["status", "--json"]);
+        assert_success(&out);
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let s = status(&env);
+    let open = &s["incidents"][0];
+    assert_eq!(open["reference"], reference.as_str());
+    assert_eq!(open["overdue"], true);
+    let waiting = open["waiting_for"].to_string();
+    assert!(waiting.contains("not delivered yet") && waiting.contains("GDPR art. 33"), "{waiting}");
+    let text_status = env.certmail(&["status"]);
+    assert!(text(&text_status.stdout).contains("[OVERDUE]"), "{}", text(&text_status.stdout));
+
+    let receipt = env.write("kvittering.pdf", "%PDF-1.4 receipt");
+    assert_success(&env.certmail(&["incident", "virk", &reference, "--reference", "VIRK-2026-77", "--receipt", receipt.to_str().unwrap()]));
+    let waiting = status(&env)["incidents"][0]["waiting_for"].to_string();
+    assert!(!waiting.contains("GDPR art. 33"), "the Virk.dk filing satisfies the clock: {waiting}");
+    let shown = text(&env.certmail(&["log", "show", &reference, "--json"]).stdout);
+    assert!(shown.contains("VIRK-2026-77") && shown.contains("sha256"), "{shown}");
+    let kept: Vec<_> = std::fs::read_dir(env.home.join("receipts")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(std::fs::read(&kept[0]).unwrap(), b"%PDF-1.4 receipt");
+    assert_eq!(std::fs::metadata(&kept[0]).unwrap().permissions().mode() & 0o777, 0o600);
+
+    assert_success(&env.certmail(&["incident", "close", &reference, "--reason", "done"]));
+    assert_eq!(status(&env)["incidents"], serde_json::json!([]));
+    assert_exit(&env.certmail(&["incident", "close", "CM-1999-0001"]), 2);
+    assert_success(&env.certmail(&["log", "verify"]));
+}

@@ -1,0 +1,46 @@
+//! `certmail incident virk | close`: record the Virk.dk filing and the closing of an
+//! incident as events in its log.
+
+use chrono::Utc;
+use sha2::{Digest, Sha256};
+
+use crate::cli::IncidentCommand;
+use crate::config::Settings;
+use crate::exit::{CmdResult, Failure, Outcome};
+use crate::store::{Store, timestamp};
+use crate::{fsutil, output};
+
+/// Receipts are evidence, not attachments to parse: a sane upper bound.
+const MAX_RECEIPT_BYTES: u64 = 50 * 1024 * 1024;
+
+pub fn run(settings: &Settings, command: &IncidentCommand) -> CmdResult {
+    let path = settings.store_path();
+    if !path.exists() {
+        return Err(Failure::input(format!("no incident log yet at {}", path.display())));
+    }
+    let mut store = Store::open(&path)?;
+    let now = timestamp(Utc::now());
+    match command {
+        IncidentCommand::Virk { incident, reference, receipt } => {
+            let mut detail = serde_json::json!({ "virk-reference": reference });
+            if let Some(file) = receipt {
+                let size = std::fs::metadata(file).map_err(|e| crate::exit::io_failure("--receipt: cannot read", file, e))?.len();
+                if size > MAX_RECEIPT_BYTES {
+                    return Err(Failure::input(format!("--receipt {}: larger than {MAX_RECEIPT_BYTES} bytes", file.display())));
+                }
+                let bytes = fsutil::read(file)?;
+                let digest: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+                let kept = settings.home.join("receipts").join(format!("{incident}-{}.pdf", &digest[..16]));
+                fsutil::write_private(&kept, &bytes)?;
+                detail["receipt"] = serde_json::json!({ "file": kept, "sha256": digest, "bytes": bytes.len() });
+            }
+            store.add_event(incident, "virk-filed", &detail, &now)?;
+            output::say(&format!("{incident}: Virk.dk filing {reference} recorded."));
+        }
+        IncidentCommand::Close { incident, reason } => {
+            store.add_event(incident, "closed", &serde_json::json!({ "reason": reason, "by": "reporter" }), &now)?;
+            output::say(&format!("{incident}: closed."));
+        }
+    }
+    Ok(Outcome::Done)
+}

@@ -1,0 +1,176 @@
+//! What an open incident waits for, and by when: delivery, the CERT's
+//! acknowledgement, and the legal clocks of its scheme counted from detection
+//! (NIS2: early warning 24 h, notification 72 h, final report one month; GDPR: 72 h).
+//! Pure: the log's facts and `now` in, items out.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use crate::config::SchemeClocks;
+use crate::store::StatusRow;
+
+pub const CFCS_PHONE: &str = "+45 3332 5580";
+
+/// One thing an incident waits for.
+#[derive(Debug, Clone, Serialize)]
+pub struct Item {
+    pub what: String,
+    /// When it is due (RFC 3339, UTC); none for things due now.
+    pub due: Option<String>,
+    pub overdue: bool,
+    /// What to do about it.
+    pub action: String,
+}
+
+/// The legal clocks of a scheme in hours after detection: (name, hours).
+pub fn legal_clocks(scheme: &str, configured: Option<&SchemeClocks>) -> Vec<(&'static str, u64)> {
+    let defaults: &[(&str, u64)] = match scheme {
+        "nis-operator" | "digital-service-provider" => &[("early warning", 24), ("notification", 72), ("final report", 30 * 24)],
+        "personal-data" => &[("notification to the supervisory authority (GDPR art. 33)", 72)],
+        _ => &[],
+    };
+    let Some(c) = configured else { return defaults.to_vec() };
+    let mut clocks = Vec::new();
+    for (name, hours) in defaults {
+        let set = match *name {
+            "early warning" => c.early_warning_hours,
+            "final report" => c.final_report_hours,
+            _ => c.notification_hours,
+        };
+        clocks.push((*name, set.unwrap_or(*hours)));
+    }
+    if defaults.is_empty() {
+        // Schemes without a legal clock can be given one by the operator.
+        for (name, value) in
+            [("early warning", c.early_warning_hours), ("notification", c.notification_hours), ("final report", c.final_report_hours)]
+        {
+            if let Some(h) = value {
+                clocks.push((name, h));
+            }
+        }
+    }
+    clocks
+}
+
+fn parse(t: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(t).ok().map(|t| t.with_timezone(&Utc))
+}
+
+fn stamp(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// The items of one open incident at `now`.
+pub fn items(row: &StatusRow, now: DateTime<Utc>, ack_timeout: Duration, clocks: &[(&str, u64)]) -> Vec<Item> {
+    let mut items = Vec::new();
+    if row.failed > 0 {
+        items.push(Item {
+            what: "the notification FAILED and was not delivered".into(),
+            due: None,
+            overdue: true,
+            action: format!("call CFCS at {CFCS_PHONE} now; see `certmail outbox list`"),
+        });
+    } else if row.undelivered > 0 {
+        items.push(Item {
+            what: "the notification is not delivered yet".into(),
+            due: None,
+            overdue: row.first_sent_at.is_none(),
+            action: "run `certmail outbox flush`; check the relay with `certmail outbox list`".into(),
+        });
+    }
+    if let Some(sent) = row.first_sent_at.as_deref().and_then(parse)
+        && !row.acknowledged
+    {
+        let due = sent + ack_timeout;
+        items.push(Item {
+            what: "acknowledgement from the CERT".into(),
+            due: Some(stamp(due)),
+            overdue: now > due,
+            action: if now > due {
+                format!("no acknowledgement yet: call CFCS at {CFCS_PHONE}")
+            } else {
+                "wait for the CERT's reply".into()
+            },
+        });
+    }
+    let detected = row.detected_at.as_deref().and_then(parse).or_else(|| parse(&row.created_at));
+    if let Some(detected) = detected {
+        for (name, hours) in clocks {
+            // The Virk.dk filing covers the early warning and the notification; the
+            // final report stays until the incident is closed.
+            if row.virk_filed && *name != "final report" {
+                continue;
+            }
+            let due = detected + Duration::hours(*hours as i64);
+            items.push(Item {
+                what: format!("{name} via Virk.dk ({hours} h after detection)"),
+                due: Some(stamp(due)),
+                overdue: now > due,
+                action: "file it on Virk.dk, then `certmail incident virk REF --reference ...`".into(),
+            });
+        }
+    }
+    items
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row() -> StatusRow {
+        StatusRow {
+            reference: "CM-2026-0001".into(),
+            scheme: "nis-operator".into(),
+            title: "t".into(),
+            created_at: "2026-11-22T10:00:00.000Z".into(),
+            detected_at: Some("2026-11-22T09:00:00+01:00".into()),
+            first_sent_at: Some("2026-11-22T10:00:00.000Z".into()),
+            undelivered: 0,
+            failed: 0,
+            acknowledged: false,
+            virk_filed: false,
+        }
+    }
+
+    fn at(t: &str) -> DateTime<Utc> {
+        parse(t).unwrap()
+    }
+
+    #[test]
+    fn unacknowledged_after_an_hour_says_to_call_cfcs() {
+        let clocks = legal_clocks("nis-operator", None);
+        let early = items(&row(), at("2026-11-22T10:30:00Z"), Duration::hours(1), &clocks);
+        assert!(!early[0].overdue);
+        let late = items(&row(), at("2026-11-22T11:01:00Z"), Duration::hours(1), &clocks);
+        assert!(late[0].overdue && late[0].action.contains(CFCS_PHONE));
+        let mut acked = row();
+        acked.acknowledged = true;
+        assert!(items(&acked, at("2026-11-22T11:01:00Z"), Duration::hours(1), &clocks).iter().all(|i| !i.what.contains("acknowledgement")));
+    }
+
+    #[test]
+    fn nis_clocks_count_from_detection_and_virk_filing_covers_the_notifications() {
+        let clocks = legal_clocks("nis-operator", None);
+        let list = items(&row(), at("2026-11-23T09:00:00Z"), Duration::hours(1), &clocks);
+        let early = list.iter().find(|i| i.what.starts_with("early warning")).unwrap();
+        assert_eq!(early.due.as_deref(), Some("2026-11-23 08:00 UTC"));
+        assert!(early.overdue);
+        let notification = list.iter().find(|i| i.what.starts_with("notification")).unwrap();
+        assert!(!notification.overdue);
+        let mut filed = row();
+        filed.virk_filed = true;
+        let list = items(&filed, at("2026-11-23T09:00:00Z"), Duration::hours(1), &clocks);
+        assert!(list.iter().all(|i| !i.what.starts_with("early warning") && !i.what.starts_with("notification via")));
+        assert!(list.iter().any(|i| i.what.starts_with("final report")));
+    }
+
+    #[test]
+    fn configured_clocks_replace_the_defaults() {
+        let c = SchemeClocks { early_warning_hours: None, notification_hours: Some(48), final_report_hours: None };
+        assert_eq!(legal_clocks("personal-data", Some(&c))[0].1, 48);
+        assert_eq!(legal_clocks("voluntary", None), vec![]);
+        assert_eq!(legal_clocks("voluntary", Some(&c)), vec![("notification", 48)]);
+        let failed = StatusRow { failed: 1, ..row() };
+        assert!(items(&failed, at("2026-11-22T10:01:00Z"), Duration::hours(1), &[])[0].action.contains(CFCS_PHONE));
+    }
+}
