@@ -18,6 +18,9 @@ use openpgp::serialize::SerializeInto;
 use openpgp::serialize::stream::{Encryptor, LiteralWriter, Message, Recipient, Signer};
 use openpgp::types::{KeyFlags, RevocationStatus};
 
+mod verify;
+pub use verify::{Decryptor, SignatureStatus, Verified, decrypt, verify_detached, verify_inline};
+
 use crate::armor::Armor;
 use crate::secrets::Secret;
 
@@ -61,7 +64,7 @@ pub struct CheckedCert {
     pub expires: Option<SystemTime>,
 }
 
-fn policy() -> StandardPolicy<'static> {
+pub(crate) fn policy() -> StandardPolicy<'static> {
     StandardPolicy::new()
 }
 
@@ -171,6 +174,31 @@ impl Identity {
     pub fn unlock(&self, passphrase: Option<&Secret>, now: SystemTime) -> Result<UnlockedSigner, String> {
         check_usable(&self.tsk, now, true).map_err(|e| e.to_string())?;
         self.signing_keypair(passphrase, now).map(UnlockedSigner)
+    }
+
+    /// Unlocks the keys that can decrypt what is sent to the reporter (expired or
+    /// revoked subkeys included: old replies must stay readable).
+    pub fn decryptor(&self, passphrase: Option<&Secret>) -> Result<Decryptor, String> {
+        let mut keys = Vec::new();
+        for ka in self.tsk.keys().secret() {
+            let usable_for_encryption =
+                ka.self_signatures().any(|s| s.key_flags().is_some_and(|f| f.for_transport_encryption() || f.for_storage_encryption()));
+            if !usable_for_encryption {
+                continue;
+            }
+            let mut key = ka.key().clone();
+            if !key.has_unencrypted_secret() {
+                let pass = passphrase.ok_or("the reporter's key is protected by a passphrase and none was given")?;
+                key = key
+                    .decrypt_secret(&Password::from(pass.expose()))
+                    .map_err(|_| "the passphrase does not unlock the reporter's key".to_string())?;
+            }
+            keys.push(key.into_keypair().map_err(|e| format!("{e:#}"))?);
+        }
+        if keys.is_empty() {
+            return Err("the reporter's key has no decryption key".into());
+        }
+        Ok(Decryptor(keys))
     }
 
     /// When the key stops being usable (primary or last encryption subkey), if ever.

@@ -1,0 +1,222 @@
+//! Reading what comes back: decrypting with the reporter's key, and verifying
+//! signatures against the pinned CERT certificate only. The result is the real
+//! status (good, bad, unknown signer, expired or revoked key, none) and never an
+//! upgrade: only a good signature by the pinned key is "good".
+//!
+//! Encrypted data without integrity protection is refused (sequoia does so), and
+//! every plaintext is read through a size cap so a compression bomb stops early.
+
+use std::io::Read;
+use std::time::SystemTime;
+
+use sequoia_openpgp as openpgp;
+
+use openpgp::crypto::{KeyPair, SessionKey};
+use openpgp::packet::{PKESK, SKESK};
+use openpgp::parse::Parse;
+use openpgp::parse::stream::{
+    DecryptionHelper, DecryptorBuilder, DetachedVerifierBuilder, MessageLayer, MessageStructure, VerificationError, VerificationHelper,
+    VerifierBuilder,
+};
+use openpgp::types::{RevocationStatus, SymmetricAlgorithm};
+use openpgp::{Cert, KeyHandle};
+
+use super::policy;
+
+/// What a signature check found, as the incident log records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SignatureStatus {
+    Good,
+    Bad,
+    UnknownSigner,
+    ExpiredKey,
+    RevokedKey,
+    None,
+}
+
+impl SignatureStatus {
+    pub fn key(self) -> &'static str {
+        match self {
+            SignatureStatus::Good => "good",
+            SignatureStatus::Bad => "bad",
+            SignatureStatus::UnknownSigner => "unknown-signer",
+            SignatureStatus::ExpiredKey => "expired-key",
+            SignatureStatus::RevokedKey => "revoked-key",
+            SignatureStatus::None => "none",
+        }
+    }
+}
+
+/// A signature check's outcome and who signed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    pub status: SignatureStatus,
+    /// Fingerprint (or key ID) of the signing key, when known.
+    pub signer: Option<String>,
+}
+
+/// The reporter's unlocked decryption keys.
+pub struct Decryptor(pub(super) Vec<KeyPair>);
+
+struct Helper<'a> {
+    pinned: Option<&'a Cert>,
+    keys: &'a [KeyPair],
+    now: SystemTime,
+    result: Option<Verified>,
+}
+
+impl VerificationHelper for Helper<'_> {
+    fn get_certs(&mut self, _ids: &[KeyHandle]) -> openpgp::Result<Vec<Cert>> {
+        // Only the pinned CERT key can make a signature "good".
+        Ok(self.pinned.cloned().into_iter().collect())
+    }
+
+    fn check(&mut self, structure: MessageStructure) -> openpgp::Result<()> {
+        let mut found: Vec<Verified> = Vec::new();
+        for layer in structure.into_iter() {
+            if let MessageLayer::SignatureGroup { results } = layer {
+                for r in results {
+                    found.push(match r {
+                        Ok(good) => Verified { status: SignatureStatus::Good, signer: Some(good.ka.cert().fingerprint().to_hex()) },
+                        Err(e) => self.classify(&e),
+                    });
+                }
+            }
+        }
+        self.result = Some(strongest(found));
+        // Never fail here: a bad signature is recorded, not an error.
+        Ok(())
+    }
+}
+
+impl Helper<'_> {
+    fn classify(&self, e: &VerificationError) -> Verified {
+        let key_problem = |cert: &Cert, fallback: SignatureStatus| {
+            let status = if matches!(cert.revocation_status(&policy(), self.now), RevocationStatus::Revoked(_)) {
+                SignatureStatus::RevokedKey
+            } else if cert.with_policy(&policy(), self.now).is_ok_and(|vc| vc.alive().is_err()) {
+                SignatureStatus::ExpiredKey
+            } else {
+                fallback
+            };
+            Verified { status, signer: Some(cert.fingerprint().to_hex()) }
+        };
+        match e {
+            VerificationError::MissingKey { sig } => {
+                let issuer = sig.get_issuers().first().map(|h| match h {
+                    KeyHandle::Fingerprint(f) => f.to_hex(),
+                    KeyHandle::KeyID(id) => id.to_hex(),
+                });
+                Verified { status: SignatureStatus::UnknownSigner, signer: issuer }
+            }
+            VerificationError::BadKey { ka, .. } => key_problem(ka.cert(), SignatureStatus::ExpiredKey),
+            VerificationError::UnboundKey { cert, .. } => key_problem(cert, SignatureStatus::Bad),
+            VerificationError::BadSignature { ka, .. } => {
+                Verified { status: SignatureStatus::Bad, signer: Some(ka.cert().fingerprint().to_hex()) }
+            }
+            _ => Verified { status: SignatureStatus::Bad, signer: None },
+        }
+    }
+}
+
+/// The status that matters most when a message carries several signatures:
+/// any bad, revoked or expired one wins over a good one.
+fn strongest(found: Vec<Verified>) -> Verified {
+    let rank = |s: SignatureStatus| match s {
+        SignatureStatus::Bad => 0,
+        SignatureStatus::RevokedKey => 1,
+        SignatureStatus::ExpiredKey => 2,
+        SignatureStatus::Good => 3,
+        SignatureStatus::UnknownSigner => 4,
+        SignatureStatus::None => 5,
+    };
+    found.into_iter().min_by_key(|v| rank(v.status)).unwrap_or(Verified { status: SignatureStatus::None, signer: None })
+}
+
+impl DecryptionHelper for Helper<'_> {
+    fn decrypt(
+        &mut self,
+        pkesks: &[PKESK],
+        _skesks: &[SKESK],
+        sym_algo: Option<SymmetricAlgorithm>,
+        decrypt: &mut dyn FnMut(Option<SymmetricAlgorithm>, &SessionKey) -> bool,
+    ) -> openpgp::Result<Option<Cert>> {
+        for pkesk in pkesks {
+            for key in self.keys {
+                let addressed = match pkesk.recipient() {
+                    None => true,
+                    Some(handle) => handle.aliases(key.public().key_handle()),
+                };
+                if !addressed {
+                    continue;
+                }
+                let mut key = key.clone();
+                if let Some((algo, session_key)) = pkesk.decrypt(&mut key, sym_algo)
+                    && decrypt(algo, &session_key)
+                {
+                    return Ok(None);
+                }
+            }
+        }
+        Err(anyhow::anyhow!("not encrypted to the reporter's key"))
+    }
+}
+
+fn read_capped(mut r: impl Read, limit: u64) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    r.by_ref().take(limit + 1).read_to_end(&mut out).map_err(|e| format!("{e:#}"))?;
+    if out.len() as u64 > limit {
+        return Err(format!("the content is larger than {limit} bytes once decrypted or decompressed; refused"));
+    }
+    Ok(out)
+}
+
+/// Decrypts an OpenPGP message (armored or binary) and checks its signatures.
+pub fn decrypt(
+    keys: &Decryptor,
+    pinned: Option<&Cert>,
+    message: &[u8],
+    now: SystemTime,
+    limit: u64,
+) -> Result<(Vec<u8>, Verified), String> {
+    let p = policy();
+    let helper = Helper { pinned, keys: &keys.0, now, result: None };
+    let decryptor = DecryptorBuilder::from_bytes(message)
+        .map_err(|e| format!("{e:#}"))?
+        .with_policy(&p, now, helper)
+        .map_err(|e| format!("cannot decrypt: {e:#}"))?;
+    let (plaintext, decryptor) = {
+        let mut d = decryptor;
+        let text = read_capped(&mut d, limit)?;
+        (text, d)
+    };
+    let verified = decryptor.into_helper().result.unwrap_or(Verified { status: SignatureStatus::None, signer: None });
+    Ok((plaintext, verified))
+}
+
+/// Checks a detached signature (multipart/signed) over `data`.
+pub fn verify_detached(pinned: Option<&Cert>, data: &[u8], signature: &[u8], now: SystemTime) -> Verified {
+    let p = policy();
+    let helper = Helper { pinned, keys: &[], now, result: None };
+    let result = DetachedVerifierBuilder::from_bytes(signature).and_then(|b| b.with_policy(&p, now, helper)).and_then(|mut v| {
+        v.verify_bytes(data)?;
+        Ok(v.into_helper().result)
+    });
+    match result {
+        Ok(Some(v)) => v,
+        Ok(None) => Verified { status: SignatureStatus::None, signer: None },
+        Err(_) => Verified { status: SignatureStatus::Bad, signer: None },
+    }
+}
+
+/// Reads an inline-signed OpenPGP message (or cleartext-signed text) and checks it.
+pub fn verify_inline(pinned: Option<&Cert>, message: &[u8], now: SystemTime, limit: u64) -> Result<(Vec<u8>, Verified), String> {
+    let p = policy();
+    let helper = Helper { pinned, keys: &[], now, result: None };
+    let mut verifier =
+        VerifierBuilder::from_bytes(message).map_err(|e| format!("{e:#}"))?.with_policy(&p, now, helper).map_err(|e| format!("{e:#}"))?;
+    let text = read_capped(&mut verifier, limit)?;
+    let verified = verifier.into_helper().result.unwrap_or(Verified { status: SignatureStatus::None, signer: None });
+    Ok((text, verified))
+}
