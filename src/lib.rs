@@ -26,6 +26,7 @@ pub mod mime;
 pub mod outbox;
 pub mod output;
 pub mod recipients;
+pub mod reply;
 pub mod secrets;
 pub mod store;
 pub mod template;

@@ -1,0 +1,132 @@
+//! What a CERT's reply says: acknowledgement, question, closure, or another reply;
+//! the incident references and the CERT's own case number in it. Quoted lines (">")
+//! are the reporter's own words coming back and are not read. Pure.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+/// The kinds of received message ingest records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    Ack,
+    Question,
+    Closed,
+    Reply,
+    AutoReply,
+    Bounce,
+    Unrelated,
+    Malformed,
+}
+
+impl Kind {
+    pub fn key(self) -> &'static str {
+        match self {
+            Kind::Ack => "ack",
+            Kind::Question => "question",
+            Kind::Closed => "closed",
+            Kind::Reply => "reply",
+            Kind::AutoReply => "auto-reply",
+            Kind::Bounce => "bounce",
+            Kind::Unrelated => "unrelated",
+            Kind::Malformed => "malformed",
+        }
+    }
+}
+
+const CLOSED: &[&str] = &[
+    "sagen er lukket",
+    "lukker sagen",
+    "sagen lukkes",
+    "case closed",
+    "case is closed",
+    "closing this case",
+    "closing the case",
+    "considered closed",
+    "betragtes som lukket",
+];
+const QUESTION: &[&str] = &[
+    "kan i oplyse",
+    "kan du oplyse",
+    "oplys venligst",
+    "venligst oplys",
+    "vi har brug for",
+    "please provide",
+    "please send",
+    "could you",
+    "can you provide",
+    "please confirm",
+];
+const ACK: &[&str] = &[
+    "modtaget",
+    "bekræfter modtagelse",
+    "kvittering for",
+    "tak for jeres underretning",
+    "tak for underretningen",
+    "acknowledge",
+    "we have received",
+    "received your",
+    "thank you for your report",
+    "thank you for the notification",
+];
+
+/// Classifies a human reply by its own (unquoted) words.
+pub fn classify_text(text: &str) -> Kind {
+    let own: String = text.lines().filter(|l| !l.trim_start().starts_with('>')).collect::<Vec<_>>().join("\n").to_lowercase();
+    let has = |words: &[&str]| words.iter().any(|w| own.contains(w));
+    if has(CLOSED) {
+        Kind::Closed
+    } else if has(QUESTION) || own.lines().any(|l| l.trim_end().ends_with('?')) {
+        Kind::Question
+    } else if has(ACK) {
+        Kind::Ack
+    } else {
+        Kind::Reply
+    }
+}
+
+/// certmail references (CM-YYYY-NNNN) in a text, in order of appearance.
+pub fn references_in(text: &str) -> Vec<String> {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| Regex::new(r"\bCM-\d{4}-\d{4,6}\b").unwrap_or_else(|_| Regex::new("$^").unwrap()));
+    re.find_iter(text).map(|m| m.as_str().to_string()).collect()
+}
+
+/// The CERT's own case number ("Sagsnr.: CFCS-2026-1234", "Case number: 88231").
+pub fn cert_case_number(text: &str) -> Option<String> {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        Regex::new(r"(?i)\b(?:sagsnr\.?|sagsnummer|sag nr\.?|case(?:\s+(?:number|no\.?|id))?|ticket(?:\s+(?:id|no\.?))?)\s*[:#]?\s*([A-Z0-9][A-Z0-9-]{3,31})")
+            .unwrap_or_else(|_| Regex::new("$^").unwrap())
+    });
+    text.lines()
+        .filter(|l| !l.trim_start().starts_with('>'))
+        .filter_map(|l| re.captures(l).and_then(|c| c.get(1)).map(|m| m.as_str().to_string()))
+        .find(|c| c.chars().any(|ch| ch.is_ascii_digit()) && !c.starts_with("CM-"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_in_danish_and_english() {
+        assert_eq!(classify_text("Hej\nVi har modtaget jeres underretning.\n"), Kind::Ack);
+        assert_eq!(classify_text("We have received your notification."), Kind::Ack);
+        assert_eq!(classify_text("Kan I oplyse hvilke IP-adresser?"), Kind::Question);
+        assert_eq!(classify_text("Sagen er lukket fra vores side."), Kind::Closed);
+        assert_eq!(classify_text("Thanks, noted."), Kind::Reply);
+        // The reporter's own question quoted back is not the CERT asking.
+        assert_eq!(classify_text("> Can you help?\nWe have received your report."), Kind::Ack);
+    }
+
+    #[test]
+    fn references_and_case_numbers() {
+        assert_eq!(references_in("Re: [CM-2026-0007] x, see CM-2026-0008"), vec!["CM-2026-0007", "CM-2026-0008"]);
+        assert_eq!(cert_case_number("Sagsnr.: CFCS-2026-4411\nHej"), Some("CFCS-2026-4411".into()));
+        assert_eq!(cert_case_number("Case number: 88231"), Some("88231".into()));
+        assert_eq!(cert_case_number("In this case we will look"), None);
+        assert_eq!(cert_case_number("> Case number: 12345"), None);
+    }
+}
