@@ -63,6 +63,13 @@ pub enum Command {
     #[command(subcommand)]
     Secrets(SecretsCommand),
 
+    /// Read the CERT's replies (and bounces) into the incident log.
+    ///
+    /// Decrypts and verifies each message, ties it to its incident and records it
+    /// once (running it again on the same mail adds nothing).
+    /// Example: certmail ingest --maildir ~/Maildir/.cert --json
+    Ingest(IngestArgs),
+
     /// Read, export and verify the incident log.
     #[command(subcommand)]
     Log(LogCommand),
@@ -108,6 +115,22 @@ pub enum IncidentCommand {
         #[arg(long)]
         reason: Option<String>,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Message files (.eml), or - for one message on standard input.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// A Maildir: every message in its new/ and cur/ folders.
+    #[arg(long, value_name = "DIR")]
+    pub maildir: Vec<PathBuf>,
+    /// An mbox file.
+    #[arg(long, value_name = "FILE")]
+    pub mbox: Vec<PathBuf>,
+    /// Print one JSON object per message.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,7 +5,7 @@
 use std::time::SystemTime;
 
 use crate::config::{IdentityConfig, Settings};
-use crate::crypto::{Identity, UnlockedSigner};
+use crate::crypto::{Decryptor, Identity, UnlockedSigner};
 use crate::exit::Failure;
 use crate::fsutil;
 use crate::secrets::SecretSource;
@@ -41,4 +41,19 @@ pub fn unlock(settings: &Settings, now: SystemTime) -> Result<(Identity, Unlocke
     let signer =
         identity.unlock(passphrase.as_ref(), now).map_err(|e| Failure::failed(format!("the reporter's key {}: {e}", path.display())))?;
     Ok((identity, signer))
+}
+
+/// Unlocks the reporter's decryption keys, to read encrypted replies.
+pub fn unlock_decryptor(settings: &Settings, now: SystemTime) -> Result<Decryptor, Failure> {
+    let config = settings.identity()?;
+    let path = settings.secret_key_path();
+    let bytes = fsutil::read(&path).map_err(|f| f.context("the reporter's key (run `certmail init` to create it)"))?;
+    let identity = Identity::from_bytes(&bytes).map_err(|e| Failure::input(format!("{}: {e}", path.display())))?;
+    let passphrase = if identity.needs_passphrase(now) {
+        let user = keyring_user(&identity.fingerprint());
+        Some(passphrase_source(Some(config), &user).resolve()?)
+    } else {
+        None
+    };
+    identity.decryptor(passphrase.as_ref()).map_err(|e| Failure::failed(format!("the reporter's key {}: {e}", path.display())))
 }

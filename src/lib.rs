@@ -22,6 +22,7 @@ pub mod exit;
 pub mod fsutil;
 pub mod identity;
 pub mod incident;
+pub mod ingest;
 pub mod mime;
 pub mod outbox;
 pub mod output;
@@ -47,6 +48,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Outbox(command) => commands::outbox::run(&settings, command),
         Command::Secrets(command) => commands::secrets::run(&settings, command),
         Command::Log(command) => commands::log::run(&settings, command),
+        Command::Ingest(args) => commands::ingest::run(&settings, args),
         Command::Status { json } => commands::status::run(&settings, *json),
         Command::Incident(command) => commands::incident::run(&settings, command),
     }

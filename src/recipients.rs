@@ -33,6 +33,19 @@ pub fn check(recipient: &Recipient, now: SystemTime) -> Result<CheckedCert, Fail
     crypto::check_recipient(cert, &recipient.pin, now).map_err(|p| problem_failure(recipient, &p))
 }
 
+/// A recipient's certificate for verifying what it signs, without the checks that
+/// guard encryption (an expired or revoked key must still be recognised as the
+/// CERT's). `None` if it is not installed or does not match its pin.
+pub fn pinned_cert(recipient: &Recipient) -> Option<sequoia_openpgp::Cert> {
+    let bytes = match &recipient.cert {
+        CertSource::Embedded(text) => text.as_bytes().to_vec(),
+        CertSource::File(path) => std::fs::read(path).ok()?,
+        CertSource::Missing(_) => return None,
+    };
+    let cert = crypto::read_cert(&bytes).ok()?;
+    (crypto::fingerprint(&cert) == crypto::normalise_fingerprint(&recipient.pin)).then_some(cert)
+}
+
 fn problem_failure(r: &Recipient, problem: &CertProblem) -> Failure {
     let what = match problem {
         CertProblem::PinMismatch { .. } => {

@@ -1,6 +1,7 @@
 //! One file per command: what the command does, nothing reusable.
 
 pub mod incident;
+pub mod ingest;
 pub mod init;
 pub mod keys;
 pub mod log;

@@ -253,7 +253,7 @@ impl Store {
                 "SELECT i.reference, i.scheme, i.title, i.created_at, i.detected_at,
                         (SELECT MIN(e.at) FROM events e WHERE e.incident_id = i.id AND e.kind = 'sent'),
                         (SELECT COUNT(*) FROM messages m WHERE m.incident_id = i.id AND m.state IN ('queued', 'sending', 'deferred')),
-                        (SELECT COUNT(*) FROM messages m WHERE m.incident_id = i.id AND m.state = 'failed'),
+                        (SELECT COUNT(*) FROM messages m WHERE m.incident_id = i.id AND m.state IN ('failed', 'bounced')),
                         EXISTS (SELECT 1 FROM events e WHERE e.incident_id = i.id AND e.kind = 'acknowledged'),
                         EXISTS (SELECT 1 FROM events e WHERE e.incident_id = i.id AND e.kind = 'virk-filed')
                  FROM incidents i

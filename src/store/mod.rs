@@ -78,6 +78,24 @@ CREATE TABLE chain_head (
     hash  TEXT NOT NULL
 );
 "#,
+    r#"
+-- Received mail (the CERT's replies, bounces), kept as evidence, once per content.
+CREATE TABLE received (
+    id           INTEGER PRIMARY KEY,
+    incident_id  INTEGER REFERENCES incidents(id),
+    message_id   TEXT,
+    content_hash TEXT NOT NULL UNIQUE,
+    source       TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    signature    TEXT NOT NULL,
+    encrypted    INTEGER NOT NULL,
+    signer       TEXT,
+    received_at  TEXT NOT NULL,
+    raw          BLOB NOT NULL
+);
+CREATE INDEX received_by_incident ON received (incident_id);
+ALTER TABLE incidents ADD COLUMN cert_case TEXT;
+"#,
 ];
 
 pub struct Store {
@@ -86,9 +104,11 @@ pub struct Store {
 
 mod log;
 mod outbox;
+mod received;
 pub(crate) use log::event;
 pub use log::{ChainProblem, EventRow, IncidentRow, StatusRow};
 pub use outbox::{Attempt, ClaimQuery, Claimed, OutboxRow};
+pub use received::{Correlation, Earlier, NewReceived};
 
 /// The incident part of a new notification.
 pub struct NewIncident<'a> {

@@ -1,0 +1,154 @@
+//! `certmail ingest`: reads .eml files, standard input, Maildirs and mbox files, and
+//! reports for each message its incident, kind and signature status.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use crate::cli::IngestArgs;
+use crate::config::Settings;
+use crate::exit::{CmdResult, Failure, Outcome, io_failure};
+use crate::ingest::{self, Ingestor};
+use crate::output;
+use crate::reply::MAX_MESSAGE_BYTES;
+use crate::store::Store;
+
+/// Where one message came from, read lazily so a large Maildir is not held in memory.
+enum Item {
+    File(PathBuf),
+    Bytes(String, Vec<u8>),
+}
+
+pub fn run(settings: &Settings, args: &IngestArgs) -> CmdResult {
+    let mut items = Vec::new();
+    for p in &args.paths {
+        if p == Path::new("-") {
+            let mut buf = Vec::new();
+            std::io::stdin()
+                .take(MAX_MESSAGE_BYTES as u64 + 1)
+                .read_to_end(&mut buf)
+                .map_err(|e| Failure::input(format!("standard input: {e}")))?;
+            items.push(Item::Bytes("<stdin>".into(), buf));
+        } else if p.is_dir() {
+            return Err(Failure::input(format!("{} is a folder: use --maildir for a Maildir", p.display())));
+        } else {
+            items.push(Item::File(p.clone()));
+        }
+    }
+    for dir in &args.maildir {
+        let mut found = Vec::new();
+        for sub in ["new", "cur"] {
+            let d = dir.join(sub);
+            let entries = std::fs::read_dir(&d).map_err(|e| io_failure("--maildir: cannot read", &d, e))?;
+            found.extend(entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file()));
+        }
+        found.sort();
+        items.extend(found.into_iter().map(Item::File));
+    }
+    for mbox in &args.mbox {
+        let bytes = std::fs::read(mbox).map_err(|e| io_failure("--mbox: cannot read", mbox, e))?;
+        for (i, message) in split_mbox(&bytes).into_iter().enumerate() {
+            items.push(Item::Bytes(format!("{}#{}", mbox.display(), i + 1), message));
+        }
+    }
+    if items.is_empty() {
+        return Err(Failure::input("nothing to ingest: give message files, - for standard input, --maildir DIR or --mbox FILE"));
+    }
+
+    let store = Store::open(&settings.store_path())?;
+    let mut ingestor = Ingestor::new(settings, store, SystemTime::now());
+    let total = items.len();
+    let progress = total > 50 && std::io::stderr().is_terminal();
+    let mut errors = 0;
+    for (n, item) in items.into_iter().enumerate() {
+        let (source, raw) = match item {
+            Item::Bytes(source, bytes) => (source, bytes),
+            Item::File(path) => match read_message(&path) {
+                Ok(bytes) => (path.display().to_string(), bytes),
+                Err(f) => {
+                    errors += 1;
+                    output::error(&f.message);
+                    continue;
+                }
+            },
+        };
+        match ingestor.ingest(&source, &raw) {
+            Ok(outcome) => show(&outcome, args.json),
+            Err(f) => {
+                errors += 1;
+                output::error(&format!("{source}: not recorded, try again: {}", f.message));
+            }
+        }
+        if progress && (n + 1) % 100 == 0 {
+            eprint!("\ringested {}/{total}", n + 1);
+            let _ = std::io::stderr().flush();
+        }
+    }
+    if progress {
+        eprintln!("\ringested {total}/{total}");
+    }
+    if errors > 0 { Err(Failure::failed(format!("{errors} message(s) could not be ingested"))) } else { Ok(Outcome::Done) }
+}
+
+fn read_message(path: &Path) -> Result<Vec<u8>, Failure> {
+    let file = std::fs::File::open(path).map_err(|e| io_failure("cannot read", path, e))?;
+    let mut buf = Vec::new();
+    file.take(MAX_MESSAGE_BYTES as u64 + 1).read_to_end(&mut buf).map_err(|e| io_failure("cannot read", path, e))?;
+    Ok(buf)
+}
+
+fn show(o: &ingest::Outcome, json: bool) {
+    if json {
+        output::json(&serde_json::to_value(o).unwrap_or_default());
+        return;
+    }
+    let incident = o.incident.as_deref().unwrap_or("-");
+    let again = if o.duplicate { " (already ingested)" } else { "" };
+    let detail = o.detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default();
+    output::say(&format!(
+        "{}: {incident} {} signature={}{}{again}{detail}",
+        o.source,
+        o.kind,
+        o.signature,
+        if o.encrypted { " encrypted" } else { "" }
+    ));
+    if o.kind == "bounce" && o.detail.as_deref().is_some_and(|d| d.contains("FAILED")) && !o.duplicate {
+        output::warn(&format!("the notification of {incident} was NOT delivered (bounce from {}). Call CFCS at +45 3332 5580.", o.source));
+    }
+}
+
+/// Splits an mbox (mboxrd/mboxo) into messages, undoing ">From " quoting.
+pub fn split_mbox(bytes: &[u8]) -> Vec<Vec<u8>> {
+    let mut messages = Vec::new();
+    let mut current: Option<Vec<u8>> = None;
+    for line in bytes.split_inclusive(|b| *b == b'\n') {
+        if line.starts_with(b"From ") {
+            if let Some(m) = current.take() {
+                messages.push(m);
+            }
+            current = Some(Vec::new());
+            continue;
+        }
+        let Some(m) = current.as_mut() else { continue };
+        let unquoted = line.strip_prefix(b">").filter(|rest| rest.iter().skip_while(|b| **b == b'>').take(5).eq(b"From ".iter()));
+        m.extend_from_slice(unquoted.unwrap_or(line));
+    }
+    if let Some(m) = current {
+        messages.push(m);
+    }
+    messages
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mbox_splits_and_unquotes() {
+        let mbox = b"From a@b Sat Jan  1 00:00:00 2026\nSubject: one\n\n>From the start\n\nFrom c@d Sat Jan  1 00:00:01 2026\nSubject: two\n\nbody\n";
+        let m = split_mbox(mbox);
+        assert_eq!(m.len(), 2);
+        assert_eq!(m[0], b"Subject: one\n\nFrom the start\n\n");
+        assert_eq!(m[1], b"Subject: two\n\nbody\n");
+    }
+}

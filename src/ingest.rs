@@ -1,0 +1,318 @@
+//! Ingest of one received message: parse (reply), decrypt and verify (crypto),
+//! correlate with an incident, classify, and record it with its events (store).
+//! A message counts as the CERT's acknowledgement only with a good signature by the
+//! pinned CERT key that covers the whole message; anything else keeps its real status.
+
+use std::time::SystemTime;
+
+use sha2::{Digest, Sha256};
+
+use crate::config::Settings;
+use crate::crypto::{self, Decryptor, SignatureStatus, Verified};
+use crate::exit::Failure;
+use crate::identity;
+use crate::recipients;
+use crate::reply::{self, Content, Kind, Mail};
+use crate::store::{Correlation, NewReceived, Store};
+
+/// Plaintext larger than this after decryption or decompression is refused.
+pub const MAX_PLAINTEXT_BYTES: u64 = 50 * 1024 * 1024;
+
+/// How one message was recorded.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Outcome {
+    pub source: String,
+    pub message_id: Option<String>,
+    pub incident: Option<String>,
+    pub kind: String,
+    pub signature: String,
+    pub encrypted: bool,
+    pub signer: Option<String>,
+    /// Recorded before: nothing was added this time.
+    pub duplicate: bool,
+    /// Why a message is malformed, or what a bounce said.
+    pub detail: Option<String>,
+}
+
+pub struct Ingestor<'a> {
+    settings: &'a Settings,
+    pub store: Store,
+    now: SystemTime,
+    timestamp: String,
+    decryptor: Option<Decryptor>,
+}
+
+/// What reading the content gave.
+struct Read {
+    text: String,
+    verified: Verified,
+    encrypted: bool,
+    whole: bool,
+    inner: Option<Mail>,
+    bounce: Option<(bool, Option<String>, Option<String>)>,
+    problem: Option<String>,
+}
+
+impl<'a> Ingestor<'a> {
+    pub fn new(settings: &'a Settings, store: Store, now: SystemTime) -> Ingestor<'a> {
+        let timestamp = crate::store::timestamp(now.into());
+        Ingestor { settings, store, now, timestamp, decryptor: None }
+    }
+
+    /// Ingests one message. An `Err` means it could not be processed now (e.g. the
+    /// reporter's key is locked) and nothing was recorded, so it can be retried.
+    pub fn ingest(&mut self, source: &str, raw: &[u8]) -> Result<Outcome, Failure> {
+        let hash: String = Sha256::digest(raw).iter().map(|b| format!("{b:02x}")).collect();
+        if let Some(e) = self.store.already_received(&hash)? {
+            return Ok(Outcome {
+                source: source.into(),
+                message_id: e.message_id,
+                incident: e.reference,
+                kind: e.kind,
+                signature: e.signature,
+                encrypted: e.encrypted,
+                signer: e.signer,
+                duplicate: true,
+                detail: None,
+            });
+        }
+        let mail = match reply::parse(raw) {
+            Ok(m) => m,
+            Err(reason) => {
+                return self.record(source, &hash, raw, None, None, Kind::Malformed, &none(), false, Some(reason), Vec::new(), None, None);
+            }
+        };
+        let mut correlation = self.correlate(&mail, &mail_text_hint(&mail))?;
+        let pinned = self.pinned(correlation.as_ref());
+        let read = self.read(&mail, pinned.as_ref())?;
+        if let Some(problem) = read.problem {
+            return self.record(
+                source,
+                &hash,
+                raw,
+                mail.message_id.as_deref(),
+                correlation.as_ref(),
+                Kind::Malformed,
+                &read.verified,
+                read.encrypted,
+                Some(problem),
+                Vec::new(),
+                None,
+                None,
+            );
+        }
+        if correlation.is_none() {
+            // Protected headers inside the encryption, then the text itself.
+            let hint = read.inner.as_ref().map(|m| m.subject.clone()).unwrap_or_default() + "\n" + &read.text;
+            correlation = match &read.inner {
+                Some(inner) => self.correlate(inner, &hint)?,
+                None => self.correlate_text(&hint)?,
+            };
+        }
+        let mut events = Vec::new();
+        let mut bounced = None;
+        let mut detail = None;
+        let kind = if let Some((failed, original, status)) = &read.bounce {
+            if let Some(original) = original
+                && let Some(c) = self.store.correlate_message_id(original)?
+            {
+                correlation = Some(c);
+            }
+            detail = Some(format!(
+                "{} ({})",
+                if *failed { "delivery FAILED" } else { "delivery delayed" },
+                status.as_deref().unwrap_or("no status")
+            ));
+            if correlation.is_some() {
+                let what = if *failed { "bounced" } else { "delayed" };
+                events.push((what, serde_json::json!({ "status": status, "message": original })));
+                if *failed {
+                    bounced = original.clone();
+                }
+            }
+            Kind::Bounce
+        } else if mail.auto_reply || read.inner.as_ref().is_some_and(|m| m.auto_reply) {
+            Kind::AutoReply
+        } else if correlation.is_none() {
+            Kind::Unrelated
+        } else {
+            let by_cert = read.verified.status == SignatureStatus::Good && read.whole;
+            match reply::classify_text(&read.text) {
+                Kind::Ack if by_cert => {
+                    events.push(("acknowledged", serde_json::json!({ "signer": read.verified.signer })));
+                    Kind::Ack
+                }
+                // Claims to acknowledge, but the pinned key does not vouch for all of it.
+                Kind::Ack => Kind::Reply,
+                Kind::Closed => {
+                    if by_cert {
+                        events.push(("closed", serde_json::json!({ "by": "cert", "signer": read.verified.signer })));
+                    }
+                    Kind::Closed
+                }
+                other => other,
+            }
+        };
+        let case = correlation.as_ref().and_then(|_| reply::cert_case_number(&read.text));
+        self.record(
+            source,
+            &hash,
+            raw,
+            mail.message_id.as_deref(),
+            correlation.as_ref(),
+            kind,
+            &read.verified,
+            read.encrypted,
+            detail,
+            events,
+            case.as_deref(),
+            bounced.as_deref(),
+        )
+    }
+
+    fn pinned(&self, correlation: Option<&Correlation>) -> Option<sequoia_openpgp::Cert> {
+        let id = correlation.and_then(|c| c.recipient.clone()).unwrap_or_else(|| self.settings.default_recipient().to_string());
+        self.settings.recipient(&id).ok().and_then(|r| recipients::pinned_cert(&r))
+    }
+
+    fn correlate(&self, mail: &Mail, text: &str) -> Result<Option<Correlation>, Failure> {
+        for id in mail.in_reply_to.iter().chain(mail.references.iter().rev()) {
+            if let Some(c) = self.store.correlate_message_id(id)? {
+                return Ok(Some(c));
+            }
+        }
+        self.correlate_text(&format!("{}\n{text}", mail.subject))
+    }
+
+    /// By a certmail reference (subject tag first, then the body) or the CERT's case number.
+    fn correlate_text(&self, text: &str) -> Result<Option<Correlation>, Failure> {
+        for reference in reply::references_in(text) {
+            if let Some(c) = self.store.correlate_reference(&reference)? {
+                return Ok(Some(c));
+            }
+        }
+        for case in self.store.cert_cases()? {
+            if text.contains(&case)
+                && let Some(c) = self.store.correlate_reference(&case)?
+            {
+                return Ok(Some(c));
+            }
+        }
+        Ok(None)
+    }
+
+    fn decryptor(&mut self) -> Result<&Decryptor, Failure> {
+        if self.decryptor.is_none() {
+            self.decryptor = Some(identity::unlock_decryptor(self.settings, self.now)?);
+        }
+        self.decryptor.as_ref().ok_or_else(|| Failure::failed("no decryption key"))
+    }
+
+    fn read(&mut self, mail: &Mail, pinned: Option<&sequoia_openpgp::Cert>) -> Result<Read, Failure> {
+        let mut read =
+            Read { text: String::new(), verified: none(), encrypted: false, whole: true, inner: None, bounce: None, problem: None };
+        match &mail.content {
+            Content::Text { text } => read.text = text.clone(),
+            Content::Bounce { failed, original_message_id, status } => {
+                read.bounce = Some((*failed, original_message_id.clone(), status.clone()))
+            }
+            Content::Signed { signed, signature, text, whole } => {
+                read.verified = crypto::verify_detached(pinned, signed, signature, self.now);
+                read.text = text.clone();
+                read.whole = *whole;
+            }
+            Content::InlineSigned { armored, whole } => match crypto::verify_inline(pinned, armored, self.now, MAX_PLAINTEXT_BYTES) {
+                Ok((text, verified)) => {
+                    read.text = String::from_utf8_lossy(&text).into_owned();
+                    read.verified = verified;
+                    read.whole = *whole;
+                }
+                Err(e) => read.problem = Some(format!("unreadable signed message: {e}")),
+            },
+            Content::Encrypted { payload } => {
+                read.encrypted = true;
+                let now = self.now;
+                let keys = self.decryptor()?;
+                match crypto::decrypt(keys, pinned, payload, now, MAX_PLAINTEXT_BYTES) {
+                    Err(e) => read.problem = Some(format!("cannot decrypt: {e}")),
+                    Ok((plaintext, verified)) => {
+                        read.verified = verified;
+                        // RFC 3156: the plaintext is a MIME entity; inline PGP gives text.
+                        match reply::parse(&plaintext) {
+                            Ok(inner) => {
+                                if let Content::Signed { signed, signature, text, whole } = &inner.content {
+                                    // Signed, then encrypted as a separate layer.
+                                    read.verified = crypto::verify_detached(pinned, signed, signature, now);
+                                    read.whole = *whole;
+                                    read.text = text.clone();
+                                } else if let Content::Text { text } = &inner.content {
+                                    read.text = text.clone();
+                                } else {
+                                    read.text = String::from_utf8_lossy(&plaintext).into_owned();
+                                }
+                                read.inner = Some(inner);
+                            }
+                            Err(_) => read.text = String::from_utf8_lossy(&plaintext).into_owned(),
+                        }
+                    }
+                }
+            }
+        }
+        Ok(read)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn record(
+        &mut self,
+        source: &str,
+        hash: &str,
+        raw: &[u8],
+        message_id: Option<&str>,
+        correlation: Option<&Correlation>,
+        kind: Kind,
+        verified: &Verified,
+        encrypted: bool,
+        detail: Option<String>,
+        events: Vec<(&str, serde_json::Value)>,
+        cert_case: Option<&str>,
+        bounced_message: Option<&str>,
+    ) -> Result<Outcome, Failure> {
+        let new = NewReceived {
+            message_id,
+            content_hash: hash,
+            source,
+            kind: kind.key(),
+            signature: verified.status.key(),
+            encrypted,
+            signer: verified.signer.as_deref(),
+            raw,
+            events,
+            cert_case,
+            bounced_message,
+        };
+        let fresh = self.store.record_received(correlation, &new, &self.timestamp)?;
+        Ok(Outcome {
+            source: source.into(),
+            message_id: message_id.map(str::to_string),
+            incident: correlation.map(|c| c.reference.clone()),
+            kind: kind.key().into(),
+            signature: verified.status.key().into(),
+            encrypted,
+            signer: verified.signer.clone(),
+            duplicate: !fresh,
+            detail,
+        })
+    }
+}
+
+fn none() -> Verified {
+    Verified { status: SignatureStatus::None, signer: None }
+}
+
+/// Text to look for references in before decrypting: only what is in the clear.
+fn mail_text_hint(mail: &Mail) -> String {
+    match &mail.content {
+        Content::Text { text } | Content::Signed { text, .. } => text.clone(),
+        _ => String::new(),
+    }
+}
