@@ -148,12 +148,12 @@ fn content(message: &Message, raw: &[u8]) -> Result<Content, String> {
     let text = body_text(message);
     if let Some(start) = text.find("-----BEGIN PGP MESSAGE-----") {
         let end = text[start..].find("-----END PGP MESSAGE-----").map(|e| start + e + 25).ok_or("truncated PGP message")?;
-        return Ok(Content::Encrypted { payload: text[start..end].as_bytes().to_vec() });
+        return Ok(Content::Encrypted { payload: text.as_bytes()[start..end].to_vec() });
     }
     if let Some(start) = text.find("-----BEGIN PGP SIGNED MESSAGE-----") {
         let end = text[start..].find("-----END PGP SIGNATURE-----").map(|e| start + e + 27).ok_or("truncated signed message")?;
         let whole = text[..start].trim().is_empty() && text[end..].trim().is_empty();
-        return Ok(Content::InlineSigned { armored: text[start..end].as_bytes().to_vec(), whole });
+        return Ok(Content::InlineSigned { armored: text.as_bytes()[start..end].to_vec(), whole });
     }
     Ok(Content::Text { text })
 }
