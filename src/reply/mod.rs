@@ -168,16 +168,12 @@ fn child<'a>(message: &'a Message, part: &mail_parser::MessagePart, index: usize
 fn signed(message: &Message, part: &mail_parser::MessagePart, raw: &[u8], whole: bool) -> Result<Content, String> {
     let first = child(message, part, 0).ok_or("multipart/signed without content")?;
     let signature = child(message, part, 1).ok_or("multipart/signed without signature")?.contents().to_vec();
+    // mail-parser's part ends before the CRLF that belongs to the next boundary,
+    // which is exactly the signed data of RFC 3156.
     let start = first.offset_header as usize;
-    let mut end = (first.offset_end as usize).min(raw.len());
+    let end = (first.offset_end as usize).min(raw.len());
     if start > end {
         return Err("broken multipart/signed offsets".into());
-    }
-    // The CRLF before the boundary belongs to the boundary, not to the signed part.
-    if raw[start..end].ends_with(b"\r\n") {
-        end -= 2;
-    } else if raw[start..end].ends_with(b"\n") {
-        end -= 1;
     }
     let signed = canonical_crlf(&raw[start..end]);
     let text = match &first.body {

@@ -3,6 +3,7 @@
 
 mod delivery;
 mod golden;
+mod ingest;
 mod keys;
 mod log;
 mod notify;

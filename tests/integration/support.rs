@@ -59,10 +59,13 @@ pub fn gpg_generate(gnupg: &Path, user_id: &str) -> String {
     let listing = gpg_ok(gnupg, &["--with-colons", "--list-secret-keys", user_id]);
     let fingerprint =
         String::from_utf8(listing.stdout).unwrap().lines().find(|l| l.starts_with("fpr:")).unwrap().split(':').nth(9).unwrap().to_string();
-    gpg_ok(
-        gnupg,
-        &["--batch", "--pinentry-mode", "loopback", "--passphrase", "", "--quick-add-key", &fingerprint, "cv25519", "encr", "never"],
-    );
+    for (algo, usage) in [("cv25519", "encr"), ("ed25519", "sign")] {
+        // An encryption subkey for notifications, a signing subkey for replies.
+        gpg_ok(
+            gnupg,
+            &["--batch", "--pinentry-mode", "loopback", "--passphrase", "", "--quick-add-key", &fingerprint, algo, usage, "never"],
+        );
+    }
     fingerprint
 }
 

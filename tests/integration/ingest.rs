@@ -1,0 +1,294 @@
+//! `certmail ingest` with replies made by independent tools: GnuPG (signed and
+//! encrypted PGP/MIME, cleartext-signed), sq (detached signature, multipart/signed),
+//! Python's email package (plain, quoted-printable ISO-8859-1, HTML-only, threading
+//! by References or subject tag), a bounce and an auto-reply; and hostile input.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::support::*;
+
+struct Case {
+    env: Env,
+    reference: String,
+    message_id: String,
+    gnupg: PathBuf,
+}
+
+/// A home with one queued notification, and a GnuPG home holding the CERT's secret
+/// key and the reporter's public key (as the CERT would).
+fn case() -> Case {
+    let env = Env::new();
+    let (out, _) = env.notify(Path::new("examples/voluntary-ransomware.toml"), &["--json"]);
+    assert_queued(&out);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let gnupg = env.path("cert-gnupg");
+    std::fs::create_dir_all(&gnupg).unwrap();
+    gpg_ok(&gnupg, &["--import", cert_key().secret.to_str().unwrap(), env.reporter_public().to_str().unwrap()]);
+    Case { reference: json["reference"].as_str().unwrap().into(), message_id: json["message_id"].as_str().unwrap().into(), gnupg, env }
+}
+
+fn ingest(env: &Env, file: &Path) -> serde_json::Value {
+    let out = env.certmail(&["ingest", file.to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "ingest failed: {}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("not JSON: {}", text(&out.stdout)))
+}
+
+fn reporter_fpr(env: &Env) -> String {
+    certmail::crypto::Identity::from_bytes(&std::fs::read(env.home.join("identity/secret.asc")).unwrap()).unwrap().fingerprint()
+}
+
+/// An RFC 3156 encrypted reply whose OpenPGP part GnuPG made (signed by `signer`).
+fn gpg_encrypted_reply(c: &Case, body: &str, signer: &str, gnupg: &Path) -> PathBuf {
+    let inner = format!("Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n");
+    let plain = c.env.write("inner.txt", &inner);
+    let out = gpg_ok(
+        gnupg,
+        &[
+            "--trust-model",
+            "always",
+            "--armor",
+            "--local-user",
+            signer,
+            "--recipient",
+            &reporter_fpr(&c.env),
+            "--sign",
+            "--encrypt",
+            "--output",
+            "-",
+            plain.to_str().unwrap(),
+        ],
+    );
+    let armored = text(&out.stdout);
+    let mail = format!(
+        "From: Example CERT <{CERT_ADDRESS}>\r\nTo: soc@example.dk\r\nSubject: Re: [{r}] Encrypted message\r\nMessage-ID: <reply-{n}@example-cert.test>\r\nIn-Reply-To: <{id}>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: application/pgp-encrypted\r\n\r\nVersion: 1\r\n\r\n--b\r\nContent-Type: application/octet-stream\r\n\r\n{armored}\r\n--b--\r\n",
+        r = c.reference,
+        n = signer.len() + body.len(),
+        id = c.message_id
+    );
+    c.env.write(&format!("encrypted-{}.eml", body.len()), &mail)
+}
+
+#[test]
+fn gnupg_signed_and_encrypted_ack_is_a_good_acknowledgement() {
+    let c = case();
+    let file = gpg_encrypted_reply(
+        &c,
+        "Hej\r\nVi har modtaget jeres underretning. Sagsnr.: CFCS-2026-4411\r\n",
+        &cert_key().fingerprint,
+        &c.gnupg,
+    );
+    let r = ingest(&c.env, &file);
+    assert_eq!(r["kind"], "ack", "{r}");
+    assert_eq!(r["signature"], "good");
+    assert_eq!(r["encrypted"], true);
+    assert_eq!(r["incident"], c.reference.as_str());
+    assert_eq!(r["signer"], cert_key().fingerprint.as_str());
+    // Idempotent: the same message again adds nothing.
+    let again = ingest(&c.env, &file);
+    assert_eq!(again["duplicate"], true);
+    let shown = text(&c.env.certmail(&["log", "show", &c.reference]).stdout);
+    assert_eq!(shown.matches("acknowledged").count(), 1, "{shown}");
+    // The CERT's case number now correlates a later reply that has nothing else.
+    let later = c.env.write(
+        "case-only.eml",
+        "From: cert@example-cert.test\r\nSubject: Vedr. CFCS-2026-4411\r\nMessage-ID: <later@x>\r\n\r\nKan I sende logfilerne?\r\n",
+    );
+    let r = ingest(&c.env, &later);
+    assert_eq!(r["incident"], c.reference.as_str());
+    assert_eq!(r["kind"], "question");
+    assert_eq!(r["signature"], "none");
+}
+
+#[test]
+fn a_key_with_the_certs_name_is_an_unknown_signer_and_never_an_ack() {
+    let c = case();
+    // Same name and address as the CERT, another key: made elsewhere, then imported.
+    let elsewhere = c.env.path("spoofer-gnupg");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let fake = gpg_generate(&elsewhere, "Example CERT — test only <cert@example-cert.test>");
+    let exported = gpg_ok(&elsewhere, &["--armor", "--export-secret-keys", &fake]).stdout;
+    kill_agent(&elsewhere);
+    let key_file = c.env.write("spoofer.asc", &text(&exported));
+    gpg_ok(&c.gnupg, &["--import", key_file.to_str().unwrap()]);
+    let file = gpg_encrypted_reply(&c, "We have received your report.", &fake, &c.gnupg);
+    let r = ingest(&c.env, &file);
+    assert_eq!(r["signature"], "unknown-signer", "{r}");
+    assert_eq!(r["kind"], "reply", "claims to acknowledge, but is not by the pinned key");
+    kill_agent(&c.gnupg);
+}
+
+#[test]
+fn sq_detached_signature_in_multipart_signed_verifies() {
+    require("sq", "sq");
+    let c = case();
+    let part = "Content-Type: text/plain; charset=utf-8\r\n\r\nWe have received your report.\r\n";
+    let data = c.env.write("part.txt", part);
+    let sig = Command::new("sq").args(["sign", "--detached", "--signer-key"]).arg(&cert_key().secret).arg(&data).output().unwrap();
+    assert!(sig.status.success(), "{}", text(&sig.stderr));
+    let mail = format!(
+        "From: {CERT_ADDRESS}\r\nSubject: Re: [{r}]\r\nMessage-ID: <signed@x>\r\nIn-Reply-To: <{id}>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/signed; micalg=pgp-sha512; protocol=\"application/pgp-signature\"; boundary=\"s\"\r\n\r\n--s\r\n{part}\r\n--s\r\nContent-Type: application/pgp-signature\r\n\r\n{sig}\r\n--s--\r\n",
+        r = c.reference,
+        id = c.message_id,
+        sig = text(&sig.stdout)
+    );
+    let r = ingest(&c.env, &c.env.write("signed.eml", &mail));
+    assert_eq!(r["signature"], "good", "{r}");
+    assert_eq!(r["kind"], "ack");
+    // The same signed part tampered with: bad.
+    let tampered = mail.replace("We have received your report.", "We have received your report!");
+    let r = ingest(&c.env, &c.env.write("tampered.eml", &tampered));
+    assert_eq!(r["signature"], "bad", "{r}");
+    assert_eq!(r["kind"], "reply");
+    // Signature wrapping: the good signed part forwarded inside unsigned text.
+    let wrapped = format!(
+        "From: {CERT_ADDRESS}\r\nSubject: Re: [{r}]\r\nMessage-ID: <wrapped@x>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"w\"\r\n\r\n--w\r\nContent-Type: text/plain\r\n\r\nWe have received your report, and more.\r\n--w\r\n{inner}\r\n--w--\r\n",
+        r = c.reference,
+        inner = mail.split("MIME-Version: 1.0\r\n").nth(1).unwrap()
+    );
+    let r = ingest(&c.env, &c.env.write("wrapped.eml", &wrapped));
+    assert_ne!(r["kind"], "ack", "a quoted or forwarded signed part is not an ack: {r}");
+}
+
+#[test]
+fn gnupg_cleartext_signed_closure() {
+    let c = case();
+    let body = c.env.write("close.txt", "Sagen er lukket fra vores side.\n");
+    let signed = gpg_ok(&c.gnupg, &["--local-user", &cert_key().fingerprint, "--clearsign", "--output", "-", body.to_str().unwrap()]);
+    let mail =
+        format!("From: {CERT_ADDRESS}\r\nSubject: [{}] lukket\r\nMessage-ID: <close@x>\r\n\r\n{}", c.reference, text(&signed.stdout));
+    let r = ingest(&c.env, &c.env.write("close.eml", &mail));
+    assert_eq!(r["kind"], "closed", "{r}");
+    assert_eq!(r["signature"], "good");
+    let status = text(&c.env.certmail(&["status"]).stdout);
+    assert!(!status.contains(&c.reference), "a case closed by the CERT leaves status: {status}");
+}
+
+/// Messages written by Python's email package.
+fn python_mail(c: &Case, name: &str, script: &str) -> PathBuf {
+    let path = c.env.path(name);
+    let program = format!(
+        "import email.message, email.policy, sys\nfrom email.mime.text import MIMEText\nref = {r:?}\nmid = {m:?}\n{script}\nopen(sys.argv[1], 'wb').write(bytes(msg))\n",
+        r = c.reference,
+        m = format!("<{}>", c.message_id)
+    );
+    let out = Command::new("python3").arg("-c").arg(program).arg(&path).output().expect("python3");
+    assert!(out.status.success(), "python: {}", text(&out.stderr));
+    path
+}
+
+#[test]
+fn python_made_replies_thread_and_classify() {
+    let c = case();
+    let qp = python_mail(
+        &c,
+        "qp.eml",
+        "msg = MIMEText('Kan I oplyse hvilke servere der er ber\u{f8}rt?', 'plain', 'iso-8859-1')\nmsg['Subject'] = 'Sp\u{f8}rgsm\u{e5}l [' + ref + ']'\nmsg['From'] = 'cert@example-cert.test'\nmsg['Message-ID'] = '<qp@x>'",
+    );
+    assert!(std::fs::read_to_string(&qp).unwrap().contains("quoted-printable"));
+    let r = ingest(&c.env, &qp);
+    assert_eq!((r["kind"].as_str(), r["incident"].as_str()), (Some("question"), Some(c.reference.as_str())), "subject tag threading: {r}");
+
+    let refs = python_mail(
+        &c,
+        "refs.eml",
+        "msg = MIMEText('Thanks, noted.')\nmsg['Subject'] = 'Re: your mail'\nmsg['References'] = '<other@x> ' + mid\nmsg['Message-ID'] = '<refs@x>'",
+    );
+    let r = ingest(&c.env, &refs);
+    assert_eq!((r["kind"].as_str(), r["incident"].as_str()), (Some("reply"), Some(c.reference.as_str())), "{r}");
+
+    let html = python_mail(
+        &c,
+        "html.eml",
+        "msg = MIMEText('<html><body><p>We have received <b>your</b> report.</p><script>alert(1)</script></body></html>', 'html')\nmsg['In-Reply-To'] = mid\nmsg['Subject'] = 'Re'\nmsg['Message-ID'] = '<html@x>'",
+    );
+    let r = ingest(&c.env, &html);
+    assert_eq!(r["kind"], "reply", "unsigned, so not an ack: {r}");
+    assert_eq!(r["signature"], "none");
+
+    let stray = python_mail(&c, "stray.eml", "msg = MIMEText('Newsletter')\nmsg['Subject'] = 'News'\nmsg['Message-ID'] = '<news@x>'");
+    assert_eq!(ingest(&c.env, &stray)["kind"], "unrelated");
+
+    let auto = python_mail(
+        &c,
+        "auto.eml",
+        "msg = MIMEText('I am out of office until Monday. Case number 99871.')\nmsg['Subject'] = 'Autosvar'\nmsg['Auto-Submitted'] = 'auto-replied'\nmsg['In-Reply-To'] = mid\nmsg['Message-ID'] = '<auto@x>'",
+    );
+    let r = ingest(&c.env, &auto);
+    assert_eq!((r["kind"].as_str(), r["incident"].as_str()), (Some("auto-reply"), Some(c.reference.as_str())));
+}
+
+#[test]
+fn a_failed_bounce_marks_the_notification_undelivered_and_says_so() {
+    let c = case();
+    let bounce = format!(
+        "From: MAILER-DAEMON@relay.example.dk\r\nTo: soc@example.dk\r\nSubject: Undelivered Mail Returned to Sender\r\nMessage-ID: <bounce@relay>\r\nAuto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"r\"\r\n\r\n--r\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n--r\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; relay.example.dk\r\n\r\nFinal-Recipient: rfc822; {CERT_ADDRESS}\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n--r\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: soc@example.dk\r\nMessage-ID: <{}>\r\nSubject: [{}] Encrypted message\r\n\r\n--r--\r\n",
+        c.message_id, c.reference
+    );
+    let file = c.env.write("bounce.eml", &bounce);
+    let out = c.env.certmail(&["ingest", file.to_str().unwrap()]);
+    assert_success(&out);
+    assert!(text(&out.stderr).contains("NOT delivered"), "{}", text(&out.stderr));
+    let r = ingest(&c.env, &file);
+    assert_eq!((r["kind"].as_str(), r["incident"].as_str()), (Some("bounce"), Some(c.reference.as_str())));
+    let outbox = text(&c.env.certmail(&["outbox", "list"]).stdout);
+    assert!(outbox.contains("bounced"), "{outbox}");
+    let status = text(&c.env.certmail(&["status"]).stdout);
+    assert!(status.contains("FAILED"), "{status}");
+}
+
+#[test]
+fn hostile_inputs_are_malformed_never_a_crash() {
+    let c = case();
+    let mut deep = String::from("Subject: deep\r\nContent-Type: multipart/mixed; boundary=b0\r\n\r\n");
+    for i in 0..1000 {
+        deep.push_str(&format!("--b{i}\r\nContent-Type: multipart/mixed; boundary=b{}\r\n\r\n", i + 1));
+    }
+    let truncated = format!(
+        "From: x@y\r\nSubject: [{}]\r\nContent-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=b\r\n\r\n--b\r\nVersion: 1\r\n",
+        c.reference
+    );
+    let bad_base64 = format!(
+        "From: x@y\r\nSubject: [{}]\r\nContent-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=b\r\n\r\n--b\r\n\r\nVersion: 1\r\n--b\r\n\r\n-----BEGIN PGP MESSAGE-----\r\n\r\n!!!not base64!!!\r\n-----END PGP MESSAGE-----\r\n--b--\r\n",
+        c.reference
+    );
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("empty.eml", vec![]),
+        ("binary.eml", (0u8..=255).cycle().take(10_000).collect()),
+        ("deep.eml", deep.into_bytes()),
+        ("truncated.eml", truncated.into_bytes()),
+        ("bad-base64.eml", bad_base64.into_bytes()),
+    ];
+    for (name, bytes) in cases {
+        let path = c.env.path(name);
+        std::fs::write(&path, bytes).unwrap();
+        let r = ingest(&c.env, &path);
+        assert!(matches!(r["kind"].as_str(), Some("malformed") | Some("unrelated")), "{name}: {r}");
+    }
+    assert_success(&c.env.certmail(&["log", "verify"]));
+}
+
+#[test]
+fn maildir_and_mbox_sources() {
+    let c = case();
+    let maildir = c.env.path("Maildir");
+    for sub in ["new", "cur", "tmp"] {
+        std::fs::create_dir_all(maildir.join(sub)).unwrap();
+    }
+    std::fs::write(maildir.join("new/1.eml"), format!("Subject: [{}]\r\nMessage-ID: <m1@x>\r\n\r\nWe have received it\r\n", c.reference))
+        .unwrap();
+    std::fs::write(maildir.join("cur/2.eml:2,S"), "Subject: other\r\nMessage-ID: <m2@x>\r\n\r\nhello\r\n").unwrap();
+    let out = c.env.certmail(&["ingest", "--maildir", maildir.to_str().unwrap(), "--json"]);
+    assert_success(&out);
+    assert_eq!(text(&out.stdout).lines().count(), 2);
+    let mbox = c.env.write("box.mbox", &format!("From a@b Sat Jan  1 00:00:00 2026\nSubject: [{r}]\nMessage-ID: <x1@x>\n\n>From the CERT: noted\n\nFrom c@d Sat Jan  1 00:00:01 2026\nSubject: [{r}] again\nMessage-ID: <x2@x>\n\nnoted\n", r = c.reference));
+    let out = c.env.certmail(&["ingest", "--mbox", mbox.to_str().unwrap(), "--json"]);
+    assert_success(&out);
+    let lines: Vec<serde_json::Value> = text(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2);
+    assert!(lines.iter().all(|l| l["incident"] == c.reference.as_str()));
+    let stdin = c
+        .env
+        .certmail_stdin(&["ingest", "-", "--json"], format!("Subject: [{}]\r\nMessage-ID: <s@x>\r\n\r\nok\r\n", c.reference).as_bytes());
+    assert_success(&stdin);
+}
