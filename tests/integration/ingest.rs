@@ -292,3 +292,92 @@ fn maildir_and_mbox_sources() {
         .certmail_stdin(&["ingest", "-", "--json"], format!("Subject: [{}]\r\nMessage-ID: <s@x>\r\n\r\nok\r\n", c.reference).as_bytes());
     assert_success(&stdin);
 }
+
+/// A multipart/signed reply whose detached signature sequoia makes now with `key`.
+fn sequoia_signed_reply(env: &Env, key: &sequoia_openpgp::Cert, body: &str) -> PathBuf {
+    use sequoia_openpgp::serialize::stream::{Armorer, Message, Signer};
+    use std::io::Write;
+    let part = format!("Content-Type: text/plain\r\n\r\n{body}\r\n");
+    // Take the signing key regardless of expiry or revocation: a CERT's broken key
+    // still produces signatures that must be recognised for what they are.
+    let signing = key.keys().subkeys().secret().next().expect("the signing subkey");
+    let keypair = signing.key().clone().into_keypair().unwrap();
+    let mut sink = Vec::new();
+    {
+        let message = Armorer::new(Message::new(&mut sink)).kind(sequoia_openpgp::armor::Kind::Signature).build().unwrap();
+        let mut signer = Signer::new(message, keypair).unwrap().detached().build().unwrap();
+        signer.write_all(part.as_bytes()).unwrap();
+        signer.finalize().unwrap();
+    }
+    let mail = format!(
+        "From: {CERT_ADDRESS}\r\nSubject: acknowledged\r\nMessage-ID: <k{}@x>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/signed; protocol=\"application/pgp-signature\"; boundary=\"s\"\r\n\r\n--s\r\n{part}\r\n--s\r\nContent-Type: application/pgp-signature\r\n\r\n{}\r\n--s--\r\n",
+        body.len(),
+        text(&sink)
+    );
+    env.write(&format!("k{}.eml", body.len()), &mail)
+}
+
+#[test]
+fn signatures_by_an_expired_or_revoked_cert_key_keep_that_status() {
+    use sequoia_openpgp::cert::prelude::*;
+    use sequoia_openpgp::serialize::SerializeInto;
+    use sequoia_openpgp::types::ReasonForRevocation;
+    let env = Env::new();
+    let builder = || {
+        CertBuilder::new()
+            .set_cipher_suite(CipherSuite::Cv25519)
+            .add_userid("Example CERT — test only <cert@example-cert.test>")
+            .add_signing_subkey()
+    };
+    let day = std::time::Duration::from_secs(86400);
+    let (expired, _) = builder().set_creation_time(std::time::SystemTime::now() - 30 * day).set_validity_period(day).generate().unwrap();
+    let (revoked, _) = builder().generate().unwrap();
+    let mut primary = revoked.primary_key().key().clone().parts_into_secret().unwrap().into_keypair().unwrap();
+    let revocation = CertRevocationBuilder::new()
+        .set_reason_for_revocation(ReasonForRevocation::KeyCompromised, b"test")
+        .unwrap()
+        .build(&mut primary, &revoked, None)
+        .unwrap();
+    let (revoked_cert, _) = revoked.clone().insert_packets(revocation).unwrap();
+    for (name, secret, public, expected) in
+        [("expired", &expired, expired.clone(), "expired-key"), ("revoked", &revoked, revoked_cert, "revoked-key")]
+    {
+        let file = env.path(&format!("{name}.asc"));
+        std::fs::write(&file, public.clone().strip_secret_key_material().armored().to_vec().unwrap()).unwrap();
+        env.add_recipient(name, &public.fingerprint().to_hex(), &file);
+        let reply = sequoia_signed_reply(&env, secret, &format!("We have received your report ({name})."));
+        let r = ingest(&env, &reply);
+        assert_eq!(r["signature"], expected, "{r}");
+        assert_ne!(r["kind"], "ack");
+    }
+}
+
+#[test]
+fn a_compression_bomb_is_refused() {
+    let c = case();
+    let zeros = c.env.path("zeros.bin");
+    std::fs::write(&zeros, vec![0u8; 120 * 1024 * 1024]).unwrap();
+    let out = gpg_ok(
+        &c.gnupg,
+        &[
+            "--trust-model",
+            "always",
+            "--armor",
+            "--compress-algo",
+            "zlib",
+            "--compress-level",
+            "9",
+            "--recipient",
+            &reporter_fpr(&c.env),
+            "--encrypt",
+            "--output",
+            "-",
+            zeros.to_str().unwrap(),
+        ],
+    );
+    std::fs::remove_file(&zeros).unwrap();
+    let mail = format!("From: {CERT_ADDRESS}\r\nSubject: [{}]\r\nMessage-ID: <bomb@x>\r\n\r\n{}", c.reference, text(&out.stdout));
+    let r = ingest(&c.env, &c.env.write("bomb.eml", &mail));
+    assert_eq!(r["kind"], "malformed", "{r}");
+    assert!(r["detail"].as_str().unwrap().contains("larger than"), "{r}");
+}
