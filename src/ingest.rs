@@ -40,7 +40,14 @@ pub struct Ingestor<'a> {
     now: SystemTime,
     timestamp: String,
     decryptor: Option<Decryptor>,
+    in_batch: usize,
+    /// Pinned certificates by recipient, read once per run.
+    pinned: std::collections::HashMap<String, Option<sequoia_openpgp::Cert>>,
 }
+
+/// Messages committed together; a crash loses at most this many, which the next
+/// ingest adds again.
+const BATCH: usize = 500;
 
 /// What reading the content gave.
 struct Read {
@@ -56,7 +63,16 @@ struct Read {
 impl<'a> Ingestor<'a> {
     pub fn new(settings: &'a Settings, store: Store, now: SystemTime) -> Ingestor<'a> {
         let timestamp = crate::store::timestamp(now.into());
-        Ingestor { settings, store, now, timestamp, decryptor: None }
+        Ingestor { settings, store, now, timestamp, decryptor: None, in_batch: 0, pinned: Default::default() }
+    }
+
+    /// Commits what is not committed yet. Call when done.
+    pub fn finish(&mut self) -> Result<(), Failure> {
+        if self.in_batch > 0 {
+            self.in_batch = 0;
+            self.store.commit_batch()?;
+        }
+        Ok(())
     }
 
     /// Ingests one message. An `Err` means it could not be processed now (e.g. the
@@ -170,9 +186,10 @@ impl<'a> Ingestor<'a> {
         )
     }
 
-    fn pinned(&self, correlation: Option<&Correlation>) -> Option<sequoia_openpgp::Cert> {
+    fn pinned(&mut self, correlation: Option<&Correlation>) -> Option<sequoia_openpgp::Cert> {
         let id = correlation.and_then(|c| c.recipient.clone()).unwrap_or_else(|| self.settings.default_recipient().to_string());
-        self.settings.recipient(&id).ok().and_then(|r| recipients::pinned_cert(&r))
+        let settings = self.settings;
+        self.pinned.entry(id).or_insert_with_key(|id| settings.recipient(id).ok().and_then(|r| recipients::pinned_cert(&r))).clone()
     }
 
     fn correlate(&self, mail: &Mail, text: &str) -> Result<Option<Correlation>, Failure> {
@@ -286,11 +303,19 @@ impl<'a> Ingestor<'a> {
             encrypted,
             signer: verified.signer.as_deref(),
             raw,
+            keep_raw: encrypted || verified.status != SignatureStatus::None,
             events,
             cert_case,
             bounced_message,
         };
+        if self.in_batch == 0 {
+            self.store.begin_batch()?;
+        }
         let fresh = self.store.record_received(correlation, &new, &self.timestamp)?;
+        self.in_batch += 1;
+        if self.in_batch >= BATCH {
+            self.finish()?;
+        }
         Ok(Outcome {
             source: source.into(),
             message_id: message_id.map(str::to_string),

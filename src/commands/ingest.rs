@@ -84,6 +84,7 @@ pub fn run(settings: &Settings, args: &IngestArgs) -> CmdResult {
             let _ = std::io::stderr().flush();
         }
     }
+    ingestor.finish()?;
     if progress {
         eprintln!("\ringested {total}/{total}");
     }

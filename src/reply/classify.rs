@@ -71,15 +71,33 @@ const ACK: &[&str] = &[
     "thank you for the notification",
 ];
 
+/// How much of a reply's own words is read: what a CERT says comes first, and this
+/// bounds the time a huge message can take.
+const CLASSIFY_BYTES: usize = 16 * 1024;
+
+/// One case-insensitive pass per list of phrases.
+fn phrases(words: &[&str]) -> Regex {
+    let alternatives: Vec<String> = words.iter().map(|w| regex::escape(w)).collect();
+    Regex::new(&format!("(?i){}", alternatives.join("|"))).unwrap_or_else(|_| Regex::new("$^").unwrap())
+}
+
 /// Classifies a human reply by its own (unquoted) words.
 pub fn classify_text(text: &str) -> Kind {
-    let own: String = text.lines().filter(|l| !l.trim_start().starts_with('>')).collect::<Vec<_>>().join("\n").to_lowercase();
-    let has = |words: &[&str]| words.iter().any(|w| own.contains(w));
-    if has(CLOSED) {
+    static SETS: OnceLock<[Regex; 3]> = OnceLock::new();
+    let [closed, question, ack] = SETS.get_or_init(|| [phrases(CLOSED), phrases(QUESTION), phrases(ACK)]);
+    let mut own = String::with_capacity(text.len().min(CLASSIFY_BYTES));
+    for line in text.lines().filter(|l| !l.trim_start().starts_with('>')) {
+        if own.len() + line.len() > CLASSIFY_BYTES {
+            break;
+        }
+        own.push_str(line);
+        own.push('\n');
+    }
+    if closed.is_match(&own) {
         Kind::Closed
-    } else if has(QUESTION) || own.lines().any(|l| l.trim_end().ends_with('?')) {
+    } else if question.is_match(&own) || own.lines().any(|l| l.trim_end().ends_with('?')) {
         Kind::Question
-    } else if has(ACK) {
+    } else if ack.is_match(&own) {
         Kind::Ack
     } else {
         Kind::Reply

@@ -91,7 +91,7 @@ pub fn parse(raw: &[u8]) -> Result<Mail, String> {
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+    memchr::memmem::find(haystack, needle)
 }
 
 /// Nesting depth of the part tree, walked without recursion.

@@ -50,15 +50,15 @@ pub(crate) fn event(
     detail: &serde_json::Value,
 ) -> Result<(), Failure> {
     let detail = detail.to_string();
-    tx.execute(
-        "INSERT INTO events (incident_id, message_id, at, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![incident_id, message_id, at, kind, detail],
-    )
-    .map_err(db_error("event"))?;
+    tx.prepare_cached("INSERT INTO events (incident_id, message_id, at, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)")
+        .and_then(|mut s| s.execute(params![incident_id, message_id, at, kind, detail]))
+        .map_err(db_error("event"))?;
     let id = tx.last_insert_rowid();
     let (count, prev) = head(tx)?;
     let hash = event_hash(&prev, id, incident_id, message_id, at, kind, &detail);
-    tx.execute("UPDATE events SET prev_hash = ?1, hash = ?2 WHERE id = ?3", params![prev, hash, id]).map_err(db_error("event"))?;
+    tx.prepare_cached("UPDATE events SET prev_hash = ?1, hash = ?2 WHERE id = ?3")
+        .and_then(|mut s| s.execute(params![prev, hash, id]))
+        .map_err(db_error("event"))?;
     set_head(tx, count + 1, &hash)
 }
 

@@ -2,7 +2,7 @@
 //! references, the CERT's case number), and recording a received message with its
 //! events, once per content hash.
 
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Store, db_error, event};
 use crate::exit::Failure;
@@ -37,7 +37,10 @@ pub struct NewReceived<'a> {
     pub signature: &'a str,
     pub encrypted: bool,
     pub signer: Option<&'a str>,
+    /// The message as received, kept as evidence when it is signed or encrypted and
+    /// tied to an incident; other mail stays in its mailbox and only its hash is kept.
     pub raw: &'a [u8],
+    pub keep_raw: bool,
     /// Extra events for the incident: ("acknowledged", detail), ("closed", …), ("bounced", …).
     pub events: Vec<(&'a str, serde_json::Value)>,
     /// The CERT's case number, kept if the incident has none yet.
@@ -50,21 +53,21 @@ impl Store {
     /// How exactly this content was recorded before, if it was.
     pub fn already_received(&self, content_hash: &str) -> Result<Option<Earlier>, Failure> {
         self.conn
-            .query_row(
+            .prepare_cached(
                 "SELECT i.reference, r.message_id, r.kind, r.signature, r.encrypted, r.signer
                  FROM received r LEFT JOIN incidents i ON i.id = r.incident_id WHERE r.content_hash = ?1",
-                [content_hash],
-                |r| {
-                    Ok(Earlier {
-                        reference: r.get(0)?,
-                        message_id: r.get(1)?,
-                        kind: r.get(2)?,
-                        signature: r.get(3)?,
-                        encrypted: r.get(4)?,
-                        signer: r.get(5)?,
-                    })
-                },
             )
+            .map_err(db_error("received"))?
+            .query_row([content_hash], |r| {
+                Ok(Earlier {
+                    reference: r.get(0)?,
+                    message_id: r.get(1)?,
+                    kind: r.get(2)?,
+                    signature: r.get(3)?,
+                    encrypted: r.get(4)?,
+                    signer: r.get(5)?,
+                })
+            })
             .optional()
             .map_err(db_error("received"))
     }
@@ -72,8 +75,9 @@ impl Store {
     /// The incident one of our Message-IDs belongs to.
     pub fn correlate_message_id(&self, message_id: &str) -> Result<Option<Correlation>, Failure> {
         self.conn
+            .prepare_cached("SELECT i.id, i.reference, m.message_id, m.recipient FROM messages m JOIN incidents i ON i.id = m.incident_id WHERE m.message_id = ?1")
+            .map_err(db_error("correlate"))?
             .query_row(
-                "SELECT i.id, i.reference, m.message_id, m.recipient FROM messages m JOIN incidents i ON i.id = m.incident_id WHERE m.message_id = ?1",
                 [message_id.trim_matches(['<', '>'])],
                 |r| Ok(Correlation { incident_id: r.get(0)?, reference: r.get(1)?, message_id: r.get(2)?, recipient: r.get(3)? }),
             )
@@ -84,35 +88,53 @@ impl Store {
     /// The incident with this certmail reference or CERT case number.
     pub fn correlate_reference(&self, reference: &str) -> Result<Option<Correlation>, Failure> {
         self.conn
-            .query_row(
+            .prepare_cached(
                 "SELECT i.id, i.reference,
                         (SELECT m.message_id FROM messages m WHERE m.incident_id = i.id ORDER BY m.id DESC LIMIT 1),
                         (SELECT m.recipient FROM messages m WHERE m.incident_id = i.id ORDER BY m.id DESC LIMIT 1)
                  FROM incidents i WHERE i.reference = ?1 OR i.cert_case = ?1",
-                [reference],
-                |r| Ok(Correlation { incident_id: r.get(0)?, reference: r.get(1)?, message_id: r.get(2)?, recipient: r.get(3)? }),
             )
+            .map_err(db_error("correlate"))?
+            .query_row([reference], |r| {
+                Ok(Correlation { incident_id: r.get(0)?, reference: r.get(1)?, message_id: r.get(2)?, recipient: r.get(3)? })
+            })
             .optional()
             .map_err(db_error("correlate"))
     }
 
     /// Every CERT case number known, to look for in replies.
     pub fn cert_cases(&self) -> Result<Vec<String>, Failure> {
-        let mut stmt = self.conn.prepare("SELECT cert_case FROM incidents WHERE cert_case IS NOT NULL").map_err(db_error("cases"))?;
+        let mut stmt =
+            self.conn.prepare_cached("SELECT cert_case FROM incidents WHERE cert_case IS NOT NULL").map_err(db_error("cases"))?;
         let rows = stmt.query_map([], |r| r.get(0)).map_err(db_error("cases"))?;
         rows.collect::<Result<_, _>>().map_err(db_error("cases"))
     }
 
-    /// Records a received message (and its events) in one transaction; `false` if
-    /// this content was recorded before.
+    /// Opens a batch: received messages are then committed together (ingest is
+    /// idempotent, so a crash loses only what the next ingest adds again).
+    pub fn begin_batch(&mut self) -> Result<(), Failure> {
+        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(db_error("batch"))
+    }
+
+    /// Commits the open batch.
+    pub fn commit_batch(&mut self) -> Result<(), Failure> {
+        self.conn.execute_batch("COMMIT").map_err(db_error("batch"))
+    }
+
+    /// Records a received message (and its events) as one unit, inside the open
+    /// batch if any; `false` if this content was recorded before.
     pub fn record_received(&mut self, incident: Option<&Correlation>, r: &NewReceived, now: &str) -> Result<bool, Failure> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_error("received"))?;
+        // A savepoint nests in a batch, and is a transaction of its own without one.
+        let tx = self.conn.savepoint().map_err(db_error("received"))?;
+        let raw: &[u8] = if incident.is_some() && r.keep_raw { r.raw } else { &[] };
         let inserted = tx
-            .execute(
+            .prepare_cached(
                 "INSERT OR IGNORE INTO received (incident_id, message_id, content_hash, source, kind, signature, encrypted, signer, received_at, raw)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                params![incident.map(|c| c.incident_id), r.message_id, r.content_hash, r.source, r.kind, r.signature, r.encrypted, r.signer, now, r.raw],
             )
+            .and_then(|mut s| {
+                s.execute(params![incident.map(|c| c.incident_id), r.message_id, r.content_hash, r.source, r.kind, r.signature, r.encrypted, r.signer, now, raw])
+            })
             .map_err(db_error("received"))?;
         if inserted == 0 {
             return Ok(false);

@@ -1,0 +1,34 @@
+#!/usr/bin/env python3
+"""Writes a Maildir of N plain replies (2-50 KiB, mixed encodings: 7bit, quoted-printable
+ISO-8859-1, base64 UTF-8), some threaded to a certmail reference, for the ingest
+benchmark. Usage: make-maildir.py DIR N [REFERENCE]"""
+import os, random, sys
+from email.mime.text import MIMEText
+from email.charset import Charset, QP, BASE64
+
+out, n = sys.argv[1], int(sys.argv[2])
+ref = sys.argv[3] if len(sys.argv) > 3 else "CM-2026-0001"
+rng = random.Random(7)
+words = "hændelse server logfiler modtaget tak spørgsmål incident analysis firewall ransomware update patch næste skridt".split()
+for d in ("new", "cur", "tmp"):
+    os.makedirs(os.path.join(out, d), exist_ok=True)
+for i in range(n):
+    size = rng.randint(2 * 1024, 50 * 1024)
+    lines, length = [], 0
+    while length < size:
+        line = " ".join(rng.choice(words) for _ in range(rng.randint(6, 14)))
+        lines.append(line)
+        length += len(line) + 1
+    body = "\n".join(lines)
+    kind = i % 3
+    if kind == 0:
+        msg = MIMEText(body.encode("ascii", "replace").decode(), "plain", "us-ascii")
+    elif kind == 1:
+        msg = MIMEText(body, "plain", "iso-8859-1")
+    else:
+        msg = MIMEText(body, "plain", "utf-8")
+    msg["From"] = "cert@example-cert.test"
+    msg["Subject"] = ("Re: [%s] " % ref if i % 2 == 0 else "Re: ") + "svar %d" % i
+    msg["Message-ID"] = "<bench-%d@example-cert.test>" % i
+    with open(os.path.join(out, "new", "%08d.eml" % i), "wb") as f:
+        f.write(bytes(msg))
