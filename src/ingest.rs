@@ -78,7 +78,13 @@ impl<'a> Ingestor<'a> {
     /// Ingests one message. An `Err` means it could not be processed now (e.g. the
     /// reporter's key is locked) and nothing was recorded, so it can be retried.
     pub fn ingest(&mut self, source: &str, raw: &[u8]) -> Result<Outcome, Failure> {
-        let hash: String = Sha256::digest(raw).iter().map(|b| format!("{b:02x}")).collect();
+        self.ingest_prepared(prepare(source, raw.to_vec()))
+    }
+
+    /// Ingests a message [`prepare`]d beforehand (possibly on another thread).
+    pub fn ingest_prepared(&mut self, prepared: Prepared) -> Result<Outcome, Failure> {
+        let Prepared { source, raw, hash, parsed } = prepared;
+        let (source, raw) = (source.as_str(), raw.as_slice());
         if let Some(e) = self.store.already_received(&hash)? {
             return Ok(Outcome {
                 source: source.into(),
@@ -92,7 +98,7 @@ impl<'a> Ingestor<'a> {
                 detail: None,
             });
         }
-        let mail = match reply::parse(raw) {
+        let mail = match parsed {
             Ok(m) => m,
             Err(reason) => {
                 return self.record(source, &hash, raw, None, None, Kind::Malformed, &none(), false, Some(reason), Vec::new(), None, None);
@@ -328,6 +334,21 @@ impl<'a> Ingestor<'a> {
             detail,
         })
     }
+}
+
+/// The part of ingest that needs nothing but the message: its hash and parse.
+pub struct Prepared {
+    pub source: String,
+    pub raw: Vec<u8>,
+    hash: String,
+    parsed: Result<Mail, String>,
+}
+
+/// Hashes and parses a message; pure, so it can run on worker threads.
+pub fn prepare(source: &str, raw: Vec<u8>) -> Prepared {
+    let hash: String = Sha256::digest(&raw).iter().map(|b| format!("{b:02x}")).collect();
+    let parsed = reply::parse(&raw);
+    Prepared { source: source.to_string(), raw, hash, parsed }
 }
 
 fn none() -> Verified {

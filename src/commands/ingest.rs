@@ -60,28 +60,36 @@ pub fn run(settings: &Settings, args: &IngestArgs) -> CmdResult {
     let total = items.len();
     let progress = total > 50 && std::io::stderr().is_terminal();
     let mut errors = 0;
-    for (n, item) in items.into_iter().enumerate() {
-        let (source, raw) = match item {
-            Item::Bytes(source, bytes) => (source, bytes),
-            Item::File(path) => match read_message(&path) {
-                Ok(bytes) => (path.display().to_string(), bytes),
+    // Reading, hashing and parsing run on all cores, a chunk at a time; recording
+    // stays on this thread, in order.
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let mut done = 0;
+    let mut items = items.into_iter().peekable();
+    while items.peek().is_some() {
+        let chunk: Vec<Item> = items.by_ref().take(256).collect();
+        let prepared = prepare_chunk(chunk, workers);
+        for p in prepared {
+            done += 1;
+            let p = match p {
+                Ok(p) => p,
                 Err(f) => {
                     errors += 1;
                     output::error(&f.message);
                     continue;
                 }
-            },
-        };
-        match ingestor.ingest(&source, &raw) {
-            Ok(outcome) => show(&outcome, args.json),
-            Err(f) => {
-                errors += 1;
-                output::error(&format!("{source}: not recorded, try again: {}", f.message));
+            };
+            let source = p.source.clone();
+            match ingestor.ingest_prepared(p) {
+                Ok(outcome) => show(&outcome, args.json),
+                Err(f) => {
+                    errors += 1;
+                    output::error(&format!("{source}: not recorded, try again: {}", f.message));
+                }
             }
-        }
-        if progress && (n + 1) % 100 == 0 {
-            eprint!("\ringested {}/{total}", n + 1);
-            let _ = std::io::stderr().flush();
+            if progress && done % 100 == 0 {
+                eprint!("\ringested {done}/{total}");
+                let _ = std::io::stderr().flush();
+            }
         }
     }
     ingestor.finish()?;
@@ -89,6 +97,31 @@ pub fn run(settings: &Settings, args: &IngestArgs) -> CmdResult {
         eprintln!("\ringested {total}/{total}");
     }
     if errors > 0 { Err(Failure::failed(format!("{errors} message(s) could not be ingested"))) } else { Ok(Outcome::Done) }
+}
+
+/// Reads and prepares a chunk of messages on `workers` threads, keeping their order.
+fn prepare_chunk(chunk: Vec<Item>, workers: usize) -> Vec<Result<ingest::Prepared, Failure>> {
+    let prepare_one = |item: Item| match item {
+        Item::Bytes(source, bytes) => Ok(ingest::prepare(&source, bytes)),
+        Item::File(path) => read_message(&path).map(|bytes| ingest::prepare(&path.display().to_string(), bytes)),
+    };
+    if workers < 2 || chunk.len() < 2 {
+        return chunk.into_iter().map(prepare_one).collect();
+    }
+    let per = chunk.len().div_ceil(workers);
+    let mut groups: Vec<Vec<Item>> = Vec::new();
+    let mut rest = chunk.into_iter();
+    loop {
+        let group: Vec<Item> = rest.by_ref().take(per).collect();
+        if group.is_empty() {
+            break;
+        }
+        groups.push(group);
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = groups.into_iter().map(|g| scope.spawn(move || g.into_iter().map(prepare_one).collect::<Vec<_>>())).collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|_| vec![Err(Failure::failed("a parser thread failed"))])).collect()
+    })
 }
 
 fn read_message(path: &Path) -> Result<Vec<u8>, Failure> {
