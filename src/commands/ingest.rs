@@ -10,7 +10,7 @@ use crate::config::Settings;
 use crate::exit::{CmdResult, Failure, Outcome, io_failure};
 use crate::ingest::{self, Ingestor};
 use crate::output;
-use crate::reply::MAX_MESSAGE_BYTES;
+use crate::reply::{self, MAX_MESSAGE_BYTES};
 use crate::store::Store;
 
 /// Where one message came from, read lazily so a large Maildir is not held in memory.
@@ -47,7 +47,7 @@ pub fn run(settings: &Settings, args: &IngestArgs) -> CmdResult {
     }
     for mbox in &args.mbox {
         let bytes = std::fs::read(mbox).map_err(|e| io_failure("--mbox: cannot read", mbox, e))?;
-        for (i, message) in split_mbox(&bytes).into_iter().enumerate() {
+        for (i, message) in reply::split_mbox(&bytes).into_iter().enumerate() {
             items.push(Item::Bytes(format!("{}#{}", mbox.display(), i + 1), message));
         }
     }
@@ -148,41 +148,5 @@ fn show(o: &ingest::Outcome, json: bool) {
     ));
     if o.kind == "bounce" && o.detail.as_deref().is_some_and(|d| d.contains("FAILED")) && !o.duplicate {
         output::warn(&format!("the notification of {incident} was NOT delivered (bounce from {}). Call CFCS at +45 3332 5580.", o.source));
-    }
-}
-
-/// Splits an mbox (mboxrd/mboxo) into messages, undoing ">From " quoting.
-pub fn split_mbox(bytes: &[u8]) -> Vec<Vec<u8>> {
-    let mut messages = Vec::new();
-    let mut current: Option<Vec<u8>> = None;
-    for line in bytes.split_inclusive(|b| *b == b'\n') {
-        if line.starts_with(b"From ") {
-            if let Some(m) = current.take() {
-                messages.push(m);
-            }
-            current = Some(Vec::new());
-            continue;
-        }
-        let Some(m) = current.as_mut() else { continue };
-        let unquoted = line.strip_prefix(b">").filter(|rest| rest.iter().skip_while(|b| **b == b'>').take(5).eq(b"From ".iter()));
-        m.extend_from_slice(unquoted.unwrap_or(line));
-    }
-    if let Some(m) = current {
-        messages.push(m);
-    }
-    messages
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn mbox_splits_and_unquotes() {
-        let mbox = b"From a@b Sat Jan  1 00:00:00 2026\nSubject: one\n\n>From the start\n\nFrom c@d Sat Jan  1 00:00:01 2026\nSubject: two\n\nbody\n";
-        let m = split_mbox(mbox);
-        assert_eq!(m.len(), 2);
-        assert_eq!(m[0], b"Subject: one\n\nFrom the start\n\n");
-        assert_eq!(m[1], b"Subject: two\n\nbody\n");
     }
 }

@@ -3,8 +3,10 @@
 //! and classify), within fixed limits. Pure: bytes in, a value out, never a panic.
 
 mod classify;
+mod mbox;
 
 pub use classify::{Kind, cert_case_number, classify_text, references_in};
+pub use mbox::split_mbox;
 
 use mail_parser::{HeaderValue, Message, MessageParser, MimeHeaders, PartType};
 

@@ -1,0 +1,16 @@
+//! Fuzz target for the ingest path's parser: any bytes must give a result (a parsed
+//! mail or a reason it is malformed) within the limits, never a panic or a hang.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(mail) = certmail::reply::parse(data) {
+        if let certmail::reply::Content::Text { text } = &mail.content {
+            let _ = certmail::reply::classify_text(text);
+            let _ = certmail::reply::references_in(text);
+            let _ = certmail::reply::cert_case_number(text);
+        }
+    }
+    let _ = certmail::reply::split_mbox(data);
+});
