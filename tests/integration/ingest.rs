@@ -381,3 +381,20 @@ fn a_compression_bomb_is_refused() {
     assert_eq!(r["kind"], "malformed", "{r}");
     assert!(r["detail"].as_str().unwrap().contains("larger than"), "{r}");
 }
+
+/// The fuzzer's corpus, replayed on every test run: each input gives a result.
+#[test]
+fn the_fuzz_corpus_parses_without_a_panic() {
+    let mut n = 0;
+    for entry in std::fs::read_dir("fuzz/corpus/ingest").unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        if let Ok(mail) = certmail::reply::parse(&bytes)
+            && let certmail::reply::Content::Text { text } = &mail.content
+        {
+            let _ = certmail::reply::classify_text(text);
+        }
+        let _ = certmail::reply::split_mbox(&bytes);
+        n += 1;
+    }
+    assert!(n > 100, "the corpus is in the repository");
+}
