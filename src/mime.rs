@@ -241,6 +241,18 @@ pub fn write_quoted_printable(text: &str, out: &mut dyn Write) -> io::Result<()>
     Ok(())
 }
 
+/// Position of the first CR not followed by LF, or LF not preceded by CR.
+pub fn first_bare_line_end(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().enumerate().find_map(|(i, &b)| {
+        let bare = match b {
+            b'\r' => bytes.get(i + 1) != Some(&b'\n'),
+            b'\n' => i == 0 || bytes[i - 1] != b'\r',
+            _ => false,
+        };
+        bare.then_some(i)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,8 +8,8 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::commands::notify::first_bare_line_end;
-use crate::exit::Failure;
+use crate::exit::{CmdResult, Failure, Outcome};
+use crate::mime::first_bare_line_end;
 use crate::secrets::Secret;
 use crate::store::{Attempt, ClaimQuery, Claimed, Store, timestamp};
 use crate::transport::{Relay, SendError, Session};
@@ -192,6 +192,30 @@ pub fn smtp_password(settings: &crate::config::Settings, relay: &Relay) -> Resul
         keyring_user: &user,
     };
     source.resolve().map(Some)
+}
+
+/// One line a person can act on.
+pub fn describe(r: &Report) -> String {
+    match r.state {
+        "sent" => format!("{}: delivered <{}>: {}", r.reference, r.message_id, r.detail),
+        "failed" => format!("{}: FAILED, not delivered <{}>: {}. Call the CERT.", r.reference, r.message_id, r.detail),
+        _ => {
+            let possibly = if r.possibly_delivered { " (it may have arrived; it will be sent again)" } else { "" };
+            let fix = if r.needs_fixing { " Fix the relay settings, then run `certmail outbox flush`." } else { "" };
+            format!("{}: queued for retry at {}{possibly}: {}.{fix}", r.reference, r.next_attempt_at.as_deref().unwrap_or("?"), r.detail)
+        }
+    }
+}
+
+/// 0 if all went out, 1 if any failed or the relay needs fixing, 3 if any waits.
+pub fn summary_outcome(reports: &[Report]) -> CmdResult {
+    if reports.iter().any(|r| r.state == "failed" || r.needs_fixing) {
+        Err(Failure::failed("delivery failed; see above"))
+    } else if reports.iter().any(|r| r.state == "deferred") {
+        Ok(Outcome::Queued)
+    } else {
+        Ok(Outcome::Done)
+    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use chrono::{Datelike, Utc};
 
 use crate::cli::NotifyArgs;
 use crate::commands::language;
-use crate::commands::outbox::{describe, summary_outcome};
+
 use crate::compose;
 use crate::config::Settings;
 use crate::crypto::{self, pretty_fingerprint};
@@ -14,7 +14,7 @@ use crate::exit::{CmdResult, Failure, Outcome};
 use crate::fsutil;
 use crate::identity;
 use crate::mime;
-use crate::outbox::{self, Delivery};
+use crate::outbox::{self, Delivery, describe, summary_outcome};
 use crate::output;
 use crate::recipients;
 use crate::store::{NewIncident, NewMessage, Pending, Store};
@@ -50,7 +50,7 @@ pub fn run(settings: &Settings, args: &NotifyArgs) -> CmdResult {
     bytes.extend_from_slice(mime::outer_tail(&headers).as_bytes());
     drop(attachments);
     compose::check_size(&draft, settings.max_message_bytes(), bytes.len() as u64)?;
-    if let Some(at) = first_bare_line_end(&bytes) {
+    if let Some(at) = mime::first_bare_line_end(&bytes) {
         // Guards the SMTP-smuggling class of bugs: only CRLF may ever be queued.
         return Err(Failure::failed(format!("internal error: bare CR or LF at byte {at} of the message; nothing was queued")));
     }
@@ -135,16 +135,4 @@ pub fn run(settings: &Settings, args: &NotifyArgs) -> CmdResult {
         None => Ok(Outcome::Queued),
         Some(r) => summary_outcome(std::slice::from_ref(r)),
     }
-}
-
-/// Position of the first CR not followed by LF, or LF not preceded by CR.
-pub fn first_bare_line_end(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().enumerate().find_map(|(i, &b)| {
-        let bare = match b {
-            b'\r' => bytes.get(i + 1) != Some(&b'\n'),
-            b'\n' => i == 0 || bytes[i - 1] != b'\r',
-            _ => false,
-        };
-        bare.then_some(i)
-    })
 }

@@ -5,7 +5,7 @@ use chrono::Utc;
 use crate::cli::OutboxCommand;
 use crate::config::Settings;
 use crate::exit::{CmdResult, Failure, Outcome};
-use crate::outbox::{self, Delivery, Report};
+use crate::outbox::{self, Delivery, describe, summary_outcome};
 use crate::output;
 use crate::store::Store;
 
@@ -68,28 +68,4 @@ fn flush(settings: &Settings, json: bool, retry_now: bool) -> CmdResult {
         }
     }
     summary_outcome(&reports)
-}
-
-/// One line a person can act on.
-pub fn describe(r: &Report) -> String {
-    match r.state {
-        "sent" => format!("{}: delivered <{}>: {}", r.reference, r.message_id, r.detail),
-        "failed" => format!("{}: FAILED, not delivered <{}>: {}. Call the CERT.", r.reference, r.message_id, r.detail),
-        _ => {
-            let possibly = if r.possibly_delivered { " (it may have arrived; it will be sent again)" } else { "" };
-            let fix = if r.needs_fixing { " Fix the relay settings, then run `certmail outbox flush`." } else { "" };
-            format!("{}: queued for retry at {}{possibly}: {}.{fix}", r.reference, r.next_attempt_at.as_deref().unwrap_or("?"), r.detail)
-        }
-    }
-}
-
-/// 0 if all went out, 1 if any failed or the relay needs fixing, 3 if any waits.
-pub fn summary_outcome(reports: &[Report]) -> CmdResult {
-    if reports.iter().any(|r| r.state == "failed" || r.needs_fixing) {
-        Err(Failure::failed("delivery failed; see above"))
-    } else if reports.iter().any(|r| r.state == "deferred") {
-        Ok(Outcome::Queued)
-    } else {
-        Ok(Outcome::Done)
-    }
 }

@@ -109,7 +109,7 @@ fn every_line_of_the_queued_message_ends_in_crlf() {
     let attachment = env.write("mixed.txt", "bare\rcr and bare\nlf\r\n.dot\n");
     let (out, message) = env.notify(Path::new(FULL), &["--attach", attachment.to_str().unwrap()]);
     assert_queued(&out);
-    assert_eq!(certmail::commands::notify::first_bare_line_end(&message), None);
+    assert_eq!(certmail::mime::first_bare_line_end(&message), None);
     let stored = Store::open(&env.home.join("certmail.sqlite")).unwrap();
     let message_id = header(&text(&message), "Message-ID").unwrap().trim_matches(['<', '>']).to_string();
     assert_eq!(stored.message_bytes(&message_id).unwrap().unwrap(), message, "--out holds exactly the outbox bytes");
