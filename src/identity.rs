@@ -8,7 +8,7 @@ use crate::config::{IdentityConfig, Settings};
 use crate::crypto::{Decryptor, Identity, UnlockedSigner};
 use crate::exit::Failure;
 use crate::fsutil;
-use crate::secrets::SecretSource;
+use crate::secrets::{Secret, SecretSource};
 
 /// Keyring entry name for an identity's passphrase.
 pub fn keyring_user(fingerprint: &str) -> String {
@@ -26,8 +26,8 @@ pub fn passphrase_source<'a>(config: Option<&'a IdentityConfig>, keyring_user: &
     }
 }
 
-/// Reads the reporter's key and unlocks it (asking for its passphrase if protected).
-pub fn unlock(settings: &Settings, now: SystemTime) -> Result<(Identity, UnlockedSigner), Failure> {
+/// Reads the reporter's key and, if it is protected, its passphrase.
+fn load(settings: &Settings, now: SystemTime) -> Result<(Identity, Option<Secret>, String), Failure> {
     let config = settings.identity()?;
     let path = settings.secret_key_path();
     let bytes = fsutil::read(&path).map_err(|f| f.context("the reporter's key (run `certmail init` to create it)"))?;
@@ -38,22 +38,18 @@ pub fn unlock(settings: &Settings, now: SystemTime) -> Result<(Identity, Unlocke
     } else {
         None
     };
-    let signer =
-        identity.unlock(passphrase.as_ref(), now).map_err(|e| Failure::failed(format!("the reporter's key {}: {e}", path.display())))?;
+    Ok((identity, passphrase, path.display().to_string()))
+}
+
+/// Reads the reporter's key and unlocks its signing key.
+pub fn unlock(settings: &Settings, now: SystemTime) -> Result<(Identity, UnlockedSigner), Failure> {
+    let (identity, passphrase, path) = load(settings, now)?;
+    let signer = identity.unlock(passphrase.as_ref(), now).map_err(|e| Failure::failed(format!("the reporter's key {path}: {e}")))?;
     Ok((identity, signer))
 }
 
 /// Unlocks the reporter's decryption keys, to read encrypted replies.
 pub fn unlock_decryptor(settings: &Settings, now: SystemTime) -> Result<Decryptor, Failure> {
-    let config = settings.identity()?;
-    let path = settings.secret_key_path();
-    let bytes = fsutil::read(&path).map_err(|f| f.context("the reporter's key (run `certmail init` to create it)"))?;
-    let identity = Identity::from_bytes(&bytes).map_err(|e| Failure::input(format!("{}: {e}", path.display())))?;
-    let passphrase = if identity.needs_passphrase(now) {
-        let user = keyring_user(&identity.fingerprint());
-        Some(passphrase_source(Some(config), &user).resolve()?)
-    } else {
-        None
-    };
-    identity.decryptor(passphrase.as_ref()).map_err(|e| Failure::failed(format!("the reporter's key {}: {e}", path.display())))
+    let (identity, passphrase, path) = load(settings, now)?;
+    identity.decryptor(passphrase.as_ref()).map_err(|e| Failure::failed(format!("the reporter's key {path}: {e}")))
 }

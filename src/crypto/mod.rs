@@ -186,14 +186,7 @@ impl Identity {
             if !usable_for_encryption {
                 continue;
             }
-            let mut key = ka.key().clone();
-            if !key.has_unencrypted_secret() {
-                let pass = passphrase.ok_or("the reporter's key is protected by a passphrase and none was given")?;
-                key = key
-                    .decrypt_secret(&Password::from(pass.expose()))
-                    .map_err(|_| "the passphrase does not unlock the reporter's key".to_string())?;
-            }
-            keys.push(key.into_keypair().map_err(|e| format!("{e:#}"))?);
+            keys.push(unlock_key(ka.key().clone(), passphrase)?);
         }
         if keys.is_empty() {
             return Err("the reporter's key has no decryption key".into());
@@ -219,19 +212,27 @@ impl Identity {
             .secret()
             .next()
             .ok_or("the reporter's key has no valid signing key with its secret part")?;
-        let mut key = ka.key().clone();
-        if !key.has_unencrypted_secret() {
-            let pass = passphrase.ok_or("the reporter's key is protected by a passphrase and none was given")?;
-            key = key
-                .decrypt_secret(&Password::from(pass.expose()))
-                .map_err(|_| "the passphrase does not unlock the reporter's key".to_string())?;
-        }
-        key.into_keypair().map_err(|e| format!("cannot use the reporter's signing key: {e:#}"))
+        unlock_key(ka.key().clone(), passphrase)
     }
 
     pub fn public_armored(&self) -> Result<Vec<u8>, String> {
         self.tsk.armored().to_vec().map_err(|e| format!("{e:#}"))
     }
+}
+
+/// Decrypts a secret key with the passphrase (if it is protected) into a key pair.
+fn unlock_key(
+    key: openpgp::packet::Key<openpgp::packet::key::SecretParts, openpgp::packet::key::UnspecifiedRole>,
+    passphrase: Option<&Secret>,
+) -> Result<openpgp::crypto::KeyPair, String> {
+    let mut key = key;
+    if !key.has_unencrypted_secret() {
+        let pass = passphrase.ok_or("the reporter's key is protected by a passphrase and none was given")?;
+        key = key
+            .decrypt_secret(&Password::from(pass.expose()))
+            .map_err(|_| "the passphrase does not unlock the reporter's key".to_string())?;
+    }
+    key.into_keypair().map_err(|e| format!("cannot use the reporter's key: {e:#}"))
 }
 
 /// The reporter's signing key, unlocked once per command (S2K is deliberately slow).
