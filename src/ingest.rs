@@ -43,6 +43,8 @@ pub struct Ingestor<'a> {
     in_batch: usize,
     /// Pinned certificates by recipient, read once per run.
     pinned: std::collections::HashMap<String, Option<sequoia_openpgp::Cert>>,
+    /// The CERT case numbers known so far: read once, extended as replies bring new ones.
+    cert_cases: Option<Vec<String>>,
 }
 
 /// Messages committed together; a crash loses at most this many, which the next
@@ -63,7 +65,7 @@ struct Read {
 impl<'a> Ingestor<'a> {
     pub fn new(settings: &'a Settings, store: Store, now: SystemTime) -> Ingestor<'a> {
         let timestamp = crate::store::timestamp(now.into());
-        Ingestor { settings, store, now, timestamp, decryptor: None, in_batch: 0, pinned: Default::default() }
+        Ingestor { settings, store, now, timestamp, decryptor: None, in_batch: 0, pinned: Default::default(), cert_cases: None }
     }
 
     /// Commits what is not committed yet. Call when done.
@@ -176,6 +178,11 @@ impl<'a> Ingestor<'a> {
             }
         };
         let case = correlation.as_ref().and_then(|_| reply::cert_case_number(&read.text));
+        if let (Some(case), Some(cases)) = (&case, self.cert_cases.as_mut())
+            && !cases.contains(case)
+        {
+            cases.push(case.clone());
+        }
         self.record(
             source,
             &hash,
@@ -198,7 +205,7 @@ impl<'a> Ingestor<'a> {
         self.pinned.entry(id).or_insert_with_key(|id| settings.recipient(id).ok().and_then(|r| recipients::pinned_cert(&r))).clone()
     }
 
-    fn correlate(&self, mail: &Mail, text: &str) -> Result<Option<Correlation>, Failure> {
+    fn correlate(&mut self, mail: &Mail, text: &str) -> Result<Option<Correlation>, Failure> {
         for id in mail.in_reply_to.iter().chain(mail.references.iter().rev()) {
             if let Some(c) = self.store.correlate_message_id(id)? {
                 return Ok(Some(c));
@@ -208,15 +215,18 @@ impl<'a> Ingestor<'a> {
     }
 
     /// By a certmail reference (subject tag first, then the body) or the CERT's case number.
-    fn correlate_text(&self, text: &str) -> Result<Option<Correlation>, Failure> {
+    fn correlate_text(&mut self, text: &str) -> Result<Option<Correlation>, Failure> {
         for reference in reply::references_in(text) {
             if let Some(c) = self.store.correlate_reference(&reference)? {
                 return Ok(Some(c));
             }
         }
-        for case in self.store.cert_cases()? {
-            if text.contains(&case)
-                && let Some(c) = self.store.correlate_reference(&case)?
+        if self.cert_cases.is_none() {
+            self.cert_cases = Some(self.store.cert_cases()?);
+        }
+        for case in self.cert_cases.iter().flatten() {
+            if text.contains(case.as_str())
+                && let Some(c) = self.store.correlate_reference(case)?
             {
                 return Ok(Some(c));
             }

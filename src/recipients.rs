@@ -21,14 +21,19 @@ pub fn load_checked(settings: &Settings, id: &str, now: SystemTime) -> Result<Re
     Ok(Ready { recipient, key })
 }
 
+/// The bytes of a recipient's public key, wherever it comes from.
+fn cert_bytes(recipient: &Recipient) -> Result<Vec<u8>, Failure> {
+    match &recipient.cert {
+        CertSource::Embedded(text) => Ok(text.as_bytes().to_vec()),
+        CertSource::File(path) => std::fs::read(path)
+            .map_err(|e| Failure::input(format!("recipient '{}': cannot read its key {}: {e}", recipient.id, path.display()))),
+        CertSource::Missing(path) => Err(Failure::input(missing_key_help(recipient, &path.display().to_string()))),
+    }
+}
+
 /// Checks one recipient's key at `now`.
 pub fn check(recipient: &Recipient, now: SystemTime) -> Result<CheckedCert, Failure> {
-    let bytes = match &recipient.cert {
-        CertSource::Embedded(text) => text.as_bytes().to_vec(),
-        CertSource::File(path) => std::fs::read(path)
-            .map_err(|e| Failure::input(format!("recipient '{}': cannot read its key {}: {e}", recipient.id, path.display())))?,
-        CertSource::Missing(path) => return Err(Failure::input(missing_key_help(recipient, &path.display().to_string()))),
-    };
+    let bytes = cert_bytes(recipient)?;
     let cert = crypto::read_cert(&bytes).map_err(|p| problem_failure(recipient, &p))?;
     crypto::check_recipient(cert, &recipient.pin, now).map_err(|p| problem_failure(recipient, &p))
 }
@@ -37,12 +42,7 @@ pub fn check(recipient: &Recipient, now: SystemTime) -> Result<CheckedCert, Fail
 /// guard encryption (an expired or revoked key must still be recognised as the
 /// CERT's). `None` if it is not installed or does not match its pin.
 pub fn pinned_cert(recipient: &Recipient) -> Option<sequoia_openpgp::Cert> {
-    let bytes = match &recipient.cert {
-        CertSource::Embedded(text) => text.as_bytes().to_vec(),
-        CertSource::File(path) => std::fs::read(path).ok()?,
-        CertSource::Missing(_) => return None,
-    };
-    let cert = crypto::read_cert(&bytes).ok()?;
+    let cert = crypto::read_cert(&cert_bytes(recipient).ok()?).ok()?;
     (crypto::fingerprint(&cert) == crypto::normalise_fingerprint(&recipient.pin)).then_some(cert)
 }
 

@@ -296,24 +296,7 @@ fn imports_a_gnupg_key_protected_by_a_passphrase_non_interactively() {
     let env = Env::bare();
     let gnupg = env.path("gnupg-reporter");
     std::fs::create_dir_all(&gnupg).unwrap();
-    gpg_ok(
-        &gnupg,
-        &[
-            "--pinentry-mode",
-            "loopback",
-            "--passphrase",
-            "s3cret pass",
-            "--quick-gen-key",
-            "Jens Ærø <soc@example.dk>",
-            "ed25519",
-            "cert",
-            "never",
-        ],
-    );
-    let listing = text(&gpg_ok(&gnupg, &["--with-colons", "--list-secret-keys"]).stdout);
-    let fpr = listing.lines().find(|l| l.starts_with("fpr:")).unwrap().split(':').nth(9).unwrap().to_string();
-    gpg_ok(&gnupg, &["--pinentry-mode", "loopback", "--passphrase", "s3cret pass", "--quick-add-key", &fpr, "ed25519", "sign", "never"]);
-    gpg_ok(&gnupg, &["--pinentry-mode", "loopback", "--passphrase", "s3cret pass", "--quick-add-key", &fpr, "cv25519", "encr", "never"]);
+    let fpr = gpg_generate_with(&gnupg, "Jens Ærø <soc@example.dk>", "s3cret pass");
     let exported =
         gpg_ok(&gnupg, &["--pinentry-mode", "loopback", "--passphrase", "s3cret pass", "--armor", "--export-secret-keys", &fpr]).stdout;
     kill_agent(&gnupg);

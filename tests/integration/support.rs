@@ -55,7 +55,16 @@ pub fn cert_key() -> &'static CertKey {
 
 /// Generates an Ed25519 + Cv25519 key without passphrase; returns its fingerprint.
 pub fn gpg_generate(gnupg: &Path, user_id: &str) -> String {
-    gpg_ok(gnupg, &["--batch", "--pinentry-mode", "loopback", "--passphrase", "", "--quick-gen-key", user_id, "ed25519", "cert", "never"]);
+    gpg_generate_with(gnupg, user_id, "")
+}
+
+/// Generates an Ed25519 key with Cv25519 encryption and Ed25519 signing subkeys,
+/// protected by `passphrase` (none if empty); returns its fingerprint.
+pub fn gpg_generate_with(gnupg: &Path, user_id: &str, passphrase: &str) -> String {
+    gpg_ok(
+        gnupg,
+        &["--batch", "--pinentry-mode", "loopback", "--passphrase", passphrase, "--quick-gen-key", user_id, "ed25519", "cert", "never"],
+    );
     let listing = gpg_ok(gnupg, &["--with-colons", "--list-secret-keys", user_id]);
     let fingerprint =
         String::from_utf8(listing.stdout).unwrap().lines().find(|l| l.starts_with("fpr:")).unwrap().split(':').nth(9).unwrap().to_string();
@@ -63,7 +72,7 @@ pub fn gpg_generate(gnupg: &Path, user_id: &str) -> String {
         // An encryption subkey for notifications, a signing subkey for replies.
         gpg_ok(
             gnupg,
-            &["--batch", "--pinentry-mode", "loopback", "--passphrase", "", "--quick-add-key", &fingerprint, algo, usage, "never"],
+            &["--batch", "--pinentry-mode", "loopback", "--passphrase", passphrase, "--quick-add-key", &fingerprint, algo, usage, "never"],
         );
     }
     fingerprint
