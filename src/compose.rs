@@ -134,14 +134,67 @@ pub fn new_message_id(sender: &str) -> Result<String, Failure> {
     Ok(format!("{hex}.certmail@{domain}"))
 }
 
-/// Reads the attachments' contents (after [`load`] checked their sizes).
-pub fn read_attachments(draft: &Draft) -> Result<Vec<mime::Attachment>, Failure> {
+/// Opens the attachments (after [`load`] checked their sizes). Each is read while the
+/// message is written; one that changes size meanwhile fails the notification.
+pub fn open_attachments(draft: &Draft) -> Result<Vec<mime::Attachment>, Failure> {
     draft
         .attachments
         .iter()
         .map(|(path, info)| {
-            let data = std::fs::read(path).map_err(|e| io_failure("--attach: cannot read", path, e))?;
-            Ok(mime::Attachment { file_name: info.name.clone(), data })
+            let file = std::fs::File::open(path).map_err(|e| io_failure("--attach: cannot read", path, e))?;
+            let content = CheckedSize { file, path: path.clone(), expected: info.size, read: 0 };
+            Ok(mime::Attachment { file_name: info.name.clone(), content: Box::new(content) })
         })
         .collect()
+}
+
+/// An attachment's reader that names the file in its errors and insists on the size
+/// that was checked against the limit before any work began.
+struct CheckedSize {
+    file: std::fs::File,
+    path: PathBuf,
+    expected: u64,
+    read: u64,
+}
+
+impl std::io::Read for CheckedSize {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let named = |e: std::io::Error| std::io::Error::new(e.kind(), format!("--attach {}: {e}", self.path.display()));
+        // One byte past the expected size is enough to see that the file grew.
+        let room = (self.expected + 1 - self.read).min(buf.len() as u64) as usize;
+        let n = self.file.read(&mut buf[..room]).map_err(named)?;
+        self.read += n as u64;
+        if self.read > self.expected || (n == 0 && self.read < self.expected) {
+            return Err(named(std::io::Error::other(format!(
+                "the file changed while it was read: {} bytes when it was checked, {} read",
+                self.expected, self.read
+            ))));
+        }
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    fn read_checked(actual: &[u8], expected: u64) -> std::io::Result<Vec<u8>> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("evidence.log");
+        std::fs::write(&path, actual).unwrap();
+        let file = std::fs::File::open(&path).unwrap();
+        let mut reader = CheckedSize { file, path, expected, read: 0 };
+        let mut out = Vec::new();
+        reader.read_to_end(&mut out).map(|_| out)
+    }
+
+    #[test]
+    fn an_attachment_that_changes_size_after_the_check_fails_and_names_the_file() {
+        assert_eq!(read_checked(b"12345", 5).unwrap(), b"12345");
+        for (actual, expected) in [(&b"123456"[..], 5), (&b"1234"[..], 5)] {
+            let err = read_checked(actual, expected).unwrap_err().to_string();
+            assert!(err.contains("evidence.log") && err.contains("changed while it was read"), "{err}");
+        }
+    }
 }

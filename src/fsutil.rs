@@ -15,6 +15,18 @@ pub fn private_dir(path: &Path) -> Result<(), Failure> {
 
 /// Writes a file atomically (temporary file, fsync, rename) with mode 0600.
 pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    write_private_with(path, |f| f.write_all(bytes))
+}
+
+/// Copies a file to `path` atomically with mode 0600, like [`write_private`].
+pub fn copy_private(from: &Path, path: &Path) -> Result<(), Failure> {
+    write_private_with(path, |f| {
+        let mut source = fs::File::open(from)?;
+        std::io::copy(&mut source, f).map(drop)
+    })
+}
+
+fn write_private_with(path: &Path, fill: impl FnOnce(&mut fs::File) -> std::io::Result<()>) -> Result<(), Failure> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         private_dir(parent)?;
     }
@@ -23,7 +35,7 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
         let mut f = OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
         // The mode above only applies to new files; make sure of it either way.
         f.set_permissions(fs::Permissions::from_mode(0o600))?;
-        f.write_all(bytes)?;
+        fill(&mut f)?;
         f.sync_all()?;
         fs::rename(&tmp, path)
     })();

@@ -12,6 +12,7 @@
 //! per command and passed down.
 
 pub mod armor;
+pub mod bytes;
 pub mod cli;
 pub mod commands;
 pub mod compose;

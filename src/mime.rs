@@ -1,7 +1,7 @@
 //! MIME for notifications: the inner entity that gets signed and encrypted (with the
 //! protected headers of RFC 9788 / "protected-headers=v1"), and the RFC 3156
-//! multipart/encrypted message around the ciphertext. Pure: no I/O, no clock, no
-//! randomness (boundaries derive from the Message-ID); every line ends in CRLF.
+//! multipart/encrypted message around the ciphertext. Pure: no files (attachments
+//! arrive as readers), no clock, no randomness (boundaries derive from the Message-ID); every line ends in CRLF.
 
 use std::io::{self, Write};
 
@@ -17,11 +17,11 @@ pub struct Mailbox {
     pub address: String,
 }
 
-/// A file carried inside the encrypted part.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A file carried inside the encrypted part, read while the message is written so
+/// that a large one is never held in memory whole.
 pub struct Attachment {
     pub file_name: String,
-    pub data: Vec<u8>,
+    pub content: Box<dyn io::Read>,
 }
 
 /// Headers shared by the inner entity and the outer message.
@@ -42,7 +42,7 @@ pub struct Headers {
 }
 
 /// Writes the inner entity (the plaintext that is signed and encrypted).
-pub fn write_inner(headers: &Headers, body: &str, attachments: &[Attachment], out: &mut dyn Write) -> io::Result<()> {
+pub fn write_inner(headers: &Headers, body: &str, attachments: Vec<Attachment>, out: &mut dyn Write) -> io::Result<()> {
     let boundary = boundary(&headers.message_id, "inner");
     write!(out, "Content-Type: multipart/mixed; boundary=\"{boundary}\"; protected-headers=\"v1\"\r\n")?;
     write_common_headers(headers, &headers.subject, out)?;
@@ -56,7 +56,7 @@ pub fn write_inner(headers: &Headers, body: &str, attachments: &[Attachment], ou
         write!(out, "Content-Type: {}; name{name}\r\n", content_type_for(&a.file_name))?;
         write!(out, "Content-Disposition: attachment; filename{name}\r\n")?;
         out.write_all(b"Content-Transfer-Encoding: base64\r\n\r\n")?;
-        write_base64_lines(&a.data, out)?;
+        write_base64_lines(a.content, out)?;
     }
     write!(out, "\r\n--{boundary}--\r\n")
 }
@@ -197,16 +197,41 @@ fn content_type_for(file_name: &str) -> &'static str {
     }
 }
 
-fn write_base64_lines(data: &[u8], out: &mut dyn Write) -> io::Result<()> {
+fn write_base64_lines(mut content: Box<dyn io::Read>, out: &mut dyn Write) -> io::Result<()> {
+    // 57 input bytes make one 76-character line; read whole lines' worth at a time.
+    const LINE_INPUT: usize = 57;
+    const LINES: usize = 1024;
     let b64 = base64::engine::general_purpose::STANDARD;
-    let mut line = [0u8; 76];
-    // 57 input bytes make one 76-character line.
-    for chunk in data.chunks(57) {
-        let n = b64.encode_slice(chunk, &mut line).map_err(io::Error::other)?;
-        out.write_all(&line[..n])?;
-        out.write_all(b"\r\n")?;
+    let mut input = vec![0u8; LINE_INPUT * LINES];
+    let mut encoded = Vec::with_capacity(78 * LINES);
+    loop {
+        let filled = read_full(&mut content, &mut input)?;
+        encoded.clear();
+        for chunk in input[..filled].chunks(LINE_INPUT) {
+            let mut line = [0u8; 76];
+            let n = b64.encode_slice(chunk, &mut line).map_err(io::Error::other)?;
+            encoded.extend_from_slice(&line[..n]);
+            encoded.extend_from_slice(b"\r\n");
+        }
+        out.write_all(&encoded)?;
+        if filled < input.len() {
+            return Ok(());
+        }
     }
-    Ok(())
+}
+
+/// Fills `buf` unless the reader ends first; returns how much was read.
+fn read_full(reader: &mut dyn io::Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
 }
 
 /// Quoted-printable (RFC 2045) with CRLF line ends. Lines starting with "." or
@@ -243,14 +268,59 @@ pub fn write_quoted_printable(text: &str, out: &mut dyn Write) -> io::Result<()>
 
 /// Position of the first CR not followed by LF, or LF not preceded by CR.
 pub fn first_bare_line_end(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().enumerate().find_map(|(i, &b)| {
-        let bare = match b {
-            b'\r' => bytes.get(i + 1) != Some(&b'\n'),
-            b'\n' => i == 0 || bytes[i - 1] != b'\r',
-            _ => false,
-        };
-        bare.then_some(i)
-    })
+    let mut check = LineEndCheck::default();
+    check.update(bytes);
+    check.finish().map(|at| at as usize)
+}
+
+/// Finds the first bare CR or LF in a stream fed in pieces of any size: the guard
+/// against the SMTP-smuggling class of bugs, run on every byte before it is queued.
+#[derive(Debug, Default)]
+pub struct LineEndCheck {
+    offset: u64,
+    after_cr: bool,
+    first_bare: Option<u64>,
+}
+
+impl LineEndCheck {
+    pub fn update(&mut self, bytes: &[u8]) {
+        if self.first_bare.is_none() {
+            self.first_bare = self.scan(bytes);
+        }
+        self.offset += bytes.len() as u64;
+    }
+
+    /// The offset of the first bare line end, if any (a CR at the very end is one).
+    pub fn finish(&self) -> Option<u64> {
+        self.first_bare.or_else(|| self.after_cr.then(|| self.offset - 1))
+    }
+
+    fn scan(&mut self, bytes: &[u8]) -> Option<u64> {
+        let mut pos = 0;
+        if self.after_cr && !bytes.is_empty() {
+            self.after_cr = false;
+            if bytes[0] != b'\n' {
+                return Some(self.offset - 1);
+            }
+            pos = 1;
+        }
+        while let Some(k) = crate::bytes::find_line_end(&bytes[pos..]) {
+            let at = pos + k;
+            if bytes[at] == b'\n' {
+                // Every CR LF pair is stepped over whole, so this LF has no CR.
+                return Some(self.offset + at as u64);
+            }
+            match bytes.get(at + 1) {
+                Some(b'\n') => pos = at + 2,
+                Some(_) => return Some(self.offset + at as u64),
+                None => {
+                    self.after_cr = true;
+                    return None;
+                }
+            }
+        }
+        None
+    }
 }
 
 #[cfg(test)]
@@ -270,15 +340,38 @@ mod tests {
         }
     }
 
-    fn inner(body: &str, attachments: &[Attachment]) -> String {
+    fn inner(body: &str, attachments: Vec<Attachment>) -> String {
         let mut out = Vec::new();
         write_inner(&headers(), body, attachments, &mut out).unwrap();
         String::from_utf8(out).unwrap()
     }
 
     #[test]
+    fn bare_line_ends_are_found_however_the_stream_is_cut() {
+        let cases: &[(&[u8], Option<u64>)] = &[
+            (b"", None),
+            (b"a\r\nb\r\n", None),
+            (b"a\nb", Some(1)),
+            (b"a\rb", Some(1)),
+            (b"a\r\n\r", Some(3)),
+            (b"\n", Some(0)),
+            (b"\r\r\n", Some(0)),
+        ];
+        let long: Vec<u8> = b"x".repeat(200).into_iter().chain(*b"\r\n").chain(b"y".repeat(100)).chain(*b"\n").collect();
+        for (input, expected) in cases.iter().copied().chain([(&long[..], Some(302))]) {
+            for cut in 0..=input.len() {
+                let mut check = LineEndCheck::default();
+                check.update(&input[..cut]);
+                check.update(&input[cut..]);
+                assert_eq!(check.finish(), expected, "{:?} cut at {cut}", String::from_utf8_lossy(input));
+            }
+        }
+    }
+
+    #[test]
     fn every_line_ends_in_crlf() {
-        let text = inner("a\nb\r\nc\rd\n", &[Attachment { file_name: "x.bin".into(), data: vec![0; 200] }]);
+        let text =
+            inner("a\nb\r\nc\rd\n", vec![Attachment { file_name: "x.bin".into(), content: Box::new(io::Cursor::new(vec![0; 200])) }]);
         let head = outer_head(&headers()) + &outer_tail(&headers());
         for s in [text, head] {
             let bytes = s.as_bytes();
@@ -304,7 +397,7 @@ mod tests {
 
     #[test]
     fn inner_has_protected_headers_and_encoded_subject() {
-        let text = inner("Hej", &[]);
+        let text = inner("Hej", vec![]);
         assert!(text.starts_with("Content-Type: multipart/mixed; boundary=\"=_certmail_inner_"));
         assert!(text.contains("protected-headers=\"v1\""));
         assert!(text.contains("Subject: =?UTF-8?B?"));
@@ -318,7 +411,7 @@ mod tests {
         h.subject = "x\r\nBcc: evil@example.com".into();
         h.from.name = "Eve\r\nBcc: evil@example.com".into();
         let mut out = Vec::new();
-        write_inner(&h, "", &[], &mut out).unwrap();
+        write_inner(&h, "", vec![], &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(!text.contains("\r\nBcc:"), "{text}");
     }
@@ -350,7 +443,7 @@ mod tests {
             h.in_reply_to = Some(random_text(10));
             h.references = vec![random_text(10)];
             let mut inner = Vec::new();
-            write_inner(&h, "body", &[], &mut inner).unwrap();
+            write_inner(&h, "body", vec![], &mut inner).unwrap();
             let outer = outer_head(&h);
             for message in [String::from_utf8(inner).unwrap(), outer] {
                 let head = message.split("\r\n\r\n").next().unwrap();

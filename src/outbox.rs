@@ -101,7 +101,8 @@ fn attempt(claimed: &Claimed, session: &mut Option<Session>, delivery: &Delivery
     if now - created > delivery.lifetime {
         return Err(SendError::Permanent(format!("not delivered within {} hours of queueing; giving up", delivery.lifetime.num_hours())));
     }
-    if let Some(at) = first_bare_line_end(&claimed.bytes) {
+    let bytes = claimed.bytes.as_deref().map_err(|e| SendError::Permanent(e.clone()))?;
+    if let Some(at) = first_bare_line_end(bytes) {
         // Never let a bare CR or LF reach lettre (RUSTSEC-2026-0561).
         return Err(SendError::Permanent(format!("refusing to send: bare CR or LF at byte {at}")));
     }
@@ -110,7 +111,7 @@ fn attempt(claimed: &Claimed, session: &mut Option<Session>, delivery: &Delivery
         *session = Some(Session::open(delivery.relay, password.as_ref())?);
     }
     let Some(open) = session.as_mut() else { return Err(SendError::Transient("no connection".into())) };
-    let result = open.send(&claimed.envelope_from, &claimed.envelope_to, &claimed.bytes);
+    let result = open.send(&claimed.envelope_from, &claimed.envelope_to, bytes);
     if result.is_err() && !open.usable() {
         *session = None;
     }

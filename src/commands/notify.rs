@@ -11,13 +11,13 @@ use crate::compose;
 use crate::config::Settings;
 use crate::crypto::{self, pretty_fingerprint};
 use crate::exit::{CmdResult, Failure, Outcome};
-use crate::fsutil;
 use crate::identity;
 use crate::mime;
 use crate::outbox::{self, Delivery, describe, summary_outcome};
 use crate::output;
 use crate::recipients;
 use crate::store::{NewIncident, NewMessage, Pending, Store};
+use std::io::Write;
 
 pub fn run(settings: &Settings, args: &NotifyArgs) -> CmdResult {
     let now = Utc::now();
@@ -28,7 +28,7 @@ pub fn run(settings: &Settings, args: &NotifyArgs) -> CmdResult {
     let recipient_id = args.to.as_deref().unwrap_or(settings.default_recipient());
     let ready = recipients::load_checked(settings, recipient_id, system_now)?;
     let (identity, signer) = identity::unlock(settings, system_now)?;
-    let attachments = compose::read_attachments(&draft)?;
+    let attachments = compose::open_attachments(&draft)?;
     let sender = settings.identity()?.email.clone();
 
     let mut store = Store::open(&settings.store_path())?;
@@ -41,18 +41,19 @@ pub fn run(settings: &Settings, args: &NotifyArgs) -> CmdResult {
     let message_id = compose::new_message_id(&sender)?;
     let headers = compose::headers(settings, &reference, &ready.recipient, rendered.subject, message_id.clone(), &pending.thread, now)?;
 
-    let mut bytes = Vec::with_capacity(compose::estimated_size(&draft, rendered.body.len()) as usize);
-    bytes.extend_from_slice(mime::outer_head(&headers).as_bytes());
-    crypto::sign_and_encrypt(&identity, signer, &ready.key.cert, system_now, &mut bytes, |w| {
-        mime::write_inner(&headers, &rendered.body, &attachments, w)
-    })
-    .map_err(|e| Failure::failed(format!("signing and encrypting failed, nothing was queued: {e}")))?;
-    bytes.extend_from_slice(mime::outer_tail(&headers).as_bytes());
-    drop(attachments);
-    compose::check_size(&draft, settings.max_message_bytes(), bytes.len() as u64)?;
-    if let Some(at) = mime::first_bare_line_end(&bytes) {
-        // Guards the SMTP-smuggling class of bugs: only CRLF may ever be queued.
-        return Err(Failure::failed(format!("internal error: bare CR or LF at byte {at} of the message; nothing was queued")));
+    let mut sink = pending.message_sink(&message_id, compose::estimated_size(&draft, rendered.body.len()))?;
+    let written = sink.write_all(mime::outer_head(&headers).as_bytes()).map_err(|e| e.to_string()).and_then(|()| {
+        crypto::sign_and_encrypt(&identity, signer, &ready.key.cert, system_now, &mut sink, |w| {
+            mime::write_inner(&headers, &rendered.body, attachments, w)
+        })
+    });
+    written
+        .and_then(|()| sink.write_all(mime::outer_tail(&headers).as_bytes()).map_err(|e| e.to_string()))
+        .map_err(|e| Failure::failed(format!("signing and encrypting failed, nothing was queued: {e}")))?;
+    let bytes = sink.finish()?;
+    if let Err(f) = compose::check_size(&draft, settings.max_message_bytes(), bytes.len()) {
+        bytes.discard();
+        return Err(f);
     }
 
     let incident_json = serde_json::to_string(&draft.incident).map_err(|e| Failure::failed(format!("serialising the incident: {e}")))?;
@@ -61,7 +62,7 @@ pub fn run(settings: &Settings, args: &NotifyArgs) -> CmdResult {
     let detected_at = draft.incident.timeline.as_ref().and_then(|t| t.detected.as_ref()).and_then(|d| d.at.clone());
     let in_reply_to = headers.in_reply_to.clone();
     let commit = if relay.is_some() { Pending::commit_claimed } else { Pending::commit };
-    commit(
+    let committed = commit(
         pending,
         &NewIncident { scheme, title: &title, detected_at: detected_at.as_deref(), incident_json: &incident_json },
         &NewMessage {
@@ -74,9 +75,13 @@ pub fn run(settings: &Settings, args: &NotifyArgs) -> CmdResult {
             bytes: &bytes,
         },
         &crate::store::timestamp(now),
-    )?;
+    );
+    if let Err(f) = committed {
+        bytes.discard();
+        return Err(f);
+    }
     if let Some(out) = &args.out {
-        fsutil::write_private(out, &bytes).map_err(|f| f.context(format!("{reference} is queued, but --out failed")))?;
+        bytes.copy_to(out).map_err(|f| f.context(format!("{reference} is queued, but --out failed")))?;
     }
 
     let store_path = settings.store_path();

@@ -15,13 +15,13 @@ use openpgp::crypto::Password;
 use openpgp::parse::Parse;
 use openpgp::policy::StandardPolicy;
 use openpgp::serialize::SerializeInto;
-use openpgp::serialize::stream::{Encryptor, LiteralWriter, Message, Recipient, Signer};
+use openpgp::serialize::stream::Recipient;
 use openpgp::types::{KeyFlags, RevocationStatus};
 
+mod pipeline;
 mod verify;
 pub use verify::{Decryptor, SignatureStatus, Verified, decrypt, verify_detached, verify_inline};
 
-use crate::armor::Armor;
 use crate::secrets::Secret;
 
 /// A recipient certificate that failed its check at `now`.
@@ -257,14 +257,15 @@ pub fn generate_identity(user_id: &str, passphrase: Option<&Secret>, now: System
 
 /// Signs `write_inner`'s output with the reporter's key and encrypts it to the
 /// recipient and to the reporter (so the sent copy stays readable), ASCII-armored
-/// with CRLF line ends, appended to `sink`. SEIPD v2 only if every recipient key
-/// advertises it, else SEIPD v1 with MDC (sequoia's rule).
+/// with CRLF line ends, written to `sink`. SEIPD v2 only if every recipient key
+/// advertises it, else SEIPD v1 with MDC (sequoia's rule). Runs as a pipeline on
+/// all cores; `write_inner` runs on the caller's thread.
 pub fn sign_and_encrypt(
     identity: &Identity,
     signer: UnlockedSigner,
     recipient: &Cert,
     now: SystemTime,
-    sink: &mut Vec<u8>,
+    sink: &mut (dyn Write + Send),
     write_inner: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> Result<(), String> {
     let p = policy();
@@ -277,19 +278,7 @@ pub fn sign_and_encrypt(
             return Err(format!("{} has no valid encryption-capable key", pretty_fingerprint(&fingerprint(cert))));
         }
     }
-    let mut armor = Armor::begin(sink);
-    let message = Message::new(armor.writer());
-    let message = Encryptor::for_recipients(message, recipients).build().map_err(|e| format!("encrypt: {e:#}"))?;
-    let message = Signer::new(message, signer.0)
-        .map_err(|e| format!("sign: {e:#}"))?
-        .creation_time(now)
-        .build()
-        .map_err(|e| format!("sign: {e:#}"))?;
-    let mut literal = LiteralWriter::new(message).build().map_err(|e| format!("literal: {e:#}"))?;
-    write_inner(&mut literal).map_err(|e| format!("writing the message: {e}"))?;
-    literal.finalize().map_err(|e| format!("finishing the encrypted message: {e:#}"))?;
-    armor.finish();
-    Ok(())
+    pipeline::run(signer.0, recipients, now, sink, write_inner)
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ mod mbox;
 pub use classify::{Kind, cert_case_number, classify_text, references_in};
 pub use mbox::split_mbox;
 
+use crate::bytes;
 use mail_parser::{HeaderValue, Message, MessageParser, MimeHeaders, PartType};
 
 /// Larger messages are refused unread.
@@ -65,7 +66,7 @@ pub fn parse(raw: &[u8]) -> Result<Mail, String> {
     if raw.len() > MAX_MESSAGE_BYTES {
         return Err(format!("larger than {MAX_MESSAGE_BYTES} bytes"));
     }
-    let header_end = find(raw, b"\r\n\r\n").or_else(|| find(raw, b"\n\n")).unwrap_or(raw.len());
+    let header_end = bytes::find(raw, b"\r\n\r\n").or_else(|| bytes::find(raw, b"\n\n")).unwrap_or(raw.len());
     if header_end > MAX_HEADER_BYTES {
         return Err(format!("header block larger than {MAX_HEADER_BYTES} bytes"));
     }
@@ -90,10 +91,6 @@ pub fn parse(raw: &[u8]) -> Result<Mail, String> {
         auto_reply,
         content,
     })
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    memchr::memmem::find(haystack, needle)
 }
 
 /// Nesting depth of the part tree, walked without recursion.

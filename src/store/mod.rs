@@ -96,19 +96,28 @@ CREATE TABLE received (
 CREATE INDEX received_by_incident ON received (incident_id);
 ALTER TABLE incidents ADD COLUMN cert_case TEXT;
 "#,
+    r#"
+-- Large messages: the final bytes are in a file under outbox/ (see store/spool.rs),
+-- made durable before the row commits; the row names it and holds its SHA-256.
+ALTER TABLE messages ADD COLUMN spool TEXT;
+ALTER TABLE messages ADD COLUMN sha256 TEXT;
+"#,
 ];
 
 pub struct Store {
     conn: Connection,
+    path: std::path::PathBuf,
 }
 
 mod log;
 mod outbox;
 mod received;
+mod spool;
 pub(crate) use log::event;
 pub use log::{ChainProblem, EventRow, IncidentRow, StatusRow};
 pub use outbox::{Attempt, ClaimQuery, Claimed, OutboxRow};
 pub use received::{Correlation, Earlier, NewReceived};
+pub use spool::{MessageBytes, MessageSink};
 
 /// The incident part of a new notification.
 pub struct NewIncident<'a> {
@@ -126,13 +135,14 @@ pub struct NewMessage<'a> {
     pub envelope_from: &'a str,
     pub envelope_to: &'a str,
     pub in_reply_to: Option<&'a str>,
-    pub bytes: &'a [u8],
+    pub bytes: &'a MessageBytes,
 }
 
 /// A notification being composed: the reference is reserved and the write lock held
 /// until [`Pending::commit`]; dropping it rolls everything back.
 pub struct Pending<'a> {
     tx: rusqlite::Transaction<'a>,
+    store_path: &'a Path,
     pub reference: String,
     existing_incident: Option<i64>,
     year: i32,
@@ -160,11 +170,14 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL").map_err(db_error("WAL mode"))?;
         conn.pragma_update(None, "synchronous", "FULL").map_err(db_error("synchronous mode"))?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(db_error("foreign keys"))?;
+        // A WAL that once grew large is cut back when it is next reset, so it does not
+        // stay large on disk, nor make every later open read it.
+        conn.pragma_update(None, "journal_size_limit", 4 * 1024 * 1024).map_err(db_error("WAL size limit"))?;
         // Keep the WAL between runs: checkpointing and deleting it at every close
         // (and fsyncing the folder when it is made again) cost more than the
         // notification's own commit. SQLite still checkpoints every 1000 pages.
         conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true).map_err(db_error("checkpoint on close"))?;
-        let mut store = Store { conn };
+        let mut store = Store { conn, path: path.to_path_buf() };
         store.migrate()?;
         Ok(store)
     }
@@ -224,7 +237,7 @@ impl Store {
                 (format_reference(year, seq), None, seq, Vec::new())
             }
         };
-        Ok(Pending { tx, reference, existing_incident, year, seq, thread })
+        Ok(Pending { tx, store_path: &self.path, reference, existing_incident, year, seq, thread })
     }
 
     /// Number of messages in a state (used by tests and status).
@@ -234,14 +247,16 @@ impl Store {
 
     /// The bytes of a message, by Message-ID.
     pub fn message_bytes(&self, message_id: &str) -> Result<Option<Vec<u8>>, Failure> {
-        self.conn
+        let stored = self
+            .conn
             .query_row(
-                "SELECT b.bytes FROM message_bytes b JOIN messages m ON m.id = b.message WHERE m.message_id = ?1",
+                &format!("SELECT {STORED_BYTES} FROM messages m LEFT JOIN message_bytes b ON b.message = m.id WHERE m.message_id = ?1"),
                 [message_id],
-                |r| r.get(0),
+                |r| StoredBytes::from_row(r, 0),
             )
             .optional()
-            .map_err(db_error("message"))
+            .map_err(db_error("message"))?;
+        stored.map(|s| s.load(&self.path)).transpose()
     }
 
     /// Event kinds of an incident, oldest first.
@@ -276,6 +291,11 @@ pub fn format_reference(year: i32, seq: i64) -> String {
 }
 
 impl Pending<'_> {
+    /// Where the final bytes of the new message (about `estimated` bytes) go.
+    pub fn message_sink(&self, message_id: &str, estimated: u64) -> Result<MessageSink, Failure> {
+        MessageSink::new(self.store_path, message_id, estimated)
+    }
+
     /// Records the incident (or its new revision), the queued message and their
     /// events, and commits: after this returns, the notification survives a crash.
     pub fn commit(self, incident: &NewIncident, message: &NewMessage, now: &str) -> Result<(), Failure> {
@@ -322,12 +342,14 @@ impl Pending<'_> {
                 id
             }
         };
-        // The bytes go in through incremental blob I/O: binding a 40 MB slice would
-        // make SQLite copy it twice in memory.
+        let (spool, sha256) = match message.bytes {
+            MessageBytes::Inline(_) => (None, None),
+            MessageBytes::Spooled { name, sha256, .. } => (Some(name), Some(sha256)),
+        };
         tx.execute(
             "INSERT INTO messages (incident_id, message_id, recipient, recipient_fingerprint, envelope_from, envelope_to,
-                                   in_reply_to, size, state, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?9)",
+                                   in_reply_to, size, state, created_at, updated_at, spool, sha256)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?9, ?10, ?11)",
             params![
                 incident_id,
                 message.message_id,
@@ -337,22 +359,31 @@ impl Pending<'_> {
                 message.envelope_to,
                 message.in_reply_to,
                 message.bytes.len() as i64,
-                now
+                now,
+                spool,
+                sha256
             ],
         )
         .map_err(db_error("insert message"))?;
         let row = tx.last_insert_rowid();
-        tx.execute("INSERT INTO message_bytes (message, bytes) VALUES (?1, zeroblob(?2))", params![row, message.bytes.len() as i64])
-            .map_err(db_error("message bytes"))?;
-        let mut blob = tx.blob_open(rusqlite::MAIN_DB, "message_bytes", "bytes", row, false).map_err(db_error("message bytes"))?;
-        blob.write_all(message.bytes).map_err(|e| Failure::failed(format!("incident log: message bytes: {e}")))?;
-        blob.close().map_err(db_error("message bytes"))?;
-        let detail = serde_json::json!({
+        if let MessageBytes::Inline(bytes) = message.bytes {
+            // Incremental blob I/O: binding the slice would make SQLite copy it twice.
+            tx.execute("INSERT INTO message_bytes (message, bytes) VALUES (?1, zeroblob(?2))", params![row, bytes.len() as i64])
+                .map_err(db_error("message bytes"))?;
+            let mut blob = tx.blob_open(rusqlite::MAIN_DB, "message_bytes", "bytes", row, false).map_err(db_error("message bytes"))?;
+            blob.write_all(bytes).map_err(|e| Failure::failed(format!("incident log: message bytes: {e}")))?;
+            blob.close().map_err(db_error("message bytes"))?;
+        }
+        let mut detail = serde_json::json!({
             "recipient": message.recipient,
             "fingerprint": message.recipient_fingerprint,
             "to": message.envelope_to,
             "bytes": message.bytes.len(),
         });
+        if let Some(sha256) = sha256 {
+            // In the hash chain, so editing the row's hash to match an altered file shows.
+            detail["sha256"] = serde_json::json!(sha256);
+        }
         event(tx, incident_id, Some(message.message_id), now, "queued", &detail)?;
         if claim {
             tx.execute(
@@ -373,6 +404,40 @@ impl Pending<'_> {
     }
 }
 
+/// The columns that say where a message's bytes are, for [`StoredBytes::from_row`];
+/// the query joins `messages m LEFT JOIN message_bytes b`.
+pub(crate) const STORED_BYTES: &str = "b.bytes, m.spool, m.size, m.sha256";
+
+/// A message's bytes as a row holds them: inline, or the name of a spool file.
+pub(crate) enum StoredBytes {
+    Inline(Vec<u8>),
+    Spooled { name: String, size: u64, sha256: String },
+    Missing,
+}
+
+impl StoredBytes {
+    /// Reads the [`STORED_BYTES`] columns starting at `first`.
+    pub(crate) fn from_row(r: &rusqlite::Row, first: usize) -> rusqlite::Result<StoredBytes> {
+        let inline: Option<Vec<u8>> = r.get(first)?;
+        let spool: Option<String> = r.get(first + 1)?;
+        let size: i64 = r.get(first + 2)?;
+        let sha256: Option<String> = r.get(first + 3)?;
+        Ok(match (inline, spool, sha256) {
+            (Some(bytes), _, _) => StoredBytes::Inline(bytes),
+            (None, Some(name), Some(sha256)) => StoredBytes::Spooled { name, size: size.max(0) as u64, sha256 },
+            _ => StoredBytes::Missing,
+        })
+    }
+
+    pub(crate) fn load(self, store_path: &Path) -> Result<Vec<u8>, Failure> {
+        match self {
+            StoredBytes::Inline(bytes) => Ok(bytes),
+            StoredBytes::Spooled { name, size, sha256 } => spool::read_spooled(store_path, &name, size, &sha256),
+            StoredBytes::Missing => Err(Failure::failed("incident log: a queued message has no bytes recorded")),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -382,6 +447,7 @@ mod tests {
     }
 
     fn message(id: &str) -> NewMessage<'_> {
+        static BYTES: std::sync::LazyLock<MessageBytes> = std::sync::LazyLock::new(|| MessageBytes::Inline(b"x".to_vec()));
         NewMessage {
             message_id: id,
             recipient: "example-cert",
@@ -389,7 +455,7 @@ mod tests {
             envelope_from: "a@example.dk",
             envelope_to: "b@example.dk",
             in_reply_to: None,
-            bytes: b"x",
+            bytes: &BYTES,
         }
     }
 

@@ -1,9 +1,11 @@
 //! The outbox's queries: taking a due message for sending (so that two flushes
 //! never take the same one), recording how an attempt ended, and listing.
 
+use std::path::Path;
+
 use rusqlite::{Connection, TransactionBehavior, params};
 
-use super::{Store, db_error, event};
+use super::{STORED_BYTES, Store, StoredBytes, db_error, event};
 use crate::exit::Failure;
 
 /// A message taken from the outbox for one delivery attempt.
@@ -18,7 +20,9 @@ pub struct Claimed {
     pub created_at: String,
     /// The previous attempt died while sending (crash): it may have arrived.
     pub was_interrupted: bool,
-    pub bytes: Vec<u8>,
+    /// The exact bytes to send, or why they cannot be had (a spool file that is
+    /// gone or altered): the attempt then fails loudly instead of sending.
+    pub bytes: Result<Vec<u8>, String>,
 }
 
 /// One outbox row as `outbox list` shows it.
@@ -63,7 +67,7 @@ impl Store {
     /// `sending` by a process that is gone is taken again.
     pub fn claim_due(&mut self, q: &ClaimQuery) -> Result<Option<Claimed>, Failure> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_error("claim"))?;
-        let claimed = claim_in(&tx, q)?;
+        let claimed = claim_in(&tx, q, &self.path)?;
         tx.commit().map_err(db_error("claim"))?;
         Ok(claimed)
     }
@@ -73,22 +77,26 @@ impl Store {
     pub fn record_and_claim_next(&mut self, claimed: &Claimed, attempt: &Attempt, q: &ClaimQuery) -> Result<Option<Claimed>, Failure> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_error("record attempt"))?;
         record_in(&tx, claimed, attempt, q.now)?;
-        let next = claim_in(&tx, q)?;
+        let next = claim_in(&tx, q, &self.path)?;
         tx.commit().map_err(db_error("record attempt"))?;
         Ok(next)
     }
 
     /// A message this process claimed with [`Pending::commit_claimed`].
     pub fn claimed_by_me(&self, message_id: &str) -> Result<Claimed, Failure> {
-        self.conn
+        let (claimed, stored) = self
+            .conn
             .query_row(
-                "SELECT m.id, m.incident_id, i.reference, m.message_id, m.envelope_from, m.envelope_to, m.attempts, m.created_at, b.bytes
-                 FROM messages m JOIN incidents i ON i.id = m.incident_id JOIN message_bytes b ON b.message = m.id
-                 WHERE m.message_id = ?1 AND m.state = 'sending' AND m.claimed_by = ?2",
+                &format!(
+                    "SELECT {} FROM messages m JOIN incidents i ON i.id = m.incident_id LEFT JOIN message_bytes b ON b.message = m.id
+                     WHERE m.message_id = ?1 AND m.state = 'sending' AND m.claimed_by = ?2",
+                    claimed_columns()
+                ),
                 params![message_id, std::process::id()],
                 claimed_row,
             )
-            .map_err(db_error("claimed message"))
+            .map_err(db_error("claimed message"))?;
+        Ok(with_bytes(claimed, stored, &self.path))
     }
 
     /// Records how an attempt ended, with its event, in one transaction.
@@ -129,7 +137,7 @@ impl Store {
     }
 }
 
-fn claim_in(tx: &Connection, q: &ClaimQuery) -> Result<Option<Claimed>, Failure> {
+fn claim_in(tx: &Connection, q: &ClaimQuery, store_path: &Path) -> Result<Option<Claimed>, Failure> {
     let candidates: Vec<(i64, String, Option<i64>)> = {
         let mut stmt = tx
             .prepare(
@@ -155,14 +163,18 @@ fn claim_in(tx: &Connection, q: &ClaimQuery) -> Result<Option<Claimed>, Failure>
         params![std::process::id(), q.now, id],
     )
     .map_err(db_error("claim"))?;
-    let mut claimed = tx
+    let (claimed, stored) = tx
         .query_row(
-            "SELECT m.id, m.incident_id, i.reference, m.message_id, m.envelope_from, m.envelope_to, m.attempts, m.created_at, b.bytes
-                 FROM messages m JOIN incidents i ON i.id = m.incident_id JOIN message_bytes b ON b.message = m.id WHERE m.id = ?1",
+            &format!(
+                "SELECT {} FROM messages m JOIN incidents i ON i.id = m.incident_id LEFT JOIN message_bytes b ON b.message = m.id
+                 WHERE m.id = ?1",
+                claimed_columns()
+            ),
             [id],
             claimed_row,
         )
         .map_err(db_error("claim"))?;
+    let mut claimed = with_bytes(claimed, stored, store_path);
     claimed.was_interrupted = was_interrupted;
     let detail = serde_json::json!({ "attempt": claimed.attempts, "after-interruption": was_interrupted });
     event(tx, claimed.incident_id, Some(&claimed.message_id), q.now, "sending", &detail)?;
@@ -201,8 +213,13 @@ fn record_in(tx: &Connection, claimed: &Claimed, attempt: &Attempt, now: &str) -
     Ok(())
 }
 
-fn claimed_row(r: &rusqlite::Row) -> rusqlite::Result<Claimed> {
-    Ok(Claimed {
+/// The columns [`claimed_row`] reads; the bytes' columns come last.
+fn claimed_columns() -> String {
+    format!("m.id, m.incident_id, i.reference, m.message_id, m.envelope_from, m.envelope_to, m.attempts, m.created_at, {STORED_BYTES}")
+}
+
+fn claimed_row(r: &rusqlite::Row) -> rusqlite::Result<(Claimed, StoredBytes)> {
+    let claimed = Claimed {
         id: r.get(0)?,
         incident_id: r.get(1)?,
         reference: r.get(2)?,
@@ -212,6 +229,11 @@ fn claimed_row(r: &rusqlite::Row) -> rusqlite::Result<Claimed> {
         attempts: r.get(6)?,
         created_at: r.get(7)?,
         was_interrupted: false,
-        bytes: r.get(8)?,
-    })
+        bytes: Ok(Vec::new()),
+    };
+    Ok((claimed, StoredBytes::from_row(r, 8)?))
+}
+
+fn with_bytes(claimed: Claimed, stored: StoredBytes, store_path: &Path) -> Claimed {
+    Claimed { bytes: stored.load(store_path).map_err(|f| f.message), ..claimed }
 }

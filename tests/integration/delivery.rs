@@ -245,7 +245,7 @@ fn a_message_with_a_bare_line_end_is_never_sent() {
             envelope_from: "soc@example.dk",
             envelope_to: CERT_ADDRESS,
             in_reply_to: None,
-            bytes: b"Subject: x\r\n\r\nline\n.\nsmuggled\r\n",
+            bytes: &certmail::store::MessageBytes::Inline(b"Subject: x\r\n\r\nline\n.\nsmuggled\r\n".to_vec()),
         };
         pending.commit(&incident, &message, "2026-11-22T12:00:00.000Z").unwrap();
     }
@@ -253,6 +253,79 @@ fn a_message_with_a_bare_line_end_is_never_sent() {
     assert_exit(&out, 1);
     assert!(text(&out.stdout).contains("bare CR or LF"), "{}", text(&out.stdout));
     assert!(server.received().is_empty());
+}
+
+/// Bytes that are not all alike, so a slip in base64 or armor shows.
+fn evidence(len: usize) -> Vec<u8> {
+    let mut x: u32 = 0x2545_F491;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect()
+}
+
+/// The attachment `name` from a decrypted inner entity, base64-decoded.
+fn attachment(inner: &str, name: &str) -> Vec<u8> {
+    use base64::Engine;
+    let start = inner.find(&format!("filename=\"{name}\"")).unwrap();
+    let body = &inner[start..];
+    let body = &body[body.find("\r\n\r\n").unwrap() + 4..];
+    let body = &body[..body.find("\r\n--").unwrap()];
+    base64::engine::general_purpose::STANDARD.decode(body.replace("\r\n", "")).unwrap()
+}
+
+#[test]
+fn a_large_message_is_spooled_and_delivered_byte_for_byte() {
+    let server = SmtpServer::start("starttls", "none");
+    let env = relay_env(&server, "starttls", 10);
+    let data = evidence(3 * 1024 * 1024 + 7);
+    let evidence_file = env.path("evidence.bin");
+    std::fs::write(&evidence_file, &data).unwrap();
+    let (out, bytes) = env.notify(Path::new(INCIDENT), &["--attach", evidence_file.to_str().unwrap(), "--json"]);
+    assert_success(&out);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["state"], "sent");
+    assert_eq!(json["bytes"], bytes.len());
+    assert_eq!(server.received(), vec![bytes.clone()], "the server got exactly the spooled bytes");
+
+    // The bytes live in an owner-only file next to the log, not in SQLite.
+    let spooled: Vec<_> = std::fs::read_dir(env.home.join("outbox")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(spooled.len(), 1, "{spooled:?}");
+    assert_eq!(std::fs::read(&spooled[0]).unwrap(), bytes);
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&spooled[0]).unwrap().permissions().mode() & 0o777, 0o600);
+    let store = Store::open(&env.home.join("certmail.sqlite")).unwrap();
+    assert_eq!(store.message_bytes(json["message_id"].as_str().unwrap()).unwrap().unwrap(), bytes);
+
+    let (inner, status) = gpg_decrypt(&env, &bytes);
+    assert!(status.contains("[GNUPG:] GOODSIG"), "{status}");
+    assert_eq!(attachment(&text(&inner), "evidence.bin"), data, "the attachment arrives intact");
+}
+
+#[test]
+fn an_altered_spool_file_is_never_sent() {
+    let server = SmtpServer::start("starttls", "none");
+    let env = Env::new();
+    let evidence_file = env.path("evidence.bin");
+    std::fs::write(&evidence_file, evidence(2 * 1024 * 1024)).unwrap();
+    let (out, bytes) = env.notify(Path::new(INCIDENT), &["--attach", evidence_file.to_str().unwrap()]);
+    assert_queued(&out);
+    let spooled = std::fs::read_dir(env.home.join("outbox")).unwrap().next().unwrap().unwrap().path();
+    let mut altered = bytes.clone();
+    let at = altered.len() / 2;
+    altered[at] = if altered[at] == b'A' { b'B' } else { b'A' };
+    std::fs::write(&spooled, &altered).unwrap();
+
+    env.set_relay(server.port, "starttls", &tls().ca, 5);
+    let out = env.certmail(&["outbox", "flush", "--json"]);
+    assert_exit(&out, 1);
+    assert!(text(&out.stdout).contains("altered after it was queued"), "{}", text(&out.stdout));
+    assert!(server.received().is_empty(), "nothing was sent");
+    assert_eq!(outbox(&env)[0]["state"], "failed");
 }
 
 #[test]
