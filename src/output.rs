@@ -4,6 +4,7 @@
 //! goes through [`sanitize`] first, so it cannot move the cursor or rewrite the screen.
 
 use std::io::Write;
+use std::time::{Duration, Instant};
 
 /// Replaces control characters (other than newline and tab) with `\u{…}` escapes,
 /// so escape sequences in untrusted text are shown, not executed.
@@ -47,9 +48,80 @@ pub fn json(value: &serde_json::Value) {
     let _ = writeln!(out, "{value}");
 }
 
+/// A progress bar on stderr for long runs, drawn at most ten times a second. Other
+/// output first calls [`Progress::clear`], so lines scroll above the bar.
+pub struct Progress {
+    label: &'static str,
+    total: usize,
+    done: usize,
+    enabled: bool,
+    start: Instant,
+    last_draw: Option<Instant>,
+    drawn: bool,
+}
+
+impl Progress {
+    /// A bar that draws nothing unless `enabled` (stderr is a terminal and the run long).
+    pub fn new(label: &'static str, total: usize, enabled: bool) -> Progress {
+        Progress { label, total, done: 0, enabled, start: Instant::now(), last_draw: None, drawn: false }
+    }
+
+    pub fn advance(&mut self) {
+        self.done += 1;
+        if self.enabled && self.last_draw.is_none_or(|t| t.elapsed() >= Duration::from_millis(100)) {
+            self.last_draw = Some(Instant::now());
+            self.drawn = true;
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "\r{}\x1b[K", render_bar(self.label, self.done, self.total, self.start.elapsed()));
+            let _ = err.flush();
+        }
+    }
+
+    /// Erases the bar (if shown) so other output starts on a clean line.
+    pub fn clear(&mut self) {
+        if std::mem::take(&mut self.drawn) {
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "\r\x1b[K");
+            let _ = err.flush();
+        }
+    }
+
+    /// Leaves a last line: how many, how long, how fast.
+    pub fn finish(mut self) {
+        if self.enabled {
+            self.clear();
+            let seconds = self.start.elapsed().as_secs_f64();
+            eprintln!("{} {} messages in {seconds:.1} s ({:.0}/s)", self.label, self.done, self.done as f64 / seconds.max(1e-3));
+        }
+    }
+}
+
+/// One line of a progress bar: `ingested [#####.....]  52%  5200/10000  6950/s  1 s left`.
+pub fn render_bar(label: &str, done: usize, total: usize, elapsed: Duration) -> String {
+    const WIDTH: usize = 30;
+    let fraction = if total == 0 { 1.0 } else { (done as f64 / total as f64).min(1.0) };
+    let filled = (fraction * WIDTH as f64).round() as usize;
+    let rate = done as f64 / elapsed.as_secs_f64().max(1e-3);
+    let left = if rate > 0.0 { format!("{:.0} s left", (total.saturating_sub(done)) as f64 / rate) } else { "…".to_string() };
+    format!(
+        "{label} [{}{}] {:>3.0}%  {done}/{total}  {rate:.0}/s  {left}",
+        "#".repeat(filled),
+        ".".repeat(WIDTH - filled),
+        fraction * 100.0
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_progress_bar_shows_share_count_rate_and_time_left() {
+        let line = render_bar("ingested", 5200, 10000, Duration::from_secs(1));
+        assert_eq!(line, "ingested [################..............]  52%  5200/10000  5200/s  1 s left");
+        assert!(render_bar("ingested", 0, 0, Duration::ZERO).contains("[##############################] 100%"));
+        assert!(render_bar("ingested", 12, 10, Duration::from_secs(1)).contains("100%  12/10"));
+    }
 
     #[test]
     fn escapes_terminal_controls_but_keeps_newlines() {

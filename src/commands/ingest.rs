@@ -1,8 +1,11 @@
 //! `certmail ingest`: reads .eml files, standard input, Maildirs and mbox files, and
 //! reports for each message its incident, kind and signature status.
 
-use std::io::{IsTerminal, Read, Write};
+use std::collections::VecDeque;
+use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::mpsc::{self, SyncSender, sync_channel};
 use std::time::SystemTime;
 
 use crate::cli::IngestArgs;
@@ -57,71 +60,90 @@ pub fn run(settings: &Settings, args: &IngestArgs) -> CmdResult {
 
     let store = Store::open(&settings.store_path())?;
     let mut ingestor = Ingestor::new(settings, store, SystemTime::now());
-    let total = items.len();
-    let progress = total > 50 && std::io::stderr().is_terminal();
+    let terminal = std::io::stderr().is_terminal();
+    let mut progress = output::Progress::new("ingested", items.len(), items.len() > 50 && terminal);
     let mut errors = 0;
-    // Reading, hashing and parsing run on all cores, a chunk at a time; recording
-    // stays on this thread, in order.
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
-    let mut done = 0;
-    let mut items = items.into_iter().peekable();
-    while items.peek().is_some() {
-        let chunk: Vec<Item> = items.by_ref().take(256).collect();
-        let prepared = prepare_chunk(chunk, workers);
-        for p in prepared {
-            done += 1;
-            let p = match p {
-                Ok(p) => p,
-                Err(f) => {
-                    errors += 1;
-                    output::error(&f.message);
-                    continue;
-                }
-            };
-            let source = p.source.clone();
-            match ingestor.ingest_prepared(p) {
-                Ok(outcome) => show(&outcome, args.json),
-                Err(f) => {
-                    errors += 1;
-                    output::error(&format!("{source}: not recorded, try again: {}", f.message));
-                }
+    prepare_in_parallel(items, workers, |prepared| {
+        progress.clear();
+        match prepared {
+            Err(f) => {
+                errors += 1;
+                output::error(&f.message);
             }
-            if progress && done % 100 == 0 {
-                eprint!("\ringested {done}/{total}");
-                let _ = std::io::stderr().flush();
+            Ok(p) => {
+                let source = p.source.clone();
+                match ingestor.ingest_prepared(p) {
+                    Ok(outcome) => show(&outcome, args.json),
+                    Err(f) => {
+                        errors += 1;
+                        output::error(&format!("{source}: not recorded, try again: {}", f.message));
+                    }
+                }
             }
         }
-    }
+        progress.advance();
+    });
     ingestor.finish()?;
-    if progress {
-        eprintln!("\ringested {total}/{total}");
-    }
+    progress.finish();
     if errors > 0 { Err(Failure::failed(format!("{errors} message(s) could not be ingested"))) } else { Ok(Outcome::Done) }
 }
 
-/// Reads and prepares a chunk of messages on `workers` threads, keeping their order.
-fn prepare_chunk(chunk: Vec<Item>, workers: usize) -> Vec<Result<ingest::Prepared, Failure>> {
-    let prepare_one = |item: Item| match item {
+/// Messages per job handed to a worker.
+const BLOCK: usize = 32;
+/// Jobs read and parsed ahead of the one being recorded: bounds memory.
+const AHEAD: usize = 8;
+
+/// Reads, hashes and parses messages on `workers` threads while `record` takes the
+/// results on this thread, in the original order: parsing (most of the work) and
+/// recording (SQLite, correlation) overlap instead of taking turns.
+fn prepare_in_parallel(items: Vec<Item>, workers: usize, mut record: impl FnMut(Result<ingest::Prepared, Failure>)) {
+    type Job = (Vec<Item>, SyncSender<Vec<Result<ingest::Prepared, Failure>>>);
+    let (jobs, queued) = mpsc::channel::<Job>();
+    let queued = Mutex::new(queued);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    // The lock is held only to take a job, not while working on it.
+                    let job = match queued.lock() {
+                        Ok(q) => q.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok((block, done)) = job else { return };
+                    let _ = done.send(block.into_iter().map(prepare_one).collect());
+                }
+            });
+        }
+        let mut in_flight = VecDeque::new();
+        let mut items = items.into_iter();
+        loop {
+            while in_flight.len() < AHEAD {
+                let block: Vec<Item> = items.by_ref().take(BLOCK).collect();
+                if block.is_empty() {
+                    break;
+                }
+                let (done, result) = sync_channel(1);
+                if jobs.send((block, done)).is_err() {
+                    break;
+                }
+                in_flight.push_back(result);
+            }
+            let Some(next) = in_flight.pop_front() else { break };
+            for prepared in next.recv().unwrap_or_else(|_| vec![Err(Failure::failed("a parser thread failed"))]) {
+                record(prepared);
+            }
+        }
+        // No more jobs: the workers' `recv` fails and they end.
+        drop(jobs);
+    });
+}
+
+fn prepare_one(item: Item) -> Result<ingest::Prepared, Failure> {
+    match item {
         Item::Bytes(source, bytes) => Ok(ingest::prepare(&source, bytes)),
         Item::File(path) => read_message(&path).map(|bytes| ingest::prepare(&path.display().to_string(), bytes)),
-    };
-    if workers < 2 || chunk.len() < 2 {
-        return chunk.into_iter().map(prepare_one).collect();
     }
-    let per = chunk.len().div_ceil(workers);
-    let mut groups: Vec<Vec<Item>> = Vec::new();
-    let mut rest = chunk.into_iter();
-    loop {
-        let group: Vec<Item> = rest.by_ref().take(per).collect();
-        if group.is_empty() {
-            break;
-        }
-        groups.push(group);
-    }
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = groups.into_iter().map(|g| scope.spawn(move || g.into_iter().map(prepare_one).collect::<Vec<_>>())).collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|_| vec![Err(Failure::failed("a parser thread failed"))])).collect()
-    })
 }
 
 fn read_message(path: &Path) -> Result<Vec<u8>, Failure> {

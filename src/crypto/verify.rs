@@ -185,7 +185,7 @@ pub fn decrypt(
     let decryptor = DecryptorBuilder::from_bytes(message)
         .map_err(|e| format!("{e:#}"))?
         .with_policy(&p, now, helper)
-        .map_err(|e| format!("cannot decrypt: {e:#}"))?;
+        .map_err(|e| without_integrity_protection(&e).unwrap_or_else(|| format!("{e:#}")))?;
     let (plaintext, decryptor) = {
         let mut d = decryptor;
         let text = read_capped(&mut d, limit)?;
@@ -193,6 +193,18 @@ pub fn decrypt(
     };
     let verified = decryptor.into_helper().result.unwrap_or(Verified { status: SignatureStatus::None, signer: None });
     Ok((plaintext, verified))
+}
+
+/// Encrypted data without integrity protection (the SED packet of RFC 4880 § 5.7,
+/// no MDC or AEAD) could have been altered on the way; the policy refuses it, and the
+/// person reading the log should learn why in plain words.
+fn without_integrity_protection(e: &anyhow::Error) -> Option<String> {
+    match e.downcast_ref::<openpgp::Error>() {
+        Some(openpgp::Error::PolicyViolation(what, _)) if what.contains("Symmetrically Encrypted Data") => Some(
+            "refused: encrypted without integrity protection (no MDC), so it may have been altered on the way; ask the sender to re-send it with a current OpenPGP tool".into(),
+        ),
+        _ => None,
+    }
 }
 
 /// Checks a detached signature (multipart/signed) over `data`.

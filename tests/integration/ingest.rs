@@ -1,7 +1,8 @@
 //! `certmail ingest` with replies made by independent tools: GnuPG (signed and
 //! encrypted PGP/MIME, cleartext-signed), sq (detached signature, multipart/signed),
 //! Python's email package (plain, quoted-printable ISO-8859-1, HTML-only, threading
-//! by References or subject tag), a bounce and an auto-reply; and hostile input.
+//! by References or subject tag), a bounce and an auto-reply; hostile input, including
+//! encryption without integrity protection; and a long Maildir on a terminal.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -59,14 +60,17 @@ fn gpg_encrypted_reply(c: &Case, body: &str, signer: &str, gnupg: &Path) -> Path
             plain.to_str().unwrap(),
         ],
     );
-    let armored = text(&out.stdout);
+    pgp_mime_reply(c, &text(&out.stdout), &format!("encrypted-{}", signer.len() + body.len()))
+}
+
+/// An RFC 3156 reply to the case's notification around an armored OpenPGP message.
+fn pgp_mime_reply(c: &Case, armored: &str, name: &str) -> PathBuf {
     let mail = format!(
-        "From: Example CERT <{CERT_ADDRESS}>\r\nTo: soc@example.dk\r\nSubject: Re: [{r}] Encrypted message\r\nMessage-ID: <reply-{n}@example-cert.test>\r\nIn-Reply-To: <{id}>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: application/pgp-encrypted\r\n\r\nVersion: 1\r\n\r\n--b\r\nContent-Type: application/octet-stream\r\n\r\n{armored}\r\n--b--\r\n",
+        "From: Example CERT <{CERT_ADDRESS}>\r\nTo: soc@example.dk\r\nSubject: Re: [{r}] Encrypted message\r\nMessage-ID: <reply-{name}@example-cert.test>\r\nIn-Reply-To: <{id}>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: application/pgp-encrypted\r\n\r\nVersion: 1\r\n\r\n--b\r\nContent-Type: application/octet-stream\r\n\r\n{armored}\r\n--b--\r\n",
         r = c.reference,
-        n = signer.len() + body.len(),
         id = c.message_id
     );
-    c.env.write(&format!("encrypted-{}.eml", body.len()), &mail)
+    c.env.write(&format!("{name}.eml"), &mail)
 }
 
 #[test]
@@ -397,4 +401,110 @@ fn the_fuzz_corpus_parses_without_a_panic() {
         n += 1;
     }
     assert!(n > 100, "the corpus is in the repository");
+}
+
+/// An OpenPGP message encrypted to `recipient` the pre-2001 way: a Symmetrically
+/// Encrypted Data packet (tag 9, OpenPGP CFB with resync) and no integrity check,
+/// so whoever can change the ciphertext can change the plaintext undetected.
+fn encrypted_without_integrity_protection(recipient: &sequoia_openpgp::Cert, plaintext: &[u8]) -> Vec<u8> {
+    use cfb_mode::cipher::{AsyncStreamCipher, KeyIvInit};
+    use sequoia_openpgp::crypto::SessionKey;
+    use sequoia_openpgp::packet::prelude::*;
+    use sequoia_openpgp::policy::StandardPolicy;
+    use sequoia_openpgp::serialize::{MarshalInto, Serialize};
+    use sequoia_openpgp::types::{DataFormat, SymmetricAlgorithm};
+    type Cfb = cfb_mode::Encryptor<aes::Aes256>;
+
+    let policy = StandardPolicy::new();
+    let key = recipient.keys().with_policy(&policy, None).for_transport_encryption().next().unwrap().key().clone();
+    let session_key = SessionKey::new(32).unwrap();
+    let mut message = Vec::new();
+    Packet::from(PKESK::from(PKESK3::for_recipient(SymmetricAlgorithm::AES256, &session_key, &key).unwrap()))
+        .serialize(&mut message)
+        .unwrap();
+    let mut literal = Literal::new(DataFormat::Binary);
+    literal.set_body(plaintext.to_vec());
+    let mut rest = Packet::from(literal).to_vec().unwrap();
+    // RFC 4880 § 13.9: 16 random bytes and a repeat of the last two, encrypted from a
+    // zero IV; then a resync, continuing from ciphertext bytes 2 to 18.
+    let mut prefix = [7u8; 18];
+    prefix[..16].copy_from_slice(&std::array::from_fn::<u8, 16, _>(|i| (i * 37 + 11) as u8));
+    prefix[16] = prefix[14];
+    prefix[17] = prefix[15];
+    let mut first = prefix.to_vec();
+    Cfb::new(session_key.as_ref().into(), &[0u8; 16].into()).encrypt(&mut first);
+    Cfb::new(session_key.as_ref().into(), first[2..18].into()).encrypt(&mut rest);
+    let body = [first, rest].concat();
+    // New-format header, tag 9, five-octet length.
+    message.push(0xC0 | 9);
+    message.push(0xFF);
+    message.extend_from_slice(&(body.len() as u32).to_be_bytes());
+    message.extend_from_slice(&body);
+    message
+}
+
+#[test]
+fn encrypted_data_without_integrity_protection_is_refused() {
+    let c = case();
+    let reporter = certmail::crypto::read_cert(&std::fs::read(c.env.reporter_public()).unwrap()).unwrap();
+    let inner = "Content-Type: text/plain; charset=utf-8\r\n\r\nWe have received your notification.\r\n";
+    let binary = encrypted_without_integrity_protection(&reporter, inner.as_bytes());
+    let packets = c.env.path("no-mdc.pgp");
+    std::fs::write(&packets, &binary).unwrap();
+    // The fixture is sound: GnuPG decrypts it, but only when told to ignore the missing
+    // integrity check, and it says why.
+    let reporter_gnupg = c.env.path("reporter-gnupg");
+    std::fs::create_dir_all(&reporter_gnupg).unwrap();
+    gpg_ok(&reporter_gnupg, &["--import", c.env.home.join("identity/secret.asc").to_str().unwrap()]);
+    let refused = gpg(&reporter_gnupg, &["--decrypt", packets.to_str().unwrap()]);
+    assert!(!refused.status.success(), "GnuPG refuses it by default");
+    let forced = gpg(&reporter_gnupg, &["--ignore-mdc-error", "--decrypt", packets.to_str().unwrap()]);
+    assert_eq!(text(&forced.stdout), inner, "{}", text(&forced.stderr));
+    assert!(text(&forced.stderr).contains("not integrity protected"), "{}", text(&forced.stderr));
+    kill_agent(&reporter_gnupg);
+
+    let dearmor = gpg_ok(&reporter_gnupg, &["--enarmor", "--output", "-", packets.to_str().unwrap()]);
+    let armor = text(&dearmor.stdout).replace("ARMORED FILE", "MESSAGE");
+    let r = ingest(&c.env, &pgp_mime_reply(&c, &armor, "no-mdc"));
+    assert_eq!(r["kind"], "malformed", "{r}");
+    assert_eq!(r["encrypted"], true, "{r}");
+    assert_ne!(r["signature"], "good");
+    assert!(r["detail"].as_str().unwrap().contains("integrity"), "{r}");
+}
+
+#[test]
+fn a_long_ingest_on_a_terminal_shows_a_progress_bar_and_keeps_the_order() {
+    require("script", "bsdutils");
+    let c = case();
+    let maildir = c.env.path("Maildir");
+    for sub in ["new", "cur", "tmp"] {
+        std::fs::create_dir_all(maildir.join(sub)).unwrap();
+    }
+    for i in 0..300 {
+        let subject = if i % 3 == 0 { format!("Re: [{}] question {i}", c.reference) } else { format!("unrelated {i}") };
+        let mail = format!("Subject: {subject}\r\nMessage-ID: <order-{i}@x>\r\n\r\nline {i}\r\n");
+        std::fs::write(maildir.join(format!("new/{i:04}.eml")), mail).unwrap();
+    }
+    // Through a pipe: one JSON line per message, in the Maildir's order, and no bar.
+    let out = c.env.certmail(&["ingest", "--maildir", maildir.to_str().unwrap(), "--json"]);
+    assert_success(&out);
+    let ids: Vec<String> =
+        text(&out.stdout).lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["message_id"].to_string()).collect();
+    let expected: Vec<String> = (0..300).map(|i| format!("\"order-{i}@x\"")).collect();
+    assert_eq!(ids, expected, "recorded and reported in order although parsed in parallel");
+    assert!(!text(&out.stderr).contains("ingested ["), "no bar without a terminal: {}", text(&out.stderr));
+
+    // On a terminal (script gives it one): the bar, then a summary line.
+    let command = format!("{} ingest --maildir {}", env!("CARGO_BIN_EXE_certmail"), maildir.display());
+    let on_terminal = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("CERTMAIL_HOME", &c.env.home)
+        .env_remove("CERTMAIL_CONFIG")
+        .output()
+        .unwrap();
+    let screen = text(&on_terminal.stdout);
+    assert!(on_terminal.status.success(), "{screen}");
+    assert!(screen.contains("ingested ["), "{screen}");
+    assert!(screen.contains("ingested 300 messages in"), "{screen}");
+    assert!(screen.contains("(already ingested)"), "the second run finds them recorded: {screen}");
 }
