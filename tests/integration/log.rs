@@ -142,3 +142,19 @@ fn status_shows_overdue_clocks_until_virk_filing_and_close() {
     assert_exit(&env.certmail(&["incident", "close", "CM-1999-0001"]), 2);
     assert_success(&env.certmail(&["log", "verify"]));
 }
+
+/// Every process replays whatever WAL it finds, and a replay forgets how far the last
+/// checkpoint got; a WAL left behind by each run therefore grew by every commit, for
+/// ever, and made every later command slower. A finished command leaves none.
+#[test]
+fn finished_commands_leave_no_write_ahead_log_to_replay() {
+    let env = Env::new();
+    let wal = env.home.join("certmail.sqlite-wal");
+    let wal_size = || std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    for _ in 0..3 {
+        assert_queued(&env.notify(Path::new("examples/voluntary-ransomware.toml"), &[]).0);
+        assert_eq!(wal_size(), 0, "notify left a write-ahead log of {} bytes", wal_size());
+    }
+    assert_success(&env.certmail(&["log", "verify"]));
+    assert_eq!(wal_size(), 0, "log verify left a write-ahead log of {} bytes", wal_size());
+}
