@@ -100,15 +100,15 @@ impl<'a> Ingestor<'a> {
                 detail: None,
             });
         }
-        let mail = match parsed {
+        let mut mail = match parsed {
             Ok(m) => m,
             Err(reason) => {
                 return self.record(source, &hash, raw, None, None, Kind::Malformed, &none(), false, Some(reason), Vec::new(), None, None);
             }
         };
-        let mut correlation = self.correlate(&mail, &mail_text_hint(&mail))?;
+        let mut correlation = self.correlate(&mail, mail_text_hint(&mail))?;
         let pinned = self.pinned(correlation.as_ref());
-        let read = self.read(&mail, pinned.as_ref())?;
+        let read = self.read(&mut mail, pinned.as_ref())?;
         if let Some(problem) = read.problem {
             return self.record(
                 source,
@@ -127,10 +127,9 @@ impl<'a> Ingestor<'a> {
         }
         if correlation.is_none() {
             // Protected headers inside the encryption, then the text itself.
-            let hint = read.inner.as_ref().map(|m| m.subject.clone()).unwrap_or_default() + "\n" + &read.text;
             correlation = match &read.inner {
-                Some(inner) => self.correlate(inner, &hint)?,
-                None => self.correlate_text(&hint)?,
+                Some(inner) => self.correlate(inner, &read.text)?,
+                None => self.correlate_text("", &read.text)?,
             };
         }
         let mut events = Vec::new();
@@ -211,12 +210,13 @@ impl<'a> Ingestor<'a> {
                 return Ok(Some(c));
             }
         }
-        self.correlate_text(&format!("{}\n{text}", mail.subject))
+        self.correlate_text(&mail.subject, text)
     }
 
-    /// By a certmail reference (subject tag first, then the body) or the CERT's case number.
-    fn correlate_text(&mut self, text: &str) -> Result<Option<Correlation>, Failure> {
-        for reference in reply::references_in(text) {
+    /// By a certmail reference (subject tag first, then the body) or the CERT's case
+    /// number. Subject and body are read apart: joining them copied every reply.
+    fn correlate_text(&mut self, subject: &str, body: &str) -> Result<Option<Correlation>, Failure> {
+        for reference in reply::references_in(subject).into_iter().chain(reply::references_in(body)) {
             if let Some(c) = self.store.correlate_reference(&reference)? {
                 return Ok(Some(c));
             }
@@ -225,7 +225,7 @@ impl<'a> Ingestor<'a> {
             self.cert_cases = Some(self.store.cert_cases()?);
         }
         for case in self.cert_cases.iter().flatten() {
-            if text.contains(case.as_str())
+            if (subject.contains(case.as_str()) || body.contains(case.as_str()))
                 && let Some(c) = self.store.correlate_reference(case)?
             {
                 return Ok(Some(c));
@@ -241,17 +241,18 @@ impl<'a> Ingestor<'a> {
         self.decryptor.as_ref().ok_or_else(|| Failure::failed("no decryption key"))
     }
 
-    fn read(&mut self, mail: &Mail, pinned: Option<&sequoia_openpgp::Cert>) -> Result<Read, Failure> {
+    /// Reads the content; the text moves out of `mail` rather than being copied.
+    fn read(&mut self, mail: &mut Mail, pinned: Option<&sequoia_openpgp::Cert>) -> Result<Read, Failure> {
         let mut read =
             Read { text: String::new(), verified: none(), encrypted: false, whole: true, inner: None, bounce: None, problem: None };
-        match &mail.content {
-            Content::Text { text } => read.text = text.clone(),
+        match &mut mail.content {
+            Content::Text { text } => read.text = std::mem::take(text),
             Content::Bounce { failed, original_message_id, status } => {
                 read.bounce = Some((*failed, original_message_id.clone(), status.clone()))
             }
             Content::Signed { signed, signature, text, whole } => {
                 read.verified = crypto::verify_detached(pinned, signed, signature, self.now);
-                read.text = text.clone();
+                read.text = std::mem::take(text);
                 read.whole = *whole;
             }
             Content::InlineSigned { armored, whole } => match crypto::verify_inline(pinned, armored, self.now, MAX_PLAINTEXT_BYTES) {
@@ -366,9 +367,9 @@ fn none() -> Verified {
 }
 
 /// Text to look for references in before decrypting: only what is in the clear.
-fn mail_text_hint(mail: &Mail) -> String {
+fn mail_text_hint(mail: &Mail) -> &str {
     match &mail.content {
-        Content::Text { text } | Content::Signed { text, .. } => text.clone(),
-        _ => String::new(),
+        Content::Text { text } | Content::Signed { text, .. } => text,
+        _ => "",
     }
 }

@@ -148,7 +148,9 @@ fn prepare_one(item: Item) -> Result<ingest::Prepared, Failure> {
 
 fn read_message(path: &Path) -> Result<Vec<u8>, Failure> {
     let file = std::fs::File::open(path).map_err(|e| io_failure("cannot read", path, e))?;
-    let mut buf = Vec::new();
+    // Sized up front: growing the buffer while reading copied every message again.
+    let size = file.metadata().map_or(0, |m| m.len()).min(MAX_MESSAGE_BYTES as u64 + 1);
+    let mut buf = Vec::with_capacity(size as usize + 1);
     file.take(MAX_MESSAGE_BYTES as u64 + 1).read_to_end(&mut buf).map_err(|e| io_failure("cannot read", path, e))?;
     Ok(buf)
 }

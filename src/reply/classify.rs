@@ -114,14 +114,29 @@ pub fn references_in(text: &str) -> Vec<String> {
 /// The CERT's own case number ("Sagsnr.: CFCS-2026-1234", "Case number: 88231").
 pub fn cert_case_number(text: &str) -> Option<String> {
     static RE: OnceLock<Regex> = OnceLock::new();
+    // Spaces and tabs only, never a line end: a match stays on one line, so one
+    // pass over the whole text does (a regex per line cost more than the rest of ingest's
+    // text analysis together).
     let re = RE.get_or_init(|| {
-        Regex::new(r"(?i)\b(?:sagsnr\.?|sagsnummer|sag nr\.?|case(?:\s+(?:number|no\.?|id))?|ticket(?:\s+(?:id|no\.?))?)\s*[:#]?\s*([A-Z0-9][A-Z0-9-]{3,31})")
+        Regex::new(r"(?i)\b(?:sagsnr\.?|sagsnummer|sag nr\.?|case(?:[ \t]+(?:number|no\.?|id))?|ticket(?:[ \t]+(?:id|no\.?))?)[ \t]*[:#]?[ \t]*([A-Z0-9][A-Z0-9-]{3,31})")
             .unwrap_or_else(|_| Regex::new("$^").unwrap())
     });
-    text.lines()
-        .filter(|l| !l.trim_start().starts_with('>'))
-        .filter_map(|l| re.captures(l).and_then(|c| c.get(1)).map(|m| m.as_str().to_string()))
+    // The start of the line a match is on, found from the previous match onwards so
+    // that many matches on one long line stay linear.
+    let (mut line_start, mut scanned) = (0, 0);
+    let mut quoted = |at: usize| {
+        if let Some(i) = text[scanned..at].rfind('\n') {
+            line_start = scanned + i + 1;
+        }
+        scanned = at;
+        text[line_start..].trim_start().starts_with('>')
+    };
+    re.captures_iter(text)
+        .filter_map(|c| c.get(1))
+        .filter(|m| !quoted(m.start()))
+        .map(|m| m.as_str())
         .find(|c| c.chars().any(|ch| ch.is_ascii_digit()) && !c.starts_with("CM-"))
+        .map(str::to_string)
 }
 
 #[cfg(test)]
@@ -146,5 +161,12 @@ mod tests {
         assert_eq!(cert_case_number("Case number: 88231"), Some("88231".into()));
         assert_eq!(cert_case_number("In this case we will look"), None);
         assert_eq!(cert_case_number("> Case number: 12345"), None);
+        assert_eq!(cert_case_number("> Case number: 12345\nHej\n  Sagsnr. 2026-77\n"), Some("2026-77".into()));
+        // A case word at a line's end does not take the next line's first word.
+        assert_eq!(cert_case_number("see our case\nA1234 was the host"), None);
+        // Many case words on one long line: each is checked from the previous one on,
+        // not from the start of the text (which never finished on a few MB).
+        let long_line = "case abcd ".repeat(200_000) + "case 4711-A";
+        assert_eq!(cert_case_number(&long_line), Some("4711-A".into()));
     }
 }

@@ -145,12 +145,14 @@ fn content(message: &Message, raw: &[u8]) -> Result<Content, String> {
         }
     }
     let text = body_text(message);
-    if let Some(start) = text.find("-----BEGIN PGP MESSAGE-----") {
-        let end = text[start..].find("-----END PGP MESSAGE-----").map(|e| start + e + 25).ok_or("truncated PGP message")?;
+    // Every plain reply is searched for these whole: memchr's SIMD search, not str::find.
+    let find = |needle: &str, from: usize| bytes::find(&text.as_bytes()[from..], needle.as_bytes()).map(|i| from + i);
+    if let Some(start) = find("-----BEGIN PGP MESSAGE-----", 0) {
+        let end = find("-----END PGP MESSAGE-----", start).map(|e| e + 25).ok_or("truncated PGP message")?;
         return Ok(Content::Encrypted { payload: text.as_bytes()[start..end].to_vec() });
     }
-    if let Some(start) = text.find("-----BEGIN PGP SIGNED MESSAGE-----") {
-        let end = text[start..].find("-----END PGP SIGNATURE-----").map(|e| start + e + 27).ok_or("truncated signed message")?;
+    if let Some(start) = find("-----BEGIN PGP SIGNED MESSAGE-----", 0) {
+        let end = find("-----END PGP SIGNATURE-----", start).map(|e| e + 27).ok_or("truncated signed message")?;
         let whole = text[..start].trim().is_empty() && text[end..].trim().is_empty();
         return Ok(Content::InlineSigned { armored: text.as_bytes()[start..end].to_vec(), whole });
     }
