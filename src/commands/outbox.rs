@@ -55,6 +55,15 @@ fn flush(settings: &Settings, json: bool, retry_now: bool) -> CmdResult {
     let clock = Utc::now;
     let delivery = Delivery { relay: &relay, password: &password, lifetime: settings.outbox_lifetime(), clock: &clock, retry_now };
     let reports = outbox::flush(&mut store, &delivery, None)?;
+    // Flush is what operators and cron run regularly: it also tidies the spool.
+    let leftovers = store.remove_spool_leftovers()?;
+    if !leftovers.is_empty() {
+        output::warn(&format!(
+            "removed {} leftover spool file(s) of notifications that were interrupted before they were queued (never in the log, never sent): {}",
+            leftovers.len(),
+            leftovers.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+        ));
+    }
     if json {
         for r in &reports {
             output::json(&serde_json::to_value(r).unwrap_or_default());

@@ -5,7 +5,7 @@
 //! events are committed in one transaction, before anything is sent.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
@@ -260,6 +260,16 @@ impl Store {
             }
         };
         Ok(Pending { tx, store_path: &self.path, reference, existing_incident, year, seq, thread })
+    }
+
+    /// Removes spool files of notifications that never committed (see
+    /// [`spool::remove_leftovers`]); returns their paths.
+    pub fn remove_spool_leftovers(&self) -> Result<Vec<PathBuf>, Failure> {
+        spool::remove_leftovers(&self.path, |name| {
+            self.conn
+                .query_row("SELECT EXISTS (SELECT 1 FROM messages WHERE spool = ?1)", [name], |r| r.get(0))
+                .map_err(db_error("spool files"))
+        })
     }
 
     /// Number of messages in a state (used by tests and status).

@@ -218,6 +218,47 @@ impl Write for MessageSink {
     }
 }
 
+/// Spool files older than this that no row names are leftovers: a notification
+/// renames its file into place and commits its row within the same second.
+pub const LEFTOVER_AFTER: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Removes what a crashed notification left in the spool folder: a `.partial` file
+/// (killed while writing) or a finished file whose row never committed (killed
+/// between the rename and the commit). Only files older than [`LEFTOVER_AFTER`], so a
+/// notification in progress in another process keeps its file. Returns the removed
+/// paths.
+pub fn remove_leftovers(store_path: &Path, is_queued: impl Fn(&str) -> Result<bool, Failure>) -> Result<Vec<PathBuf>, Failure> {
+    let dir = spool_dir(store_path);
+    let entries = match fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io_failure("cannot read the spool folder", &dir, e)),
+    };
+    let mut removed = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Ok(meta) = entry.metadata() else { continue };
+        let old = meta.modified().ok().and_then(|m| m.elapsed().ok()).is_some_and(|age| age >= LEFTOVER_AFTER);
+        if !meta.is_file() || !old {
+            continue;
+        }
+        let leftover = if name.starts_with('.') && name.ends_with(".eml.partial") {
+            true
+        } else if !name.starts_with('.') && name.ends_with(".eml") {
+            !is_queued(&name)?
+        } else {
+            // Not a name certmail writes: not ours to remove.
+            false
+        };
+        if leftover {
+            let path = entry.path();
+            fs::remove_file(&path).map_err(|e| io_failure("cannot remove the leftover spool file", &path, e))?;
+            removed.push(path);
+        }
+    }
+    Ok(removed)
+}
+
 /// Reads a spooled message back, refusing one whose size or SHA-256 differs from
 /// what was recorded when it was queued.
 pub fn read_spooled(store_path: &Path, name: &str, size: u64, sha256: &str) -> Result<Vec<u8>, Failure> {

@@ -306,15 +306,62 @@ fn a_large_message_is_spooled_and_delivered_byte_for_byte() {
     assert_eq!(attachment(&text(&inner), "evidence.bin"), data, "the attachment arrives intact");
 }
 
-#[test]
-fn an_altered_spool_file_is_never_sent() {
-    let server = SmtpServer::start("starttls", "none");
+/// A home without a relay holding one queued notification with a 2 MiB attachment:
+/// the home, the message's bytes and its spool file.
+fn queued_spooled_message() -> (Env, Vec<u8>, std::path::PathBuf) {
     let env = Env::new();
     let evidence_file = env.path("evidence.bin");
     std::fs::write(&evidence_file, evidence(2 * 1024 * 1024)).unwrap();
     let (out, bytes) = env.notify(Path::new(INCIDENT), &["--attach", evidence_file.to_str().unwrap()]);
     assert_queued(&out);
     let spooled = std::fs::read_dir(env.home.join("outbox")).unwrap().next().unwrap().unwrap().path();
+    (env, bytes, spooled)
+}
+
+/// Sets a file's modification time `hours` into the past.
+fn age(path: &Path, hours: u64) {
+    let then = std::time::SystemTime::now() - std::time::Duration::from_secs(hours * 3600);
+    std::fs::File::options().write(true).open(path).unwrap().set_modified(then).unwrap();
+}
+
+#[test]
+fn flush_removes_spool_leftovers_of_interrupted_notifications_only() {
+    let server = SmtpServer::start("starttls", "none");
+    let (env, bytes, queued) = queued_spooled_message();
+    let spool = env.home.join("outbox");
+    // Queued long ago and still waiting: old, but its row names it.
+    age(&queued, 5);
+    // What a notification killed while writing, or between rename and commit, leaves.
+    let partial = spool.join(".<killed@example.dk>.eml.partial");
+    let uncommitted = spool.join("never-queued.certmail@example.dk.eml");
+    // The same, but young: maybe another process's notification in progress.
+    let in_progress = spool.join(".in-progress@example.dk.eml.partial");
+    // Not a name certmail writes.
+    let foreign = spool.join("notes.txt");
+    for (path, hours) in [(&partial, 2), (&uncommitted, 2), (&in_progress, 0), (&foreign, 48)] {
+        std::fs::write(path, b"leftover").unwrap();
+        age(path, hours);
+    }
+
+    env.set_relay(server.port, "starttls", &tls().ca, 10);
+    let flush = env.certmail(&["outbox", "flush"]);
+    assert_success(&flush);
+    assert_eq!(server.received(), vec![bytes], "the queued message, old as it is, was delivered");
+    assert!(queued.exists(), "a queued message's file stays (the sent bytes are the record)");
+    assert!(!partial.exists() && !uncommitted.exists(), "the leftovers are removed");
+    assert!(in_progress.exists() && foreign.exists(), "young files and foreign names are left alone");
+    let err = text(&flush.stderr);
+    assert!(err.contains("removed 2 leftover spool file(s)") && err.contains("never-queued"), "{err}");
+    // Nothing to remove the second time, and nothing said.
+    let again = env.certmail(&["outbox", "flush"]);
+    assert_success(&again);
+    assert!(!text(&again.stderr).contains("leftover"), "{}", text(&again.stderr));
+}
+
+#[test]
+fn an_altered_spool_file_is_never_sent() {
+    let server = SmtpServer::start("starttls", "none");
+    let (env, bytes, spooled) = queued_spooled_message();
     let mut altered = bytes.clone();
     let at = altered.len() / 2;
     altered[at] = if altered[at] == b'A' { b'B' } else { b'A' };
