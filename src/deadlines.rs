@@ -93,6 +93,26 @@ pub fn items(row: &StatusRow, now: DateTime<Utc>, ack_timeout: Duration, clocks:
             },
         });
     }
+    if let Some(asked) = &row.unanswered_question_at {
+        let signature = row.unanswered_question_signature.as_deref().unwrap_or("none");
+        let caution = if signature == "good" {
+            String::new()
+        } else {
+            format!(" (signature: {signature}; confirm it is the CERT before sending details, e.g. at {CFCS_PHONE})")
+        };
+        items.push(Item {
+            what: format!(
+                "an answer to the CERT's question received {}{caution}",
+                parse(asked).map(stamp).unwrap_or_else(|| asked.clone())
+            ),
+            due: None,
+            overdue: false,
+            action: format!(
+                "read it with `certmail log show {}`, answer with `certmail notify FILE --follow-up {}`",
+                row.reference, row.reference
+            ),
+        });
+    }
     let detected = row.detected_at.as_deref().and_then(parse).or_else(|| parse(&row.created_at));
     if let Some(detected) = detected {
         for (name, hours) in clocks {
@@ -129,6 +149,8 @@ mod tests {
             failed: 0,
             acknowledged: false,
             virk_filed: false,
+            unanswered_question_at: None,
+            unanswered_question_signature: None,
         }
     }
 
@@ -162,6 +184,23 @@ mod tests {
         let list = items(&filed, at("2026-11-23T09:00:00Z"), Duration::hours(1), &clocks);
         assert!(list.iter().all(|i| !i.what.starts_with("early warning") && !i.what.starts_with("notification via")));
         assert!(list.iter().any(|i| i.what.starts_with("final report")));
+    }
+
+    #[test]
+    fn an_unanswered_question_is_listed_with_how_to_answer_it() {
+        let asked = StatusRow {
+            unanswered_question_at: Some("2026-11-22T10:20:00.000Z".into()),
+            unanswered_question_signature: Some("good".into()),
+            ..row()
+        };
+        let list = items(&asked, at("2026-11-22T10:30:00Z"), Duration::hours(1), &[]);
+        let q = list.iter().find(|i| i.what.contains("question")).unwrap();
+        assert!(q.what.contains("2026-11-22 10:20 UTC") && !q.what.contains("confirm"), "{}", q.what);
+        assert!(q.action.contains("--follow-up CM-2026-0001"));
+        let unsigned = StatusRow { unanswered_question_signature: Some("none".into()), ..asked };
+        let list = items(&unsigned, at("2026-11-22T10:30:00Z"), Duration::hours(1), &[]);
+        assert!(list.iter().any(|i| i.what.contains("signature: none; confirm it is the CERT")));
+        assert!(items(&row(), at("2026-11-22T10:30:00Z"), Duration::hours(1), &[]).iter().all(|i| !i.what.contains("question")));
     }
 
     #[test]

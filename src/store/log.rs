@@ -230,6 +230,11 @@ pub struct StatusRow {
     pub failed: i64,
     pub acknowledged: bool,
     pub virk_filed: bool,
+    /// When the newest question from the CERT was ingested, if no message of the
+    /// incident was made after it (a follow-up answers it).
+    pub unanswered_question_at: Option<String>,
+    /// That question's signature status (good, none, ...).
+    pub unanswered_question_signature: Option<String>,
 }
 
 impl Store {
@@ -255,8 +260,14 @@ impl Store {
                         (SELECT COUNT(*) FROM messages m WHERE m.incident_id = i.id AND m.state IN ('queued', 'sending', 'deferred')),
                         (SELECT COUNT(*) FROM messages m WHERE m.incident_id = i.id AND m.state IN ('failed', 'bounced')),
                         EXISTS (SELECT 1 FROM events e WHERE e.incident_id = i.id AND e.kind = 'acknowledged'),
-                        EXISTS (SELECT 1 FROM events e WHERE e.incident_id = i.id AND e.kind = 'virk-filed')
+                        EXISTS (SELECT 1 FROM events e WHERE e.incident_id = i.id AND e.kind = 'virk-filed'),
+                        q.received_at, q.signature
                  FROM incidents i
+                 LEFT JOIN received q ON q.id = (
+                     SELECT r.id FROM received r
+                     WHERE r.incident_id = i.id AND r.kind = 'question'
+                       AND r.received_at > COALESCE((SELECT MAX(m.created_at) FROM messages m WHERE m.incident_id = i.id), '')
+                     ORDER BY r.received_at DESC, r.id DESC LIMIT 1)
                  WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.incident_id = i.id AND e.kind = 'closed')
                  ORDER BY i.id",
             )
@@ -274,6 +285,8 @@ impl Store {
                     failed: r.get(7)?,
                     acknowledged: r.get(8)?,
                     virk_filed: r.get(9)?,
+                    unanswered_question_at: r.get(10)?,
+                    unanswered_question_signature: r.get(11)?,
                 })
             })
             .map_err(db_error("status"))?;

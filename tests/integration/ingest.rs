@@ -168,6 +168,37 @@ fn gnupg_cleartext_signed_closure() {
     assert!(!status.contains(&c.reference), "a case closed by the CERT leaves status: {status}");
 }
 
+#[test]
+fn status_shows_a_cert_question_until_a_follow_up_answers_it() {
+    let c = case();
+    let signed = gpg_ok(
+        &c.gnupg,
+        &[
+            "--local-user",
+            &cert_key().fingerprint,
+            "--clearsign",
+            "--output",
+            "-",
+            c.env.write("q.txt", "Kan I oplyse hvilke IP-adresser?\n").to_str().unwrap(),
+        ],
+    );
+    let mail = format!("From: {CERT_ADDRESS}\r\nIn-Reply-To: <{}>\r\nMessage-ID: <q1@x>\r\n\r\n{}", c.message_id, text(&signed.stdout));
+    let r = ingest(&c.env, &c.env.write("question.eml", &mail));
+    assert_eq!((r["kind"].as_str(), r["signature"].as_str()), (Some("question"), Some("good")), "{r}");
+
+    let status = text(&c.env.certmail(&["status"]).stdout);
+    assert!(status.contains("an answer to the CERT's question") && status.contains(&format!("--follow-up {}", c.reference)), "{status}");
+    assert!(!status.contains("confirm it is the CERT"), "a question signed by the pinned key needs no caution: {status}");
+    let json: serde_json::Value = serde_json::from_slice(&c.env.certmail(&["status", "--json"]).stdout).unwrap();
+    let waiting = json["incidents"][0]["waiting_for"].as_array().unwrap();
+    assert!(waiting.iter().any(|i| i["what"].as_str().unwrap().contains("question")), "{json}");
+
+    let (answer, _) = c.env.notify(Path::new("examples/voluntary-ransomware.toml"), &["--follow-up", &c.reference]);
+    assert_queued(&answer);
+    let status = text(&c.env.certmail(&["status"]).stdout);
+    assert!(status.contains(&c.reference) && !status.contains("question"), "the follow-up answered it: {status}");
+}
+
 /// Messages written by Python's email package.
 fn python_mail(c: &Case, name: &str, script: &str) -> PathBuf {
     let path = c.env.path(name);
