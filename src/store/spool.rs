@@ -155,7 +155,7 @@ impl MessageSink {
             fsutil::private_dir(&dir)?;
             let name = format!("{}.eml", file_stem(message_id));
             let path = dir.join(&name);
-            let temporary = dir.join(format!(".{name}.partial"));
+            let temporary = dir.join(partial_name(&name));
             let file = OpenOptions::new()
                 .write(true)
                 .create_new(true)
@@ -218,6 +218,21 @@ impl Write for MessageSink {
     }
 }
 
+/// The temporary name a spool file is written under until it is complete.
+fn partial_name(name: &str) -> String {
+    format!(".{name}.partial")
+}
+
+/// Whether `name` is one certmail gives a finished spool file.
+fn is_spool_name(name: &str) -> bool {
+    !name.starts_with('.') && !name.contains('/') && name.ends_with(".eml")
+}
+
+/// Whether `name` is one certmail gives a spool file being written.
+fn is_partial_name(name: &str) -> bool {
+    name.strip_prefix('.').and_then(|n| n.strip_suffix(".partial")).is_some_and(is_spool_name)
+}
+
 /// Spool files older than this that no row names are leftovers: a notification
 /// renames its file into place and commits its row within the same second.
 pub const LEFTOVER_AFTER: std::time::Duration = std::time::Duration::from_secs(3600);
@@ -227,7 +242,7 @@ pub const LEFTOVER_AFTER: std::time::Duration = std::time::Duration::from_secs(3
 /// between the rename and the commit). Only files older than [`LEFTOVER_AFTER`], so a
 /// notification in progress in another process keeps its file. Returns the removed
 /// paths.
-pub fn remove_leftovers(store_path: &Path, is_queued: impl Fn(&str) -> Result<bool, Failure>) -> Result<Vec<PathBuf>, Failure> {
+pub fn remove_leftovers(store_path: &Path, is_recorded: impl Fn(&str) -> Result<bool, Failure>) -> Result<Vec<PathBuf>, Failure> {
     let dir = spool_dir(store_path);
     let entries = match fs::read_dir(&dir) {
         Ok(entries) => entries,
@@ -242,10 +257,10 @@ pub fn remove_leftovers(store_path: &Path, is_queued: impl Fn(&str) -> Result<bo
         if !meta.is_file() || !old {
             continue;
         }
-        let leftover = if name.starts_with('.') && name.ends_with(".eml.partial") {
+        let leftover = if is_partial_name(&name) {
             true
-        } else if !name.starts_with('.') && name.ends_with(".eml") {
-            !is_queued(&name)?
+        } else if is_spool_name(&name) {
+            !is_recorded(&name)?
         } else {
             // Not a name certmail writes: not ours to remove.
             false
