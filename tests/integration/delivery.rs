@@ -236,7 +236,7 @@ fn a_message_with_a_bare_line_end_is_never_sent() {
     let env = relay_env(&server, "starttls", 2);
     {
         let mut store = Store::open(&env.home.join("certmail.sqlite")).unwrap();
-        let pending = store.begin(None, 2026).unwrap();
+        let pending = store.begin(None, chrono::Datelike::year(&chrono::Utc::now())).unwrap();
         let incident = certmail::store::NewIncident { scheme: "voluntary", title: "t", detected_at: None, incident_json: "{}" };
         let message = certmail::store::NewMessage {
             message_id: "bare@example.dk",
@@ -247,7 +247,9 @@ fn a_message_with_a_bare_line_end_is_never_sent() {
             in_reply_to: None,
             bytes: &certmail::store::MessageBytes::Inline(b"Subject: x\r\n\r\nline\n.\nsmuggled\r\n".to_vec()),
         };
-        pending.commit(&incident, &message, "2026-11-22T12:00:00.000Z").unwrap();
+        // Queued just now: a fixed date would age past the outbox lifetime and fail first.
+        let now = certmail::store::timestamp(chrono::Utc::now());
+        pending.commit(&incident, &message, &now).unwrap();
     }
     let out = env.certmail(&["outbox", "flush", "--json"]);
     assert_exit(&out, 1);
