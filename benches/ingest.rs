@@ -46,8 +46,9 @@ fn main() {
         rate("certmail reply::parse + classify", &|m| {
             let mail = certmail::reply::parse(m).unwrap();
             match &mail.content {
-                certmail::reply::Content::Text { text } => {
-                    certmail::reply::classify_text(text) as usize + certmail::reply::references_in(text).len()
+                certmail::reply::Content::Plain { parts } => {
+                    let text = certmail::reply::readable_text(parts);
+                    certmail::reply::classify_text(&text) as usize + certmail::reply::references_in(&text).len()
                 }
                 _ => 0,
             }
@@ -71,7 +72,7 @@ fn decrypt_verify() {
     let runs = 200;
     let t = Instant::now();
     for _ in 0..runs {
-        let (plain, verified) = crypto::decrypt(&keys, Some(&cert_public), &message, now, 1 << 20).unwrap();
+        let (plain, verified) = crypto::decrypt(&keys, std::slice::from_ref(&cert_public), &message, now, 1 << 20).unwrap();
         assert_eq!(verified.status, crypto::SignatureStatus::Good);
         std::hint::black_box(plain);
     }

@@ -86,6 +86,28 @@ pub enum Command {
     /// Record steps of an incident's handling.
     #[command(subcommand)]
     Incident(IncidentCommand),
+
+    /// Show what the CERT wrote: every message of an incident, decrypted and sanitised.
+    ///
+    /// Received and sent messages, oldest first, each with a banner saying who signed
+    /// which part; unsigned parts are marked. Attachments are listed with type and size
+    /// and saved only with --save-attachments (owner-only files, safe names).
+    /// Example: certmail read CM-7KQ2-M9XD-3RTA
+    /// Example: certmail read '<reply-id@cert.example>' --json
+    Read(ReadArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReadArgs {
+    /// An incident's reference, or the Message-ID of one message.
+    #[arg(value_name = "REF|MSGID")]
+    pub target: String,
+    /// Print one JSON object per message.
+    #[arg(long)]
+    pub json: bool,
+    /// Save attachments into this folder (created owner-only).
+    #[arg(long, value_name = "DIR")]
+    pub save_attachments: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -103,6 +125,26 @@ pub enum IncidentCommand {
         /// The receipt (PDF) downloaded from Virk.dk; a copy is kept in the home folder.
         #[arg(long, value_name = "PDF")]
         receipt: Option<PathBuf>,
+    },
+    /// Correct what a received message is (ack, question, closed, reply, ...).
+    ///
+    /// Recorded as an event in the log, with who said so and why; the original
+    /// verdict stays in the log. It changes the incident's state only for a message
+    /// bound to it by a good signature.
+    /// Example: certmail incident mark CM-7KQ2-M9XD-3RTA --message '<r1@cert.example>' --as question --reason "asks for logs"
+    Mark {
+        /// The incident's reference.
+        #[arg(value_name = "REF")]
+        incident: String,
+        /// The received message's Message-ID.
+        #[arg(long, value_name = "MSGID")]
+        message: String,
+        /// What it is: ack, question, closed, reply, auto-reply, bounce, unrelated or malformed.
+        #[arg(long = "as", value_name = "KIND")]
+        kind: String,
+        /// Why (kept in the log).
+        #[arg(long)]
+        reason: String,
     },
     /// Close an incident: it no longer appears in `certmail status`.
     ///

@@ -9,8 +9,6 @@ use serde::Serialize;
 use crate::config::SchemeClocks;
 use crate::store::StatusRow;
 
-pub const CFCS_PHONE: &str = "+45 3332 5580";
-
 /// One thing an incident waits for.
 #[derive(Debug, Clone, Serialize)]
 pub struct Item {
@@ -60,15 +58,16 @@ fn stamp(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
-/// The items of one open incident at `now`.
-pub fn items(row: &StatusRow, now: DateTime<Utc>, ack_timeout: Duration, clocks: &[(&str, u64)]) -> Vec<Item> {
+/// The items of one open incident at `now`; `phone` is the CERT's (its recipient's).
+pub fn items(row: &StatusRow, now: DateTime<Utc>, ack_timeout: Duration, clocks: &[(&str, u64)], phone: &str) -> Vec<Item> {
+    let cert_phone = phone;
     let mut items = Vec::new();
     if row.failed > 0 {
         items.push(Item {
             what: "the notification FAILED and was not delivered".into(),
             due: None,
             overdue: true,
-            action: format!("call CFCS at {CFCS_PHONE} now; see `certmail outbox list`"),
+            action: format!("call CFCS at {cert_phone} now; see `certmail outbox list`"),
         });
     } else if row.undelivered > 0 {
         items.push(Item {
@@ -87,19 +86,15 @@ pub fn items(row: &StatusRow, now: DateTime<Utc>, ack_timeout: Duration, clocks:
             due: Some(stamp(due)),
             overdue: now > due,
             action: if now > due {
-                format!("no acknowledgement yet: call CFCS at {CFCS_PHONE}")
+                format!("no acknowledgement yet: call CFCS at {cert_phone}")
             } else {
                 "wait for the CERT's reply".into()
             },
         });
     }
     if let Some(asked) = &row.unanswered_question_at {
-        let signature = row.unanswered_question_signature.as_deref().unwrap_or("none");
-        let caution = if signature == "good" {
-            String::new()
-        } else {
-            format!(" (signature: {signature}; confirm it is the CERT before sending details, e.g. at {CFCS_PHONE})")
-        };
+        // Only a question bound by a good, whole-message signature is listed here.
+        let caution = String::new();
         items.push(Item {
             what: format!(
                 "an answer to the CERT's question received {}{caution}",
@@ -108,8 +103,22 @@ pub fn items(row: &StatusRow, now: DateTime<Utc>, ack_timeout: Duration, clocks:
             due: None,
             overdue: false,
             action: format!(
-                "read it with `certmail log show {}`, answer with `certmail notify FILE --follow-up {}`",
+                "read it with `certmail read {}`, answer with `certmail notify FILE --follow-up {}`",
                 row.reference, row.reference
+            ),
+        });
+    }
+    if row.unverified > 0 {
+        items.push(Item {
+            what: format!(
+                "{} message(s) about this incident not signed by the CERT over the whole message: shown, not trusted",
+                row.unverified
+            ),
+            due: None,
+            overdue: false,
+            action: format!(
+                "read them with `certmail read {}`; confirm anything they ask at {cert_phone} before sending details",
+                row.reference
             ),
         });
     }
@@ -137,6 +146,8 @@ pub fn items(row: &StatusRow, now: DateTime<Utc>, ack_timeout: Duration, clocks:
 mod tests {
     use super::*;
 
+    const PHONE: &str = "+45 3332 5580";
+
     fn row() -> StatusRow {
         StatusRow {
             reference: "CM-2026-0001".into(),
@@ -151,6 +162,11 @@ mod tests {
             virk_filed: false,
             unanswered_question_at: None,
             unanswered_question_signature: None,
+            cert_closed: false,
+            last_reply_at: None,
+            last_reply_from: None,
+            unverified: 0,
+            recipient: Some("cfcs".into()),
         }
     }
 
@@ -161,19 +177,23 @@ mod tests {
     #[test]
     fn unacknowledged_after_an_hour_says_to_call_cfcs() {
         let clocks = legal_clocks("nis-operator", None);
-        let early = items(&row(), at("2026-11-22T10:30:00Z"), Duration::hours(1), &clocks);
+        let early = items(&row(), at("2026-11-22T10:30:00Z"), Duration::hours(1), &clocks, PHONE);
         assert!(!early[0].overdue);
-        let late = items(&row(), at("2026-11-22T11:01:00Z"), Duration::hours(1), &clocks);
-        assert!(late[0].overdue && late[0].action.contains(CFCS_PHONE));
+        let late = items(&row(), at("2026-11-22T11:01:00Z"), Duration::hours(1), &clocks, PHONE);
+        assert!(late[0].overdue && late[0].action.contains(PHONE));
         let mut acked = row();
         acked.acknowledged = true;
-        assert!(items(&acked, at("2026-11-22T11:01:00Z"), Duration::hours(1), &clocks).iter().all(|i| !i.what.contains("acknowledgement")));
+        assert!(
+            items(&acked, at("2026-11-22T11:01:00Z"), Duration::hours(1), &clocks, PHONE)
+                .iter()
+                .all(|i| !i.what.contains("acknowledgement"))
+        );
     }
 
     #[test]
     fn nis_clocks_count_from_detection_and_virk_filing_covers_the_notifications() {
         let clocks = legal_clocks("nis-operator", None);
-        let list = items(&row(), at("2026-11-23T09:00:00Z"), Duration::hours(1), &clocks);
+        let list = items(&row(), at("2026-11-23T09:00:00Z"), Duration::hours(1), &clocks, PHONE);
         let early = list.iter().find(|i| i.what.starts_with("early warning")).unwrap();
         assert_eq!(early.due.as_deref(), Some("2026-11-23 08:00 UTC"));
         assert!(early.overdue);
@@ -181,7 +201,7 @@ mod tests {
         assert!(!notification.overdue);
         let mut filed = row();
         filed.virk_filed = true;
-        let list = items(&filed, at("2026-11-23T09:00:00Z"), Duration::hours(1), &clocks);
+        let list = items(&filed, at("2026-11-23T09:00:00Z"), Duration::hours(1), &clocks, PHONE);
         assert!(list.iter().all(|i| !i.what.starts_with("early warning") && !i.what.starts_with("notification via")));
         assert!(list.iter().any(|i| i.what.starts_with("final report")));
     }
@@ -193,14 +213,16 @@ mod tests {
             unanswered_question_signature: Some("good".into()),
             ..row()
         };
-        let list = items(&asked, at("2026-11-22T10:30:00Z"), Duration::hours(1), &[]);
+        let list = items(&asked, at("2026-11-22T10:30:00Z"), Duration::hours(1), &[], PHONE);
         let q = list.iter().find(|i| i.what.contains("question")).unwrap();
         assert!(q.what.contains("2026-11-22 10:20 UTC") && !q.what.contains("confirm"), "{}", q.what);
         assert!(q.action.contains("--follow-up CM-2026-0001"));
-        let unsigned = StatusRow { unanswered_question_signature: Some("none".into()), ..asked };
-        let list = items(&unsigned, at("2026-11-22T10:30:00Z"), Duration::hours(1), &[]);
-        assert!(list.iter().any(|i| i.what.contains("signature: none; confirm it is the CERT")));
-        assert!(items(&row(), at("2026-11-22T10:30:00Z"), Duration::hours(1), &[]).iter().all(|i| !i.what.contains("question")));
+        // Unsigned mail is never listed as the CERT's question: it is an unverified message.
+        let unsigned = StatusRow { unverified: 1, ..row() };
+        let list = items(&unsigned, at("2026-11-22T10:30:00Z"), Duration::hours(1), &[], PHONE);
+        assert!(list.iter().all(|i| !i.what.contains("question")));
+        assert!(list.iter().any(|i| i.what.contains("not signed by the CERT") && i.action.contains("certmail read CM-2026-0001")));
+        assert!(items(&row(), at("2026-11-22T10:30:00Z"), Duration::hours(1), &[], PHONE).iter().all(|i| !i.what.contains("question")));
     }
 
     #[test]
@@ -210,6 +232,6 @@ mod tests {
         assert_eq!(legal_clocks("voluntary", None), vec![]);
         assert_eq!(legal_clocks("voluntary", Some(&c)), vec![("notification", 48)]);
         let failed = StatusRow { failed: 1, ..row() };
-        assert!(items(&failed, at("2026-11-22T10:01:00Z"), Duration::hours(1), &[])[0].action.contains(CFCS_PHONE));
+        assert!(items(&failed, at("2026-11-22T10:01:00Z"), Duration::hours(1), &[], PHONE)[0].action.contains(PHONE));
     }
 }

@@ -28,6 +28,7 @@ pub mod mime;
 pub mod outbox;
 pub mod output;
 pub mod recipients;
+pub mod reference;
 pub mod reply;
 pub mod secrets;
 pub mod store;
@@ -52,5 +53,6 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Ingest(args) => commands::ingest::run(&settings, args),
         Command::Status { json } => commands::status::run(&settings, *json),
         Command::Incident(command) => commands::incident::run(&settings, command),
+        Command::Read(args) => commands::read::run(&settings, args),
     }
 }

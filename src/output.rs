@@ -45,7 +45,22 @@ pub fn error(text: &str) {
 /// Prints one JSON value on stdout, on one line.
 pub fn json(value: &serde_json::Value) {
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{value}");
+    let _ = writeln!(out, "{}", escape_json_text(&value.to_string()));
+}
+
+/// serde_json escapes C0 controls only: C1 controls, bidi overrides and line
+/// separators are escaped too, so a terminal or a viewer showing the JSON of a
+/// hostile reply shows them as text. Valid JSON in, the same JSON value out.
+pub fn escape_json_text(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if ('\u{80}'..='\u{9f}').contains(&c) || is_bidi_override(c) || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}') {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// A progress bar on stderr for long runs, drawn at most ten times a second. Other

@@ -6,10 +6,11 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(mail) = certmail::reply::parse(data) {
-        if let certmail::reply::Content::Text { text } = &mail.content {
-            let _ = certmail::reply::classify_text(text);
-            let _ = certmail::reply::references_in(text);
-            let _ = certmail::reply::cert_case_number(text);
+        if let certmail::reply::Content::Plain { parts } = &mail.content {
+            let text = certmail::reply::readable_text(parts);
+            let _ = certmail::reply::classify_text(&text);
+            let _ = certmail::reply::references_in(&text);
+            let _ = certmail::reply::cert_case_number(&text);
         }
     }
     let _ = certmail::reply::split_mbox(data);

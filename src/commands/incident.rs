@@ -37,6 +37,16 @@ pub fn run(settings: &Settings, command: &IncidentCommand) -> CmdResult {
             store.add_event(incident, "virk-filed", &detail, &now)?;
             output::say(&format!("{incident}: Virk.dk filing {reference} recorded."));
         }
+        IncidentCommand::Mark { incident, message, kind, reason } => {
+            let Some(kind) = crate::reply::Kind::from_key(kind) else {
+                let all: Vec<&str> = crate::reply::Kind::ALL.iter().map(|k| k.key()).collect();
+                return Err(Failure::input(format!("--as {kind}: not a kind of message; one of {}", all.join(", "))));
+            };
+            let (was, bound) = store.mark_kind(incident, message, kind, reason, &now)?;
+            let effect =
+                if bound { "" } else { " It is not bound to the incident by a good signature, so the incident's state is unchanged." };
+            output::say(&format!("{incident}: {message} marked as {} (was {}).{effect}", kind.key(), was.key()));
+        }
         IncidentCommand::Close { incident, reason } => {
             store.add_event(incident, "closed", &serde_json::json!({ "reason": reason, "by": "reporter" }), &now)?;
             output::say(&format!("{incident}: closed."));

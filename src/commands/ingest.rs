@@ -166,11 +166,14 @@ fn show(o: &ingest::Outcome, json: bool) {
     output::say(&format!(
         "{}: {incident} {} signature={}{}{again}{detail}",
         o.source,
-        o.kind,
-        o.signature,
+        o.kind.key(),
+        o.signature.key(),
         if o.encrypted { " encrypted" } else { "" }
     ));
-    if o.kind == "bounce" && o.detail.as_deref().is_some_and(|d| d.contains("FAILED")) && !o.duplicate {
+    if !o.flags.is_empty() && !o.duplicate {
+        output::warn(&format!("{}: {}", o.source, o.flags.join(", ")));
+    }
+    if o.kind == crate::reply::Kind::Bounce && o.detail.as_deref().is_some_and(|d| d.contains("FAILED")) && !o.duplicate {
         output::warn(&format!("the notification of {incident} was NOT delivered (bounce from {}). Call CFCS at +45 3332 5580.", o.source));
     }
 }

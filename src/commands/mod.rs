@@ -8,6 +8,7 @@ pub mod log;
 pub mod notify;
 pub mod outbox;
 pub mod preview;
+pub mod read;
 pub mod schema;
 pub mod secrets;
 pub mod status;

@@ -2,7 +2,7 @@
 //! separately, exactly what would travel in cleartext. Signs, encrypts and records
 //! nothing.
 
-use chrono::{Datelike, Utc};
+use chrono::Utc;
 
 use crate::cli::PreviewArgs;
 use crate::commands::language;
@@ -12,7 +12,7 @@ use crate::exit::{CmdResult, Outcome};
 use crate::mime;
 use crate::output;
 use crate::recipients;
-use crate::store::{Store, format_reference};
+use crate::store::Store;
 
 pub fn run(settings: &Settings, args: &PreviewArgs) -> CmdResult {
     let now = Utc::now();
@@ -33,8 +33,8 @@ pub fn run(settings: &Settings, args: &PreviewArgs) -> CmdResult {
         (Some(r), false) => {
             return Err(crate::exit::Failure::input(format!("--follow-up {r}: no incident log yet at {}", store_path.display())));
         }
-        (None, true) => (Store::open(&store_path)?.next_reference(now.year())?, Vec::new()),
-        (None, false) => (format_reference(now.year(), 1), Vec::new()),
+        // References are random: the preview shows one like it, notify draws its own.
+        (None, _) => (crate::reference::new_reference()?, Vec::new()),
     };
     if args.follow_up.is_some() {
         compose::mark_follow_up(&mut draft.incident, &reference);

@@ -17,7 +17,15 @@ pub fn run(settings: &Settings, json: bool) -> CmdResult {
     let mut report = Vec::new();
     for row in &rows {
         let clocks = deadlines::legal_clocks(&row.scheme, config.schemes.get(&row.scheme));
-        let items = deadlines::items(row, now, ack, &clocks);
+        // The CERT's phone is its recipient's, not a constant: a sector CERT has its own.
+        let phone = row
+            .recipient
+            .as_deref()
+            .and_then(|r| settings.recipient(r).ok())
+            .or_else(|| settings.recipient(settings.default_recipient()).ok())
+            .map(|r| r.phone().to_string())
+            .unwrap_or_else(|| "the CERT's phone".into());
+        let items = deadlines::items(row, now, ack, &clocks, &phone);
         report.push((row, items));
     }
     if json {
@@ -27,6 +35,8 @@ pub fn run(settings: &Settings, json: bool) -> CmdResult {
                 serde_json::json!({
                     "reference": row.reference, "scheme": row.scheme, "title": row.title,
                     "detected_at": row.detected_at, "acknowledged": row.acknowledged, "virk_filed": row.virk_filed,
+                    "cert_closed": row.cert_closed, "last_reply_at": row.last_reply_at, "last_reply_from": row.last_reply_from,
+                    "unverified_messages": row.unverified,
                     "overdue": items.iter().any(|i| i.overdue), "waiting_for": items,
                 })
             })
@@ -40,6 +50,11 @@ pub fn run(settings: &Settings, json: bool) -> CmdResult {
     for (row, items) in &report {
         let flag = if items.iter().any(|i| i.overdue) { "OVERDUE" } else { "open" };
         output::say(&format!("{} [{flag}] {} ({})", row.reference, row.title, row.scheme));
+        if let Some(at) = &row.last_reply_at {
+            let from = row.last_reply_from.clone().unwrap_or_else(|| "unknown sender".into());
+            let closed = if row.cert_closed { "; the CERT has closed its case (your clocks still run)" } else { "" };
+            output::say(&format!("  last reply {at} from {from}{closed}"));
+        }
         if items.is_empty() {
             output::say("  waiting for nothing");
         }

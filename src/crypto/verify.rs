@@ -32,6 +32,9 @@ pub enum SignatureStatus {
     UnknownSigner,
     ExpiredKey,
     RevokedKey,
+    /// A good signature by the pinned key that covers only part of what the message
+    /// shows (an unsigned part beside it, text around an inline block).
+    Partial,
     None,
 }
 
@@ -43,8 +46,26 @@ impl SignatureStatus {
             SignatureStatus::UnknownSigner => "unknown-signer",
             SignatureStatus::ExpiredKey => "expired-key",
             SignatureStatus::RevokedKey => "revoked-key",
+            SignatureStatus::Partial => "partial",
             SignatureStatus::None => "none",
         }
+    }
+
+    /// The value as the log stores it; unknown text (a newer release's) is `Bad`, so
+    /// it can never be read as good.
+    pub fn from_key(key: &str) -> SignatureStatus {
+        [
+            SignatureStatus::Good,
+            SignatureStatus::Bad,
+            SignatureStatus::UnknownSigner,
+            SignatureStatus::ExpiredKey,
+            SignatureStatus::RevokedKey,
+            SignatureStatus::Partial,
+            SignatureStatus::None,
+        ]
+        .into_iter()
+        .find(|s| s.key() == key)
+        .unwrap_or(SignatureStatus::Bad)
     }
 }
 
@@ -52,15 +73,29 @@ impl SignatureStatus {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
     pub status: SignatureStatus,
-    /// Fingerprint (or key ID) of the signing key, when known.
+    /// Fingerprint (or key ID) of the signing key, when known: the primary key's
+    /// fingerprint for a pinned certificate.
     pub signer: Option<String>,
+    /// When a good signature says it was made.
+    pub signed_at: Option<SystemTime>,
+}
+
+impl Verified {
+    pub fn none() -> Verified {
+        Verified { status: SignatureStatus::None, signer: None, signed_at: None }
+    }
+
+    fn with(status: SignatureStatus, signer: Option<String>) -> Verified {
+        Verified { status, signer, signed_at: None }
+    }
 }
 
 /// The reporter's unlocked decryption keys.
 pub struct Decryptor(pub(super) Vec<KeyPair>);
 
 struct Helper<'a> {
-    pinned: Option<&'a Cert>,
+    /// Every pinned recipient's certificate: only these can make a signature good.
+    pinned: &'a [Cert],
     keys: &'a [KeyPair],
     now: SystemTime,
     result: Option<Verified>,
@@ -69,7 +104,7 @@ struct Helper<'a> {
 impl VerificationHelper for Helper<'_> {
     fn get_certs(&mut self, _ids: &[KeyHandle]) -> openpgp::Result<Vec<Cert>> {
         // Only the pinned CERT key can make a signature "good".
-        Ok(self.pinned.cloned().into_iter().collect())
+        Ok(self.pinned.to_vec())
     }
 
     fn check(&mut self, structure: MessageStructure) -> openpgp::Result<()> {
@@ -78,7 +113,11 @@ impl VerificationHelper for Helper<'_> {
             if let MessageLayer::SignatureGroup { results } = layer {
                 for r in results {
                     found.push(match r {
-                        Ok(good) => Verified { status: SignatureStatus::Good, signer: Some(good.ka.cert().fingerprint().to_hex()) },
+                        Ok(good) => Verified {
+                            status: SignatureStatus::Good,
+                            signer: Some(good.ka.cert().fingerprint().to_hex()),
+                            signed_at: good.sig.signature_creation_time(),
+                        },
                         Err(e) => self.classify(&e),
                     });
                 }
@@ -100,7 +139,7 @@ impl Helper<'_> {
             } else {
                 fallback
             };
-            Verified { status, signer: Some(cert.fingerprint().to_hex()) }
+            Verified::with(status, Some(cert.fingerprint().to_hex()))
         };
         match e {
             VerificationError::MissingKey { sig } => {
@@ -108,14 +147,12 @@ impl Helper<'_> {
                     KeyHandle::Fingerprint(f) => f.to_hex(),
                     KeyHandle::KeyID(id) => id.to_hex(),
                 });
-                Verified { status: SignatureStatus::UnknownSigner, signer: issuer }
+                Verified::with(SignatureStatus::UnknownSigner, issuer)
             }
             VerificationError::BadKey { ka, .. } => key_problem(ka.cert(), SignatureStatus::ExpiredKey),
             VerificationError::UnboundKey { cert, .. } => key_problem(cert, SignatureStatus::Bad),
-            VerificationError::BadSignature { ka, .. } => {
-                Verified { status: SignatureStatus::Bad, signer: Some(ka.cert().fingerprint().to_hex()) }
-            }
-            _ => Verified { status: SignatureStatus::Bad, signer: None },
+            VerificationError::BadSignature { ka, .. } => Verified::with(SignatureStatus::Bad, Some(ka.cert().fingerprint().to_hex())),
+            _ => Verified::with(SignatureStatus::Bad, None),
         }
     }
 }
@@ -127,11 +164,12 @@ fn strongest(found: Vec<Verified>) -> Verified {
         SignatureStatus::Bad => 0,
         SignatureStatus::RevokedKey => 1,
         SignatureStatus::ExpiredKey => 2,
-        SignatureStatus::Good => 3,
-        SignatureStatus::UnknownSigner => 4,
-        SignatureStatus::None => 5,
+        SignatureStatus::Partial => 3,
+        SignatureStatus::Good => 4,
+        SignatureStatus::UnknownSigner => 5,
+        SignatureStatus::None => 6,
     };
-    found.into_iter().min_by_key(|v| rank(v.status)).unwrap_or(Verified { status: SignatureStatus::None, signer: None })
+    found.into_iter().min_by_key(|v| rank(v.status)).unwrap_or_else(Verified::none)
 }
 
 impl DecryptionHelper for Helper<'_> {
@@ -173,13 +211,7 @@ fn read_capped(mut r: impl Read, limit: u64) -> Result<Vec<u8>, String> {
 }
 
 /// Decrypts an OpenPGP message (armored or binary) and checks its signatures.
-pub fn decrypt(
-    keys: &Decryptor,
-    pinned: Option<&Cert>,
-    message: &[u8],
-    now: SystemTime,
-    limit: u64,
-) -> Result<(Vec<u8>, Verified), String> {
+pub fn decrypt(keys: &Decryptor, pinned: &[Cert], message: &[u8], now: SystemTime, limit: u64) -> Result<(Vec<u8>, Verified), String> {
     let p = policy();
     let helper = Helper { pinned, keys: &keys.0, now, result: None };
     let decryptor = DecryptorBuilder::from_bytes(message)
@@ -191,7 +223,7 @@ pub fn decrypt(
         let text = read_capped(&mut d, limit)?;
         (text, d)
     };
-    let verified = decryptor.into_helper().result.unwrap_or(Verified { status: SignatureStatus::None, signer: None });
+    let verified = decryptor.into_helper().result.unwrap_or_else(Verified::none);
     Ok((plaintext, verified))
 }
 
@@ -208,7 +240,7 @@ fn without_integrity_protection(e: &anyhow::Error) -> Option<String> {
 }
 
 /// Checks a detached signature (multipart/signed) over `data`.
-pub fn verify_detached(pinned: Option<&Cert>, data: &[u8], signature: &[u8], now: SystemTime) -> Verified {
+pub fn verify_detached(pinned: &[Cert], data: &[u8], signature: &[u8], now: SystemTime) -> Verified {
     let p = policy();
     let helper = Helper { pinned, keys: &[], now, result: None };
     let result = DetachedVerifierBuilder::from_bytes(signature).and_then(|b| b.with_policy(&p, now, helper)).and_then(|mut v| {
@@ -217,18 +249,18 @@ pub fn verify_detached(pinned: Option<&Cert>, data: &[u8], signature: &[u8], now
     });
     match result {
         Ok(Some(v)) => v,
-        Ok(None) => Verified { status: SignatureStatus::None, signer: None },
-        Err(_) => Verified { status: SignatureStatus::Bad, signer: None },
+        Ok(None) => Verified::none(),
+        Err(_) => Verified::with(SignatureStatus::Bad, None),
     }
 }
 
 /// Reads an inline-signed OpenPGP message (or cleartext-signed text) and checks it.
-pub fn verify_inline(pinned: Option<&Cert>, message: &[u8], now: SystemTime, limit: u64) -> Result<(Vec<u8>, Verified), String> {
+pub fn verify_inline(pinned: &[Cert], message: &[u8], now: SystemTime, limit: u64) -> Result<(Vec<u8>, Verified), String> {
     let p = policy();
     let helper = Helper { pinned, keys: &[], now, result: None };
     let mut verifier =
         VerifierBuilder::from_bytes(message).map_err(|e| format!("{e:#}"))?.with_policy(&p, now, helper).map_err(|e| format!("{e:#}"))?;
     let text = read_capped(&mut verifier, limit)?;
-    let verified = verifier.into_helper().result.unwrap_or(Verified { status: SignatureStatus::None, signer: None });
+    let verified = verifier.into_helper().result.unwrap_or_else(Verified::none);
     Ok((text, verified))
 }

@@ -33,110 +33,277 @@ impl Kind {
             Kind::Malformed => "malformed",
         }
     }
-}
 
-const CLOSED: &[&str] = &[
-    "sagen er lukket",
-    "lukker sagen",
-    "sagen lukkes",
-    "case closed",
-    "case is closed",
-    "closing this case",
-    "closing the case",
-    "considered closed",
-    "betragtes som lukket",
-];
-const QUESTION: &[&str] = &[
-    "kan i oplyse",
-    "kan du oplyse",
-    "oplys venligst",
-    "venligst oplys",
-    "vi har brug for",
-    "please provide",
-    "please send",
-    "could you",
-    "can you provide",
-    "please confirm",
-];
-const ACK: &[&str] = &[
-    "modtaget",
-    "bekræfter modtagelse",
-    "kvittering for",
-    "tak for jeres underretning",
-    "tak for underretningen",
-    "acknowledge",
-    "we have received",
-    "received your",
-    "thank you for your report",
-    "thank you for the notification",
-];
+    pub const ALL: [Kind; 8] =
+        [Kind::Ack, Kind::Question, Kind::Closed, Kind::Reply, Kind::AutoReply, Kind::Bounce, Kind::Unrelated, Kind::Malformed];
+
+    /// The kind as the log stores it or an analyst names it.
+    pub fn from_key(key: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.key() == key)
+    }
+}
 
 /// How much of a reply's own words is read: what a CERT says comes first, and this
 /// bounds the time a huge message can take.
 const CLASSIFY_BYTES: usize = 16 * 1024;
 
-/// One case-insensitive pass per list of phrases.
-fn phrases(words: &[&str]) -> Regex {
-    let alternatives: Vec<String> = words.iter().map(|w| regex::escape(w)).collect();
-    Regex::new(&format!("(?i){}", alternatives.join("|"))).unwrap_or_else(|_| Regex::new("$^").unwrap())
+/// A sentence that closes a case names the case and a closing verb.
+const CLOSE_VERBS: &str = r"luk(?:ker|ke|kes|ket|kede)|afslut(?:ter|te|tes|tet|tede)|clos(?:e|ed|es|ing)|resolv(?:e|ed|es|ing)|conclud(?:e|ed|es|ing)|complet(?:e|ed)";
+const CASE_NOUNS: &str = r"sag(?:en|er|erne)?|henvendelse(?:n)?|ticket(?:et|s)?|billet(?:ten)?|case|incident|issue|request|matter|report|anmeldelse(?:n)?|underretning(?:en)?|indberetning(?:en)?";
+/// Status lines of ticketing systems.
+const CLOSE_STATUS: &str = r"^\s*(?:status|state|tilstand)\s*:\s*(?:closed|resolved|lukket|afsluttet|løst)\b";
+/// Words that make a closing sentence conditional, negated or about the future.
+const CLOSE_GUARDS: &str = r"\b(?:not|never|ikke|aldrig|before|inden|før|once|if|hvis|unless|medmindre|until|indtil|when|når|open|åben|reopen|genåbn\w*|yet|endnu|whether|om vi|hvornår)\b|n't\b";
+
+/// Polite requests that open a sentence (asked without a question mark too).
+const ASK_OPENERS: &str =
+    r"^(?:kan|kunne|vil|ville|må|har|er)\s+(?:i|du|vi få)\b|^(?:can|could|would|will|do|did|have|are|is there|may we)\s+(?:you|there|we)\b";
+/// Requests anywhere in a sentence.
+const ASK_PHRASES: &str = r"\b(?:oplyse?|send (?:venligst|os)|venligst (?:send|oplys|bekræft|fremsend)|sende os|fremsende?|eftersende?|bedes|vi beder|(?:vi vil|vil vi) (?:gerne )?bede|bede (?:jer|dig) om|vi har brug for|vi skal bruge|vi mangler|bekræft venligst|uddybe?|please (?:provide|send|share|confirm|advise|let us know|forward|submit|upload|clarify|describe|answer|reply with|indicate|specify|check|verify)|we (?:would )?need|we require|we would like (?:to know|you to)|we kindly ask|we ask that you|we request|kindly (?:provide|send|share|confirm|advise)|we would appreciate|i would appreciate|could you|can you)\b";
+/// "Please" and "venligst" with a verb ask for something, unless they only say how
+/// to write back ("keep the number in the subject") or offer help.
+const PLEASE: &str = r"\b(?:venligst|kindly|bedes)\b|\bplease\s+(?:do\s+)?([a-z']+)";
+/// What follows "please" without asking for anything.
+const PLEASE_NOT_ASKING: &[&str] =
+    &["note", "be", "find", "see", "do", "don't", "dont", "feel", "contact", "call", "accept", "excuse", "disregard"];
+const PROCEDURAL: &str = r"\b(?:subject|emne\w*|correspondence|korrespondance|reply to this|svar på denne|svare på denne|do not hesitate|don't hesitate|tøv ikke|henvis\w*|refer to|quote|sagsnummer\w*|sagsnr|case number|ticket number)\b";
+
+/// Offers and conditions: "if you have questions, call us" asks nothing.
+const ASK_GUARDS: &str = r"\b(?:if you|if we|hvis i|hvis du|hvis vi|should you|skulle i|do not hesitate|don't hesitate|feel free|velkomne?|velkommen|tøv ikke|in case you|i tilfælde af|har i (?:yderligere )?spørgsmål|any (?:further )?questions)\b";
+
+/// Confidentiality footers ask the wrong reader to delete the mail: not a question.
+const DISCLAIMER: &str = r"\b(?:rette modtager|intended recipient|fortrolig\w*|confidential|ved en fejl|in error)\b";
+
+/// Receipt and "we are on it".
+const ACK_PHRASES: &str = r"\b(?:modtag\w*|kvitter\w*|registrer\w*|oprettet|sagsn(?:ummer|r)|tak for|vi kigger på|vi ser på|ser nærmere|kigger nærmere|vender tilbage|behandl\w*|videresendt|taget hånd om|received|receipt|acknowledg\w*|registered|logged|created|ticket (?:number|id)|case (?:number|id)|reference number|thank you for|thanks for|looking into|look into|get back to you|will review|being handled|under investigation|forwarded|assigned)\b";
+const ACK_GUARDS: &str = r"\b(?:not|ikke|never|aldrig)\b|n't\b";
+
+/// Out-of-office wording, for mail that says it was sent automatically.
+const AWAY: &str = r"\b(?:out of (?:the )?office|fraværende|ikke på kontoret|på ferie|holiday|vacation|annual leave|away from|tilbage (?:igen|den|på)|back (?:on|in the office)|automatisk svar|automatic reply|autosvar)\b";
+
+struct Rules {
+    close_verb: Regex,
+    case_noun: Regex,
+    close_status: Regex,
+    close_guard: Regex,
+    ask_opener: Regex,
+    ask_phrase: Regex,
+    ask_guard: Regex,
+    disclaimer: Regex,
+    please: Regex,
+    procedural: Regex,
+    ack_phrase: Regex,
+    ack_guard: Regex,
+    away: Regex,
 }
 
-/// Classifies a human reply by its own (unquoted) words.
-pub fn classify_text(text: &str) -> Kind {
-    static SETS: OnceLock<[Regex; 3]> = OnceLock::new();
-    let [closed, question, ack] = SETS.get_or_init(|| [phrases(CLOSED), phrases(QUESTION), phrases(ACK)]);
+fn rules() -> &'static Rules {
+    static RULES: OnceLock<Rules> = OnceLock::new();
+    // The patterns are constants: one that does not compile is a bug to see at once.
+    let re = |p: &str| Regex::new(&format!("(?i){p}")).expect("classifier pattern");
+    RULES.get_or_init(|| Rules {
+        close_verb: re(&format!(r"\b(?:{CLOSE_VERBS})\b")),
+        case_noun: re(&format!(r"\b(?:{CASE_NOUNS})\b")),
+        close_status: re(&format!("(?m){CLOSE_STATUS}")),
+        close_guard: re(CLOSE_GUARDS),
+        ask_opener: re(ASK_OPENERS),
+        ask_phrase: re(ASK_PHRASES),
+        ask_guard: re(ASK_GUARDS),
+        disclaimer: re(DISCLAIMER),
+        please: re(PLEASE),
+        procedural: re(PROCEDURAL),
+        ack_phrase: re(ACK_PHRASES),
+        ack_guard: re(ACK_GUARDS),
+        away: re(AWAY),
+    })
+}
+
+/// The reply's own words: quoted lines (">"), the quoted original below an
+/// attribution line ("On … wrote:", "Den … skrev:", "-----Original Message-----", an
+/// Outlook "From:/Sent:" block) and the signature after "-- " are left out.
+pub fn own_words(text: &str) -> String {
     let mut own = String::with_capacity(text.len().min(CLASSIFY_BYTES));
-    for line in text.lines().filter(|l| !l.trim_start().starts_with('>')) {
-        if own.len() + line.len() > CLASSIFY_BYTES {
+    let lines: Vec<&str> = text.lines().take(4000).collect();
+    for (i, line) in lines.iter().enumerate() {
+        let t = line.trim();
+        let lower = t.to_lowercase();
+        let attribution = (lower.ends_with("wrote:") || lower.ends_with("skrev:") || lower.contains(" skrev ") && lower.ends_with(':'))
+            && (lower.starts_with("on ")
+                || lower.starts_with("den ")
+                || lower.starts_with("d. ")
+                || lower.contains('@')
+                || lower.len() < 200);
+        let separator = lower.starts_with("-----original message")
+            || lower.starts_with("-----oprindelig meddelelse")
+            || lower.starts_with("-------- forwarded")
+            || lower.starts_with("-------- videresendt")
+            || lower.starts_with("begin forwarded message");
+        let outlook = (lower.starts_with("from:") || lower.starts_with("fra:"))
+            && lines[i + 1..].iter().take(4).any(|l| {
+                let l = l.trim().to_lowercase();
+                l.starts_with("sent:") || l.starts_with("sendt:") || l.starts_with("date:") || l.starts_with("dato:")
+            });
+        if attribution || separator || outlook || *line == "-- " || t == "--" {
             break;
         }
-        own.push_str(line);
+        if t.starts_with('>') {
+            continue;
+        }
+        let room = CLASSIFY_BYTES.saturating_sub(own.len());
+        if room == 0 {
+            break;
+        }
+        // A long line (HTML flattened to one) is cut, not dropped.
+        let mut cut = line.len().min(room);
+        while !line.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        own.push_str(&line[..cut]);
         own.push('\n');
     }
-    if closed.is_match(&own) {
+    own
+}
+
+/// Sentences of a text: lines wrapped inside a paragraph are joined again (a
+/// sentence often runs over a line end), then split after ".", "!" or "?".
+fn sentences(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut paragraph = String::new();
+    let mut flush = |paragraph: &mut String| {
+        out.extend(paragraph.split_inclusive(['.', '!', '?']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string));
+        paragraph.clear();
+    };
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() {
+            flush(&mut paragraph);
+        } else {
+            paragraph.push_str(line);
+            paragraph.push(' ');
+        }
+    }
+    flush(&mut paragraph);
+    out
+}
+
+/// What a human reply says, by its own (unquoted) words: a closure wins over a
+/// question, a question over an acknowledgement; anything else is a reply.
+pub fn classify_text(text: &str) -> Kind {
+    let r = rules();
+    let own = own_words(text);
+    let (mut closed, mut question, mut ack) = (r.close_status.is_match(&own), false, false);
+    for s in sentences(&own) {
+        let s = s.as_str();
+        if r.disclaimer.is_match(s) {
+            continue;
+        }
+        if !closed && r.close_verb.is_match(s) && r.case_noun.is_match(s) && !r.close_guard.is_match(s) {
+            closed = true;
+        }
+        if !question && !r.ask_guard.is_match(s) {
+            let please = r
+                .please
+                .captures_iter(s)
+                .any(|c| c.get(1).is_none_or(|verb| !PLEASE_NOT_ASKING.contains(&verb.as_str().to_lowercase().as_str())))
+                && !r.procedural.is_match(s);
+            question = s.ends_with('?') || r.ask_opener.is_match(s) || r.ask_phrase.is_match(s) || please;
+        }
+        if !ack && r.ack_phrase.is_match(s) && !r.ack_guard.is_match(s) {
+            ack = true;
+        }
+    }
+    if closed {
         Kind::Closed
-    } else if question.is_match(&own) || own.lines().any(|l| l.trim_end().ends_with('?')) {
+    } else if question {
         Kind::Question
-    } else if ack.is_match(&own) {
+    } else if ack {
         Kind::Ack
     } else {
         Kind::Reply
     }
 }
 
-/// certmail references (CM-YYYY-NNNN) in a text, in order of appearance.
+/// The kind of a message its headers say was sent automatically: a ticketing
+/// system's receipt, question or closure keeps what its text says; an
+/// out-of-office notice or anything else is an auto-reply.
+pub fn classify_automatic(text: &str) -> Kind {
+    if rules().away.is_match(&own_words(text)) {
+        return Kind::AutoReply;
+    }
+    match classify_text(text) {
+        Kind::Reply => Kind::AutoReply,
+        kind => kind,
+    }
+}
+
+/// An out-of-office subject ("Autosvar:", "Automatic reply:", "Out of Office:").
+pub fn is_away_subject(subject: &str) -> bool {
+    let s = subject.trim_start().to_lowercase();
+    ["autosvar", "automatisk svar", "automatic reply", "auto-reply", "autoreply", "out of office", "fraværende", "ikke på kontoret"]
+        .iter()
+        .any(|p| s.starts_with(p))
+}
+
+/// certmail references in a text, in order of appearance: today's random form
+/// (CM-XXXX-XXXX-XXXX, Crockford base32) and the numbered form of older logs
+/// (CM-YYYY-NNNN).
 pub fn references_in(text: &str) -> Vec<String> {
     static RE: OnceLock<Regex> = OnceLock::new();
-    let re = RE.get_or_init(|| Regex::new(r"\bCM-\d{4}-\d{4,6}\b").unwrap_or_else(|_| Regex::new("$^").unwrap()));
+    let re = RE.get_or_init(|| {
+        Regex::new(r"\bCM-(?:[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}|\d{4}-\d{4,6})\b")
+            .expect("reference pattern")
+    });
     re.find_iter(text).map(|m| m.as_str().to_string()).collect()
 }
 
-/// The CERT's own case number ("Sagsnr.: CFCS-2026-1234", "Case number: 88231").
+/// The CERT's own case number ("Sagsnr.: CFCS-2026-1234", "Case number: 88231",
+/// RT's "[cfcs.dk #48213]", OTRS' "Ticket#2026112010000123"). A bare year or a
+/// number of four digits or fewer is never one: it would match too much later.
 pub fn cert_case_number(text: &str) -> Option<String> {
-    static RE: OnceLock<Regex> = OnceLock::new();
+    static RE: OnceLock<[Regex; 2]> = OnceLock::new();
     // Spaces and tabs only, never a line end: a match stays on one line, so one
     // pass over the whole text does (a regex per line cost more than the rest of ingest's
     // text analysis together).
-    let re = RE.get_or_init(|| {
-        Regex::new(r"(?i)\b(?:sagsnr\.?|sagsnummer|sag nr\.?|case(?:[ \t]+(?:number|no\.?|id))?|ticket(?:[ \t]+(?:id|no\.?))?)[ \t]*[:#]?[ \t]*([A-Z0-9][A-Z0-9-]{3,31})")
-            .unwrap_or_else(|_| Regex::new("$^").unwrap())
+    let [labelled, ticket] = RE.get_or_init(|| {
+        [
+            Regex::new(r"(?i)\b(?:sagsnr\.?|sagsnummer|sag nr\.?|case(?:[ \t]+(?:number|no\.?|id))?|ticket(?:[ \t]+(?:number|id|no\.?))?|reference(?:[ \t]+(?:number|no\.?))?|(?:your[ \t]+)?request|issue)[ \t]*[:#]?[ \t]*([A-Z0-9][A-Z0-9-]{3,31})\b")
+                .expect("case number pattern"),
+            Regex::new(r"(\[[A-Za-z0-9.-]{2,40} #\d{3,12}\]|(?i:ticket)#\d{6,24})").expect("ticket pattern"),
+        ]
     });
-    // The start of the line a match is on, found from the previous match onwards so
-    // that many matches on one long line stay linear.
-    let (mut line_start, mut scanned) = (0, 0);
-    let mut quoted = |at: usize| {
-        if let Some(i) = text[scanned..at].rfind('\n') {
-            line_start = scanned + i + 1;
-        }
-        scanned = at;
-        text[line_start..].trim_start().starts_with('>')
+    let own = own_words(text);
+    let plausible = |c: &str| {
+        c.chars().any(|ch| ch.is_ascii_digit()) && !c.starts_with("CM-") && !(c.len() <= 4 && c.chars().all(|ch| ch.is_ascii_digit()))
     };
-    re.captures_iter(text)
-        .filter_map(|c| c.get(1))
-        .filter(|m| !quoted(m.start()))
-        .map(|m| m.as_str())
-        .find(|c| c.chars().any(|ch| ch.is_ascii_digit()) && !c.starts_with("CM-"))
-        .map(str::to_string)
+    let labelled = labelled.captures_iter(&own).filter_map(|c| c.get(1)).map(|m| (m.start(), m.as_str()));
+    let tickets = ticket.captures_iter(&own).filter_map(|c| c.get(1)).map(|m| (m.start(), m.as_str()));
+    labelled.chain(tickets).filter(|(_, c)| plausible(c)).min_by_key(|(at, _)| *at).map(|(_, c)| c.to_string())
+}
+
+/// Whether `token` occurs in `text` as a whole token: not inside a longer number or
+/// word ("2026" is not in "CFCS-2026-4411" as a case number of its own).
+pub fn contains_token(text: &str, token: &str) -> bool {
+    if token.is_empty() {
+        return false;
+    }
+    let is_word = |c: char| c.is_alphanumeric() || c == '-' || c == '_';
+    let mut from = 0;
+    while let Some(i) = text[from..].find(token) {
+        let start = from + i;
+        let end = start + token.len();
+        let before = text[..start].chars().next_back();
+        let after = text[end..].chars().next();
+        let edge_ok = |c: Option<char>, inner: Option<char>| match (c, inner) {
+            (None, _) => true,
+            // A token that starts or ends with a bracket or '#' carries its own edge.
+            (_, Some(t)) if !is_word(t) => true,
+            (Some(c), _) => !is_word(c),
+        };
+        if edge_ok(before, token.chars().next()) && edge_ok(after, token.chars().next_back()) {
+            return true;
+        }
+        from = start + token.chars().next().map_or(1, char::len_utf8);
+    }
+    false
 }
 
 #[cfg(test)]
@@ -167,6 +334,28 @@ mod tests {
         // Many case words on one long line: each is checked from the previous one on,
         // not from the start of the text (which never finished on a few MB).
         let long_line = "case abcd ".repeat(200_000) + "case 4711-A";
+        assert_eq!(cert_case_number(&long_line), None, "only the first 16 KiB of a reply are read");
+        let long_line = "case abcd ".repeat(1_000) + "case 4711-A";
         assert_eq!(cert_case_number(&long_line), Some("4711-A".into()));
+        // A year is not a case number; ticketing systems' own forms are.
+        assert_eq!(cert_case_number("Sagsnr.: 2026"), None);
+        assert_eq!(cert_case_number("Your ticket has been assigned an ID of [cfcs.dk #48213]."), Some("[cfcs.dk #48213]".into()));
+        assert_eq!(cert_case_number("Ticket#2026112010000123 — thank you"), Some("Ticket#2026112010000123".into()));
+    }
+
+    #[test]
+    fn whole_tokens_only() {
+        assert!(contains_token("Vedr. sag CFCS-2026-4411.", "CFCS-2026-4411"));
+        assert!(!contains_token("Vedr. sag CFCS-2026-4411.", "2026"));
+        assert!(!contains_token("ref 120261", "2026"));
+        assert!(contains_token("Re: [cfcs.dk #48213] x", "[cfcs.dk #48213]"));
+        assert!(contains_token("2026", "2026"));
+    }
+
+    #[test]
+    fn new_and_old_references() {
+        assert_eq!(references_in("Re: [CM-7KQ2-M9XD-3RTA] and CM-2026-0002"), vec!["CM-7KQ2-M9XD-3RTA", "CM-2026-0002"]);
+        // Crockford base32 has no I, L, O or U: a look-alike is not a reference.
+        assert!(references_in("CM-7KQ2-M9XD-3RTI").is_empty());
     }
 }

@@ -5,11 +5,11 @@
 mod classify;
 mod mbox;
 
-pub use classify::{Kind, cert_case_number, classify_text, references_in};
+pub use classify::{Kind, cert_case_number, classify_automatic, classify_text, contains_token, is_away_subject, own_words, references_in};
 pub use mbox::split_mbox;
 
 use crate::bytes;
-use mail_parser::{HeaderValue, Message, MessageParser, MimeHeaders, PartType};
+use mail_parser::{HeaderValue, Message, MessageParser, MessagePart, MimeHeaders, PartType};
 
 /// Larger messages are refused unread.
 pub const MAX_MESSAGE_BYTES: usize = 25 * 1024 * 1024;
@@ -29,21 +29,65 @@ pub struct Mail {
     pub from: Option<String>,
     /// RFC 3834 Auto-Submitted or a vendor's auto-reply header.
     pub auto_reply: bool,
+    /// The header block as received (for binding: a signed entity's own headers).
+    pub header_text: String,
     pub content: Content,
 }
 
+/// One part of a message as a reader sees it: a text, an HTML alternative, an
+/// attachment, a forwarded message.
+#[derive(Debug, Clone)]
+pub struct Part {
+    pub content_type: String,
+    /// The attachment's file name as the sender gave it (never used as a path as is).
+    pub name: Option<String>,
+    /// Readable text: text/* as decoded, HTML with its markup removed.
+    pub text: Option<String>,
+    /// The decoded bytes of a part that is not text (kept to save on request).
+    pub bytes: Vec<u8>,
+    pub size: usize,
+    /// A text part in a charset other than UTF-8: its bytes in that charset (an
+    /// inline signature is over those bytes, not over their UTF-8 conversion).
+    pub original: Option<(String, Vec<u8>)>,
+}
+
+impl Part {
+    /// A text part with nothing but white space: shows nothing, so it does not
+    /// make a signature partial (MTAs add them between parts).
+    pub fn is_blank(&self) -> bool {
+        self.text.as_deref().is_some_and(|t| t.trim().is_empty()) && self.name.is_none()
+    }
+
+    pub fn text(text: String) -> Part {
+        Part { content_type: "text/plain".into(), name: None, size: text.len(), text: Some(text), bytes: Vec::new(), original: None }
+    }
+}
+
+/// Text in a named charset as UTF-8 (lossy where the charset is unknown).
+pub fn decode_charset(bytes: &[u8], charset: &str) -> String {
+    match mail_parser::decoders::charsets::map::charset_decoder(charset.as_bytes()) {
+        Some(decode) => decode(bytes),
+        None => String::from_utf8_lossy(bytes).into_owned(),
+    }
+}
+
+/// The message's first OpenPGP layer, and what is shown beside it (`outside`: every
+/// part the layer does not cover, so a signature over less than the whole message is
+/// never mistaken for one over all of it).
 #[derive(Debug, Clone)]
 pub enum Content {
-    /// Plain text (HTML-only mail gives its text with the markup removed, never rendered).
-    Text { text: String },
-    /// An OpenPGP message: RFC 3156 multipart/encrypted or inline armor in the text.
-    Encrypted { payload: Vec<u8> },
-    /// RFC 3156 multipart/signed; `whole` when it is the entire message.
-    Signed { signed: Vec<u8>, signature: Vec<u8>, text: String, whole: bool },
-    /// Inline "BEGIN PGP SIGNED MESSAGE"; `whole` when nothing is around it.
-    InlineSigned { armored: Vec<u8>, whole: bool },
+    /// No OpenPGP layer: the parts as shown.
+    Plain { parts: Vec<Part> },
+    /// OpenPGP encrypted data: RFC 3156 multipart/encrypted (`mime`: its plaintext
+    /// is a MIME entity) or an armored block in the text.
+    Encrypted { payload: Vec<u8>, mime: bool, outside: Vec<Part> },
+    /// RFC 3156 multipart/signed: `signed` is the entity the signature covers
+    /// (canonical CRLF), headers included.
+    Signed { signed: Vec<u8>, signature: Vec<u8>, outside: Vec<Part> },
+    /// Inline "BEGIN PGP SIGNED MESSAGE" block; `charset` is the one its bytes are in.
+    InlineSigned { armored: Vec<u8>, charset: Option<String>, outside: Vec<Part> },
     /// RFC 3464 delivery status notification.
-    Bounce { failed: bool, original_message_id: Option<String>, status: Option<String> },
+    Bounce { failed: bool, original_message_id: Option<String>, status: Option<String>, parts: Vec<Part> },
 }
 
 fn ids(value: &HeaderValue) -> Vec<String> {
@@ -66,6 +110,12 @@ pub fn parse(raw: &[u8]) -> Result<Mail, String> {
     if raw.len() > MAX_MESSAGE_BYTES {
         return Err(format!("larger than {MAX_MESSAGE_BYTES} bytes"));
     }
+    parse_entity(raw)
+}
+
+/// Parses a MIME entity: a whole message, or what a signature or an encryption
+/// layer holds (which may carry only a Content-Type header).
+pub fn parse_entity(raw: &[u8]) -> Result<Mail, String> {
     let header_end = bytes::find(raw, b"\r\n\r\n").or_else(|| bytes::find(raw, b"\n\n")).unwrap_or(raw.len());
     if header_end > MAX_HEADER_BYTES {
         return Err(format!("header block larger than {MAX_HEADER_BYTES} bytes"));
@@ -89,6 +139,7 @@ pub fn parse(raw: &[u8]) -> Result<Mail, String> {
         subject: message.subject().unwrap_or_default().to_string(),
         from: message.from().and_then(|a| a.first()).and_then(|a| a.address()).map(str::to_string),
         auto_reply,
+        header_text: String::from_utf8_lossy(&raw[..header_end.min(raw.len())]).into_owned(),
         content,
     })
 }
@@ -121,52 +172,181 @@ fn is_auto_reply(message: &Message) -> bool {
     auto_submitted || precedence || vendor
 }
 
-fn content_type_is(part: &mail_parser::MessagePart, ctype: &str, subtype: &str) -> bool {
+fn content_type_is(part: &MessagePart, ctype: &str, subtype: &str) -> bool {
     part.content_type()
         .is_some_and(|ct| ct.ctype().eq_ignore_ascii_case(ctype) && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case(subtype)))
 }
 
 fn content(message: &Message, raw: &[u8]) -> Result<Content, String> {
     let root = message.root_part();
-    if content_type_is(root, "multipart", "encrypted") {
-        let payload = child(message, root, 1).ok_or("multipart/encrypted without its encrypted part")?.contents().to_vec();
-        return Ok(Content::Encrypted { payload });
-    }
-    if content_type_is(root, "multipart", "signed") {
-        return signed(message, root, raw, true);
-    }
     if content_type_is(root, "multipart", "report") {
         return Ok(bounce(message, raw));
     }
-    // A signed part somewhere below: verified, but it does not cover the whole message.
-    for part in &message.parts {
-        if content_type_is(part, "multipart", "signed") {
-            return signed(message, part, raw, false);
+    // The first OpenPGP layer found walking the tree: every other part is outside it.
+    let layer = (0..message.parts.len()).find(|&id| {
+        let part = &message.parts[id];
+        content_type_is(part, "multipart", "encrypted") || content_type_is(part, "multipart", "signed")
+    });
+    if let Some(id) = layer {
+        let part = &message.parts[id];
+        let mut outside = leaves(message, Some(id));
+        if content_type_is(part, "multipart", "encrypted") {
+            let payload = child(message, part, 1).ok_or("multipart/encrypted without its encrypted part")?.contents().to_vec();
+            // RFC 3156: exactly a version part and the data; anything more is not covered.
+            outside.extend(children(message, part).skip(2).flat_map(|c| leaves_under(message, c)));
+            return Ok(Content::Encrypted { payload, mime: true, outside });
         }
+        let (signed, signature) = signed(message, part, raw)?;
+        // A third part inside multipart/signed is not covered by the signature.
+        outside.extend(children(message, part).skip(2).flat_map(|c| leaves_under(message, c)));
+        return Ok(Content::Signed { signed, signature, outside });
     }
-    let text = body_text(message);
-    // Every plain reply is searched for these whole: memchr's SIMD search, not str::find.
-    let find = |needle: &str, from: usize| bytes::find(&text.as_bytes()[from..], needle.as_bytes()).map(|i| from + i);
-    if let Some(start) = find("-----BEGIN PGP MESSAGE-----", 0) {
-        let end = find("-----END PGP MESSAGE-----", start).map(|e| e + 25).ok_or("truncated PGP message")?;
-        return Ok(Content::Encrypted { payload: text.as_bytes()[start..end].to_vec() });
-    }
-    if let Some(start) = find("-----BEGIN PGP SIGNED MESSAGE-----", 0) {
-        let end = find("-----END PGP SIGNATURE-----", start).map(|e| e + 27).ok_or("truncated signed message")?;
-        let whole = text[..start].trim().is_empty() && text[end..].trim().is_empty();
-        return Ok(Content::InlineSigned { armored: text.as_bytes()[start..end].to_vec(), whole });
-    }
-    Ok(Content::Text { text })
+    inline_layer(leaves(message, None))
 }
 
-fn child<'a>(message: &'a Message, part: &mail_parser::MessagePart, index: usize) -> Option<&'a mail_parser::MessagePart<'a>> {
+/// A plaintext that is text, not MIME (inline OpenPGP's): its own layers, if any.
+pub fn text_content(text: String) -> Result<Content, String> {
+    inline_layer(vec![Part::text(text)])
+}
+
+/// Inline OpenPGP in a text part: the armored block is the layer, the text around
+/// it and every other part are outside it.
+fn inline_layer(mut parts: Vec<Part>) -> Result<Content, String> {
+    for i in 0..parts.len() {
+        if parts[i].content_type != "text/plain" {
+            continue;
+        }
+        let Some(text) = parts[i].text.as_deref() else { continue };
+        // Markers and the block are found in the charset's own bytes when there are
+        // any (the armor itself is ASCII in every charset mail uses).
+        let (charset, source) = match &parts[i].original {
+            Some((charset, bytes)) => (Some(charset.clone()), bytes.as_slice()),
+            None => (None, text.as_bytes()),
+        };
+        let find = |needle: &str, from: usize| bytes::find(&source[from..], needle.as_bytes()).map(|i| from + i);
+        let encrypted = find("-----BEGIN PGP MESSAGE-----", 0).map(|s| (s, "-----END PGP MESSAGE-----", true));
+        let signed = find("-----BEGIN PGP SIGNED MESSAGE-----", 0).map(|s| (s, "-----END PGP SIGNATURE-----", false));
+        let Some((start, end_marker, is_encrypted)) = [encrypted, signed].into_iter().flatten().min_by_key(|(s, _, _)| *s) else {
+            continue;
+        };
+        let end = find(end_marker, start).map(|e| e + end_marker.len()).ok_or("truncated OpenPGP block")?;
+        let block = source[start..end].to_vec();
+        let around = match &charset {
+            Some(c) => format!("{}\n{}", decode_charset(&source[..start], c), decode_charset(&source[end..], c)),
+            None => format!("{}\n{}", &text[..start], &text[end..]),
+        };
+        parts.remove(i);
+        let mut outside = parts;
+        outside.insert(i.min(outside.len()), Part::text(around));
+        outside.retain(|p| !p.is_blank());
+        return Ok(if is_encrypted {
+            Content::Encrypted { payload: block, mime: false, outside }
+        } else {
+            Content::InlineSigned { armored: block, charset, outside }
+        });
+    }
+    Ok(Content::Plain { parts })
+}
+
+fn children<'a>(message: &'a Message, part: &'a MessagePart) -> impl Iterator<Item = usize> + 'a {
+    let ids: &[u32] = match &part.body {
+        PartType::Multipart(c) => c,
+        _ => &[],
+    };
+    let _ = message;
+    ids.iter().map(|i| *i as usize)
+}
+
+fn child<'a>(message: &'a Message, part: &MessagePart, index: usize) -> Option<&'a MessagePart<'a>> {
     match &part.body {
         PartType::Multipart(children) => children.get(index).and_then(|id| message.parts.get(*id as usize)),
         _ => None,
     }
 }
 
-fn signed(message: &Message, part: &mail_parser::MessagePart, raw: &[u8], whole: bool) -> Result<Content, String> {
+/// The shown parts of the tree from the root, leaving out the subtree at `skip`.
+fn leaves(message: &Message, skip: Option<usize>) -> Vec<Part> {
+    let raw: &[u8] = &message.raw_message;
+    let mut out = Vec::new();
+    let mut stack = vec![0usize];
+    let mut seen = 0;
+    while let Some(id) = stack.pop() {
+        seen += 1;
+        if seen > MAX_PARTS * 2 || Some(id) == skip {
+            continue;
+        }
+        let Some(part) = message.parts.get(id) else { continue };
+        match &part.body {
+            PartType::Multipart(c) => stack.extend(c.iter().rev().map(|c| *c as usize)),
+            _ => out.push(shown(part, raw)),
+        }
+    }
+    out.retain(|p| !p.is_blank());
+    out
+}
+
+fn leaves_under(message: &Message, id: usize) -> Vec<Part> {
+    let raw: &[u8] = &message.raw_message;
+    let mut out = Vec::new();
+    let mut stack = vec![id];
+    let mut seen = 0;
+    while let Some(id) = stack.pop() {
+        seen += 1;
+        if seen > MAX_PARTS * 2 {
+            break;
+        }
+        let Some(part) = message.parts.get(id) else { continue };
+        match &part.body {
+            PartType::Multipart(c) => stack.extend(c.iter().rev().map(|c| *c as usize)),
+            _ => out.push(shown(part, raw)),
+        }
+    }
+    out.retain(|p| !p.is_blank());
+    out
+}
+
+fn shown(part: &MessagePart, raw: &[u8]) -> Part {
+    let content_type = part
+        .content_type()
+        .map(|ct| format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("")).to_ascii_lowercase())
+        .unwrap_or_else(|| "text/plain".into());
+    let name = part.attachment_name().map(str::to_string);
+    match &part.body {
+        PartType::Text(t) if name.is_none() => {
+            let original = original_charset_bytes(part, raw);
+            Part { content_type, name, size: t.len(), text: Some(t.to_string()), bytes: Vec::new(), original }
+        }
+        PartType::Html(h) if name.is_none() => {
+            Part { content_type, name, size: h.len(), text: Some(strip_tags(h)), bytes: Vec::new(), original: None }
+        }
+        PartType::Message(m) => {
+            let bytes = m.raw_message.to_vec();
+            Part { content_type, name, size: bytes.len(), text: None, bytes, original: None }
+        }
+        _ => {
+            let bytes = part.contents().to_vec();
+            Part { content_type, name, size: bytes.len(), text: None, bytes, original: None }
+        }
+    }
+}
+
+/// A text part's body in its own charset, transfer-decoded, when that charset is
+/// not UTF-8 or ASCII (mail-parser gives the text converted to UTF-8).
+fn original_charset_bytes(part: &MessagePart, raw: &[u8]) -> Option<(String, Vec<u8>)> {
+    let charset = part.content_type().and_then(|ct| ct.attribute("charset"))?.to_ascii_lowercase();
+    if matches!(charset.as_str(), "utf-8" | "utf8" | "us-ascii" | "ascii") {
+        return None;
+    }
+    let body = raw.get(part.offset_body as usize..(part.offset_end as usize).min(raw.len()))?;
+    let decoded = match part.encoding {
+        mail_parser::Encoding::QuotedPrintable => mail_parser::decoders::quoted_printable::quoted_printable_decode(body)?,
+        mail_parser::Encoding::Base64 => mail_parser::decoders::base64::base64_decode(body)?,
+        mail_parser::Encoding::None => body.to_vec(),
+    };
+    Some((charset, decoded))
+}
+
+fn signed(message: &Message, part: &MessagePart, raw: &[u8]) -> Result<(Vec<u8>, Vec<u8>), String> {
     let first = child(message, part, 0).ok_or("multipart/signed without content")?;
     let signature = child(message, part, 1).ok_or("multipart/signed without signature")?.contents().to_vec();
     // mail-parser's part ends before the CRLF that belongs to the next boundary,
@@ -176,16 +356,11 @@ fn signed(message: &Message, part: &mail_parser::MessagePart, raw: &[u8], whole:
     if start > end {
         return Err("broken multipart/signed offsets".into());
     }
-    let signed = canonical_crlf(&raw[start..end]);
-    let text = match &first.body {
-        PartType::Text(t) => t.to_string(),
-        _ => first.text_contents().map(str::to_string).unwrap_or_else(|| String::from_utf8_lossy(first.contents()).into_owned()),
-    };
-    Ok(Content::Signed { signed, signature, text, whole })
+    Ok((canonical_crlf(&raw[start..end]), signature))
 }
 
 /// RFC 3156: signatures are over the part with CRLF line ends.
-fn canonical_crlf(bytes: &[u8]) -> Vec<u8> {
+pub fn canonical_crlf(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 40);
     for (i, &b) in bytes.iter().enumerate() {
         if b == b'\n' && (i == 0 || bytes[i - 1] != b'\r') {
@@ -225,23 +400,26 @@ fn bounce(message: &Message, raw: &[u8]) -> Content {
             name.trim().eq_ignore_ascii_case("message-id").then(|| value.trim().trim_matches(['<', '>']).to_string())
         })
         .find(|id| !id.is_empty() && *id != own);
-    Content::Bounce { failed: action.as_deref() != Some("delayed"), original_message_id, status }
+    Content::Bounce { failed: action.as_deref() != Some("delayed"), original_message_id, status, parts: leaves(message, None) }
 }
 
-/// The readable text of a message: text/plain parts, else HTML with its markup
-/// stripped (for classification only; nothing is ever rendered).
-fn body_text(message: &Message) -> String {
+/// The readable text of parts: text parts, else HTML alternatives with their
+/// markup stripped (for classification only; nothing is ever rendered).
+pub fn readable_text(parts: &[Part]) -> String {
     let mut text = String::new();
-    for i in 0..message.text_body_count() {
-        if let Some(t) = message.body_text(i) {
-            text.push_str(&t);
+    for p in
+        parts.iter().filter(|p| p.content_type == "text/plain" || (p.content_type.starts_with("text/") && p.content_type != "text/html"))
+    {
+        if let Some(t) = &p.text {
+            text.push_str(t);
             text.push('\n');
         }
     }
     if text.trim().is_empty() {
-        for id in &message.html_body {
-            if let Some(PartType::Html(html)) = message.parts.get(*id as usize).map(|p| &p.body) {
-                text.push_str(&strip_tags(html));
+        for p in parts.iter().filter(|p| p.content_type == "text/html") {
+            if let Some(t) = &p.text {
+                text.push_str(t);
+                text.push('\n');
             }
         }
     }

@@ -235,6 +235,16 @@ pub struct StatusRow {
     pub unanswered_question_at: Option<String>,
     /// That question's signature status (good, none, ...).
     pub unanswered_question_signature: Option<String>,
+    /// The CERT closed its case (a good, bound closure); our clocks still run.
+    pub cert_closed: bool,
+    /// The newest message received about the incident: when, and from whom.
+    pub last_reply_at: Option<String>,
+    pub last_reply_from: Option<String>,
+    /// Messages about the incident that no good, whole-message signature binds: shown,
+    /// never trusted.
+    pub unverified: i64,
+    /// The recipient its newest notification went to.
+    pub recipient: Option<String>,
 }
 
 impl Store {
@@ -261,12 +271,20 @@ impl Store {
                         (SELECT COUNT(*) FROM messages m WHERE m.incident_id = i.id AND m.state IN ('failed', 'bounced')),
                         EXISTS (SELECT 1 FROM events e WHERE e.incident_id = i.id AND e.kind = 'acknowledged'),
                         EXISTS (SELECT 1 FROM events e WHERE e.incident_id = i.id AND e.kind = 'virk-filed'),
-                        q.received_at, q.signature
+                        q.received_at, q.signature,
+                        EXISTS (SELECT 1 FROM events e WHERE e.incident_id = i.id AND e.kind = 'cert-closed'),
+                        l.received_at, l.from_address,
+                        (SELECT COUNT(*) FROM received r WHERE r.incident_id = i.id AND r.bound = 0
+                            AND r.kind IN ('ack', 'question', 'closed', 'reply')),
+                        (SELECT m.recipient FROM messages m WHERE m.incident_id = i.id ORDER BY m.id DESC LIMIT 1)
                  FROM incidents i
                  LEFT JOIN received q ON q.id = (
                      SELECT r.id FROM received r
-                     WHERE r.incident_id = i.id AND r.kind = 'question'
+                     WHERE r.incident_id = i.id AND COALESCE(r.marked_kind, r.kind) = 'question' AND r.bound = 1
                        AND r.received_at > COALESCE((SELECT MAX(m.created_at) FROM messages m WHERE m.incident_id = i.id), '')
+                     ORDER BY r.received_at DESC, r.id DESC LIMIT 1)
+                 LEFT JOIN received l ON l.id = (
+                     SELECT r.id FROM received r WHERE r.incident_id = i.id AND r.kind != 'malformed'
                      ORDER BY r.received_at DESC, r.id DESC LIMIT 1)
                  WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.incident_id = i.id AND e.kind = 'closed')
                  ORDER BY i.id",
@@ -287,6 +305,11 @@ impl Store {
                     virk_filed: r.get(9)?,
                     unanswered_question_at: r.get(10)?,
                     unanswered_question_signature: r.get(11)?,
+                    cert_closed: r.get(12)?,
+                    last_reply_at: r.get(13)?,
+                    last_reply_from: r.get(14)?,
+                    unverified: r.get(15)?,
+                    recipient: r.get(16)?,
                 })
             })
             .map_err(db_error("status"))?;

@@ -102,6 +102,26 @@ ALTER TABLE incidents ADD COLUMN cert_case TEXT;
 ALTER TABLE messages ADD COLUMN spool TEXT;
 ALTER TABLE messages ADD COLUMN sha256 TEXT;
 "#,
+    r#"
+-- Trust in what the CERT said: which replies are bound to their incident by a good,
+-- whole-message signature, who signed, what an analyst should know, and the identity
+-- that recognises the same message (or a replay of its signed content) again.
+ALTER TABLE received ADD COLUMN identity TEXT;
+ALTER TABLE received ADD COLUMN bound INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE received ADD COLUMN signer_recipient TEXT;
+ALTER TABLE received ADD COLUMN flags TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE received ADD COLUMN from_address TEXT;
+ALTER TABLE received ADD COLUMN subject TEXT;
+CREATE INDEX received_by_identity ON received (identity);
+CREATE INDEX received_by_message_id ON received (message_id);
+-- Earlier releases took a case number from any reply; one no good signature vouched
+-- for is forgotten, so unsigned mail cannot bind through it.
+UPDATE incidents SET cert_case = NULL
+ WHERE cert_case IS NOT NULL
+   AND NOT EXISTS (SELECT 1 FROM received r WHERE r.incident_id = incidents.id AND r.signature = 'good');
+-- An analyst's correction of a message's kind.
+ALTER TABLE received ADD COLUMN marked_kind TEXT;
+"#,
 ];
 
 pub struct Store {
@@ -116,7 +136,7 @@ mod spool;
 pub(crate) use log::event;
 pub use log::{ChainProblem, EventRow, IncidentRow, StatusRow};
 pub use outbox::{Attempt, ClaimQuery, Claimed, OutboxRow};
-pub use received::{Correlation, Earlier, NewReceived};
+pub use received::{Correlation, Earlier, NewReceived, StoredMessage};
 pub use spool::{MessageBytes, MessageSink};
 
 /// The incident part of a new notification.
@@ -223,14 +243,6 @@ impl Store {
     }
 
     /// The reference the next new incident of `year` would get (read-only).
-    pub fn next_reference(&self, year: i32) -> Result<String, Failure> {
-        let seq: i64 = self
-            .conn
-            .query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM incidents WHERE year = ?1", [year], |r| r.get(0))
-            .map_err(db_error("next reference"))?;
-        Ok(format_reference(year, seq))
-    }
-
     /// Message-IDs of an existing incident's messages, oldest first; `None` if the
     /// reference is unknown.
     pub fn thread(&self, reference: &str) -> Result<Option<Vec<String>>, Failure> {
@@ -256,7 +268,7 @@ impl Store {
                 let seq: i64 = tx
                     .query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM incidents WHERE year = ?1", [year], |r| r.get(0))
                     .map_err(db_error("next reference"))?;
-                (format_reference(year, seq), None, seq, Vec::new())
+                (unused_reference(&tx)?, None, seq, Vec::new())
             }
         };
         Ok(Pending { tx, store_path: &self.path, reference, existing_incident, year, seq, thread })
@@ -318,8 +330,18 @@ pub fn timestamp(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-pub fn format_reference(year: i32, seq: i64) -> String {
-    format!("CM-{year}-{seq:04}")
+/// A random reference no incident in this log has (a clash is next to impossible,
+/// but costs one query to rule out).
+fn unused_reference(tx: &Connection) -> Result<String, Failure> {
+    loop {
+        let candidate = crate::reference::new_reference()?;
+        let taken: bool = tx
+            .query_row("SELECT EXISTS (SELECT 1 FROM incidents WHERE reference = ?1)", [&candidate], |r| r.get(0))
+            .map_err(db_error("reference"))?;
+        if !taken {
+            return Ok(candidate);
+        }
+    }
 }
 
 impl Pending<'_> {
@@ -492,21 +514,20 @@ mod tests {
     }
 
     #[test]
-    fn references_count_per_year_and_follow_ups_thread() {
+    fn references_are_random_and_follow_ups_thread() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("s.sqlite")).unwrap();
         let p = store.begin(None, 2026).unwrap();
-        assert_eq!(p.reference, "CM-2026-0001");
+        let first = p.reference.clone();
+        assert_eq!(crate::reply::references_in(&first), vec![first.clone()], "{first}");
         p.commit(&incident(), &message("m1@x"), "now").unwrap();
         let p = store.begin(None, 2026).unwrap();
-        assert_eq!(p.reference, "CM-2026-0002");
-        drop(p); // rolled back: the number is not used up
-        assert_eq!(store.next_reference(2026).unwrap(), "CM-2026-0002");
-        assert_eq!(store.next_reference(2027).unwrap(), "CM-2027-0001");
-        let p = store.begin(Some("CM-2026-0001"), 2026).unwrap();
+        assert_ne!(p.reference, first);
+        drop(p);
+        let p = store.begin(Some(&first), 2026).unwrap();
         assert_eq!(p.thread, vec!["m1@x".to_string()]);
         p.commit(&incident(), &message("m2@x"), "now").unwrap();
-        assert_eq!(store.event_kinds("CM-2026-0001").unwrap(), ["created", "queued", "follow-up", "queued"]);
+        assert_eq!(store.event_kinds(&first).unwrap(), ["created", "queued", "follow-up", "queued"]);
         assert_eq!(store.count_state("queued").unwrap(), 2);
         assert!(store.begin(Some("CM-2026-0099"), 2026).is_err());
     }

@@ -1,11 +1,14 @@
 //! Received mail in the incident log: correlation lookups (our Message-IDs, the
-//! references, the CERT's case number), and recording a received message with its
-//! events, once per content hash.
+//! references, the CERT's case number), identity lookups (the same message again, a
+//! replay of signed content, a reused Message-ID), and recording a received message
+//! with its events, once per content hash.
 
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Store, db_error, event};
+use crate::crypto::SignatureStatus;
 use crate::exit::Failure;
+use crate::reply::Kind;
 
 /// An incident a received message belongs to, and the notification it answers.
 #[derive(Debug, Clone)]
@@ -16,32 +19,46 @@ pub struct Correlation {
     pub message_id: Option<String>,
     /// The recipient (CERT) that notification went to.
     pub recipient: Option<String>,
+    /// When the incident was recorded (its first notification was made).
+    pub created_at: String,
 }
 
 /// A message recorded before (ingest is idempotent).
 pub struct Earlier {
     pub reference: Option<String>,
     pub message_id: Option<String>,
-    pub kind: String,
-    pub signature: String,
+    pub kind: Kind,
+    pub signature: SignatureStatus,
     pub encrypted: bool,
     pub signer: Option<String>,
+    pub bound: bool,
 }
 
 /// A received message as recorded.
 pub struct NewReceived<'a> {
     pub message_id: Option<&'a str>,
     pub content_hash: &'a str,
+    /// Message-ID and content, or the signed content: the same message seen again.
+    pub identity: &'a str,
     pub source: &'a str,
-    pub kind: &'a str,
-    pub signature: &'a str,
+    pub kind: Kind,
+    pub signature: SignatureStatus,
     pub encrypted: bool,
     pub signer: Option<&'a str>,
+    /// The pinned recipient whose key signed it.
+    pub signer_recipient: Option<&'a str>,
+    /// A good, whole-message signature whose content names the incident: only then
+    /// may it change the incident's state (the events below).
+    pub bound: bool,
+    /// What an analyst should know: "from-mismatch", "replay", "message-id-reused", ...
+    pub flags: &'a [String],
+    pub from: Option<&'a str>,
+    pub subject: &'a str,
     /// The message as received, kept as evidence when it is signed or encrypted and
     /// tied to an incident; other mail stays in its mailbox and only its hash is kept.
     pub raw: &'a [u8],
     pub keep_raw: bool,
-    /// Extra events for the incident: ("acknowledged", detail), ("closed", …), ("bounced", …).
+    /// Extra events for the incident: ("acknowledged", detail), ("cert-closed", …), ("bounced", …).
     pub events: Vec<(&'a str, serde_json::Value)>,
     /// The CERT's case number, kept if the incident has none yet.
     pub cert_case: Option<&'a str>,
@@ -54,33 +71,60 @@ impl Store {
     pub fn already_received(&self, content_hash: &str) -> Result<Option<Earlier>, Failure> {
         self.conn
             .prepare_cached(
-                "SELECT i.reference, r.message_id, r.kind, r.signature, r.encrypted, r.signer
+                "SELECT i.reference, r.message_id, r.kind, r.signature, r.encrypted, r.signer, r.bound
                  FROM received r LEFT JOIN incidents i ON i.id = r.incident_id WHERE r.content_hash = ?1",
             )
             .map_err(db_error("received"))?
-            .query_row([content_hash], |r| {
-                Ok(Earlier {
-                    reference: r.get(0)?,
-                    message_id: r.get(1)?,
-                    kind: r.get(2)?,
-                    signature: r.get(3)?,
-                    encrypted: r.get(4)?,
-                    signer: r.get(5)?,
-                })
-            })
+            .query_row([content_hash], earlier)
             .optional()
             .map_err(db_error("received"))
+    }
+
+    /// The message recorded before with this identity and Message-ID: the same
+    /// message again (from another mailbox, with other line ends or headers).
+    pub fn same_message(&self, identity: &str, message_id: Option<&str>) -> Result<Option<Earlier>, Failure> {
+        self.conn
+            .prepare_cached(
+                "SELECT i.reference, r.message_id, r.kind, r.signature, r.encrypted, r.signer, r.bound
+                 FROM received r LEFT JOIN incidents i ON i.id = r.incident_id
+                 WHERE r.identity = ?1 AND r.message_id IS ?2 ORDER BY r.id LIMIT 1",
+            )
+            .map_err(db_error("received"))?
+            .query_row(params![identity, message_id], earlier)
+            .optional()
+            .map_err(db_error("received"))
+    }
+
+    /// Whether this identity (signed content) was recorded before under any Message-ID.
+    pub fn identity_seen(&self, identity: &str) -> Result<bool, Failure> {
+        self.conn
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM received WHERE identity = ?1)")
+            .and_then(|mut s| s.query_row([identity], |r| r.get(0)))
+            .map_err(db_error("received"))
+    }
+
+    /// Whether another message was recorded before with this Message-ID.
+    pub fn message_id_seen(&self, message_id: &str) -> Result<bool, Failure> {
+        self.conn
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM received WHERE message_id = ?1)")
+            .and_then(|mut s| s.query_row([message_id], |r| r.get(0)))
+            .map_err(db_error("received"))
+    }
+
+    /// Every recipient the incident's messages went to.
+    pub fn incident_recipients(&self, incident_id: i64) -> Result<Vec<String>, Failure> {
+        let mut stmt =
+            self.conn.prepare_cached("SELECT DISTINCT recipient FROM messages WHERE incident_id = ?1").map_err(db_error("recipients"))?;
+        let rows = stmt.query_map([incident_id], |r| r.get(0)).map_err(db_error("recipients"))?;
+        rows.collect::<Result<_, _>>().map_err(db_error("recipients"))
     }
 
     /// The incident one of our Message-IDs belongs to.
     pub fn correlate_message_id(&self, message_id: &str) -> Result<Option<Correlation>, Failure> {
         self.conn
-            .prepare_cached("SELECT i.id, i.reference, m.message_id, m.recipient FROM messages m JOIN incidents i ON i.id = m.incident_id WHERE m.message_id = ?1")
+            .prepare_cached("SELECT i.id, i.reference, m.message_id, m.recipient, i.created_at FROM messages m JOIN incidents i ON i.id = m.incident_id WHERE m.message_id = ?1")
             .map_err(db_error("correlate"))?
-            .query_row(
-                [message_id.trim_matches(['<', '>'])],
-                |r| Ok(Correlation { incident_id: r.get(0)?, reference: r.get(1)?, message_id: r.get(2)?, recipient: r.get(3)? }),
-            )
+            .query_row([message_id.trim().trim_matches(['<', '>'])], correlation)
             .optional()
             .map_err(db_error("correlate"))
     }
@@ -91,13 +135,12 @@ impl Store {
             .prepare_cached(
                 "SELECT i.id, i.reference,
                         (SELECT m.message_id FROM messages m WHERE m.incident_id = i.id ORDER BY m.id DESC LIMIT 1),
-                        (SELECT m.recipient FROM messages m WHERE m.incident_id = i.id ORDER BY m.id DESC LIMIT 1)
-                 FROM incidents i WHERE i.reference = ?1 OR i.cert_case = ?1",
+                        (SELECT m.recipient FROM messages m WHERE m.incident_id = i.id ORDER BY m.id DESC LIMIT 1),
+                        i.created_at
+                 FROM incidents i WHERE i.reference = ?1 OR i.cert_case = ?1 ORDER BY i.reference = ?1 DESC LIMIT 1",
             )
             .map_err(db_error("correlate"))?
-            .query_row([reference], |r| {
-                Ok(Correlation { incident_id: r.get(0)?, reference: r.get(1)?, message_id: r.get(2)?, recipient: r.get(3)? })
-            })
+            .query_row([reference], correlation)
             .optional()
             .map_err(db_error("correlate"))
     }
@@ -129,11 +172,29 @@ impl Store {
         let raw: &[u8] = if incident.is_some() && r.keep_raw { r.raw } else { &[] };
         let inserted = tx
             .prepare_cached(
-                "INSERT OR IGNORE INTO received (incident_id, message_id, content_hash, source, kind, signature, encrypted, signer, received_at, raw)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                "INSERT OR IGNORE INTO received (incident_id, message_id, content_hash, source, kind, signature, encrypted, signer, received_at, raw,
+                                                 identity, bound, signer_recipient, flags, from_address, subject)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
             )
             .and_then(|mut s| {
-                s.execute(params![incident.map(|c| c.incident_id), r.message_id, r.content_hash, r.source, r.kind, r.signature, r.encrypted, r.signer, now, raw])
+                s.execute(params![
+                    incident.map(|c| c.incident_id),
+                    r.message_id,
+                    r.content_hash,
+                    r.source,
+                    r.kind.key(),
+                    r.signature.key(),
+                    r.encrypted,
+                    r.signer,
+                    now,
+                    raw,
+                    r.identity,
+                    r.bound,
+                    r.signer_recipient,
+                    serde_json::to_string(r.flags).unwrap_or_else(|_| "[]".into()),
+                    r.from,
+                    r.subject,
+                ])
             })
             .map_err(db_error("received"))?;
         if inserted == 0 {
@@ -147,22 +208,183 @@ impl Store {
     }
 }
 
+fn earlier(r: &rusqlite::Row) -> rusqlite::Result<Earlier> {
+    let kind: String = r.get(2)?;
+    let signature: String = r.get(3)?;
+    Ok(Earlier {
+        reference: r.get(0)?,
+        message_id: r.get(1)?,
+        kind: Kind::from_key(&kind).unwrap_or(Kind::Malformed),
+        signature: SignatureStatus::from_key(&signature),
+        encrypted: r.get(4)?,
+        signer: r.get(5)?,
+        bound: r.get(6)?,
+    })
+}
+
+fn correlation(r: &rusqlite::Row) -> rusqlite::Result<Correlation> {
+    Ok(Correlation { incident_id: r.get(0)?, reference: r.get(1)?, message_id: r.get(2)?, recipient: r.get(3)?, created_at: r.get(4)? })
+}
+
 fn record_events(tx: &Connection, c: &Correlation, r: &NewReceived, now: &str) -> Result<(), Failure> {
     let detail = serde_json::json!({
-        "kind": r.kind, "signature": r.signature, "signer": r.signer, "encrypted": r.encrypted,
+        "kind": r.kind.key(), "signature": r.signature.key(), "signer": r.signer, "signer-recipient": r.signer_recipient,
+        "bound": r.bound, "flags": r.flags, "encrypted": r.encrypted,
         "message_id": r.message_id, "source": r.source, "answers": c.message_id,
     });
     event(tx, c.incident_id, c.message_id.as_deref(), now, "received", &detail)?;
     for (kind, extra) in &r.events {
+        // An incident is acknowledged once; later receipts are in their "received" events.
+        if *kind == "acknowledged" && has_event(tx, c.incident_id, "acknowledged")? {
+            continue;
+        }
         event(tx, c.incident_id, c.message_id.as_deref(), now, kind, extra)?;
     }
-    if let Some(case) = r.cert_case {
+    if let Some(case) = r.cert_case.filter(|_| r.bound) {
         tx.execute("UPDATE incidents SET cert_case = ?1 WHERE id = ?2 AND cert_case IS NULL", params![case, c.incident_id])
             .map_err(db_error("case"))?;
     }
     if let Some(id) = r.bounced_message {
+        // The one change unsigned mail may make: a bounce marks our message
+        // undelivered, which only ever makes status more cautious.
         tx.execute("UPDATE messages SET state = 'bounced', updated_at = ?1 WHERE message_id = ?2", params![now, id])
             .map_err(db_error("bounce"))?;
     }
     Ok(())
+}
+
+fn has_event(tx: &Connection, incident_id: i64, kind: &str) -> Result<bool, Failure> {
+    tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM events WHERE incident_id = ?1 AND kind = ?2)")
+        .and_then(|mut s| s.query_row(params![incident_id, kind], |r| r.get(0)))
+        .map_err(db_error("event"))
+}
+
+/// A message of an incident as `certmail read` shows it.
+#[derive(Debug, Clone)]
+pub struct StoredMessage {
+    pub sent: bool,
+    pub message_id: Option<String>,
+    pub at: String,
+    /// Received: as it arrived (empty if it was not kept); sent: the bytes that travel.
+    pub raw: Vec<u8>,
+    pub kind: Option<Kind>,
+    /// An analyst's correction, if any.
+    pub marked_kind: Option<Kind>,
+    pub signature: Option<SignatureStatus>,
+    pub bound: bool,
+    pub flags: Vec<String>,
+    pub from: Option<String>,
+    /// Sent: the delivery state.
+    pub state: Option<String>,
+}
+
+impl Store {
+    /// The incident with this reference, or the one a message with this Message-ID
+    /// (sent or received) belongs to.
+    pub fn find_incident(&self, target: &str) -> Result<Option<(i64, String)>, Failure> {
+        let id = target.trim().trim_matches(['<', '>']);
+        self.conn
+            .query_row(
+                "SELECT i.id, i.reference FROM incidents i WHERE i.reference = ?1
+                 UNION ALL SELECT i.id, i.reference FROM messages m JOIN incidents i ON i.id = m.incident_id WHERE m.message_id = ?2
+                 UNION ALL SELECT i.id, i.reference FROM received r JOIN incidents i ON i.id = r.incident_id WHERE r.message_id = ?2
+                 LIMIT 1",
+                params![target.trim(), id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(db_error("read"))
+    }
+
+    /// Every message of an incident, sent and received, oldest first.
+    pub fn incident_messages(&self, incident_id: i64) -> Result<Vec<StoredMessage>, Failure> {
+        let mut out = Vec::new();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT message_id, created_at, state FROM messages WHERE incident_id = ?1 ORDER BY id")
+            .map_err(db_error("read"))?;
+        let sent: Vec<(String, String, String)> = stmt
+            .query_map([incident_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(db_error("read"))?
+            .collect::<Result<_, _>>()
+            .map_err(db_error("read"))?;
+        for (message_id, at, state) in sent {
+            let raw = self.message_bytes(&message_id)?.unwrap_or_default();
+            out.push(StoredMessage {
+                sent: true,
+                message_id: Some(message_id),
+                at,
+                raw,
+                kind: None,
+                marked_kind: None,
+                signature: None,
+                bound: false,
+                flags: Vec::new(),
+                from: None,
+                state: Some(state),
+            });
+        }
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT message_id, received_at, raw, kind, marked_kind, signature, bound, flags, from_address
+                 FROM received WHERE incident_id = ?1 ORDER BY id",
+            )
+            .map_err(db_error("read"))?;
+        let received = stmt
+            .query_map([incident_id], |r| {
+                let kind: String = r.get(3)?;
+                let marked: Option<String> = r.get(4)?;
+                let signature: String = r.get(5)?;
+                let flags: Option<String> = r.get(7)?;
+                Ok(StoredMessage {
+                    sent: false,
+                    message_id: r.get(0)?,
+                    at: r.get(1)?,
+                    raw: r.get(2)?,
+                    kind: Kind::from_key(&kind),
+                    marked_kind: marked.as_deref().and_then(Kind::from_key),
+                    signature: Some(SignatureStatus::from_key(&signature)),
+                    bound: r.get(6)?,
+                    flags: flags.and_then(|f| serde_json::from_str(&f).ok()).unwrap_or_default(),
+                    from: r.get(8)?,
+                    state: None,
+                })
+            })
+            .map_err(db_error("read"))?;
+        for m in received {
+            out.push(m.map_err(db_error("read"))?);
+        }
+        out.sort_by(|a, b| a.at.cmp(&b.at));
+        Ok(out)
+    }
+
+    /// An analyst's correction of a received message's kind, with its event; the
+    /// original verdict stays in the log. A bound message marked as a question or a
+    /// closure changes the incident's state like one that said so.
+    pub fn mark_kind(&mut self, reference: &str, message_id: &str, kind: Kind, reason: &str, now: &str) -> Result<(Kind, bool), Failure> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(db_error("mark"))?;
+        let id = message_id.trim().trim_matches(['<', '>']);
+        let row: Option<(i64, i64, String, bool)> = tx
+            .query_row(
+                "SELECT r.id, i.id, r.kind, r.bound FROM received r JOIN incidents i ON i.id = r.incident_id
+                 WHERE i.reference = ?1 AND r.message_id = ?2 ORDER BY r.id DESC LIMIT 1",
+                params![reference, id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()
+            .map_err(db_error("mark"))?;
+        let Some((row_id, incident_id, was, bound)) = row else {
+            return Err(Failure::input(format!("--message {message_id}: no received message with that Message-ID on {reference}")));
+        };
+        let was = Kind::from_key(&was).unwrap_or(Kind::Malformed);
+        tx.execute("UPDATE received SET marked_kind = ?1 WHERE id = ?2", params![kind.key(), row_id]).map_err(db_error("mark"))?;
+        let detail = serde_json::json!({ "message_id": id, "was": was.key(), "as": kind.key(), "reason": reason, "bound": bound });
+        event(&tx, incident_id, None, now, "marked", &detail)?;
+        if bound && kind == Kind::Closed && !has_event(&tx, incident_id, "cert-closed")? {
+            event(&tx, incident_id, None, now, "cert-closed", &serde_json::json!({ "marked": id }))?;
+        }
+        tx.commit().map_err(db_error("mark"))?;
+        Ok((was, bound))
+    }
 }

@@ -78,13 +78,14 @@ fn gnupg_signed_and_encrypted_ack_is_a_good_acknowledgement() {
     let c = case();
     let file = gpg_encrypted_reply(
         &c,
-        "Hej\r\nVi har modtaget jeres underretning. Sagsnr.: CFCS-2026-4411\r\n",
+        &format!("Hej\r\nVi har modtaget jeres underretning {}. Sagsnr.: CFCS-2026-4411\r\n", c.reference),
         &cert_key().fingerprint,
         &c.gnupg,
     );
     let r = ingest(&c.env, &file);
     assert_eq!(r["kind"], "ack", "{r}");
     assert_eq!(r["signature"], "good");
+    assert_eq!((r["bound"].as_bool(), r["state_changed"].as_bool()), (Some(true), Some(true)), "{r}");
     assert_eq!(r["encrypted"], true);
     assert_eq!(r["incident"], c.reference.as_str());
     assert_eq!(r["signer"], cert_key().fingerprint.as_str());
@@ -102,6 +103,21 @@ fn gnupg_signed_and_encrypted_ack_is_a_good_acknowledgement() {
     assert_eq!(r["incident"], c.reference.as_str());
     assert_eq!(r["kind"], "question");
     assert_eq!(r["signature"], "none");
+    assert_eq!((r["bound"].as_bool(), r["state_changed"].as_bool()), (Some(false), Some(false)), "threaded for reading only: {r}");
+}
+
+#[test]
+fn a_good_signature_over_text_that_names_no_incident_threads_but_does_not_acknowledge() {
+    let c = case();
+    // Threaded by the unsigned In-Reply-To only: the signed text could be any ack.
+    let file = gpg_encrypted_reply(&c, "Hej\r\nVi har modtaget jeres underretning.\r\n", &cert_key().fingerprint, &c.gnupg);
+    let r = ingest(&c.env, &file);
+    assert_eq!((r["signature"].as_str(), r["kind"].as_str()), (Some("good"), Some("ack")), "{r}");
+    assert_eq!(r["incident"], c.reference.as_str(), "threaded for reading: {r}");
+    assert_eq!((r["bound"].as_bool(), r["state_changed"].as_bool()), (Some(false), Some(false)), "{r}");
+    assert!(r["flags"].as_array().unwrap().iter().any(|f| f == "names-no-incident"), "{r}");
+    let json: serde_json::Value = serde_json::from_slice(&c.env.certmail(&["status", "--json"]).stdout).unwrap();
+    assert_eq!(json["incidents"][0]["acknowledged"], false, "{json}");
 }
 
 #[test]
@@ -115,10 +131,11 @@ fn a_key_with_the_certs_name_is_an_unknown_signer_and_never_an_ack() {
     kill_agent(&elsewhere);
     let key_file = c.env.write("spoofer.asc", &text(&exported));
     gpg_ok(&c.gnupg, &["--import", key_file.to_str().unwrap()]);
-    let file = gpg_encrypted_reply(&c, "We have received your report.", &fake, &c.gnupg);
+    let file = gpg_encrypted_reply(&c, &format!("We have received your report {}.", c.reference), &fake, &c.gnupg);
     let r = ingest(&c.env, &file);
     assert_eq!(r["signature"], "unknown-signer", "{r}");
-    assert_eq!(r["kind"], "reply", "claims to acknowledge, but is not by the pinned key");
+    assert_eq!(r["kind"], "ack", "the text says ack");
+    assert_eq!(r["state_changed"], false, "claims to acknowledge, but is not by the pinned key: {r}");
     kill_agent(&c.gnupg);
 }
 
@@ -126,7 +143,8 @@ fn a_key_with_the_certs_name_is_an_unknown_signer_and_never_an_ack() {
 fn sq_detached_signature_in_multipart_signed_verifies() {
     require("sq", "sq");
     let c = case();
-    let part = "Content-Type: text/plain; charset=utf-8\r\n\r\nWe have received your report.\r\n";
+    let part = format!("Content-Type: text/plain; charset=utf-8\r\n\r\nWe have received your report {}.\r\n", c.reference);
+    let part = part.as_str();
     let data = c.env.write("part.txt", part);
     let sig = Command::new("sq").args(["sign", "--detached", "--signer-key"]).arg(&cert_key().secret).arg(&data).output().unwrap();
     assert!(sig.status.success(), "{}", text(&sig.stderr));
@@ -139,11 +157,12 @@ fn sq_detached_signature_in_multipart_signed_verifies() {
     let r = ingest(&c.env, &c.env.write("signed.eml", &mail));
     assert_eq!(r["signature"], "good", "{r}");
     assert_eq!(r["kind"], "ack");
+    assert_eq!(r["bound"], true, "{r}");
     // The same signed part tampered with: bad.
-    let tampered = mail.replace("We have received your report.", "We have received your report!");
+    let tampered = mail.replace("We have received your report", "We have received your report!").replace("<signed@x>", "<tampered@x>");
     let r = ingest(&c.env, &c.env.write("tampered.eml", &tampered));
     assert_eq!(r["signature"], "bad", "{r}");
-    assert_eq!(r["kind"], "reply");
+    assert_eq!((r["kind"].as_str(), r["state_changed"].as_bool()), (Some("ack"), Some(false)), "{r}");
     // Signature wrapping: the good signed part forwarded inside unsigned text.
     let wrapped = format!(
         "From: {CERT_ADDRESS}\r\nSubject: Re: [{r}]\r\nMessage-ID: <wrapped@x>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"w\"\r\n\r\n--w\r\nContent-Type: text/plain\r\n\r\nWe have received your report, and more.\r\n--w\r\n{inner}\r\n--w--\r\n",
@@ -151,21 +170,27 @@ fn sq_detached_signature_in_multipart_signed_verifies() {
         inner = mail.split("MIME-Version: 1.0\r\n").nth(1).unwrap()
     );
     let r = ingest(&c.env, &c.env.write("wrapped.eml", &wrapped));
-    assert_ne!(r["kind"], "ack", "a quoted or forwarded signed part is not an ack: {r}");
+    assert_eq!(r["signature"], "partial", "a good signed part beside an unsigned one: {r}");
+    assert_eq!((r["bound"].as_bool(), r["state_changed"].as_bool()), (Some(false), Some(false)), "{r}");
 }
 
 #[test]
 fn gnupg_cleartext_signed_closure() {
     let c = case();
-    let body = c.env.write("close.txt", "Sagen er lukket fra vores side.\n");
+    let body = c.env.write("close.txt", &format!("Vedr. {}: Sagen er lukket fra vores side. Tak for underretningen.\n", c.reference));
     let signed = gpg_ok(&c.gnupg, &["--local-user", &cert_key().fingerprint, "--clearsign", "--output", "-", body.to_str().unwrap()]);
     let mail =
         format!("From: {CERT_ADDRESS}\r\nSubject: [{}] lukket\r\nMessage-ID: <close@x>\r\n\r\n{}", c.reference, text(&signed.stdout));
     let r = ingest(&c.env, &c.env.write("close.eml", &mail));
     assert_eq!(r["kind"], "closed", "{r}");
     assert_eq!(r["signature"], "good");
-    let status = text(&c.env.certmail(&["status"]).stdout);
-    assert!(!status.contains(&c.reference), "a case closed by the CERT leaves status: {status}");
+    assert_eq!(r["bound"], true, "{r}");
+    // The CERT closing its case does not end the legal clocks: the incident stays,
+    // acknowledged and marked closed by the CERT, until the reporter closes it.
+    let json: serde_json::Value = serde_json::from_slice(&c.env.certmail(&["status", "--json"]).stdout).unwrap();
+    let incident = &json["incidents"][0];
+    assert_eq!((incident["reference"].as_str(), incident["acknowledged"].as_bool()), (Some(c.reference.as_str()), Some(true)), "{json}");
+    assert_eq!(incident["cert_closed"], true, "{json}");
 }
 
 #[test]
@@ -179,7 +204,7 @@ fn status_shows_a_cert_question_until_a_follow_up_answers_it() {
             "--clearsign",
             "--output",
             "-",
-            c.env.write("q.txt", "Kan I oplyse hvilke IP-adresser?\n").to_str().unwrap(),
+            c.env.write("q.txt", &format!("Vedr. {}\nKan I oplyse hvilke IP-adresser?\n", c.reference)).to_str().unwrap(),
         ],
     );
     let mail = format!("From: {CERT_ADDRESS}\r\nIn-Reply-To: <{}>\r\nMessage-ID: <q1@x>\r\n\r\n{}", c.message_id, text(&signed.stdout));
@@ -238,8 +263,8 @@ fn python_made_replies_thread_and_classify() {
         "msg = MIMEText('<html><body><p>We have received <b>your</b> report.</p><script>alert(1)</script></body></html>', 'html')\nmsg['In-Reply-To'] = mid\nmsg['Subject'] = 'Re'\nmsg['Message-ID'] = '<html@x>'",
     );
     let r = ingest(&c.env, &html);
-    assert_eq!(r["kind"], "reply", "unsigned, so not an ack: {r}");
-    assert_eq!(r["signature"], "none");
+    assert_eq!(r["kind"], "ack", "the text says so: {r}");
+    assert_eq!((r["signature"].as_str(), r["state_changed"].as_bool()), (Some("none"), Some(false)), "unsigned, so no state change: {r}");
 
     let stray = python_mail(&c, "stray.eml", "msg = MIMEText('Newsletter')\nmsg['Subject'] = 'News'\nmsg['Message-ID'] = '<news@x>'");
     assert_eq!(ingest(&c.env, &stray)["kind"], "unrelated");
@@ -424,9 +449,9 @@ fn the_fuzz_corpus_parses_without_a_panic() {
     for entry in std::fs::read_dir("fuzz/corpus/ingest").unwrap() {
         let bytes = std::fs::read(entry.unwrap().path()).unwrap();
         if let Ok(mail) = certmail::reply::parse(&bytes)
-            && let certmail::reply::Content::Text { text } = &mail.content
+            && let certmail::reply::Content::Plain { parts } = &mail.content
         {
-            let _ = certmail::reply::classify_text(text);
+            let _ = certmail::reply::classify_text(&certmail::reply::readable_text(parts));
         }
         let _ = certmail::reply::split_mbox(&bytes);
         n += 1;

@@ -1,0 +1,202 @@
+//! `certmail read REF|MSGID`: every message of an incident, sent and received,
+//! decrypted and sanitised, each with a banner saying who signed which part and
+//! marking every unsigned part. Attachments are listed and saved only on request,
+//! under safe names, owner-only. Nothing is rendered as HTML; nothing is recorded.
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use crate::cli::ReadArgs;
+use crate::crypto::{SignatureStatus, Verified};
+use crate::exit::{CmdResult, Failure, Outcome};
+use crate::ingest::Rereader;
+use crate::ingest::reading::{Reading, ShownPart};
+use crate::store::{Store, StoredMessage};
+use crate::{fsutil, output};
+
+pub fn run(settings: &crate::config::Settings, args: &ReadArgs) -> CmdResult {
+    let path = settings.store_path();
+    if !path.exists() {
+        return Err(Failure::input(format!("no incident log yet at {}", path.display())));
+    }
+    let store = Store::open(&path)?;
+    let Some((incident_id, reference)) = store.find_incident(&args.target)? else {
+        return Err(Failure::input(format!("{}: no incident or message with that reference or Message-ID in the log", args.target)));
+    };
+    let messages = store.incident_messages(incident_id)?;
+    let mut reader = Rereader::new(settings, SystemTime::now());
+    let mut saved_count = 0;
+    if !args.json {
+        output::say(&format!("{reference}: {} message(s), oldest first", messages.len()));
+    }
+    for (n, message) in messages.iter().enumerate() {
+        let read = if message.raw.is_empty() { Err("not kept in the log".to_string()) } else { reader.read(&message.raw) };
+        let saved = match (&args.save_attachments, &read) {
+            (Some(dir), Ok((_, reading))) => save_attachments(dir, n + 1, reading)?,
+            _ => Vec::new(),
+        };
+        saved_count += saved.len();
+        if args.json {
+            output::json(&as_json(&reference, message, &read, &reader, &saved));
+        } else {
+            show(message, &read, &reader, &saved);
+        }
+    }
+    if !args.json && args.save_attachments.is_some() {
+        output::say(&format!("{saved_count} attachment(s) saved."));
+    }
+    Ok(Outcome::Done)
+}
+
+fn signed_by(reader: &Rereader, v: &Verified) -> String {
+    let who = reader.signer(v).unwrap_or_else(|| "a key that is not pinned".into());
+    let fpr = v.signer.as_deref().unwrap_or("?");
+    match v.status {
+        SignatureStatus::Good => format!("signed by {who} ({fpr})"),
+        other => format!("signature {} ({fpr})", other.key()),
+    }
+}
+
+fn part_label(reader: &Rereader, p: &ShownPart, sent: bool) -> String {
+    match &p.signature {
+        _ if sent => "sent by you".into(),
+        Some(v) => signed_by(reader, v),
+        None => "UNSIGNED".into(),
+    }
+}
+
+fn show(message: &StoredMessage, read: &Result<(crate::reply::Mail, Reading), String>, reader: &Rereader, saved: &[PathBuf]) {
+    let direction = if message.sent { "sent" } else { "received" };
+    let id = message.message_id.as_deref().unwrap_or("(no Message-ID)");
+    output::say("");
+    output::say(&format!("==== {direction} {}  <{id}>", message.at));
+    if message.sent {
+        output::say(&format!("     state: {}", message.state.as_deref().unwrap_or("?")));
+    } else {
+        let kind = message.kind.map(|k| k.key()).unwrap_or("?");
+        let marked = message.marked_kind.map(|k| format!(" (marked as {} by an analyst)", k.key())).unwrap_or_default();
+        let signature = message.signature.map(|s| s.key()).unwrap_or("none");
+        let trust = if message.bound {
+            "bound to this incident by a good signature over the whole message"
+        } else {
+            "NOT AUTHENTICATED: no good signature over the whole message names this incident; confirm by phone before acting on it"
+        };
+        output::say(&format!("     from: {}  kind: {kind}{marked}  signature: {signature}", message.from.as_deref().unwrap_or("?")));
+        output::say(&format!("     {trust}"));
+        if !message.flags.is_empty() {
+            output::say(&format!("     flags: {}", message.flags.join(", ")));
+        }
+    }
+    match read {
+        Err(e) => output::say(&format!("     (cannot show it: {e})")),
+        Ok((mail, reading)) => {
+            if !message.sent && !mail.subject.is_empty() {
+                output::say(&format!("     subject (unsigned outer header): {}", mail.subject));
+            }
+            let mut saved = saved.iter();
+            for p in &reading.parts {
+                let label = part_label(reader, p, message.sent);
+                match &p.part.text {
+                    Some(text) if p.part.name.is_none() => {
+                        output::say(&format!("---- [{label}] {} ----", p.part.content_type));
+                        for line in text.lines() {
+                            output::say(&format!("  {line}"));
+                        }
+                    }
+                    _ => {
+                        let name = p.part.name.as_deref().unwrap_or("(no name)");
+                        let place = saved.next().map(|f| format!(", saved as {}", f.display())).unwrap_or_default();
+                        output::say(&format!(
+                            "---- [{label}] attachment {name} ({}, {} bytes{place}) ----",
+                            p.part.content_type, p.part.size
+                        ));
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn as_json(
+    reference: &str,
+    message: &StoredMessage,
+    read: &Result<(crate::reply::Mail, Reading), String>,
+    reader: &Rereader,
+    saved: &[PathBuf],
+) -> serde_json::Value {
+    let mut saved = saved.iter();
+    let parts: Vec<serde_json::Value> = match read {
+        Err(_) => Vec::new(),
+        Ok((_, reading)) => reading
+            .parts
+            .iter()
+            .map(|p| {
+                let attachment = p.part.text.is_none() || p.part.name.is_some();
+                serde_json::json!({
+                    "content_type": p.part.content_type,
+                    "name": p.part.name,
+                    "size": p.part.size,
+                    "signed": p.signature.as_ref().is_some_and(|v| v.status == SignatureStatus::Good),
+                    "signature": p.signature.as_ref().map(|v| v.status.key()),
+                    "signer": p.signature.as_ref().and_then(|v| v.signer.clone()),
+                    "signer_recipient": p.signature.as_ref().and_then(|v| reader.signer(v)),
+                    "text": if attachment { None } else { p.part.text.clone() },
+                    "saved_as": if attachment { saved.next().map(|f| f.display().to_string()) } else { None },
+                })
+            })
+            .collect(),
+    };
+    serde_json::json!({
+        "reference": reference,
+        "direction": if message.sent { "sent" } else { "received" },
+        "message_id": message.message_id,
+        "at": message.at,
+        "from": message.from,
+        "kind": message.kind.map(|k| k.key()),
+        "marked_kind": message.marked_kind.map(|k| k.key()),
+        "signature": message.signature.map(|s| s.key()),
+        "bound": message.bound,
+        "flags": message.flags,
+        "state": message.state,
+        "subject": read.as_ref().ok().map(|(m, _)| m.subject.clone()),
+        "error": read.as_ref().err(),
+        "parts": parts,
+    })
+}
+
+/// Saves a message's attachments as `<message>-<part>-<safe name>`, owner-only.
+fn save_attachments(dir: &Path, message: usize, reading: &Reading) -> Result<Vec<PathBuf>, Failure> {
+    let mut saved = Vec::new();
+    for (i, p) in reading.parts.iter().enumerate().filter(|(_, p)| p.part.text.is_none() || p.part.name.is_some()) {
+        fsutil::private_dir(dir)?;
+        let name = safe_name(p.part.name.as_deref().unwrap_or("attachment.bin"));
+        let path = dir.join(format!("{message:03}-{:02}-{name}", i + 1));
+        let bytes = if p.part.bytes.is_empty() { p.part.text.clone().unwrap_or_default().into_bytes() } else { p.part.bytes.clone() };
+        fsutil::write_private(&path, &bytes)?;
+        saved.push(path);
+    }
+    Ok(saved)
+}
+
+/// A file name that stays in its folder and shows as what it is: letters, digits,
+/// '.', '-' and '_' only, no leading dot, at most 80 characters.
+fn safe_name(name: &str) -> String {
+    let cleaned: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' }).take(80).collect();
+    let trimmed = cleaned.trim_start_matches('.');
+    if trimmed.is_empty() { "attachment.bin".into() } else { trimmed.to_string() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attachment_names_cannot_escape_or_hide() {
+        assert_eq!(safe_name("../../etc/passwd"), "_.._etc_passwd");
+        assert_eq!(safe_name(".bashrc"), "bashrc");
+        assert_eq!(safe_name("rapport\u{202e}fdp.exe"), "rapport_fdp.exe");
+        assert_eq!(safe_name(""), "attachment.bin");
+        assert_eq!(safe_name("log 2026.zip"), "log_2026.zip");
+    }
+}

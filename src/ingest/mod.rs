@@ -1,0 +1,533 @@
+//! Ingest of one received message: parse (reply), read through its OpenPGP layers
+//! (reading), find the incident its signed content names (binding), classify, and
+//! record it with its events (store).
+//!
+//! A reply changes an incident's state only when a good signature by a pinned
+//! recipient's key covers the whole message and what it covers names the incident.
+//! Then the CERT has received the notification (acknowledged), whatever the wording;
+//! its text says whether it also asks, closes its case, or gives a case number.
+//! Everything else is recorded with its real status and threaded for reading only.
+
+mod binding;
+pub mod reading;
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime};
+
+use sequoia_openpgp::Cert;
+use sha2::{Digest, Sha256};
+
+use crate::config::Settings;
+use crate::crypto::{Decryptor, SignatureStatus, Verified};
+use crate::exit::Failure;
+use crate::identity;
+use crate::recipients;
+use crate::reply::{self, Kind, Mail};
+use crate::store::{Correlation, NewReceived, Store};
+use reading::{Reader, Reading};
+
+pub use reading::MAX_PLAINTEXT_BYTES;
+
+/// A signature made this long before the notification existed still counts (the
+/// CERT's clock may be behind ours); earlier than that it cannot be about it.
+const CLOCK_SKEW: Duration = Duration::from_secs(5 * 60);
+
+/// How one message was recorded.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Outcome {
+    pub source: String,
+    pub message_id: Option<String>,
+    /// The incident the message is about: the one it is bound to, else the one it is
+    /// threaded to (for reading only).
+    pub incident: Option<String>,
+    pub kind: Kind,
+    pub signature: SignatureStatus,
+    pub encrypted: bool,
+    pub signer: Option<String>,
+    /// The pinned recipient whose key made the good signature.
+    pub signer_recipient: Option<String>,
+    /// A good, whole-message signature whose content names `incident`.
+    pub bound: bool,
+    /// The message changed the incident's state (acknowledged, question, closed).
+    pub state_changed: bool,
+    /// Recorded before: nothing was added this time.
+    pub duplicate: bool,
+    /// What an analyst should know (from-mismatch, replay, message-id-reused, ...).
+    pub flags: Vec<String>,
+    /// Why a message is malformed, or what a bounce said.
+    pub detail: Option<String>,
+}
+
+/// The reporter's decryption keys, unlocked the first time an encrypted message
+/// needs them (a run of plain replies never asks for the passphrase).
+pub struct LazyKeys<'a> {
+    settings: &'a Settings,
+    now: SystemTime,
+    unlocked: Option<Decryptor>,
+}
+
+impl LazyKeys<'_> {
+    pub fn get(&mut self) -> Result<&Decryptor, Failure> {
+        if self.unlocked.is_none() {
+            self.unlocked = Some(identity::unlock_decryptor(self.settings, self.now)?);
+        }
+        self.unlocked.as_ref().ok_or_else(|| Failure::failed("no decryption key"))
+    }
+}
+
+/// The pinned recipients' certificates, and whose each is.
+pub struct Pinned {
+    pub certs: Vec<Cert>,
+    /// Primary fingerprint (hex) → recipient id.
+    owner: HashMap<String, String>,
+    /// Recipient id → its address, to flag a From that is not the signer's.
+    address: HashMap<String, String>,
+}
+
+impl Pinned {
+    /// Every configured recipient whose key is installed and matches its pin.
+    pub fn load(settings: &Settings) -> Pinned {
+        let mut pinned = Pinned { certs: Vec::new(), owner: HashMap::new(), address: HashMap::new() };
+        for (id, recipient) in settings.recipients().unwrap_or_default() {
+            pinned.address.insert(id.clone(), recipient.config.address.to_ascii_lowercase());
+            if let Some(cert) = recipients::pinned_cert(&recipient) {
+                pinned.owner.insert(cert.fingerprint().to_hex(), id);
+                pinned.certs.push(cert);
+            }
+        }
+        pinned
+    }
+
+    pub fn owner(&self, verified: &Verified) -> Option<&str> {
+        verified.signer.as_deref().and_then(|f| self.owner.get(f)).map(String::as_str)
+    }
+}
+
+pub struct Ingestor<'a> {
+    pub store: Store,
+    keys: LazyKeys<'a>,
+    pinned: Pinned,
+    now: SystemTime,
+    timestamp: String,
+    in_batch: usize,
+    /// The CERT case numbers known so far: read once, extended as bound replies bring new ones.
+    cert_cases: Option<Vec<String>>,
+}
+
+/// Messages committed together; a crash loses at most this many, which the next
+/// ingest adds again.
+const BATCH: usize = 500;
+
+/// What is decided about one message before it is recorded.
+struct Decision {
+    message_id: Option<String>,
+    correlation: Option<Correlation>,
+    kind: Kind,
+    verified: Verified,
+    encrypted: bool,
+    identity: String,
+    signer_recipient: Option<String>,
+    bound: bool,
+    flags: Vec<String>,
+    detail: Option<String>,
+    events: Vec<(&'static str, serde_json::Value)>,
+    cert_case: Option<String>,
+    bounced_message: Option<String>,
+    from: Option<String>,
+    subject: String,
+}
+
+impl<'a> Ingestor<'a> {
+    pub fn new(settings: &'a Settings, store: Store, now: SystemTime) -> Ingestor<'a> {
+        let timestamp = crate::store::timestamp(now.into());
+        Ingestor {
+            store,
+            keys: LazyKeys { settings, now, unlocked: None },
+            pinned: Pinned::load(settings),
+            now,
+            timestamp,
+            in_batch: 0,
+            cert_cases: None,
+        }
+    }
+
+    /// Commits what is not committed yet. Call when done.
+    pub fn finish(&mut self) -> Result<(), Failure> {
+        if self.in_batch > 0 {
+            self.in_batch = 0;
+            self.store.commit_batch()?;
+        }
+        Ok(())
+    }
+
+    /// Ingests one message. An `Err` means it could not be processed now (e.g. the
+    /// reporter's key is locked) and nothing was recorded, so it can be retried.
+    pub fn ingest(&mut self, source: &str, raw: &[u8]) -> Result<Outcome, Failure> {
+        self.ingest_prepared(prepare(source, raw.to_vec()))
+    }
+
+    /// Ingests a message [`prepare`]d beforehand (possibly on another thread).
+    pub fn ingest_prepared(&mut self, prepared: Prepared) -> Result<Outcome, Failure> {
+        let Prepared { source, raw, hash, parsed } = prepared;
+        if let Some(e) = self.store.already_received(&hash)? {
+            return Ok(duplicate(&source, e));
+        }
+        let mail = match parsed {
+            Ok(m) => m,
+            Err(reason) => {
+                let d = malformed(None, None, Verified::none(), false, format!("raw:{hash}"), reason);
+                return self.record(&source, &hash, &raw, d);
+            }
+        };
+        let message_id = mail.message_id.clone();
+        let from = mail.from.clone();
+        let subject = mail.subject.clone();
+        let headers = (mail.in_reply_to.clone(), mail.references.clone(), mail.auto_reply);
+        let content = mail.content.clone();
+        let envelope = Mail { content: reply::Content::Plain { parts: Vec::new() }, ..mail };
+        let reading =
+            Reader { certs: &self.pinned.certs, now: self.now, keys: &mut self.keys }.read(Mail { content, ..envelope.clone() })?;
+        let mut decision = self.decide(&envelope, reading, headers.2)?;
+        decision.message_id = message_id;
+        decision.from = from;
+        decision.subject = subject;
+        if let Some(e) = self.store.same_message(&decision.identity, decision.message_id.as_deref())? {
+            return Ok(duplicate(&source, e));
+        }
+        self.record(&source, &hash, &raw, decision)
+    }
+
+    /// What a read message is, which incident it is about, and what it may change.
+    fn decide(&mut self, mail: &Mail, reading: Reading, automatic: bool) -> Result<Decision, Failure> {
+        let text = reading.text();
+        let threaded = self.thread(mail, &reading, &text)?;
+        let text = reading.speaking_text();
+        let identity = reading.signed_identity.clone().map(|i| format!("signed:{i}")).unwrap_or_else(|| text_identity(mail, &reading));
+        if let Some(problem) = reading.problem.clone() {
+            // Threaded for reading, like any unverified mail: the analyst sees that
+            // something unreadable arrived about the incident.
+            return Ok(malformed(threaded, None, reading.verdict, reading.encrypted, identity, problem));
+        }
+        let mut flags = Vec::new();
+        let signer_recipient = self.pinned.owner(&reading.verdict).map(str::to_string);
+        if let (Some(signer), Some(from)) = (&signer_recipient, &mail.from)
+            && self.pinned.address.get(signer).is_some_and(|a| !a.eq_ignore_ascii_case(from))
+        {
+            flags.push("from-mismatch".to_string());
+        }
+        if reading.verdict.status == SignatureStatus::Partial {
+            flags.push("partly-signed".to_string());
+        }
+        let bound_to =
+            if reading.is_whole_good() { self.bind(&reading, threaded.as_ref(), signer_recipient.as_deref(), &mut flags)? } else { None };
+        let replay = bound_to.is_some() && reading.signed_identity.is_some() && self.store.identity_seen(&identity)?;
+        if replay {
+            flags.push("replay".to_string());
+        }
+        if let Some(id) = &mail.message_id
+            && self.store.message_id_seen(id)?
+        {
+            flags.push("message-id-reused".to_string());
+        }
+        let bound = bound_to.is_some();
+        // A replay of signed content already recorded changes nothing again: an
+        // answered question is not reopened, a closure not repeated elsewhere.
+        let may_change = bound && !replay;
+        let mut correlation = bound_to.or(threaded);
+        let mut events = Vec::new();
+        let mut detail = None;
+        let mut bounced_message = None;
+        let kind = if let Some(b) = &reading.bounce {
+            if let Some(original) = &b.original_message_id
+                && let Some(c) = self.store.correlate_message_id(original)?
+            {
+                correlation = Some(c);
+            }
+            detail = Some(format!(
+                "{} ({})",
+                if b.failed { "delivery FAILED" } else { "delivery delayed" },
+                b.status.as_deref().unwrap_or("no status")
+            ));
+            if correlation.is_some() {
+                events.push((
+                    if b.failed { "bounced" } else { "delayed" },
+                    serde_json::json!({ "status": b.status, "message": b.original_message_id }),
+                ));
+                if b.failed {
+                    bounced_message = b.original_message_id.clone();
+                }
+            }
+            Kind::Bounce
+        } else if correlation.is_none() {
+            Kind::Unrelated
+        } else if automatic || reading.protected.as_ref().is_some_and(|m| m.auto_reply) || reply::is_away_subject(&mail.subject) {
+            reply::classify_automatic(&text)
+        } else {
+            reply::classify_text(&text)
+        };
+        let mut cert_case = None;
+        if may_change && kind != Kind::Bounce {
+            let signer = serde_json::json!({ "signer": reading.verdict.signer, "recipient": signer_recipient });
+            events.push(("acknowledged", signer.clone()));
+            if kind == Kind::Closed {
+                events.push(("cert-closed", signer));
+            }
+            cert_case = reply::cert_case_number(&reading.signed.text);
+            if let (Some(case), Some(cases)) = (&cert_case, self.cert_cases.as_mut())
+                && !cases.contains(case)
+            {
+                cases.push(case.clone());
+            }
+        }
+        Ok(Decision {
+            message_id: None,
+            correlation,
+            kind,
+            verified: reading.verdict,
+            encrypted: reading.encrypted,
+            identity,
+            signer_recipient,
+            bound,
+            flags,
+            detail,
+            events,
+            cert_case,
+            bounced_message,
+            from: None,
+            subject: String::new(),
+        })
+    }
+
+    /// The incident the signed content names, if the signer is the recipient its
+    /// notification went to and signed after the notification existed.
+    fn bind(
+        &mut self,
+        reading: &Reading,
+        threaded: Option<&Correlation>,
+        signer: Option<&str>,
+        flags: &mut Vec<String>,
+    ) -> Result<Option<Correlation>, Failure> {
+        let cases = self.cert_cases()?.to_vec();
+        let mut named = binding::named_incidents(&self.store, &reading.signed, &cases)?;
+        if named.is_empty() {
+            flags.push("names-no-incident".to_string());
+            return Ok(None);
+        }
+        let mut kept = Vec::new();
+        for c in named.drain(..) {
+            let to_signer = signer.is_some_and(|s| self.store.incident_recipients(c.incident_id).is_ok_and(|r| r.iter().any(|r| r == s)));
+            if !to_signer {
+                flags.push("signer-is-not-the-incidents-recipient".to_string());
+                continue;
+            }
+            let created = chrono::DateTime::parse_from_rfc3339(&c.created_at).ok().map(SystemTime::from);
+            let before = match (reading.verdict.signed_at, created) {
+                (Some(signed), Some(created)) => signed + CLOCK_SKEW < created,
+                _ => false,
+            };
+            if before {
+                flags.push("signed-before-the-notification".to_string());
+                continue;
+            }
+            kept.push(c);
+        }
+        Ok(binding::choose(kept, threaded))
+    }
+
+    fn cert_cases(&mut self) -> Result<&[String], Failure> {
+        if self.cert_cases.is_none() {
+            self.cert_cases = Some(self.store.cert_cases()?);
+        }
+        Ok(self.cert_cases.as_deref().unwrap_or_default())
+    }
+
+    /// The incident a message is threaded to, for reading: its In-Reply-To and
+    /// References, protected headers inside the encryption, then a reference or a
+    /// known CERT case number in the subject or text. Never trusted for state.
+    fn thread(&mut self, mail: &Mail, reading: &Reading, text: &str) -> Result<Option<Correlation>, Failure> {
+        let protected = reading.protected.as_ref();
+        let ids = mail.in_reply_to.iter().chain(mail.references.iter().rev());
+        let protected_ids = protected.into_iter().flat_map(|m| m.in_reply_to.iter().chain(m.references.iter().rev()));
+        for id in ids.chain(protected_ids) {
+            if let Some(c) = self.store.correlate_message_id(id)? {
+                return Ok(Some(c));
+            }
+        }
+        let subjects = [mail.subject.as_str(), protected.map_or("", |m| m.subject.as_str())];
+        for t in subjects.iter().copied().chain([text]) {
+            for reference in reply::references_in(t) {
+                if let Some(c) = self.store.correlate_reference(&reference)? {
+                    return Ok(Some(c));
+                }
+            }
+        }
+        let cases = self.cert_cases()?.to_vec();
+        for case in &cases {
+            if subjects.iter().copied().chain([text]).any(|t| reply::contains_token(t, case))
+                && let Some(c) = self.store.correlate_reference(case)?
+            {
+                return Ok(Some(c));
+            }
+        }
+        Ok(None)
+    }
+
+    fn record(&mut self, source: &str, hash: &str, raw: &[u8], d: Decision) -> Result<Outcome, Failure> {
+        let state_changed = !d.events.is_empty() && d.bound;
+        let new = NewReceived {
+            message_id: d.message_id.as_deref(),
+            content_hash: hash,
+            identity: &d.identity,
+            source,
+            kind: d.kind,
+            signature: d.verified.status,
+            encrypted: d.encrypted,
+            signer: d.verified.signer.as_deref(),
+            signer_recipient: d.signer_recipient.as_deref(),
+            bound: d.bound,
+            flags: &d.flags,
+            from: d.from.as_deref(),
+            subject: &d.subject,
+            raw,
+            // Kept for `certmail read` when it is about an incident; other mail stays
+            // in its mailbox and only its hash is kept.
+            keep_raw: true,
+            events: d.events.iter().map(|(k, v)| (*k, v.clone())).collect(),
+            cert_case: d.cert_case.as_deref(),
+            bounced_message: d.bounced_message.as_deref(),
+        };
+        if self.in_batch == 0 {
+            self.store.begin_batch()?;
+        }
+        let fresh = self.store.record_received(d.correlation.as_ref(), &new, &self.timestamp)?;
+        self.in_batch += 1;
+        if self.in_batch >= BATCH {
+            self.finish()?;
+        }
+        Ok(Outcome {
+            source: source.into(),
+            message_id: d.message_id.clone(),
+            incident: d.correlation.map(|c| c.reference),
+            kind: d.kind,
+            signature: d.verified.status,
+            encrypted: d.encrypted,
+            signer: d.verified.signer,
+            signer_recipient: d.signer_recipient,
+            bound: d.bound,
+            state_changed: state_changed && fresh,
+            duplicate: !fresh,
+            flags: d.flags,
+            detail: d.detail,
+        })
+    }
+}
+
+fn malformed(
+    correlation: Option<Correlation>,
+    message_id: Option<String>,
+    verified: Verified,
+    encrypted: bool,
+    identity: String,
+    reason: String,
+) -> Decision {
+    Decision {
+        message_id,
+        correlation,
+        kind: Kind::Malformed,
+        verified,
+        encrypted,
+        identity,
+        signer_recipient: None,
+        bound: false,
+        flags: Vec::new(),
+        detail: Some(reason),
+        events: Vec::new(),
+        cert_case: None,
+        bounced_message: None,
+        from: None,
+        subject: String::new(),
+    }
+}
+
+fn duplicate(source: &str, e: crate::store::Earlier) -> Outcome {
+    Outcome {
+        source: source.into(),
+        message_id: e.message_id,
+        incident: e.reference,
+        kind: e.kind,
+        signature: e.signature,
+        encrypted: e.encrypted,
+        signer: e.signer,
+        signer_recipient: None,
+        bound: e.bound,
+        state_changed: false,
+        duplicate: true,
+        flags: Vec::new(),
+        detail: None,
+    }
+}
+
+/// The identity of a message no good signature covers: its Message-ID and what it
+/// shows, with line ends and trailing white space normalised (the same mail from a
+/// Maildir and from an mbox is one message).
+fn text_identity(mail: &Mail, reading: &Reading) -> String {
+    let mut h = Sha256::new();
+    h.update(mail.message_id.as_deref().unwrap_or("").as_bytes());
+    h.update([0]);
+    for p in &reading.parts {
+        h.update(p.part.content_type.as_bytes());
+        h.update([0]);
+        match &p.part.text {
+            Some(t) => {
+                for line in t.lines() {
+                    h.update(line.trim_end().as_bytes());
+                    h.update(b"\n");
+                }
+            }
+            None => h.update(Sha256::digest(&p.part.bytes)),
+        }
+    }
+    format!("text:{}", h.finalize().iter().map(|b| format!("{b:02x}")).collect::<String>())
+}
+
+/// The part of ingest that needs nothing but the message: its hash and parse.
+pub struct Prepared {
+    pub source: String,
+    pub raw: Vec<u8>,
+    hash: String,
+    parsed: Result<Mail, String>,
+}
+
+/// Hashes and parses a message; pure, so it can run on worker threads.
+pub fn prepare(source: &str, raw: Vec<u8>) -> Prepared {
+    let hash: String = Sha256::digest(&raw).iter().map(|b| format!("{b:02x}")).collect();
+    let parsed = reply::parse(&raw);
+    Prepared { source: source.to_string(), raw, hash, parsed }
+}
+
+/// Reads stored messages again, through the same layers and verdicts as ingest
+/// (for `certmail read`): nothing is recorded.
+pub struct Rereader<'a> {
+    keys: LazyKeys<'a>,
+    pinned: Pinned,
+    now: SystemTime,
+}
+
+impl<'a> Rereader<'a> {
+    pub fn new(settings: &'a Settings, now: SystemTime) -> Rereader<'a> {
+        Rereader { keys: LazyKeys { settings, now, unlocked: None }, pinned: Pinned::load(settings), now }
+    }
+
+    /// The message read through its layers; `Err` says why it cannot be read.
+    pub fn read(&mut self, raw: &[u8]) -> Result<(Mail, Reading), String> {
+        let mail = reply::parse(raw)?;
+        let envelope = Mail { content: reply::Content::Plain { parts: Vec::new() }, ..mail.clone() };
+        let reading = Reader { certs: &self.pinned.certs, now: self.now, keys: &mut self.keys }.read(mail).map_err(|f| f.message)?;
+        Ok((envelope, reading))
+    }
+
+    /// The pinned recipient whose key made a signature, if any.
+    pub fn signer(&self, verified: &Verified) -> Option<String> {
+        self.pinned.owner(verified).map(str::to_string)
+    }
+}
