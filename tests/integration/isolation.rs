@@ -135,3 +135,78 @@ fn a_flood_of_session_key_packets_is_refused_and_the_next_reply_is_still_recorde
     assert_genuine_recorded(&c, &lines[2]);
     assert_genuine_recorded(&c, &lines[3]);
 }
+
+/// message/rfc822 nested `n` deep: a small mail that overflowed a parser thread's
+/// stack when mail-parser's nested values were dropped.
+fn nested_messages(n: usize) -> String {
+    let mut m = String::from("From: x@y\r\nMessage-ID: <deep@x>\r\n");
+    for _ in 0..n {
+        m.push_str("Content-Type: message/rfc822\r\n\r\n");
+    }
+    m.push_str("Subject: bottom\r\n\r\nhello\r\n");
+    m
+}
+
+#[test]
+fn deep_nesting_in_a_maildir_does_not_stop_the_ack_beside_it() {
+    let c = case();
+    let maildir = c.env.path("Maildir");
+    for sub in ["new", "cur", "tmp"] {
+        std::fs::create_dir_all(maildir.join(sub)).unwrap();
+    }
+    // 20,000 levels (about 650 KB) aborted every run on the default 2 MiB thread stack.
+    std::fs::write(maildir.join("new/1-deep.eml"), nested_messages(20_000)).unwrap();
+    let mut multipart = String::from("Subject: deep\r\nContent-Type: multipart/mixed; boundary=b0\r\n\r\n");
+    for i in 0..2000 {
+        multipart.push_str(&format!("--b{i}\r\nContent-Type: multipart/mixed; boundary=b{}\r\n\r\n", i + 1));
+    }
+    std::fs::write(maildir.join("new/2-deep-multipart.eml"), multipart).unwrap();
+    std::fs::copy(pgp_mime_reply(&c, &genuine(&c), "genuine"), maildir.join("new/3-genuine.eml")).unwrap();
+    let lines = ingest_all(&c.env, &["--maildir", maildir.to_str().unwrap()]);
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    // Once reply::parse calls reply::limits::prescan, both are malformed "nesting deeper than".
+    for deep in &lines[..2] {
+        assert!(matches!(deep["kind"].as_str(), Some("malformed") | Some("unrelated")), "{deep}");
+    }
+    assert_genuine_recorded(&c, &lines[2]);
+}
+
+#[test]
+fn an_oversized_message_in_an_mbox_is_one_malformed_record_and_the_next_is_read() {
+    let c = case();
+    let mbox = c.env.path("box.mbox");
+    {
+        use std::io::Write;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&mbox).unwrap());
+        write!(f, "From a@b Sat Jan  1 00:00:00 2000\nSubject: [{}] huge\nMessage-ID: <huge@x>\n\n", c.reference).unwrap();
+        let line = format!("{}\n", "x".repeat(1023));
+        for _ in 0..(certmail::reply::MAX_MESSAGE_BYTES / 1024 + 64) {
+            f.write_all(line.as_bytes()).unwrap();
+        }
+        write!(
+            f,
+            "From c@d Sat Jan  1 00:00:01 2000\n{}",
+            text(&std::fs::read(pgp_mime_reply(&c, &genuine(&c), "after-huge")).unwrap()).replace("\r\n", "\n")
+        )
+        .unwrap();
+    }
+    let lines = ingest_all(&c.env, &["--mbox", mbox.to_str().unwrap()]);
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(lines[0]["kind"], "malformed", "{}", lines[0]);
+    assert!(lines[0]["detail"].as_str().unwrap().contains("larger than"), "{}", lines[0]);
+    assert_genuine_recorded(&c, &lines[1]);
+}
+
+/// The fuzz corpus through the prescan: every input gives an answer, and the
+/// hostile seeds are refused before mail-parser would see them.
+#[test]
+fn the_fuzz_corpus_through_the_prescan() {
+    for entry in std::fs::read_dir("fuzz/corpus/ingest").unwrap() {
+        let path = entry.unwrap().path();
+        let verdict = certmail::reply::limits::prescan(&std::fs::read(&path).unwrap());
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with("seed-deep") {
+            assert!(verdict.is_err(), "{name}");
+        }
+    }
+}
