@@ -24,6 +24,7 @@ pub mod fsutil;
 pub mod identity;
 pub mod incident;
 pub mod ingest;
+pub mod mailbox;
 pub mod mime;
 pub mod outbox;
 pub mod output;

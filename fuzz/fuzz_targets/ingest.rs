@@ -1,10 +1,12 @@
-//! Fuzz target for the ingest path's parser: any bytes must give a result (a parsed
-//! mail or a reason it is malformed) within the limits, never a panic or a hang.
+//! Fuzz target for the ingest path's parser and its structural prescan: any bytes
+//! must give a result (a parsed mail or a reason it is malformed) within the limits,
+//! never a panic or a hang.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
+    let _ = certmail::reply::limits::prescan(data);
     if let Ok(mail) = certmail::reply::parse(data) {
         if let certmail::reply::Content::Plain { parts } = &mail.content {
             let text = certmail::reply::readable_text(parts);

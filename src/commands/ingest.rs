@@ -1,8 +1,9 @@
 //! `certmail ingest`: reads .eml files, standard input, Maildirs and mbox files, and
-//! reports for each message its incident, kind and signature status.
+//! reports for each message its incident, kind and signature status. Mailboxes are
+//! streamed and each message is isolated: what one holds cannot stop the others.
 
 use std::collections::VecDeque;
-use std::io::{IsTerminal, Read};
+use std::io::{BufReader, IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::mpsc::{self, SyncSender, sync_channel};
@@ -12,14 +13,17 @@ use crate::cli::IngestArgs;
 use crate::config::Settings;
 use crate::exit::{CmdResult, Failure, Outcome, io_failure};
 use crate::ingest::{self, Ingestor};
+use crate::mailbox;
 use crate::output;
-use crate::reply::{self, MAX_MESSAGE_BYTES};
+use crate::reply::MAX_MESSAGE_BYTES;
 use crate::store::Store;
 
 /// Where one message came from, read lazily so a large Maildir is not held in memory.
 enum Item {
     File(PathBuf),
     Bytes(String, Vec<u8>),
+    /// A mailbox that could not be read further.
+    Unreadable(Failure),
 }
 
 pub fn run(settings: &Settings, args: &IngestArgs) -> CmdResult {
@@ -38,6 +42,8 @@ pub fn run(settings: &Settings, args: &IngestArgs) -> CmdResult {
             items.push(Item::File(p.clone()));
         }
     }
+    // Maildir: the names only (each file is read when its turn comes), sorted so
+    // messages are recorded in delivery order.
     for dir in &args.maildir {
         let mut found = Vec::new();
         for sub in ["new", "cur"] {
@@ -48,22 +54,28 @@ pub fn run(settings: &Settings, args: &IngestArgs) -> CmdResult {
         found.sort();
         items.extend(found.into_iter().map(Item::File));
     }
+    // mbox: opened now (so a missing file fails before anything is recorded), read one
+    // message at a time later.
+    let mut boxes = Vec::new();
     for mbox in &args.mbox {
-        let bytes = std::fs::read(mbox).map_err(|e| io_failure("--mbox: cannot read", mbox, e))?;
-        for (i, message) in reply::split_mbox(&bytes).into_iter().enumerate() {
-            items.push(Item::Bytes(format!("{}#{}", mbox.display(), i + 1), message));
-        }
+        let file = std::fs::File::open(mbox).map_err(|e| io_failure("--mbox: cannot read", mbox, e))?;
+        boxes.push((mbox.clone(), file));
     }
-    if items.is_empty() {
+    if items.is_empty() && boxes.is_empty() {
         return Err(Failure::input("nothing to ingest: give message files, - for standard input, --maildir DIR or --mbox FILE"));
     }
 
+    let terminal = std::io::stderr().is_terminal();
+    // Only the bar needs the total: an mbox is counted by a second, streaming read.
+    let total = items.len() + if terminal { boxes.iter().map(|(path, _)| count_mbox(path)).sum() } else { 0 };
+    let items = items.into_iter().chain(boxes.into_iter().flat_map(|(path, file)| mbox_items(path, file)));
+
     let store = Store::open(&settings.store_path())?;
     let mut ingestor = Ingestor::new(settings, store, SystemTime::now());
-    let terminal = std::io::stderr().is_terminal();
-    let mut progress = output::Progress::new("ingested", items.len(), items.len() > 50 && terminal);
+    let mut progress = output::Progress::new("ingested", total, total > 50 && terminal);
     let mut errors = 0;
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let quiet = QuietPanics::install();
     prepare_in_parallel(items, workers, |prepared| {
         progress.clear();
         match prepared {
@@ -73,37 +85,92 @@ pub fn run(settings: &Settings, args: &IngestArgs) -> CmdResult {
             }
             Ok(p) => {
                 let source = p.source.clone();
-                match ingestor.ingest_prepared(p) {
-                    Ok(outcome) => show(&outcome, args.json),
-                    Err(f) => {
+                // Decrypting and verifying happen here: a panic in them is this message's.
+                match isolated(|| ingestor.ingest_prepared(p)) {
+                    Ok(Ok(outcome)) => show(&outcome, args.json),
+                    Ok(Err(f)) => {
                         errors += 1;
                         output::error(&format!("{source}: not recorded, try again: {}", f.message));
+                    }
+                    Err(panic) => {
+                        errors += 1;
+                        output::error(&format!("{source}: not recorded: certmail failed while reading it ({panic})"));
                     }
                 }
             }
         }
         progress.advance();
     });
+    drop(quiet);
     ingestor.finish()?;
     progress.finish();
     if errors > 0 { Err(Failure::failed(format!("{errors} message(s) could not be ingested"))) } else { Ok(Outcome::Done) }
+}
+
+/// The messages of one mbox as items, read as they are taken.
+fn mbox_items(path: PathBuf, file: std::fs::File) -> impl Iterator<Item = Item> {
+    let messages = mailbox::Mbox::new(BufReader::new(file), MAX_MESSAGE_BYTES);
+    messages.enumerate().map(move |(i, m)| match m {
+        Ok(bytes) => Item::Bytes(format!("{}#{}", path.display(), i + 1), bytes),
+        Err(e) => Item::Unreadable(io_failure("--mbox: cannot read further than message", &path, e)),
+    })
+}
+
+fn count_mbox(path: &Path) -> usize {
+    std::fs::File::open(path).map_or(0, |f| mailbox::Mbox::new(BufReader::new(f), 0).count())
+}
+
+/// Runs `work`, turning a panic into its message: one message's failure must not end
+/// the batch. A stack overflow is no panic and cannot be caught, which is why
+/// `reply::limits` bounds nesting before parsing and the workers get a large stack.
+fn isolated<T>(work: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).map_err(|payload| {
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "an unknown panic".into())
+    })
+}
+
+/// While ingesting, a panic prints nothing itself: its message can hold text from a
+/// reply, so it reaches the terminal only through `output`, sanitised, via [`isolated`].
+struct QuietPanics;
+
+impl QuietPanics {
+    fn install() -> QuietPanics {
+        std::panic::set_hook(Box::new(|_| {}));
+        QuietPanics
+    }
+}
+
+impl Drop for QuietPanics {
+    fn drop(&mut self) {
+        // Back to the default hook.
+        let _ = std::panic::take_hook();
+    }
 }
 
 /// Messages per job handed to a worker.
 const BLOCK: usize = 32;
 /// Jobs read and parsed ahead of the one being recorded: bounds memory.
 const AHEAD: usize = 8;
+/// Stack for each parser thread. Nesting is bounded before parsing (`reply::limits`);
+/// this is defence in depth, far above what that bound needs. Only what is used is
+/// ever touched.
+const WORKER_STACK: usize = 64 << 20;
 
 /// Reads, hashes and parses messages on `workers` threads while `record` takes the
 /// results on this thread, in the original order: parsing (most of the work) and
 /// recording (SQLite, correlation) overlap instead of taking turns.
-fn prepare_in_parallel(items: Vec<Item>, workers: usize, mut record: impl FnMut(Result<ingest::Prepared, Failure>)) {
+fn prepare_in_parallel(items: impl Iterator<Item = Item>, workers: usize, mut record: impl FnMut(Result<ingest::Prepared, Failure>)) {
     type Job = (Vec<Item>, SyncSender<Vec<Result<ingest::Prepared, Failure>>>);
     let (jobs, queued) = mpsc::channel::<Job>();
     let queued = Mutex::new(queued);
     std::thread::scope(|scope| {
+        let mut started = 0;
         for _ in 0..workers {
-            scope.spawn(|| {
+            let worker = std::thread::Builder::new().name("ingest-parser".into()).stack_size(WORKER_STACK).spawn_scoped(scope, || {
                 loop {
                     // The lock is held only to take a job, not while working on it.
                     let job = match queued.lock() {
@@ -114,14 +181,22 @@ fn prepare_in_parallel(items: Vec<Item>, workers: usize, mut record: impl FnMut(
                     let _ = done.send(block.into_iter().map(prepare_one).collect());
                 }
             });
+            started += usize::from(worker.is_ok());
         }
         let mut in_flight = VecDeque::new();
-        let mut items = items.into_iter();
+        let mut items = items;
         loop {
             while in_flight.len() < AHEAD {
                 let block: Vec<Item> = items.by_ref().take(BLOCK).collect();
                 if block.is_empty() {
                     break;
+                }
+                if started == 0 {
+                    // No thread could be started: parse here, in order.
+                    let (done, result) = sync_channel(1);
+                    let _ = done.send(block.into_iter().map(prepare_one).collect());
+                    in_flight.push_back(result);
+                    continue;
                 }
                 let (done, result) = sync_channel(1);
                 if jobs.send((block, done)).is_err() {
@@ -140,10 +215,13 @@ fn prepare_in_parallel(items: Vec<Item>, workers: usize, mut record: impl FnMut(
 }
 
 fn prepare_one(item: Item) -> Result<ingest::Prepared, Failure> {
-    match item {
-        Item::Bytes(source, bytes) => Ok(ingest::prepare(&source, bytes)),
-        Item::File(path) => read_message(&path).map(|bytes| ingest::prepare(&path.display().to_string(), bytes)),
-    }
+    let (source, bytes) = match item {
+        Item::Bytes(source, bytes) => (source, bytes),
+        Item::File(path) => (path.display().to_string(), read_message(&path)?),
+        Item::Unreadable(f) => return Err(f),
+    };
+    isolated(|| ingest::prepare(&source, bytes))
+        .map_err(|panic| Failure::failed(format!("{source}: not recorded: certmail failed while parsing it ({panic})")))
 }
 
 fn read_message(path: &Path) -> Result<Vec<u8>, Failure> {

@@ -5,6 +5,8 @@
 //!
 //! Encrypted data without integrity protection is refused (sequoia does so), and
 //! every plaintext is read through a size cap so a compression bomb stops early.
+//! The session-key packets tried per message are bounded too (a flood of them cost
+//! minutes of CPU), and password-encrypted ones are never tried.
 
 use std::io::Read;
 use std::time::SystemTime;
@@ -172,14 +174,27 @@ fn strongest(found: Vec<Verified>) -> Verified {
     found.into_iter().min_by_key(|v| rank(v.status)).unwrap_or_else(Verified::none)
 }
 
+/// A message naming more session-key packets than this is refused before any is
+/// tried: a real reply has one per recipient, and each try is a public-key operation.
+pub const MAX_PKESKS: usize = 64;
+/// At most this many packets are tried with the reporter's keys per message: one is
+/// for us, a few more are anonymous (no recipient) or aimed at our key by mistake.
+pub const MAX_PKESK_ATTEMPTS: usize = 8;
+
 impl DecryptionHelper for Helper<'_> {
     fn decrypt(
         &mut self,
         pkesks: &[PKESK],
+        // Never tried: a password-encrypted packet is not how the CERT writes to us,
+        // and each try costs a deliberately slow key derivation.
         _skesks: &[SKESK],
         sym_algo: Option<SymmetricAlgorithm>,
         decrypt: &mut dyn FnMut(Option<SymmetricAlgorithm>, &SessionKey) -> bool,
     ) -> openpgp::Result<Option<Cert>> {
+        if pkesks.len() > MAX_PKESKS {
+            return Err(anyhow::anyhow!("{} encrypted session keys in one message, more than {MAX_PKESKS}: refused unread", pkesks.len()));
+        }
+        let mut attempts = 0;
         for pkesk in pkesks {
             for key in self.keys {
                 let addressed = match pkesk.recipient() {
@@ -189,6 +204,10 @@ impl DecryptionHelper for Helper<'_> {
                 if !addressed {
                     continue;
                 }
+                if attempts == MAX_PKESK_ATTEMPTS {
+                    return Err(anyhow::anyhow!("no session key opened with the reporter's key in {MAX_PKESK_ATTEMPTS} tries: refused"));
+                }
+                attempts += 1;
                 let mut key = key.clone();
                 if let Some((algo, session_key)) = pkesk.decrypt(&mut key, sym_algo)
                     && decrypt(algo, &session_key)

@@ -1,25 +1,10 @@
-//! mbox files (mboxo and mboxrd): splitting one into its messages. Pure.
+//! mbox files (mboxo and mboxrd) held in memory: splitting one into its messages. Pure.
+//! Ingest streams files instead (see `crate::mailbox`); this is the same reading.
 
 /// Splits an mbox (mboxrd/mboxo) into messages, undoing ">From " quoting.
 pub fn split_mbox(bytes: &[u8]) -> Vec<Vec<u8>> {
-    let mut messages = Vec::new();
-    let mut current: Option<Vec<u8>> = None;
-    for line in bytes.split_inclusive(|b| *b == b'\n') {
-        if line.starts_with(b"From ") {
-            if let Some(m) = current.take() {
-                messages.push(m);
-            }
-            current = Some(Vec::new());
-            continue;
-        }
-        let Some(m) = current.as_mut() else { continue };
-        let unquoted = line.strip_prefix(b">").filter(|rest| rest.iter().skip_while(|b| **b == b'>').take(5).eq(b"From ".iter()));
-        m.extend_from_slice(unquoted.unwrap_or(line));
-    }
-    if let Some(m) = current {
-        messages.push(m);
-    }
-    messages
+    // Reading from memory cannot fail.
+    crate::mailbox::Mbox::new(bytes, usize::MAX).filter_map(Result::ok).collect()
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! and classify), within fixed limits. Pure: bytes in, a value out, never a panic.
 
 mod classify;
+pub mod limits;
 mod mbox;
 
 pub use classify::{Kind, cert_case_number, classify_automatic, classify_text, contains_token, is_away_subject, own_words, references_in};

@@ -4,6 +4,7 @@
 mod delivery;
 mod golden;
 mod ingest;
+mod isolation;
 mod keyring;
 mod keys;
 mod log;
