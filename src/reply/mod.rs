@@ -115,8 +115,15 @@ pub fn parse(raw: &[u8]) -> Result<Mail, String> {
 }
 
 /// Parses a MIME entity: a whole message, or what a signature or an encryption
-/// layer holds (which may carry only a Content-Type header).
+/// layer holds (which may carry only a Content-Type header). The nesting is checked
+/// first, without recursion: mail-parser drops and clones nested messages
+/// recursively, so a small mail nested deep enough would overflow the stack.
 pub fn parse_entity(raw: &[u8]) -> Result<Mail, String> {
+    limits::prescan(raw)?;
+    parse_checked(raw)
+}
+
+fn parse_checked(raw: &[u8]) -> Result<Mail, String> {
     let header_end = bytes::find(raw, b"\r\n\r\n").or_else(|| bytes::find(raw, b"\n\n")).unwrap_or(raw.len());
     if header_end > MAX_HEADER_BYTES {
         return Err(format!("header block larger than {MAX_HEADER_BYTES} bytes"));
