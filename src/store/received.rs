@@ -3,6 +3,7 @@
 //! events, once per content hash.
 
 use rusqlite::{Connection, OptionalExtension, params};
+use sha2::{Digest, Sha256};
 
 use super::{Store, db_error, event};
 use crate::exit::Failure;
@@ -140,25 +141,33 @@ impl Store {
             return Ok(false);
         }
         if let Some(c) = incident {
-            record_events(&tx, c, r, now)?;
+            record_events(&tx, c, r, raw, now)?;
         }
         tx.commit().map_err(db_error("received"))?;
         Ok(true)
     }
 }
 
-fn record_events(tx: &Connection, c: &Correlation, r: &NewReceived, now: &str) -> Result<(), Failure> {
+fn record_events(tx: &Connection, c: &Correlation, r: &NewReceived, raw: &[u8], now: &str) -> Result<(), Failure> {
+    // The content hash names the row, and the evidence's hash covers what is kept:
+    // `log verify` holds the row's kind, signature and evidence to this event.
+    let raw_sha256 = (!raw.is_empty()).then(|| Sha256::digest(raw).iter().map(|b| format!("{b:02x}")).collect::<String>());
     let detail = serde_json::json!({
         "kind": r.kind, "signature": r.signature, "signer": r.signer, "encrypted": r.encrypted,
         "message_id": r.message_id, "source": r.source, "answers": c.message_id,
+        "content_hash": r.content_hash, "raw-sha256": raw_sha256,
     });
     event(tx, c.incident_id, c.message_id.as_deref(), now, "received", &detail)?;
     for (kind, extra) in &r.events {
         event(tx, c.incident_id, c.message_id.as_deref(), now, kind, extra)?;
     }
     if let Some(case) = r.cert_case {
-        tx.execute("UPDATE incidents SET cert_case = ?1 WHERE id = ?2 AND cert_case IS NULL", params![case, c.incident_id])
+        let set = tx
+            .execute("UPDATE incidents SET cert_case = ?1 WHERE id = ?2 AND cert_case IS NULL", params![case, c.incident_id])
             .map_err(db_error("case"))?;
+        if set > 0 {
+            event(tx, c.incident_id, c.message_id.as_deref(), now, "cert-case", &serde_json::json!({ "case": case }))?;
+        }
     }
     if let Some(id) = r.bounced_message {
         tx.execute("UPDATE messages SET state = 'bounced', updated_at = ?1 WHERE message_id = ?2", params![now, id])
