@@ -426,3 +426,28 @@ fn a_log_from_before_rows_were_covered_verifies_after_the_upgrade_and_is_covered
     tamper(&env, "UPDATE received SET kind = 'question'; UPDATE message_bytes SET bytes = CAST('x' AS BLOB) WHERE message = 1;");
     assert_found(&verify(&env).0, &verify(&env).1, "sha256");
 }
+
+#[test]
+fn a_bounce_marks_its_message_in_the_chain_too() {
+    let env = env_with_two_incidents();
+    let conn = rusqlite::Connection::open(env.home.join("certmail.sqlite")).unwrap();
+    let (reference, message_id): (String, String) = conn
+        .query_row(
+            "SELECT i.reference, m.message_id FROM messages m JOIN incidents i ON i.id = m.incident_id ORDER BY m.id LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let bounce = format!(
+        "From: MAILER-DAEMON@relay.example.dk\r\nTo: soc@example.dk\r\nSubject: Undelivered Mail Returned to Sender\r\nMessage-ID: <bounce@relay>\r\nAuto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"r\"\r\n\r\n--r\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n--r\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; relay.example.dk\r\n\r\nFinal-Recipient: rfc822; {CERT_ADDRESS}\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n--r\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: soc@example.dk\r\nMessage-ID: <{message_id}>\r\nSubject: [{reference}] Encrypted message\r\n\r\n--r--\r\n"
+    );
+    let file = env.write("bounce.eml", &bounce);
+    assert_success(&env.certmail(&["ingest", file.to_str().unwrap()]));
+    let state: String = conn.query_row("SELECT state FROM messages WHERE message_id = ?1", [&message_id], |r| r.get(0)).unwrap();
+    assert_eq!(state, "bounced");
+    assert_success(&verify(&env).0);
+    // Hiding the bounce from status is an edit like any other.
+    tamper(&env, "UPDATE messages SET state = 'sent' WHERE state = 'bounced';");
+    let (out, json) = verify(&env);
+    assert_found(&out, &json, "state is \"sent\" in its row, but this event recorded \"bounced\"");
+}
