@@ -207,12 +207,32 @@ pub enum LogCommand {
         #[arg(long)]
         csv: bool,
     },
-    /// Check that no event was edited, deleted or reordered since it was recorded.
+    /// Check that no event was edited, deleted or reordered since it was recorded,
+    /// and that every row agrees with the events.
     ///
-    /// Exits 1 and names the events if the chain of hashes is broken.
-    /// Example: certmail log verify
+    /// With --anchor, also that the log still holds the head that anchor vouches
+    /// for: this finds a chain rewritten with its hashes recomputed, events deleted
+    /// from its end, and a log wiped and made anew. Without one, it can show only that
+    /// the log is consistent with itself. Exits 1 and names each problem.
+    /// Example: certmail log verify --anchor ~/paper/certmail-anchor.asc
     Verify {
+        /// A head kept elsewhere: the output of `certmail log anchor` (text or
+        /// --json), or a decrypted notification (its X-Certmail-Log-Head header).
+        #[arg(long, value_name = "FILE")]
+        anchor: Option<PathBuf>,
         /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the log's head (event count, last hash, time) signed by your key, to
+    /// keep somewhere an attacker on this machine cannot reach.
+    ///
+    /// Keep it on paper, in a ticket or on another machine, and check the log
+    /// against it later with `certmail log verify --anchor FILE`. Refuses if the log
+    /// is not consistent now.
+    /// Example: certmail log anchor > ~/paper/certmail-anchor.asc
+    Anchor {
+        /// Print the result as JSON (the signed statement is its "anchor").
         #[arg(long)]
         json: bool,
     },

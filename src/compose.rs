@@ -122,6 +122,8 @@ pub fn headers(
         in_reply_to: thread.last().cloned(),
         references: thread.to_vec(),
         reference: reference.to_string(),
+        // Known only inside the store's transaction; `notify` fills it in.
+        log_head: None,
     })
 }
 

@@ -30,8 +30,7 @@ pub fn passphrase_source<'a>(config: Option<&'a IdentityConfig>, keyring_user: &
 fn load(settings: &Settings, now: SystemTime) -> Result<(Identity, Option<Secret>, String), Failure> {
     let config = settings.identity()?;
     let path = settings.secret_key_path();
-    let bytes = fsutil::read(&path).map_err(|f| f.context("the reporter's key (run `certmail init` to create it)"))?;
-    let identity = Identity::from_bytes(&bytes).map_err(|e| Failure::input(format!("{}: {e}", path.display())))?;
+    let identity = read(settings)?;
     let passphrase = if identity.needs_passphrase(now) {
         let user = keyring_user(&identity.fingerprint());
         Some(passphrase_source(Some(config), &user).resolve()?)
@@ -39,6 +38,13 @@ fn load(settings: &Settings, now: SystemTime) -> Result<(Identity, Option<Secret
         None
     };
     Ok((identity, passphrase, path.display().to_string()))
+}
+
+/// Reads the reporter's key without unlocking it: enough to check what it signed.
+pub fn read(settings: &Settings) -> Result<Identity, Failure> {
+    let path = settings.secret_key_path();
+    let bytes = fsutil::read(&path).map_err(|f| f.context("the reporter's key (run `certmail init` to create it)"))?;
+    Identity::from_bytes(&bytes).map_err(|e| Failure::input(format!("{}: {e}", path.display())))
 }
 
 /// Reads the reporter's key and unlocks its signing key.

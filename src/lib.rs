@@ -11,6 +11,7 @@
 //! `store`, minijinja: `template`, keyring: `secrets`, clap: `cli`). Time is read once
 //! per command and passed down.
 
+pub mod anchor;
 pub mod armor;
 pub mod bytes;
 pub mod cli;

@@ -39,6 +39,10 @@ pub struct Headers {
     pub references: Vec<String>,
     /// The reference tag shown in the cleartext Subject, e.g. `CM-2026-0001`.
     pub reference: String,
+    /// The incident log's head before this notification, carried only inside the
+    /// encryption (`X-Certmail-Log-Head`): the recipient's copy is then a witness of
+    /// the log that an attacker on the reporter's machine cannot rewrite.
+    pub log_head: Option<crate::anchor::LogHead>,
 }
 
 /// Writes the inner entity (the plaintext that is signed and encrypted).
@@ -46,6 +50,9 @@ pub fn write_inner(headers: &Headers, body: &str, attachments: Vec<Attachment>, 
     let boundary = boundary(&headers.message_id, "inner");
     write!(out, "Content-Type: multipart/mixed; boundary=\"{boundary}\"; protected-headers=\"v1\"\r\n")?;
     write_common_headers(headers, &headers.subject, out)?;
+    if let Some(head) = &headers.log_head {
+        write!(out, "{}: {}\r\n", crate::anchor::HEADER, sanitize_header(&head.header_value()))?;
+    }
     out.write_all(b"\r\n")?;
     write!(out, "--{boundary}\r\n")?;
     out.write_all(b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n")?;
@@ -337,6 +344,7 @@ mod tests {
             in_reply_to: Some("prev@example.dk".into()),
             references: vec!["first@example.dk".into(), "prev@example.dk".into()],
             reference: "CM-2026-0001".into(),
+            log_head: None,
         }
     }
 
@@ -403,6 +411,18 @@ mod tests {
         assert!(text.contains("Subject: =?UTF-8?B?"));
         assert!(text.contains("From: =?UTF-8?B?"));
         assert!(text.contains("Message-ID: <abc.certmail@example.dk>"));
+    }
+
+    #[test]
+    fn the_log_head_travels_only_inside_the_encryption() {
+        let mut h = headers();
+        h.log_head = Some(crate::anchor::LogHead { count: 7, hash: "0f".repeat(32) });
+        let mut out = Vec::new();
+        write_inner(&h, "Hej", vec![], &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let head = text.split("\r\n\r\n").next().unwrap();
+        assert!(head.contains(&format!("\r\nX-Certmail-Log-Head: 7 {}", "0f".repeat(32))), "{head}");
+        assert!(!outer_head(&h).contains("Log-Head"));
     }
 
     #[test]

@@ -72,6 +72,7 @@ pub fn run(settings: &Settings, args: &IngestArgs) -> CmdResult {
 
     let store = Store::open(&settings.store_path())?;
     let mut ingestor = Ingestor::new(settings, store, SystemTime::now());
+    let phone = cert_phone(settings);
     let mut progress = output::Progress::new("ingested", total, total > 50 && terminal);
     let mut errors = 0;
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
@@ -87,7 +88,7 @@ pub fn run(settings: &Settings, args: &IngestArgs) -> CmdResult {
                 let source = p.source.clone();
                 // Decrypting and verifying happen here: a panic in them is this message's.
                 match isolated(|| ingestor.ingest_prepared(p)) {
-                    Ok(Ok(outcome)) => show(&outcome, args.json),
+                    Ok(Ok(outcome)) => show(&outcome, args.json, &phone),
                     Ok(Err(f)) => {
                         errors += 1;
                         output::error(&format!("{source}: not recorded, try again: {}", f.message));
@@ -233,7 +234,12 @@ fn read_message(path: &Path) -> Result<Vec<u8>, Failure> {
     Ok(buf)
 }
 
-fn show(o: &ingest::Outcome, json: bool) {
+/// The phone number to call about a bounce: the recipient's, as configured.
+fn cert_phone(settings: &Settings) -> String {
+    settings.recipient(settings.default_recipient()).map(|r| r.phone().to_string()).unwrap_or_else(|_| "the CERT".into())
+}
+
+fn show(o: &ingest::Outcome, json: bool, phone: &str) {
     if json {
         output::json(&serde_json::to_value(o).unwrap_or_default());
         return;
@@ -252,6 +258,6 @@ fn show(o: &ingest::Outcome, json: bool) {
         output::warn(&format!("{}: {}", o.source, o.flags.join(", ")));
     }
     if o.kind == crate::reply::Kind::Bounce && o.detail.as_deref().is_some_and(|d| d.contains("FAILED")) && !o.duplicate {
-        output::warn(&format!("the notification of {incident} was NOT delivered (bounce from {}). Call CFCS at +45 3332 5580.", o.source));
+        output::warn(&format!("the notification of {incident} was NOT delivered (bounce from {}). Call {phone}.", o.source));
     }
 }

@@ -1,12 +1,20 @@
-//! `certmail log list | show | export | verify`: the incident log as the team's record.
+//! `certmail log list | show | export | verify | anchor`: the incident log as the
+//! team's record, and the signed head that lets it be held against a rewrite.
 
 use std::io::Write;
+use std::path::Path;
 
+use chrono::Utc;
+
+use crate::anchor::{self, Kept, LogHead, Statement};
 use crate::cli::LogCommand;
 use crate::config::Settings;
 use crate::exit::{CmdResult, Failure, Outcome};
-use crate::output;
-use crate::store::Store;
+use crate::store::{ChainProblem, Store, timestamp};
+use crate::{crypto, fsutil, identity, output};
+
+/// What `log verify` cannot know from the log alone, said whenever no anchor is given.
+const WITHOUT_ANCHOR: &str = "Without an anchor this cannot show that the whole chain was not rewritten with its hashes recomputed, nor that its newest events were not deleted with the head moved back. Keep the output of `certmail log anchor` elsewhere and check the log with `certmail log verify --anchor FILE`.";
 
 pub fn run(settings: &Settings, command: &LogCommand) -> CmdResult {
     let path = settings.store_path();
@@ -18,7 +26,8 @@ pub fn run(settings: &Settings, command: &LogCommand) -> CmdResult {
         LogCommand::List { json } => list(&store, *json),
         LogCommand::Show { reference, json } => show(&store, reference, *json),
         LogCommand::Export { csv, .. } => export(&store, *csv),
-        LogCommand::Verify { json } => verify(&store, *json),
+        LogCommand::Verify { json, anchor } => verify(settings, &store, anchor.as_deref(), *json),
+        LogCommand::Anchor { json } => take_anchor(settings, &store, *json),
     }
 }
 
@@ -92,23 +101,132 @@ fn csv_field(text: &str) -> String {
     if defused.contains([',', '"', '\n', '\r']) { format!("\"{}\"", defused.replace('"', "\"\"")) } else { defused }
 }
 
-fn verify(store: &Store, json: bool) -> CmdResult {
-    let problems = store.verify_chain()?;
-    if json {
-        output::json(&serde_json::json!({ "ok": problems.is_empty(), "problems": problems }));
-    } else if problems.is_empty() {
-        output::say("The incident log is intact: every event is as it was recorded.");
-    } else {
-        for p in &problems {
-            match p.event {
-                Some(id) => output::say(&format!("event {id}: {}", p.problem)),
-                None => output::say(&p.problem),
-            }
+/// An anchor read from a file, and where its trust comes from.
+struct Anchored {
+    head: LogHead,
+    /// When it was taken (signed anchors only).
+    at: Option<String>,
+    /// The key that signed it; none for a notification's head.
+    signer: Option<String>,
+}
+
+fn read_anchor(settings: &Settings, path: &Path) -> Result<Anchored, Failure> {
+    let named = |e: String| format!("--anchor {}: {e}", path.display());
+    let kept = anchor::read_kept(&fsutil::read(path)?).map_err(|e| Failure::input(named(e)))?;
+    match kept {
+        Kept::Notification(head) => Ok(Anchored { head, at: None, signer: None }),
+        Kept::Signed(block) => {
+            let identity = identity::read(settings)?;
+            let signer = identity.fingerprint();
+            let text = crypto::verify_statement(&identity.tsk, &block, Utc::now().into()).map_err(|e| {
+                Failure::failed(named(format!(
+                    "{e}; it is not an anchor signed by your key {}, and vouches for nothing",
+                    crypto::pretty_fingerprint(&signer)
+                )))
+            })?;
+            let statement = Statement::parse(&text).map_err(|e| Failure::failed(named(e)))?;
+            Ok(Anchored { head: statement.head, at: Some(statement.at), signer: Some(signer) })
         }
+    }
+}
+
+fn verify(settings: &Settings, store: &Store, anchor: Option<&Path>, json: bool) -> CmdResult {
+    let anchored = anchor.map(|path| read_anchor(settings, path)).transpose()?;
+    let found = store.verify(anchored.as_ref().map(|a| &a.head))?;
+    let problems = &found.problems;
+    if json {
+        output::json(&serde_json::json!({
+            "ok": problems.is_empty(),
+            "problems": problems,
+            "events": found.head.count,
+            "head": found.head.hash,
+            "anchor": anchored.as_ref().map(|a| serde_json::json!({
+                "events": a.head.count,
+                "head": a.head.hash,
+                "at": a.at,
+                "signer": a.signer,
+                "source": if a.signer.is_some() { "signed" } else { "notification" },
+                "events_after": found.after_anchor,
+            })),
+            "cannot_prove": if anchored.is_none() { WITHOUT_ANCHOR } else { ANCHOR_LIMIT },
+        }));
+    } else if problems.is_empty() {
+        say_intact(&found.head, anchored.as_ref(), found.after_anchor);
+    } else {
+        say_problems(problems);
     }
     if problems.is_empty() {
         Ok(Outcome::Done)
     } else {
         Err(Failure::failed(format!("the incident log was changed: {} problem(s)", problems.len())))
     }
+}
+
+/// What a holding anchor still leaves open.
+const ANCHOR_LIMIT: &str = "Events recorded after the anchor are consistent with it, but nothing outside the log vouches for them: take a new anchor to cover them.";
+
+fn say_intact(head: &LogHead, anchored: Option<&Anchored>, after: Option<i64>) {
+    output::say(&format!(
+        "The incident log is consistent: its {} events are each as recorded, in order, and every row agrees with them.",
+        head.count
+    ));
+    let Some(a) = anchored else {
+        output::say(WITHOUT_ANCHOR);
+        return;
+    };
+    match (&a.signer, &a.at) {
+        (Some(signer), Some(at)) => output::say(&format!(
+            "It holds the anchor taken {at} and signed by your key {}: its first {} events are exactly those the anchor vouches for.",
+            crypto::pretty_fingerprint(signer),
+            a.head.count
+        )),
+        _ => output::say(&format!(
+            "It holds the head the notification carried: its first {} events are exactly those that notification witnessed. That head is as trustworthy as the copy it came from (the CERT's copy is the witness).",
+            a.head.count
+        )),
+    }
+    if let Some(after) = after.filter(|n| *n > 0) {
+        output::say(&format!("{after} event(s) recorded since. {ANCHOR_LIMIT}"));
+    }
+}
+
+fn say_problems(problems: &[ChainProblem]) {
+    for p in problems {
+        match p.event {
+            Some(id) => output::say(&format!("event {id}: {}", p.problem)),
+            None => output::say(&p.problem),
+        }
+    }
+}
+
+/// Signs the head of a consistent log with the reporter's key.
+fn take_anchor(settings: &Settings, store: &Store, json: bool) -> CmdResult {
+    let now = Utc::now();
+    let found = store.verify(None)?;
+    if !found.problems.is_empty() {
+        say_problems(&found.problems);
+        return Err(Failure::failed(format!(
+            "the incident log is not consistent ({} problem(s)): an anchor now would vouch for the changes, so none was made",
+            found.problems.len()
+        )));
+    }
+    let statement = Statement { head: found.head, at: timestamp(now), log: settings.store_path().display().to_string() };
+    let (identity, signer) = identity::unlock(settings, now.into())?;
+    let signed = crypto::sign_statement(signer, &statement.text(), now.into())
+        .map_err(|e| Failure::failed(format!("signing the anchor failed: {e}")))?;
+    if json {
+        output::json(&serde_json::json!({
+            "events": statement.head.count,
+            "head": statement.head.hash,
+            "at": statement.at,
+            "log": statement.log,
+            "signer": identity.fingerprint(),
+            "anchor": signed,
+        }));
+    } else {
+        // The signed text as it is: sanitising it would break the signature.
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(signed.as_bytes());
+    }
+    Ok(Outcome::Done)
 }

@@ -39,7 +39,9 @@ pub fn run(settings: &Settings, args: &NotifyArgs) -> CmdResult {
     }
     let rendered = compose::render(settings, &draft, &reference, &ready.recipient, now, args.follow_up.as_deref())?;
     let message_id = compose::new_message_id(&sender)?;
-    let headers = compose::headers(settings, &reference, &ready.recipient, rendered.subject, message_id.clone(), &pending.thread, now)?;
+    let mut headers = compose::headers(settings, &reference, &ready.recipient, rendered.subject, message_id.clone(), &pending.thread, now)?;
+    // Read under the write lock `begin` took: no event can come between it and ours.
+    headers.log_head = Some(pending.log_head()?);
 
     let mut sink = pending.message_sink(&message_id, compose::estimated_size(&draft, rendered.body.len()))?;
     let written = sink.write_all(mime::outer_head(&headers).as_bytes()).map_err(|e| e.to_string()).and_then(|()| {

@@ -19,7 +19,9 @@ use openpgp::serialize::stream::Recipient;
 use openpgp::types::{KeyFlags, RevocationStatus};
 
 mod pipeline;
+mod statement;
 mod verify;
+pub use statement::{sign_statement, verify_statement};
 pub use verify::{Decryptor, SignatureStatus, Verified, decrypt, verify_detached, verify_inline};
 
 use crate::secrets::Secret;

@@ -1,13 +1,16 @@
 //! The incident log's events and their tamper-evident chain: each event stores the
 //! SHA-256 of its content chained to the previous event's hash, and `chain_head`
 //! keeps the count and the last hash, so an edited, deleted or reordered row (the
-//! last one included) is found by [`Store::verify_chain`]. Also the log's read
-//! queries: incidents and their timelines.
+//! last one included) is found by [`Store::verify_chain`], which also holds the rows
+//! to what the events say (`cover`). A rewrite of the whole chain, hashes and head
+//! included, only an anchor kept outside the log can find ([`Store::verify`]). Also
+//! the log's read queries: incidents and their timelines.
 
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
 use super::{Store, db_error};
+use crate::anchor::LogHead;
 use crate::exit::Failure;
 
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -22,7 +25,7 @@ fn event_hash(prev: &str, id: i64, incident_id: i64, message_id: Option<&str>, a
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn head(tx: &Connection) -> Result<(i64, String), Failure> {
+pub(super) fn head(tx: &Connection) -> Result<(i64, String), Failure> {
     let row: Option<(i64, String)> = tx
         .query_row("SELECT count, hash FROM chain_head WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()
@@ -117,9 +120,28 @@ pub struct IncidentRow {
     pub last_event: Option<String>,
 }
 
+/// What `log verify` found.
+#[derive(Debug, Clone)]
+pub struct Verification {
+    pub problems: Vec<ChainProblem>,
+    /// The head as the events themselves give it, hashed again from the first.
+    pub head: LogHead,
+    /// With an anchor that holds: the events recorded after it, which it does not cover.
+    pub after_anchor: Option<i64>,
+}
+
 impl Store {
-    /// Walks the whole chain; an empty list means every event is as recorded.
+    /// Walks the whole chain and checks the rows against it; an empty list means
+    /// every event is as recorded and every covered column agrees with the events.
     pub fn verify_chain(&self) -> Result<Vec<ChainProblem>, Failure> {
+        Ok(self.verify(None)?.problems)
+    }
+
+    /// [`Store::verify_chain`], and with an anchor, that the chain holds it: the
+    /// event at the anchor's count hashes, from the first event on, to the anchor's
+    /// head. That is what finds a chain rewritten with its hashes recomputed, events
+    /// deleted from its end with the head moved back, and a log wiped and made anew.
+    pub fn verify(&self, anchor: Option<&LogHead>) -> Result<Verification, Failure> {
         let mut stmt = self
             .conn
             .prepare("SELECT id, incident_id, message_id, at, kind, detail, prev_hash, hash FROM events ORDER BY id")
@@ -130,6 +152,9 @@ impl Store {
             .map_err(db_error("verify"))?;
         let mut problems = Vec::new();
         let mut prev = GENESIS.to_string();
+        // The chain as the events' content gives it, whatever the stored hashes say.
+        let mut running = GENESIS.to_string();
+        let mut at_anchor = anchor.filter(|a| a.count == 0).map(|_| (None, GENESIS.to_string()));
         let mut count = 0;
         for row in rows {
             let (id, incident_id, message_id, at, kind, detail, prev_hash, hash): Row = row.map_err(db_error("verify"))?;
@@ -145,6 +170,10 @@ impl Store {
                 problems
                     .push(ChainProblem { event: Some(id), problem: "its content does not match its hash: the event was edited".into() });
             }
+            running = event_hash(&running, id, incident_id, message_id.as_deref(), &at, &kind, &detail);
+            if anchor.is_some_and(|a| a.count == count) {
+                at_anchor = Some((Some(id), running.clone()));
+            }
             prev = hash.unwrap_or_default();
         }
         let (head_count, head_hash) = head(&self.conn)?;
@@ -153,11 +182,39 @@ impl Store {
                 event: None,
                 problem: format!(
                     "the log should hold {head_count} events ending in {}…, it holds {count}: events at the end were deleted or added",
-                    &head_hash[..12]
+                    &head_hash[..12.min(head_hash.len())]
                 ),
             });
         }
-        Ok(problems)
+        problems.extend(super::cover::check_rows(&self.conn, &self.path)?);
+        let mut after_anchor = None;
+        if let Some(anchor) = anchor {
+            match at_anchor {
+                None => problems.push(ChainProblem {
+                    event: None,
+                    problem: format!(
+                        "the anchor vouches for {} events, the log holds {count}: events were deleted from its end, or the log was wiped and made anew",
+                        anchor.count
+                    ),
+                }),
+                Some((event, hash)) if hash != anchor.hash => problems.push(ChainProblem {
+                    event,
+                    problem: format!(
+                        "the first {} events do not hash to the anchored head {}…: events up to here were rewritten, or the log was wiped and made anew",
+                        anchor.count,
+                        &anchor.hash[..12.min(anchor.hash.len())]
+                    ),
+                }),
+                Some(_) => after_anchor = Some(count - anchor.count),
+            }
+        }
+        Ok(Verification { problems, head: LogHead { count, hash: running }, after_anchor })
+    }
+
+    /// The chain's head as recorded, for an anchor or a notification to carry.
+    pub fn log_head(&self) -> Result<LogHead, Failure> {
+        let (count, hash) = head(&self.conn)?;
+        Ok(LogHead { count, hash })
     }
 
     /// Every incident, newest first.

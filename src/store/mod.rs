@@ -122,19 +122,28 @@ UPDATE incidents SET cert_case = NULL
 -- An analyst's correction of a message's kind.
 ALTER TABLE received ADD COLUMN marked_kind TEXT;
 "#,
+    COVER_ROWS,
 ];
+
+/// The chain covers rows (see store/cover.rs): nothing changes in the schema, but a
+/// log older than this gets its uncovered columns attested once, when it is applied.
+const COVER_ROWS: &str = r#"
+-- The hash chain covers the rows: every column status, log and delivery read is
+-- stated by an event (store/cover.rs). Older logs are attested once, after this.
+"#;
 
 pub struct Store {
     conn: Connection,
     path: std::path::PathBuf,
 }
 
+mod cover;
 mod log;
 mod outbox;
 mod received;
 mod spool;
 pub(crate) use log::event;
-pub use log::{ChainProblem, EventRow, IncidentRow, StatusRow};
+pub use log::{ChainProblem, EventRow, IncidentRow, StatusRow, Verification};
 pub use outbox::{Attempt, ClaimQuery, Claimed, OutboxRow};
 pub use received::{Correlation, Earlier, NewReceived, StoredMessage};
 pub use spool::{MessageBytes, MessageSink};
@@ -239,6 +248,11 @@ impl Store {
         }
         // Events recorded before the chain existed get their hashes now.
         log::backfill_chain(&tx)?;
+        let covering_from = MIGRATIONS.iter().position(|m| *m == COVER_ROWS).map_or(0, |i| i + 1);
+        if version < covering_from {
+            // The upgrade is an edge like a command's start: it reads the clock itself.
+            cover::attest_uncovered(&tx, &timestamp(chrono::Utc::now()))?;
+        }
         tx.commit().map_err(db_error("migration"))
     }
 
@@ -325,6 +339,11 @@ fn thread(conn: &Connection, reference: &str) -> Result<Option<Vec<String>>, Fai
     rows.collect::<Result<Vec<String>, _>>().map(Some).map_err(db_error("thread"))
 }
 
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Timestamps as stored: UTC, fixed width, so that text order is time order.
 pub fn timestamp(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
@@ -345,6 +364,13 @@ fn unused_reference(tx: &Connection) -> Result<String, Failure> {
 }
 
 impl Pending<'_> {
+    /// The chain's head before this notification's events: what it carries inside
+    /// its encryption, so the CERT's copy witnesses the log as it was.
+    pub fn log_head(&self) -> Result<crate::anchor::LogHead, Failure> {
+        let (count, hash) = log::head(&self.tx)?;
+        Ok(crate::anchor::LogHead { count, hash })
+    }
+
     /// Where the final bytes of the new message (about `estimated` bytes) go.
     pub fn message_sink(&self, message_id: &str, estimated: u64) -> Result<MessageSink, Failure> {
         MessageSink::new(self.store_path, message_id, estimated)
@@ -372,7 +398,16 @@ impl Pending<'_> {
                     params![incident.incident_json, incident.title, incident.detected_at, id],
                 )
                 .map_err(db_error("update incident"))?;
-                event(tx, id, None, now, "follow-up", &serde_json::json!({ "title": incident.title }))?;
+                let detected_at: Option<String> = tx
+                    .query_row("SELECT detected_at FROM incidents WHERE id = ?1", [id], |r| r.get(0))
+                    .map_err(db_error("update incident"))?;
+                // What the row now holds, so `log verify` can hold the row to it.
+                let detail = serde_json::json!({
+                    "title": incident.title,
+                    "detected_at": detected_at,
+                    "incident-sha256": sha256_hex(incident.incident_json.as_bytes()),
+                });
+                event(tx, id, None, now, "follow-up", &detail)?;
                 id
             }
             None => {
@@ -392,7 +427,15 @@ impl Pending<'_> {
                 )
                 .map_err(db_error("insert incident"))?;
                 let id = tx.last_insert_rowid();
-                event(tx, id, None, now, "created", &serde_json::json!({ "scheme": incident.scheme, "title": incident.title }))?;
+                let detail = serde_json::json!({
+                    "reference": self.reference,
+                    "scheme": incident.scheme,
+                    "title": incident.title,
+                    "detected_at": incident.detected_at,
+                    "incident-sha256": sha256_hex(incident.incident_json.as_bytes()),
+                    "cert_case": null,
+                });
+                event(tx, id, None, now, "created", &detail)?;
                 id
             }
         };
@@ -428,16 +471,20 @@ impl Pending<'_> {
             blob.write_all(bytes).map_err(|e| Failure::failed(format!("incident log: message bytes: {e}")))?;
             blob.close().map_err(db_error("message bytes"))?;
         }
-        let mut detail = serde_json::json!({
+        // In the hash chain: the bytes that will be sent, and where they go, can then
+        // not be changed in the row (or the spool file) without `log verify` seeing it.
+        let bytes_sha256 = match message.bytes {
+            MessageBytes::Inline(bytes) => sha256_hex(bytes),
+            MessageBytes::Spooled { sha256, .. } => sha256.clone(),
+        };
+        let detail = serde_json::json!({
             "recipient": message.recipient,
             "fingerprint": message.recipient_fingerprint,
+            "from": message.envelope_from,
             "to": message.envelope_to,
             "bytes": message.bytes.len(),
+            "sha256": bytes_sha256,
         });
-        if let Some(sha256) = sha256 {
-            // In the hash chain, so editing the row's hash to match an altered file shows.
-            detail["sha256"] = serde_json::json!(sha256);
-        }
         event(tx, incident_id, Some(message.message_id), now, "queued", &detail)?;
         if claim {
             tx.execute(
@@ -451,7 +498,7 @@ impl Pending<'_> {
                 Some(message.message_id),
                 now,
                 "sending",
-                &serde_json::json!({ "attempt": 1, "after-interruption": false }),
+                &serde_json::json!({ "attempt": 1, "after-interruption": false, "by": std::process::id() }),
             )?;
         }
         self.tx.commit().map_err(db_error("commit"))
@@ -544,6 +591,26 @@ mod tests {
         log::backfill_chain(&tx).unwrap();
         tx.commit().unwrap();
         assert_eq!(store.verify_chain().unwrap(), vec![]);
+    }
+
+    #[test]
+    fn a_row_changed_behind_the_chain_is_found_and_an_upgrade_cannot_launder_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.sqlite")).unwrap();
+        store.begin(None, 2026).unwrap().commit(&incident(), &message("m1@x"), "now").unwrap();
+        // A new log's events say everything: an upgrade has nothing to add.
+        let tx = store.conn.transaction().unwrap();
+        assert_eq!(cover::attest_uncovered(&tx, "later").unwrap(), 0);
+        tx.commit().unwrap();
+        assert_eq!(store.verify_chain().unwrap(), vec![]);
+        store.conn.execute_batch("UPDATE messages SET state = 'sent'").unwrap();
+        let problems = store.verify_chain().unwrap();
+        assert!(problems.len() == 1 && problems[0].problem.contains("state is \"sent\""), "{problems:?}");
+        // Attesting again (as a rerun upgrade would) states only what no event did.
+        let tx = store.conn.transaction().unwrap();
+        assert_eq!(cover::attest_uncovered(&tx, "later").unwrap(), 0);
+        tx.commit().unwrap();
+        assert_eq!(store.verify_chain().unwrap().len(), 1);
     }
 
     #[test]

@@ -176,7 +176,7 @@ fn claim_in(tx: &Connection, q: &ClaimQuery, store_path: &Path) -> Result<Option
         .map_err(db_error("claim"))?;
     let mut claimed = with_bytes(claimed, stored, store_path);
     claimed.was_interrupted = was_interrupted;
-    let detail = serde_json::json!({ "attempt": claimed.attempts, "after-interruption": was_interrupted });
+    let detail = serde_json::json!({ "attempt": claimed.attempts, "after-interruption": was_interrupted, "by": std::process::id() });
     event(tx, claimed.incident_id, Some(&claimed.message_id), q.now, "sending", &detail)?;
     Ok(Some(claimed))
 }

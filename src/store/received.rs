@@ -4,6 +4,7 @@
 //! with its events, once per content hash.
 
 use rusqlite::{Connection, OptionalExtension, params};
+use sha2::{Digest, Sha256};
 
 use super::{Store, db_error, event};
 use crate::crypto::SignatureStatus;
@@ -201,7 +202,7 @@ impl Store {
             return Ok(false);
         }
         if let Some(c) = incident {
-            record_events(&tx, c, r, now)?;
+            record_events(&tx, c, r, raw, now)?;
         }
         tx.commit().map_err(db_error("received"))?;
         Ok(true)
@@ -226,11 +227,15 @@ fn correlation(r: &rusqlite::Row) -> rusqlite::Result<Correlation> {
     Ok(Correlation { incident_id: r.get(0)?, reference: r.get(1)?, message_id: r.get(2)?, recipient: r.get(3)?, created_at: r.get(4)? })
 }
 
-fn record_events(tx: &Connection, c: &Correlation, r: &NewReceived, now: &str) -> Result<(), Failure> {
+fn record_events(tx: &Connection, c: &Correlation, r: &NewReceived, raw: &[u8], now: &str) -> Result<(), Failure> {
+    // The content hash names the row, and the evidence's hash covers what is kept:
+    // `log verify` holds the row's kind, signature and evidence to this event.
+    let raw_sha256 = (!raw.is_empty()).then(|| Sha256::digest(raw).iter().map(|b| format!("{b:02x}")).collect::<String>());
     let detail = serde_json::json!({
         "kind": r.kind.key(), "signature": r.signature.key(), "signer": r.signer, "signer-recipient": r.signer_recipient,
         "bound": r.bound, "flags": r.flags, "encrypted": r.encrypted,
         "message_id": r.message_id, "source": r.source, "answers": c.message_id,
+        "content_hash": r.content_hash, "raw-sha256": raw_sha256,
     });
     event(tx, c.incident_id, c.message_id.as_deref(), now, "received", &detail)?;
     for (kind, extra) in &r.events {
@@ -240,9 +245,14 @@ fn record_events(tx: &Connection, c: &Correlation, r: &NewReceived, now: &str) -
         }
         event(tx, c.incident_id, c.message_id.as_deref(), now, kind, extra)?;
     }
+    // Only a bound reply's case number is kept: unsigned mail never sets one.
     if let Some(case) = r.cert_case.filter(|_| r.bound) {
-        tx.execute("UPDATE incidents SET cert_case = ?1 WHERE id = ?2 AND cert_case IS NULL", params![case, c.incident_id])
+        let set = tx
+            .execute("UPDATE incidents SET cert_case = ?1 WHERE id = ?2 AND cert_case IS NULL", params![case, c.incident_id])
             .map_err(db_error("case"))?;
+        if set > 0 {
+            event(tx, c.incident_id, c.message_id.as_deref(), now, "cert-case", &serde_json::json!({ "case": case }))?;
+        }
     }
     if let Some(id) = r.bounced_message {
         // The one change unsigned mail may make: a bounce marks our message

@@ -84,6 +84,8 @@ fn server_down_defers_and_a_later_flush_delivers() {
     assert_eq!(server.received(), vec![bytes]);
     assert_eq!(outbox(&env)[0]["state"], "sent");
     assert_eq!(outbox(&env)[0]["attempts"], 2);
+    // Each state change was an event that said what the row became.
+    assert_success(&env.certmail(&["log", "verify"]));
 }
 
 /// Runs one fault case: the notify exit code, the state, and a word of the message.
@@ -186,6 +188,7 @@ fn stall_after_the_dot_and_disconnect_after_the_dot_are_possibly_delivered_and_r
         env.set_relay(good.port, "starttls", &tls().ca, 2);
         assert_success(&env.certmail(&["outbox", "flush", "--retry-now"]));
         assert_eq!(good.received(), vec![bytes.clone()], "{fault}: same bytes, same Message-ID, at least once");
+        assert_success(&env.certmail(&["log", "verify"]));
     }
 }
 
@@ -306,6 +309,12 @@ fn a_large_message_is_spooled_and_delivered_byte_for_byte() {
     let (inner, status) = gpg_decrypt(&env, &bytes);
     assert!(status.contains("[GNUPG:] GOODSIG"), "{status}");
     assert_eq!(attachment(&text(&inner), "evidence.bin"), data, "the attachment arrives intact");
+    // The spool file is held to the hash its queued event recorded.
+    assert_success(&env.certmail(&["log", "verify"]));
+    std::fs::write(&spooled[0], b"other bytes").unwrap();
+    let out = env.certmail(&["log", "verify"]);
+    assert_exit(&out, 1);
+    assert!(text(&out.stdout).contains("spool file"), "{}", text(&out.stdout));
 }
 
 /// A home without a relay holding one queued notification with a 2 MiB attachment:

@@ -566,3 +566,54 @@ fn a_long_ingest_on_a_terminal_shows_a_progress_bar_and_keeps_the_order() {
     assert!(screen.contains("ingested 300 messages in"), "{screen}");
     assert!(screen.contains("(already ingested)"), "the second run finds them recorded: {screen}");
 }
+
+#[test]
+fn read_shows_who_signed_which_part_and_mark_corrects_a_kind_in_the_log() {
+    let c = case();
+    let signed = gpg_ok(
+        &c.gnupg,
+        &[
+            "--local-user",
+            &cert_key().fingerprint,
+            "--clearsign",
+            "--output",
+            "-",
+            c.env.write("r.txt", &format!("Vedr. {}\nNoteret.\n", c.reference)).to_str().unwrap(),
+        ],
+    );
+    let mail = format!(
+        "From: {CERT_ADDRESS}\r\nIn-Reply-To: <{}>\r\nMessage-ID: <noted@x>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=m\r\n\r\n--m\r\nContent-Type: text/plain\r\n\r\n{}\r\n--m\r\nContent-Type: text/plain\r\n\r\nUnsigned \u{202e}footer \u{9b}31m\r\n--m\r\nContent-Type: application/pdf; name=\"../../x.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n--m--\r\n",
+        c.message_id,
+        text(&signed.stdout)
+    );
+    let r = ingest(&c.env, &c.env.write("noted.eml", &mail));
+    assert_eq!((r["signature"].as_str(), r["bound"].as_bool()), (Some("partial"), Some(false)), "{r}");
+
+    let shown = text(&c.env.certmail(&["read", &c.reference]).stdout);
+    assert!(shown.contains("[signed by test-cert") && shown.contains("Noteret."), "{shown}");
+    assert!(shown.contains("[UNSIGNED] text/plain") && shown.contains("NOT AUTHENTICATED"), "{shown}");
+    assert!(shown.contains("attachment ../../x.pdf (application/pdf, 5 bytes)") && !shown.contains('\u{202e}'), "{shown}");
+    assert!(shown.contains("==== sent"), "the notification is listed too: {shown}");
+    let json = c.env.certmail(&["read", "<noted@x>", "--json"]);
+    assert_success(&json);
+    let raw = text(&json.stdout);
+    assert!(!raw.contains('\u{202e}') && !raw.contains('\u{9b}') && raw.contains("\\u202e"), "{raw}");
+    let saved = c.env.path("saved");
+    assert_success(&c.env.certmail(&["read", &c.reference, "--save-attachments", saved.to_str().unwrap()]));
+    let files: Vec<_> = std::fs::read_dir(&saved).unwrap().map(|e| e.unwrap()).collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let file = &files[0];
+    assert!(file.file_name().to_string_lossy().ends_with("_.._x.pdf"), "{:?}", file.file_name());
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(file.metadata().unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(std::fs::read(file.path()).unwrap(), b"%PDF-");
+
+    let marked =
+        c.env.certmail(&["incident", "mark", &c.reference, "--message", "<noted@x>", "--as", "question", "--reason", "asks by phone"]);
+    assert_success(&marked);
+    assert!(text(&marked.stdout).contains("state is unchanged"), "a partial message changes nothing: {}", text(&marked.stdout));
+    let log = text(&c.env.certmail(&["log", "show", &c.reference]).stdout);
+    assert!(log.contains("marked") && log.contains("asks by phone"), "{log}");
+    assert_exit(&c.env.certmail(&["incident", "mark", &c.reference, "--message", "<noted@x>", "--as", "urgent", "--reason", "x"]), 2);
+    assert_success(&c.env.certmail(&["log", "verify"]));
+}

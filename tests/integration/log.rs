@@ -1,5 +1,6 @@
 //! The incident log: list, show, export, and `log verify` finding edited, deleted
-//! and reordered events.
+//! and reordered events, rows changed behind the chain's back, and (with an anchor
+//! kept elsewhere) a chain rewritten whole, cut short, or wiped and made anew.
 
 use std::path::Path;
 
@@ -29,6 +30,22 @@ fn an_untouched_log_verifies() {
     let (out, json) = verify(&env);
     assert_success(&out);
     assert_eq!(json["ok"], true);
+    assert_eq!(json["events"], 4);
+    assert!(json["cannot_prove"].as_str().unwrap().contains("rewritten"), "{json}");
+    let said = text(&env.certmail(&["log", "verify"]).stdout);
+    assert!(said.contains("consistent") && said.contains("Without an anchor"), "{said}");
+    let anchor = take_anchor(&env);
+    let (out, json) = verify_anchored(&env, &anchor);
+    assert_success(&out);
+    assert_eq!(json["anchor"]["events"], 4);
+    assert_eq!(json["anchor"]["events_after"], 0);
+    // Later events are consistent with the anchor; it says they are not covered yet.
+    assert_queued(&env.notify(Path::new("examples/voluntary-ransomware.toml"), &[]).0);
+    let (out, json) = verify_anchored(&env, &anchor);
+    assert_success(&out);
+    assert_eq!(json["anchor"]["events_after"], 2, "{json}");
+    let said = text(&env.certmail(&["log", "verify", "--anchor", anchor.to_str().unwrap()]).stdout);
+    assert!(said.contains("signed by your key") && said.contains("2 event(s) recorded since"), "{said}");
 }
 
 #[test]
@@ -163,4 +180,274 @@ fn the_write_ahead_log_kept_between_runs_stays_bounded() {
     let bound = certmail::store::WAL_KEPT_BYTES + 256 * 1024;
     assert!(largest <= bound, "the WAL reached {largest} bytes (bound {bound})");
     assert_success(&env.certmail(&["log", "verify"]));
+}
+
+/// `log anchor`'s signed statement, kept in a file.
+fn take_anchor(env: &Env) -> std::path::PathBuf {
+    let out = env.certmail(&["log", "anchor"]);
+    assert_success(&out);
+    let signed = text(&out.stdout);
+    assert!(signed.starts_with("-----BEGIN PGP SIGNED MESSAGE-----") && signed.contains("certmail incident log anchor"), "{signed}");
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    env.write(&format!("anchor-{}.asc", N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)), &signed)
+}
+
+fn verify_anchored(env: &Env, anchor: &Path) -> (std::process::Output, serde_json::Value) {
+    let out = env.certmail(&["log", "verify", "--json", "--anchor", anchor.to_str().unwrap()]);
+    let json = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    (out, json)
+}
+
+/// Asserts `log verify` fails (exit 1) and one of its problems says `what`.
+fn assert_found(out: &std::process::Output, json: &serde_json::Value, what: &str) {
+    assert_exit(out, 1);
+    let problems = json["problems"].as_array().cloned().unwrap_or_default();
+    assert!(problems.iter().any(|p| p["problem"].as_str().unwrap_or("").contains(what)), "expected a problem saying {what:?}: {json}");
+}
+
+/// What an attacker with the database does after a change: hash every event again
+/// (as certmail does: SHA-256 over length-prefixed fields, chained) and move the head.
+fn rehash(env: &Env) {
+    use sha2::{Digest, Sha256};
+    let conn = rusqlite::Connection::open(env.home.join("certmail.sqlite")).unwrap();
+    let rows: Vec<(i64, i64, Option<String>, String, String, String)> = conn
+        .prepare("SELECT id, incident_id, message_id, at, kind, detail FROM events ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut prev = "0".repeat(64);
+    for (id, incident, message, at, kind, detail) in &rows {
+        let mut h = Sha256::new();
+        for part in [prev.as_str(), &id.to_string(), &incident.to_string(), message.as_deref().unwrap_or(""), at, kind, detail] {
+            h.update((part.len() as u64).to_be_bytes());
+            h.update(part.as_bytes());
+        }
+        let hash: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        conn.execute("UPDATE events SET prev_hash = ?1, hash = ?2 WHERE id = ?3", rusqlite::params![prev, hash, id]).unwrap();
+        prev = hash;
+    }
+    conn.execute("UPDATE chain_head SET count = ?1, hash = ?2", rusqlite::params![rows.len() as i64, prev]).unwrap();
+}
+
+#[test]
+fn a_forged_event_with_the_chain_hashed_again_is_found_by_the_anchor() {
+    let env = env_with_two_incidents();
+    let anchor = take_anchor(&env);
+    // The first incident's title, in its row and its event, then every hash again.
+    tamper(
+        &env,
+        "UPDATE incidents SET title = 'Nothing happened' WHERE id = 1;
+         UPDATE events SET detail = json_set(detail, '$.title', 'Nothing happened') WHERE id = 1;",
+    );
+    rehash(&env);
+    // Alone, the log cannot tell: that is what it says it cannot prove.
+    let (out, json) = verify(&env);
+    assert_success(&out);
+    assert!(json["cannot_prove"].as_str().unwrap().contains("rewritten"));
+    let (out, json) = verify_anchored(&env, &anchor);
+    assert_found(&out, &json, "rewritten");
+}
+
+#[test]
+fn the_newest_events_deleted_with_the_head_moved_back_are_found_by_the_anchor() {
+    let env = env_with_two_incidents();
+    let anchor = take_anchor(&env);
+    // The second incident, its message and its events, gone without a trace inside.
+    tamper(
+        &env,
+        "DELETE FROM events WHERE incident_id = 2; DELETE FROM message_bytes WHERE message IN (SELECT id FROM messages WHERE incident_id = 2);
+         DELETE FROM messages WHERE incident_id = 2; DELETE FROM incidents WHERE id = 2;",
+    );
+    rehash(&env);
+    assert_success(&verify(&env).0);
+    let (out, json) = verify_anchored(&env, &anchor);
+    assert_found(&out, &json, "deleted from its end");
+}
+
+#[test]
+fn a_log_wiped_and_made_anew_is_found_by_the_anchor() {
+    let env = env_with_two_incidents();
+    let anchor = take_anchor(&env);
+    for file in ["certmail.sqlite", "certmail.sqlite-wal", "certmail.sqlite-shm"] {
+        let _ = std::fs::remove_file(env.home.join(file));
+    }
+    // As many events as before, so only their content can differ.
+    assert_queued(&env.notify(Path::new("examples/voluntary-ransomware.toml"), &[]).0);
+    assert_queued(&env.notify(Path::new("examples/personal-data-breach.toml"), &[]).0);
+    assert_success(&verify(&env).0);
+    let (out, json) = verify_anchored(&env, &anchor);
+    assert_found(&out, &json, "wiped and made anew");
+}
+
+/// An unsigned reply threaded to the first notification, recorded on its incident.
+fn ingest_a_reply(env: &Env) -> String {
+    let conn = rusqlite::Connection::open(env.home.join("certmail.sqlite")).unwrap();
+    let (reference, message_id): (String, String) = conn
+        .query_row(
+            "SELECT i.reference, m.message_id FROM messages m JOIN incidents i ON i.id = m.incident_id ORDER BY m.id LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let mail = env.write(
+        "reply.eml",
+        &format!(
+            "From: cert@example-cert.test\r\nTo: soc@example.dk\r\nSubject: Re: [{reference}] Encrypted message\r\nMessage-ID: <q1@example-cert.test>\r\nIn-Reply-To: <{message_id}>\r\n\r\nKan I sende os logfilerne fra firewallen?\r\n"
+        ),
+    );
+    assert_success(&env.certmail(&["ingest", mail.to_str().unwrap()]));
+    let tied: i64 = conn.query_row("SELECT COUNT(*) FROM received WHERE incident_id IS NOT NULL", [], |r| r.get(0)).unwrap();
+    assert_eq!(tied, 1, "the reply is recorded on its incident");
+    reference
+}
+
+#[test]
+fn an_edited_reply_kind_or_signature_is_found() {
+    let env = env_with_two_incidents();
+    ingest_a_reply(&env);
+    assert_success(&verify(&env).0);
+    let anchor = take_anchor(&env);
+    tamper(&env, "UPDATE received SET kind = 'ack', signature = 'good', signer = 'ABCD';");
+    let (out, json) = verify_anchored(&env, &anchor);
+    assert_found(&out, &json, "kind is \"ack\" in its row");
+    assert_found(&out, &json, "signature is \"good\" in its row");
+    assert_found(&out, &json, "signer");
+}
+
+#[test]
+fn an_edited_delivery_state_or_relay_reply_is_found() {
+    let env = env_with_two_incidents();
+    let anchor = take_anchor(&env);
+    tamper(&env, "UPDATE messages SET state = 'sent', last_reply = '250 2.0.0 Ok: queued as FAKE' WHERE id = 1;");
+    let (out, json) = verify_anchored(&env, &anchor);
+    assert_found(&out, &json, "state is \"sent\" in its row, but this event recorded \"queued\"");
+    assert_found(&out, &json, "last_reply");
+    // A row with no event at all is as suspect as an edited one.
+    tamper(&env, "UPDATE messages SET state = 'queued', last_reply = NULL WHERE id = 1;");
+    assert_success(&verify(&env).0);
+    tamper(
+        &env,
+        "INSERT INTO messages (incident_id, message_id, recipient, recipient_fingerprint, envelope_from, envelope_to, size, state, created_at, updated_at)
+         SELECT incident_id, 'planted@x', recipient, recipient_fingerprint, envelope_from, 'attacker@example.com', size, 'queued', created_at, updated_at FROM messages WHERE id = 1;",
+    );
+    assert_found(&verify(&env).0, &verify(&env).1, "no event recorded it");
+}
+
+#[test]
+fn edited_bytes_to_send_are_found() {
+    let env = env_with_two_incidents();
+    let anchor = take_anchor(&env);
+    tamper(&env, "UPDATE message_bytes SET bytes = CAST('From: someone else' AS BLOB) WHERE message = 1;");
+    let (out, json) = verify_anchored(&env, &anchor);
+    assert_found(&out, &json, "sha256 is");
+    tamper(&env, "UPDATE messages SET envelope_to = 'attacker@example.com' WHERE id = 2;");
+    assert_found(&verify(&env).0, &verify(&env).1, "envelope_to");
+}
+
+#[test]
+fn each_notification_carries_the_head_and_serves_as_an_anchor() {
+    let env = Env::new();
+    assert_queued(&env.notify(Path::new("examples/voluntary-ransomware.toml"), &[]).0);
+    let before = verify(&env).1;
+    let (out, bytes) = env.notify(Path::new("examples/personal-data-breach.toml"), &[]);
+    assert_queued(&out);
+    // As the CERT reads it: decrypted, the head the log had before this notification.
+    let (inner, _) = gpg_decrypt(&env, &bytes);
+    let inner = text(&inner);
+    let expected = format!("X-Certmail-Log-Head: 2 {}", before["head"].as_str().unwrap());
+    assert!(inner.split("\r\n\r\n").next().unwrap().split("\r\n").any(|h| h == expected), "{inner}");
+    assert!(!text(&bytes).split("-----BEGIN PGP MESSAGE-----").next().unwrap().contains("Log-Head"), "only inside the encryption");
+    let witness = env.write("cert-copy.eml", &inner);
+    let (out, json) = verify_anchored(&env, &witness);
+    assert_success(&out);
+    assert_eq!(json["anchor"]["source"], "notification");
+    assert_eq!(json["anchor"]["events_after"], 2);
+    tamper(
+        &env,
+        "UPDATE incidents SET title = 'x' WHERE id = 1; UPDATE events SET detail = json_set(detail, '$.title', 'x') WHERE id = 1;",
+    );
+    rehash(&env);
+    assert_found(&verify_anchored(&env, &witness).0, &verify_anchored(&env, &witness).1, "rewritten");
+}
+
+#[test]
+fn an_anchor_that_does_not_check_vouches_for_nothing() {
+    let env = env_with_two_incidents();
+    let anchor = take_anchor(&env);
+    let kept = std::fs::read_to_string(&anchor).unwrap();
+    let forged = env.write("forged.asc", &kept.replace("events: 4", "events: 2"));
+    let out = env.certmail(&["log", "verify", "--anchor", forged.to_str().unwrap()]);
+    assert_exit(&out, 1);
+    assert!(text(&out.stderr).contains("vouches for nothing"), "{}", text(&out.stderr));
+    // The JSON form of `log anchor` is an anchor too.
+    let json = env.certmail(&["log", "anchor", "--json"]);
+    assert_success(&json);
+    let kept = env.write("anchor.json", &text(&json.stdout));
+    assert_success(&verify_anchored(&env, &kept).0);
+    let nothing = env.write("nothing.txt", "hello\n");
+    assert_exit(&env.certmail(&["log", "verify", "--anchor", nothing.to_str().unwrap()]), 2);
+    // A log that is not consistent gets no anchor.
+    tamper(&env, "UPDATE messages SET state = 'sent' WHERE id = 1;");
+    assert_exit(&env.certmail(&["log", "anchor"]), 1);
+}
+
+/// A log as the release before row coverage wrote it: events say only what they said
+/// then, and the schema stops before the coverage step.
+fn as_written_before_rows_were_covered(env: &Env) {
+    tamper(
+        env,
+        "DELETE FROM events WHERE kind IN ('cert-case', 'attested');
+         UPDATE events SET detail = json_remove(detail, '$.reference', '$.detected_at', '$.incident-sha256', '$.cert_case') WHERE kind IN ('created', 'follow-up');
+         UPDATE events SET detail = json_remove(detail, '$.from', '$.sha256') WHERE kind = 'queued';
+         UPDATE events SET detail = json_remove(detail, '$.by') WHERE kind = 'sending';
+         UPDATE events SET detail = json_remove(detail, '$.content_hash', '$.raw-sha256') WHERE kind = 'received';
+         UPDATE events SET prev_hash = NULL, hash = NULL; DELETE FROM chain_head;
+         PRAGMA user_version = 6;", // every migration applied but the last (COVER_ROWS)
+    );
+}
+
+#[test]
+fn a_log_from_before_rows_were_covered_verifies_after_the_upgrade_and_is_covered_from_then() {
+    let env = env_with_two_incidents();
+    let reference = ingest_a_reply(&env);
+    assert_exit(&env.notify(Path::new("examples/voluntary-ransomware.toml"), &["--follow-up", &reference]).0, 3);
+    as_written_before_rows_were_covered(&env);
+    let (out, json) = verify(&env);
+    assert_success(&out);
+    let shown = text(&env.certmail(&["log", "show", &reference, "--json"]).stdout);
+    assert!(shown.contains("attested") && shown.contains("the values as found then"), "{shown}");
+    // Opening it again attests nothing more.
+    assert_eq!(verify(&env).1["events"], json["events"]);
+    let anchor = take_anchor(&env);
+    tamper(&env, "UPDATE received SET kind = 'ack';");
+    assert_found(&verify_anchored(&env, &anchor).0, &verify_anchored(&env, &anchor).1, "kind is \"ack\"");
+    tamper(&env, "UPDATE received SET kind = 'question'; UPDATE message_bytes SET bytes = CAST('x' AS BLOB) WHERE message = 1;");
+    assert_found(&verify(&env).0, &verify(&env).1, "sha256");
+}
+
+#[test]
+fn a_bounce_marks_its_message_in_the_chain_too() {
+    let env = env_with_two_incidents();
+    let conn = rusqlite::Connection::open(env.home.join("certmail.sqlite")).unwrap();
+    let (reference, message_id): (String, String) = conn
+        .query_row(
+            "SELECT i.reference, m.message_id FROM messages m JOIN incidents i ON i.id = m.incident_id ORDER BY m.id LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let bounce = format!(
+        "From: MAILER-DAEMON@relay.example.dk\r\nTo: soc@example.dk\r\nSubject: Undelivered Mail Returned to Sender\r\nMessage-ID: <bounce@relay>\r\nAuto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"r\"\r\n\r\n--r\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n--r\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; relay.example.dk\r\n\r\nFinal-Recipient: rfc822; {CERT_ADDRESS}\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n--r\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: soc@example.dk\r\nMessage-ID: <{message_id}>\r\nSubject: [{reference}] Encrypted message\r\n\r\n--r--\r\n"
+    );
+    let file = env.write("bounce.eml", &bounce);
+    assert_success(&env.certmail(&["ingest", file.to_str().unwrap()]));
+    let state: String = conn.query_row("SELECT state FROM messages WHERE message_id = ?1", [&message_id], |r| r.get(0)).unwrap();
+    assert_eq!(state, "bounced");
+    assert_success(&verify(&env).0);
+    // Hiding the bounce from status is an edit like any other.
+    tamper(&env, "UPDATE messages SET state = 'sent' WHERE state = 'bounced';");
+    let (out, json) = verify(&env);
+    assert_found(&out, &json, "state is \"sent\" in its row, but this event recorded \"bounced\"");
 }
