@@ -20,6 +20,15 @@ pub fn sanitize(text: &str) -> String {
     out
 }
 
+/// Untrusted text that must stay on one line (a subject, a file name, an address):
+/// line ends and tabs become spaces, so it cannot start a line that looks like
+/// certmail's own (a forged "signed by" banner).
+pub fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if matches!(c, '\n' | '\r' | '\t' | '\u{b}' | '\u{c}' | '\u{85}' | '\u{2028}' | '\u{2029}') { ' ' } else { c })
+        .collect()
+}
+
 /// Bidirectional overrides can make text read differently from what it is.
 fn is_bidi_override(c: char) -> bool {
     matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')

@@ -81,30 +81,31 @@ fn show(message: &StoredMessage, read: &Result<(crate::reply::Mail, Reading), St
         } else {
             "NOT AUTHENTICATED: no good signature over the whole message names this incident; confirm by phone before acting on it"
         };
-        output::say(&format!("     from: {}  kind: {kind}{marked}  signature: {signature}", message.from.as_deref().unwrap_or("?")));
+        let from = output::one_line(message.from.as_deref().unwrap_or("?"));
+        output::say(&format!("     from: {from}  kind: {kind}{marked}  signature: {signature}"));
         output::say(&format!("     {trust}"));
         if !message.flags.is_empty() {
-            output::say(&format!("     flags: {}", message.flags.join(", ")));
+            output::say(&format!("     flags: {}", output::one_line(&message.flags.join(", "))));
         }
     }
     match read {
         Err(e) => output::say(&format!("     (cannot show it: {e})")),
         Ok((mail, reading)) => {
             if !message.sent && !mail.subject.is_empty() {
-                output::say(&format!("     subject (unsigned outer header): {}", mail.subject));
+                output::say(&format!("     subject (unsigned outer header): {}", output::one_line(&mail.subject)));
             }
             let mut saved = saved.iter();
             for p in &reading.parts {
                 let label = part_label(reader, p, message.sent);
                 match &p.part.text {
                     Some(text) if p.part.name.is_none() => {
-                        output::say(&format!("---- [{label}] {} ----", p.part.content_type));
+                        output::say(&format!("---- [{label}] {} ----", output::one_line(&p.part.content_type)));
                         for line in text.lines() {
                             output::say(&format!("  {line}"));
                         }
                     }
                     _ => {
-                        let name = p.part.name.as_deref().unwrap_or("(no name)");
+                        let name = output::one_line(p.part.name.as_deref().unwrap_or("(no name)"));
                         let place = saved.next().map(|f| format!(", saved as {}", f.display())).unwrap_or_default();
                         output::say(&format!(
                             "---- [{label}] attachment {name} ({}, {} bytes{place}) ----",

@@ -51,9 +51,9 @@ pub fn run(settings: &Settings, json: bool) -> CmdResult {
         let flag = if items.iter().any(|i| i.overdue) { "OVERDUE" } else { "open" };
         output::say(&format!("{} [{flag}] {} ({})", row.reference, row.title, row.scheme));
         if let Some(at) = &row.last_reply_at {
-            let from = row.last_reply_from.clone().unwrap_or_else(|| "unknown sender".into());
+            let from = row.last_reply_from.as_deref().map(output::one_line).unwrap_or_else(|| "unknown sender".into());
             let closed = if row.cert_closed { "; the CERT has closed its case (your clocks still run)" } else { "" };
-            output::say(&format!("  last reply {at} from {from}{closed}"));
+            output::say(&format!("  last reply {at} from {from} (as its From header says){closed}"));
         }
         if items.is_empty() {
             output::say("  waiting for nothing");

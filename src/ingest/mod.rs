@@ -28,6 +28,9 @@ use reading::{Reader, Reading};
 
 pub use reading::MAX_PLAINTEXT_BYTES;
 
+/// Unsigned, unencrypted mail larger than this is recorded by its hash only.
+const MAX_UNSIGNED_KEPT: usize = 1024 * 1024;
+
 /// A signature made this long before the notification existed still counts (the
 /// CERT's clock may be behind ours); earlier than that it cannot be about it.
 const CLOCK_SKEW: Duration = Duration::from_secs(5 * 60);
@@ -61,7 +64,8 @@ pub struct Outcome {
 /// The reporter's decryption keys, unlocked the first time an encrypted message
 /// needs them (a run of plain replies never asks for the passphrase).
 pub struct LazyKeys<'a> {
-    settings: &'a Settings,
+    /// `None`: no key at all (reading hostile input in a fuzzer or a test).
+    settings: Option<&'a Settings>,
     now: SystemTime,
     unlocked: Option<Decryptor>,
 }
@@ -69,10 +73,22 @@ pub struct LazyKeys<'a> {
 impl LazyKeys<'_> {
     pub fn get(&mut self) -> Result<&Decryptor, Failure> {
         if self.unlocked.is_none() {
-            self.unlocked = Some(identity::unlock_decryptor(self.settings, self.now)?);
+            let settings = self.settings.ok_or_else(|| Failure::failed("no decryption key"))?;
+            self.unlocked = Some(identity::unlock_decryptor(settings, self.now)?);
         }
         self.unlocked.as_ref().ok_or_else(|| Failure::failed("no decryption key"))
     }
+}
+
+/// Reads a message through its layers with no pinned certificate and no decryption
+/// key, and classifies it: the whole untrusted path short of the store, for fuzzing.
+pub fn read_untrusted(raw: &[u8], now: SystemTime) -> Result<(Reading, Kind), String> {
+    let mail = reply::parse(raw)?;
+    let mut keys = LazyKeys { settings: None, now, unlocked: None };
+    let reading = Reader { certs: &[], now, keys: &mut keys }.read(mail).map_err(|f| f.message)?;
+    let text = reading.speaking_text();
+    let _ = (reply::references_in(&text), reply::cert_case_number(&reading.signed.text));
+    Ok((reading, reply::classify_text(&text)))
 }
 
 /// The pinned recipients' certificates, and whose each is.
@@ -142,7 +158,7 @@ impl<'a> Ingestor<'a> {
         let timestamp = crate::store::timestamp(now.into());
         Ingestor {
             store,
-            keys: LazyKeys { settings, now, unlocked: None },
+            keys: LazyKeys { settings: Some(settings), now, unlocked: None },
             pinned: Pinned::load(settings),
             now,
             timestamp,
@@ -183,11 +199,25 @@ impl<'a> Ingestor<'a> {
         let from = mail.from.clone();
         let subject = mail.subject.clone();
         let headers = (mail.in_reply_to.clone(), mail.references.clone(), mail.auto_reply);
-        let content = mail.content.clone();
-        let envelope = Mail { content: reply::Content::Plain { parts: Vec::new() }, ..mail };
-        let reading =
-            Reader { certs: &self.pinned.certs, now: self.now, keys: &mut self.keys }.read(Mail { content, ..envelope.clone() })?;
-        let mut decision = self.decide(&envelope, reading, headers.2)?;
+        // The content moves into the reader; the envelope (headers) stays for deciding.
+        let mut envelope = mail;
+        let content = std::mem::replace(&mut envelope.content, reply::Content::Plain { parts: Vec::new() });
+        // Reading (decrypting, verifying, parsing what is inside) runs on what the
+        // sender chose: a panic there is this message's fault, so it is recorded as
+        // malformed and the batch goes on.
+        let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let reading =
+                Reader { certs: &self.pinned.certs, now: self.now, keys: &mut self.keys }.read(Mail { content, ..envelope.clone() })?;
+            self.decide(&envelope, reading, headers.2)
+        }));
+        let mut decision = match read {
+            Ok(decided) => decided?,
+            Err(panic) => {
+                let what = panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned());
+                let reason = format!("certmail failed while reading it: {}", what.unwrap_or_else(|| "an internal error".into()));
+                malformed(None, None, Verified::none(), false, format!("raw:{hash}"), reason)
+            }
+        };
         decision.message_id = message_id;
         decision.from = from;
         decision.subject = subject;
@@ -218,8 +248,10 @@ impl<'a> Ingestor<'a> {
         if reading.verdict.status == SignatureStatus::Partial {
             flags.push("partly-signed".to_string());
         }
-        let bound_to =
-            if reading.is_whole_good() { self.bind(&reading, threaded.as_ref(), signer_recipient.as_deref(), &mut flags)? } else { None };
+        let bound_to = if reading.is_whole_good() { self.bind(&reading, signer_recipient.as_deref(), &mut flags)? } else { None };
+        // How it is named is kept for choosing between incidents; quoted text binds as
+        // the issue asks (CERTs reply by quoting the notification), see binding.rs.
+        let bound_to = bound_to.map(|(c, _)| c);
         let replay = bound_to.is_some() && reading.signed_identity.is_some() && self.store.identity_seen(&identity)?;
         if replay {
             flags.push("replay".to_string());
@@ -299,22 +331,18 @@ impl<'a> Ingestor<'a> {
     }
 
     /// The incident the signed content names, if the signer is the recipient its
-    /// notification went to and signed after the notification existed.
+    /// notification went to and signed after the notification existed; with how it
+    /// is named.
     fn bind(
         &mut self,
         reading: &Reading,
-        threaded: Option<&Correlation>,
         signer: Option<&str>,
         flags: &mut Vec<String>,
-    ) -> Result<Option<Correlation>, Failure> {
+    ) -> Result<Option<(Correlation, binding::Naming)>, Failure> {
         let cases = self.cert_cases()?.to_vec();
-        let mut named = binding::named_incidents(&self.store, &reading.signed, &cases)?;
-        if named.is_empty() {
-            flags.push("names-no-incident".to_string());
-            return Ok(None);
-        }
+        let named = binding::named_incidents(&self.store, &reading.signed, &cases)?;
         let mut kept = Vec::new();
-        for c in named.drain(..) {
+        for (c, how) in named {
             let to_signer = signer.is_some_and(|s| self.store.incident_recipients(c.incident_id).is_ok_and(|r| r.iter().any(|r| r == s)));
             if !to_signer {
                 flags.push("signer-is-not-the-incidents-recipient".to_string());
@@ -329,9 +357,15 @@ impl<'a> Ingestor<'a> {
                 flags.push("signed-before-the-notification".to_string());
                 continue;
             }
-            kept.push(c);
+            kept.push((c, how));
         }
-        Ok(binding::choose(kept, threaded))
+        match binding::choose(kept) {
+            Ok(chosen) => Ok(Some(chosen)),
+            Err(why) => {
+                flags.push(why.to_string());
+                Ok(None)
+            }
+        }
     }
 
     fn cert_cases(&mut self) -> Result<&[String], Failure> {
@@ -389,9 +423,10 @@ impl<'a> Ingestor<'a> {
             from: d.from.as_deref(),
             subject: &d.subject,
             raw,
-            // Kept for `certmail read` when it is about an incident; other mail stays
-            // in its mailbox and only its hash is kept.
-            keep_raw: true,
+            // Kept for `certmail read` when it is about an incident (other mail stays in
+            // its mailbox and only its hash is kept); unsigned, unencrypted mail only up
+            // to a size, so a flood of large unsigned mail cannot fill the log.
+            keep_raw: d.verified.status != SignatureStatus::None || d.encrypted || raw.len() <= MAX_UNSIGNED_KEPT,
             events: d.events.iter().map(|(k, v)| (*k, v.clone())).collect(),
             cert_case: d.cert_case.as_deref(),
             bounced_message: d.bounced_message.as_deref(),
@@ -515,7 +550,7 @@ pub struct Rereader<'a> {
 
 impl<'a> Rereader<'a> {
     pub fn new(settings: &'a Settings, now: SystemTime) -> Rereader<'a> {
-        Rereader { keys: LazyKeys { settings, now, unlocked: None }, pinned: Pinned::load(settings), now }
+        Rereader { keys: LazyKeys { settings: Some(settings), now, unlocked: None }, pinned: Pinned::load(settings), now }
     }
 
     /// The message read through its layers; `Err` says why it cannot be read.

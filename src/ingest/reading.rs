@@ -176,7 +176,11 @@ impl Reader<'_, '_> {
                             Some(c) => reply::decode_charset(&plaintext, c),
                             None => String::from_utf8_lossy(&plaintext).into_owned(),
                         };
-                        self.covered(walk, &verified, text.as_bytes(), "", None);
+                        // The identity is of the bytes signed, not of one decoding of
+                        // them: relabelling the charset must not make a replay new.
+                        self.covered(walk, &verified, &plaintext, "", None);
+                        walk.signed.text.push_str(&text);
+                        walk.signed.text.push('\n');
                         walk.parts.push(ShownPart { part: Part::text(text), signature: Some(verified.clone()), encrypted });
                         walk.signatures.push(verified);
                     }

@@ -256,27 +256,28 @@ pub fn references_in(text: &str) -> Vec<String> {
 }
 
 /// The CERT's own case number ("Sagsnr.: CFCS-2026-1234", "Case number: 88231",
-/// RT's "[cfcs.dk #48213]", OTRS' "Ticket#2026112010000123"). A bare year or a
-/// number of four digits or fewer is never one: it would match too much later.
+/// RT's "[cfcs.dk #48213]", OTRS' "Ticket#2026112010000123", and, only when none of
+/// those is there, Jira's "Your request CFCS-1187"). Only the CERT's own words count,
+/// not what it quotes; generic words ("issue", "reference") are no label, and a bare
+/// year or a number of four digits or fewer is never a case number.
 pub fn cert_case_number(text: &str) -> Option<String> {
-    static RE: OnceLock<[Regex; 2]> = OnceLock::new();
-    // Spaces and tabs only, never a line end: a match stays on one line, so one
-    // pass over the whole text does (a regex per line cost more than the rest of ingest's
-    // text analysis together).
-    let [labelled, ticket] = RE.get_or_init(|| {
+    static RE: OnceLock<[Regex; 3]> = OnceLock::new();
+    // Spaces and tabs only, never a line end: a match stays on one line.
+    let [labelled, ticket, request] = RE.get_or_init(|| {
         [
-            Regex::new(r"(?i)\b(?:sagsnr\.?|sagsnummer|sag nr\.?|case(?:[ \t]+(?:number|no\.?|id))?|ticket(?:[ \t]+(?:number|id|no\.?))?|reference(?:[ \t]+(?:number|no\.?))?|(?:your[ \t]+)?request|issue)[ \t]*[:#]?[ \t]*([A-Z0-9][A-Z0-9-]{3,31})\b")
+            Regex::new(r"(?i)\b(?:sagsnr\.?|sagsnummer|sag nr\.?|case[ \t]+(?:number|no\.?|id)|case[ \t]*[:#]|ticket[ \t]+(?:number|id|no\.?)|incident[ \t]+(?:number|no\.?|id))[ \t]*[:#]?[ \t]*([A-Z0-9][A-Z0-9-]{3,31})\b")
                 .expect("case number pattern"),
             Regex::new(r"(\[[A-Za-z0-9.-]{2,40} #\d{3,12}\]|(?i:ticket)#\d{6,24})").expect("ticket pattern"),
+            Regex::new(r"\b(?:[Yy]our request|[Dd]in henvendelse|[Jj]eres henvendelse)[ \t]+([A-Z][A-Z0-9]{1,9}-\d{1,8})\b").expect("request pattern"),
         ]
     });
     let own = own_words(text);
     let plausible = |c: &str| {
         c.chars().any(|ch| ch.is_ascii_digit()) && !c.starts_with("CM-") && !(c.len() <= 4 && c.chars().all(|ch| ch.is_ascii_digit()))
     };
-    let labelled = labelled.captures_iter(&own).filter_map(|c| c.get(1)).map(|m| (m.start(), m.as_str()));
-    let tickets = ticket.captures_iter(&own).filter_map(|c| c.get(1)).map(|m| (m.start(), m.as_str()));
-    labelled.chain(tickets).filter(|(_, c)| plausible(c)).min_by_key(|(at, _)| *at).map(|(_, c)| c.to_string())
+    let found = |re: &Regex| re.captures_iter(&own).filter_map(|c| c.get(1)).map(|m| (m.start(), m.as_str())).collect::<Vec<_>>();
+    let strong = found(labelled).into_iter().chain(found(ticket)).filter(|(_, c)| plausible(c)).min_by_key(|(at, _)| *at);
+    strong.or_else(|| found(request).into_iter().find(|(_, c)| plausible(c))).map(|(_, c)| c.to_string())
 }
 
 /// Whether `token` occurs in `text` as a whole token: not inside a longer number or
@@ -333,14 +334,18 @@ mod tests {
         assert_eq!(cert_case_number("see our case\nA1234 was the host"), None);
         // Many case words on one long line: each is checked from the previous one on,
         // not from the start of the text (which never finished on a few MB).
-        let long_line = "case abcd ".repeat(200_000) + "case 4711-A";
+        let long_line = "case: abcd ".repeat(200_000) + "case: 4711-A";
         assert_eq!(cert_case_number(&long_line), None, "only the first 16 KiB of a reply are read");
-        let long_line = "case abcd ".repeat(1_000) + "case 4711-A";
+        let long_line = "case: abcd ".repeat(1_000) + "case: 4711-A";
         assert_eq!(cert_case_number(&long_line), Some("4711-A".into()));
         // A year is not a case number; ticketing systems' own forms are.
         assert_eq!(cert_case_number("Sagsnr.: 2026"), None);
         assert_eq!(cert_case_number("Your ticket has been assigned an ID of [cfcs.dk #48213]."), Some("[cfcs.dk #48213]".into()));
         assert_eq!(cert_case_number("Ticket#2026112010000123 — thank you"), Some("Ticket#2026112010000123".into()));
+        // A generic word is no label; an explicit one wins over a request key.
+        assert_eq!(cert_case_number("om issue CVE-2024-3400. Sagsnr.: CFCS-2026-4411"), Some("CFCS-2026-4411".into()));
+        assert_eq!(cert_case_number("Your request CFCS-1187 has been received."), Some("CFCS-1187".into()));
+        assert_eq!(cert_case_number("Your request CFCS-1187 is case number 88231."), Some("88231".into()));
     }
 
     #[test]

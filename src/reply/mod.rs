@@ -16,6 +16,10 @@ use mail_parser::{HeaderValue, Message, MessageParser, MessagePart, MimeHeaders,
 pub const MAX_MESSAGE_BYTES: usize = 25 * 1024 * 1024;
 /// Header block size cap.
 pub const MAX_HEADER_BYTES: usize = 256 * 1024;
+/// An armored signature block larger than this carries far more signatures than any
+/// sender makes (each is a few hundred bytes); checking a flood of them costs time
+/// that grows with their square, so it is refused unread.
+pub const MAX_SIGNATURE_BYTES: usize = 16 * 1024;
 /// MIME part count and nesting caps.
 pub const MAX_PARTS: usize = 1000;
 pub const MAX_DEPTH: usize = 32;
@@ -56,7 +60,9 @@ impl Part {
     /// A text part with nothing but white space: shows nothing, so it does not
     /// make a signature partial (MTAs add them between parts).
     pub fn is_blank(&self) -> bool {
-        self.text.as_deref().is_some_and(|t| t.trim().is_empty()) && self.name.is_none()
+        // Only plain text: an HTML part whose text is empty can still show images,
+        // forms or styled words in a mail client.
+        self.content_type == "text/plain" && self.text.as_deref().is_some_and(|t| t.trim().is_empty()) && self.name.is_none()
     }
 
     pub fn text(text: String) -> Part {
@@ -199,6 +205,14 @@ fn content(message: &Message, raw: &[u8]) -> Result<Content, String> {
         let part = &message.parts[id];
         let mut outside = leaves(message, Some(id));
         if content_type_is(part, "multipart", "encrypted") {
+            // RFC 3156 § 4: the first part is exactly the version statement; anything
+            // else there would be shown and not covered.
+            let version = child(message, part, 0).ok_or("multipart/encrypted without its version part")?;
+            if !content_type_is(version, "application", "pgp-encrypted")
+                || String::from_utf8_lossy(version.contents()).trim() != "Version: 1"
+            {
+                return Err("multipart/encrypted whose first part is not the RFC 3156 version statement".into());
+            }
             let payload = child(message, part, 1).ok_or("multipart/encrypted without its encrypted part")?.contents().to_vec();
             // RFC 3156: exactly a version part and the data; anything more is not covered.
             outside.extend(children(message, part).skip(2).flat_map(|c| leaves_under(message, c)));
@@ -239,6 +253,12 @@ fn inline_layer(mut parts: Vec<Part>) -> Result<Content, String> {
         };
         let end = find(end_marker, start).map(|e| e + end_marker.len()).ok_or("truncated OpenPGP block")?;
         let block = source[start..end].to_vec();
+        if !is_encrypted
+            && let Some(sig) = bytes::find(&block, b"-----BEGIN PGP SIGNATURE-----")
+            && block.len() - sig > MAX_SIGNATURE_BYTES
+        {
+            return Err(format!("a signature block larger than {MAX_SIGNATURE_BYTES} bytes (a flood of signatures)"));
+        }
         let around = match &charset {
             Some(c) => format!("{}\n{}", decode_charset(&source[..start], c), decode_charset(&source[end..], c)),
             None => format!("{}\n{}", &text[..start], &text[end..]),
@@ -356,7 +376,21 @@ fn original_charset_bytes(part: &MessagePart, raw: &[u8]) -> Option<(String, Vec
 
 fn signed(message: &Message, part: &MessagePart, raw: &[u8]) -> Result<(Vec<u8>, Vec<u8>), String> {
     let first = child(message, part, 0).ok_or("multipart/signed without content")?;
-    let signature = child(message, part, 1).ok_or("multipart/signed without signature")?.contents().to_vec();
+    let signature_part = child(message, part, 1).ok_or("multipart/signed without signature")?;
+    // RFC 3156 § 5: the second part is an armored signature and nothing else; text
+    // around the armor would be shown and not covered.
+    let signature = signature_part.contents().to_vec();
+    let armor = String::from_utf8_lossy(&signature);
+    let armor = armor.trim();
+    if !content_type_is(signature_part, "application", "pgp-signature")
+        || !armor.starts_with("-----BEGIN PGP SIGNATURE-----")
+        || !armor.ends_with("-----END PGP SIGNATURE-----")
+    {
+        return Err("multipart/signed whose second part is not only an armored OpenPGP signature".into());
+    }
+    if signature.len() > MAX_SIGNATURE_BYTES {
+        return Err(format!("a signature block larger than {MAX_SIGNATURE_BYTES} bytes (a flood of signatures)"));
+    }
     // mail-parser's part ends before the CRLF that belongs to the next boundary,
     // which is exactly the signed data of RFC 3156.
     let start = first.offset_header as usize;

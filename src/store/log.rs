@@ -338,6 +338,7 @@ impl Store {
                  LEFT JOIN received q ON q.id = (
                      SELECT r.id FROM received r
                      WHERE r.incident_id = i.id AND COALESCE(r.marked_kind, r.kind) = 'question' AND r.bound = 1
+                       AND r.flags NOT LIKE '%\"replay\"%'
                        AND r.received_at > COALESCE((SELECT MAX(m.created_at) FROM messages m WHERE m.incident_id = i.id), '')
                      ORDER BY r.received_at DESC, r.id DESC LIMIT 1)
                  LEFT JOIN received l ON l.id = (

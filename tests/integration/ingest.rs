@@ -617,3 +617,82 @@ fn read_shows_who_signed_which_part_and_mark_corrects_a_kind_in_the_log() {
     assert_exit(&c.env.certmail(&["incident", "mark", &c.reference, "--message", "<noted@x>", "--as", "urgent", "--reason", "x"]), 2);
     assert_success(&c.env.certmail(&["log", "verify"]));
 }
+
+/// A clearsigned text by the CERT's key, as GnuPG makes it.
+fn clearsigned(c: &Case, name: &str, body: &str) -> String {
+    let file = c.env.write(name, body);
+    text(&gpg_ok(&c.gnupg, &["--local-user", &cert_key().fingerprint, "--clearsign", "--output", "-", file.to_str().unwrap()]).stdout)
+}
+
+#[test]
+fn what_a_review_as_an_attacker_found_stays_fixed() {
+    let c = case();
+    let (out, _) = c.env.notify(Path::new("examples/public-authority-phishing.toml"), &["--json"]);
+    let other: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (other_ref, other_id) = (other["reference"].as_str().unwrap(), other["message_id"].as_str().unwrap());
+
+    // A replay under another charset label is the same signed content, and a reply
+    // naming two incidents is bound to neither, whatever the unsigned headers say.
+    let signed = clearsigned(&c, "both.txt", &format!("Vedrørende {} og {}: vi har modtaget begge.\n", c.reference, other_ref));
+    let mail = |id: &str, charset: &str, to: &str| {
+        format!(
+            "From: {CERT_ADDRESS}\r\nMessage-ID: <{id}>\r\nIn-Reply-To: <{to}>\r\nContent-Type: text/plain; charset={charset}\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{signed}"
+        )
+    };
+    let r = ingest(&c.env, &c.env.write("both.eml", &mail("both@x", "utf-8", &c.message_id)));
+    assert_eq!((r["signature"].as_str(), r["bound"].as_bool()), (Some("good"), Some(false)), "{r}");
+    assert!(r["flags"].as_array().unwrap().iter().any(|f| f == "names-several-incidents"), "{r}");
+
+    let one = clearsigned(&c, "one.txt", &format!("Vedrørende {}: sagen er nu lukket.\n", c.reference));
+    let first = format!(
+        "From: {CERT_ADDRESS}\r\nMessage-ID: <one@x>\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{one}"
+    );
+    let r = ingest(&c.env, &c.env.write("one.eml", &first));
+    assert_eq!((r["bound"].as_bool(), r["state_changed"].as_bool()), (Some(true), Some(true)), "{r}");
+    let relabelled = first.replace("<one@x>", "<one-again@x>").replace("charset=utf-8", "charset=iso-8859-1") + "";
+    let relabelled = relabelled.replacen("Message-ID", &format!("In-Reply-To: <{other_id}>\r\nMessage-ID"), 1);
+    let r = ingest(&c.env, &c.env.write("relabelled.eml", &relabelled));
+    assert_eq!(r["state_changed"], false, "a replay under another charset changes nothing: {r}");
+    assert!(r["flags"].as_array().unwrap().iter().any(|f| f == "replay"), "{r}");
+    assert_ne!(r["incident"], other_ref, "never bound to the incident the unsigned header points at: {r}");
+
+    // A numbered reference of an older log threads but never binds: every
+    // installation had a CM-2026-0001.
+    let numbered = clearsigned(&c, "numbered.txt", "Vi har modtaget jeres underretning CM-2026-0001.\n");
+    let r = ingest(&c.env, &c.env.write("numbered.eml", &format!("From: {CERT_ADDRESS}\r\nMessage-ID: <numbered@x>\r\n\r\n{numbered}")));
+    assert_eq!(r["bound"], false, "{r}");
+
+    // A flood of signatures is refused before any is checked.
+    let block = one.split("-----BEGIN PGP SIGNATURE-----").nth(1).unwrap();
+    let body: String = block.lines().filter(|l| !l.starts_with('=') && !l.starts_with("-----") && !l.trim().is_empty()).collect();
+    let flood = format!(
+        "{}-----BEGIN PGP SIGNATURE-----\n\n{}\n-----END PGP SIGNATURE-----\n",
+        one.split("-----BEGIN PGP SIGNATURE-----").next().unwrap(),
+        body.repeat(200)
+    );
+    let r = ingest(&c.env, &c.env.write("flood.eml", &format!("From: {CERT_ADDRESS}\r\nMessage-ID: <flood@x>\r\n\r\n{flood}")));
+    assert_eq!(r["kind"], "malformed", "{r}");
+
+    // An HTML alternative with no text still shows something: the signature is partial.
+    let html = format!(
+        "From: {CERT_ADDRESS}\r\nMessage-ID: <html-alt@x>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=a\r\n\r\n--a\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{}\r\n--a\r\nContent-Type: text/html\r\n\r\n<img src=\"https://x.test/ring-os.png\">\r\n--a--\r\n",
+        clearsigned(&c, "alt.txt", &format!("Vedr. {}: modtaget.\n", c.reference))
+    );
+    let r = ingest(&c.env, &c.env.write("html-alt.eml", &html));
+    assert_eq!(r["signature"], "partial", "{r}");
+
+    // A subject with a line end cannot forge a banner in `read`.
+    let forged = format!(
+        "From: x@x.test\r\nSubject: =?utf-8?b?{}?=\r\nIn-Reply-To: <{}>\r\nMessage-ID: <forged@x>\r\n\r\nhej\r\n",
+        base64_of("x\n---- [signed by test-cert (F)] text/plain ----"),
+        c.message_id
+    );
+    ingest(&c.env, &c.env.write("forged.eml", &forged));
+    let shown = text(&c.env.certmail(&["read", &c.reference]).stdout);
+    assert!(!shown.lines().any(|l| l.starts_with("---- [signed by test-cert (F)]")), "{shown}");
+}
+
+fn base64_of(s: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
