@@ -67,7 +67,7 @@ pub fn items(row: &StatusRow, now: DateTime<Utc>, ack_timeout: Duration, clocks:
             what: "the notification FAILED and was not delivered".into(),
             due: None,
             overdue: true,
-            action: format!("call CFCS at {cert_phone} now; see `certmail outbox list`"),
+            action: format!("call the CERT at {cert_phone} now; see `certmail outbox list`"),
         });
     } else if row.undelivered > 0 {
         items.push(Item {
@@ -86,7 +86,7 @@ pub fn items(row: &StatusRow, now: DateTime<Utc>, ack_timeout: Duration, clocks:
             due: Some(stamp(due)),
             overdue: now > due,
             action: if now > due {
-                format!("no acknowledgement yet: call CFCS at {cert_phone}")
+                format!("no acknowledgement yet: call the CERT at {cert_phone}")
             } else {
                 "wait for the CERT's reply".into()
             },

@@ -247,8 +247,15 @@ fn show(o: &ingest::Outcome, json: bool, phone: &str) {
     let incident = o.incident.as_deref().unwrap_or("-");
     let again = if o.duplicate { " (already ingested)" } else { "" };
     let detail = o.detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default();
+    // Whether it counted is what an analyst needs first.
+    let trust = match (o.bound, o.state_changed) {
+        (true, true) => " [bound: counts]",
+        (true, false) => " [bound, nothing new]",
+        (false, _) if o.kind == crate::reply::Kind::Malformed => "",
+        (false, _) => " [not trusted]",
+    };
     output::say(&format!(
-        "{}: {incident} {} signature={}{}{again}{detail}",
+        "{}: {incident} {}{trust} signature={}{}{again}{detail}",
         o.source,
         o.kind.key(),
         o.signature.key(),

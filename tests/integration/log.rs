@@ -451,3 +451,71 @@ fn a_bounce_marks_its_message_in_the_chain_too() {
     let (out, json) = verify(&env);
     assert_found(&out, &json, "state is \"sent\" in its row, but this event recorded \"bounced\"");
 }
+
+/// A home written by the release before random references and bound replies
+/// (scripts/make-release-fixture made it with that release's binary): two queued
+/// notifications to a throwaway "Fixture CERT - test only" (its secret key lies
+/// beside the home), and an unsigned reply the old release took a case number from.
+#[test]
+fn a_log_written_by_the_previous_release_migrates_and_binds_by_message_id() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::bare();
+    let fixture = Path::new("tests/fixtures/release-0.1-home");
+    std::fs::create_dir_all(env.home.join("identity")).unwrap();
+    for file in ["config.toml", "certmail.sqlite", "fixture-cert.asc", "identity/secret.asc", "identity/public.asc"] {
+        std::fs::copy(fixture.join(file), env.home.join(file)).unwrap();
+        std::fs::set_permissions(env.home.join(file), std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    for dir in [env.home.clone(), env.home.join("identity")] {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    assert_success(&env.certmail(&["log", "verify"]));
+    let status: serde_json::Value = serde_json::from_slice(&env.certmail(&["status", "--json"]).stdout).unwrap();
+    let references: Vec<&str> = status["incidents"].as_array().unwrap().iter().map(|i| i["reference"].as_str().unwrap()).collect();
+    assert_eq!(references, ["CM-2026-0001", "CM-2026-0002"], "{status}");
+    let conn = rusqlite::Connection::open(env.home.join("certmail.sqlite")).unwrap();
+    let case: Option<String> =
+        conn.query_row("SELECT cert_case FROM incidents WHERE reference = 'CM-2026-0001'", [], |r| r.get(0)).unwrap();
+    assert_eq!(case, None, "a case number no good signature vouched for is forgotten");
+    let message_id: String = conn
+        .query_row(
+            "SELECT m.message_id FROM messages m JOIN incidents i ON i.id = m.incident_id WHERE i.reference = 'CM-2026-0001'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    drop(conn);
+
+    // The CERT acknowledges, quoting the notification's Message-ID: the numbered
+    // reference alone would not bind.
+    let gnupg = env.path("cert-gnupg");
+    std::fs::create_dir_all(&gnupg).unwrap();
+    gpg_ok(&gnupg, &["--import", fixture.join("fixture-cert.TEST-ONLY.secret.asc").to_str().unwrap()]);
+    let body = env.write("ack.txt", &format!("Vi har modtaget jeres underretning CM-2026-0001.\n> Message-ID: <{message_id}>\n"));
+    let signed = gpg_ok(&gnupg, &["--clearsign", "--output", "-", body.to_str().unwrap()]);
+    kill_agent(&gnupg);
+    let reply = env.write(
+        "ack.eml",
+        &format!(
+            "From: cert@example-cert.invalid\r\nSubject: Re: [CM-2026-0001]\r\nMessage-ID: <old-ack@x>\r\n\r\n{}",
+            text(&signed.stdout)
+        ),
+    );
+    let out = env.certmail(&["ingest", reply.to_str().unwrap(), "--json"]);
+    assert_success(&out);
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (r["bound"].as_bool(), r["incident"].as_str(), r["state_changed"].as_bool()),
+        (Some(true), Some("CM-2026-0001"), Some(true)),
+        "{r}"
+    );
+    let status: serde_json::Value = serde_json::from_slice(&env.certmail(&["status", "--json"]).stdout).unwrap();
+    assert_eq!(status["incidents"][0]["acknowledged"], true, "{status}");
+    let shown = text(&env.certmail(&["read", "CM-2026-0001"]).stdout);
+    assert!(shown.contains("==== sent") && shown.contains("Reference: CM-2026-0001"), "the old notification decrypts: {shown}");
+    assert_success(&env.certmail(&["log", "verify"]));
+    // New incidents in the old log get random references.
+    let (out, _) = env.notify(Path::new("examples/voluntary-ransomware.toml"), &["--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["reference"].as_str().unwrap().matches('-').count(), 3, "{json}");
+}
