@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use crate::exit::{CmdResult, Failure, Outcome};
 use crate::mime::first_bare_line_end;
 use crate::secrets::Secret;
+use crate::store::MessageState;
 use crate::store::{Attempt, ClaimQuery, Claimed, Store, timestamp};
 use crate::transport::{Relay, SendError, Session};
 
@@ -19,8 +20,8 @@ use crate::transport::{Relay, SendError, Session};
 pub struct Report {
     pub reference: String,
     pub message_id: String,
-    /// sent, deferred or failed.
-    pub state: &'static str,
+    /// Sent, deferred or failed.
+    pub state: MessageState,
     /// The server's final reply when sent, else the error.
     pub detail: String,
     pub next_attempt_at: Option<String>,
@@ -65,7 +66,7 @@ pub fn flush(store: &mut Store, delivery: &Delivery, only: Option<&str>) -> Resu
         let (attempt_record, report) = outcome_record(&claimed, outcome, ended);
         // The relay is unreachable or refuses us: the other messages would only
         // fail the same way now; they stay due for the next flush.
-        let stop = (report.state == "deferred" && session.is_none()) || only.is_some();
+        let stop = (report.state == MessageState::Deferred && session.is_none()) || only.is_some();
         let ts = timestamp(ended);
         let attempt_ref = attempt_record.as_attempt();
         next = if stop {
@@ -142,7 +143,7 @@ fn outcome_record(claimed: &Claimed, outcome: Result<String, SendError>, now: Da
     let mut report = Report {
         reference: claimed.reference.clone(),
         message_id: claimed.message_id.clone(),
-        state: "sent",
+        state: MessageState::Sent,
         detail: String::new(),
         next_attempt_at: None,
         needs_fixing: false,
@@ -154,14 +155,14 @@ fn outcome_record(claimed: &Claimed, outcome: Result<String, SendError>, now: Da
             Ended::Sent(reply)
         }
         Err(SendError::Permanent(error)) => {
-            report.state = "failed";
+            report.state = MessageState::Failed;
             report.detail = error.clone();
             Ended::Failed(error)
         }
         Err(e) => {
             let possibly_delivered = claimed.was_interrupted || matches!(e, SendError::PossiblyDelivered(_));
             let next = timestamp(now + backoff(claimed.attempts));
-            report.state = "deferred";
+            report.state = MessageState::Deferred;
             report.detail = e.text().to_string();
             report.next_attempt_at = Some(next.clone());
             report.needs_fixing = matches!(e, SendError::Setup(_));
@@ -198,8 +199,10 @@ pub fn smtp_password(settings: &crate::config::Settings, relay: &Relay) -> Resul
 /// One line a person can act on.
 pub fn describe(r: &Report) -> String {
     match r.state {
-        "sent" => format!("{}: delivered <{}>: {}", r.reference, r.message_id, r.detail),
-        "failed" => format!("{}: FAILED, not delivered <{}>: {}. Call the CERT.", r.reference, r.message_id, r.detail),
+        MessageState::Sent => format!("{}: delivered <{}>: {}", r.reference, r.message_id, r.detail),
+        MessageState::Failed | MessageState::Bounced => {
+            format!("{}: FAILED, not delivered <{}>: {}. Call the CERT.", r.reference, r.message_id, r.detail)
+        }
         _ => {
             let possibly = if r.possibly_delivered { " (it may have arrived; it will be sent again)" } else { "" };
             let fix = if r.needs_fixing { " Fix the relay settings, then run `certmail outbox flush`." } else { "" };
@@ -210,9 +213,9 @@ pub fn describe(r: &Report) -> String {
 
 /// 0 if all went out, 1 if any failed or the relay needs fixing, 3 if any waits.
 pub fn summary_outcome(reports: &[Report]) -> CmdResult {
-    if reports.iter().any(|r| r.state == "failed" || r.needs_fixing) {
+    if reports.iter().any(|r| r.state == MessageState::Failed || r.needs_fixing) {
         Err(Failure::failed("delivery failed; see above"))
-    } else if reports.iter().any(|r| r.state == "deferred") {
+    } else if reports.iter().any(|r| r.state == MessageState::Deferred) {
         Ok(Outcome::Queued)
     } else {
         Ok(Outcome::Done)

@@ -97,7 +97,7 @@ pub fn run(settings: &Settings, args: &NotifyArgs) -> CmdResult {
             Some(outbox::deliver_claimed(&mut store, &delivery, claimed)?)
         }
     };
-    let state = report.as_ref().map_or("queued", |r| r.state);
+    let state = report.as_ref().map_or(crate::store::MessageState::Queued, |r| r.state);
     if args.json {
         output::json(&serde_json::json!({
             "reference": reference,
@@ -134,7 +134,7 @@ pub fn run(settings: &Settings, args: &NotifyArgs) -> CmdResult {
             output::say(
                 "  Test-only recipient: this reaches no real CERT. For a real incident notify cfcs, or call CFCS at +45 3332 5580.",
             );
-        } else if state != "sent" {
+        } else if state != crate::store::MessageState::Sent {
             output::say(&format!("  The CERT does not have it yet. If the incident is urgent, call {} now.", ready.recipient.phone()));
         }
     }

@@ -7,6 +7,7 @@ use crate::config::Settings;
 use crate::exit::{CmdResult, Failure, Outcome};
 use crate::outbox::{self, Delivery, describe, summary_outcome};
 use crate::output;
+use crate::store::MessageState;
 use crate::store::Store;
 
 pub fn run(settings: &Settings, command: &OutboxCommand) -> CmdResult {
@@ -27,17 +28,22 @@ fn list(settings: &Settings, json: bool) -> CmdResult {
         output::say("The outbox is empty.");
     }
     for r in &rows {
-        let extra = match r.state.as_str() {
-            "sent" => r.last_reply.clone().unwrap_or_default(),
-            "deferred" => {
+        let extra = match r.state {
+            MessageState::Sent => r.last_reply.clone().unwrap_or_default(),
+            MessageState::Deferred => {
                 format!("next attempt {}: {}", r.next_attempt_at.as_deref().unwrap_or("?"), r.last_error.as_deref().unwrap_or(""))
             }
-            "failed" => r.last_error.clone().unwrap_or_default(),
+            MessageState::Failed => r.last_error.clone().unwrap_or_default(),
             _ => String::new(),
         };
         output::say(&format!(
             "{} {:<8} <{}> to {} ({} bytes, {} attempt(s)) {extra}",
-            r.reference, r.state, r.message_id, r.to, r.size, r.attempts
+            r.reference,
+            r.state.key(),
+            r.message_id,
+            r.to,
+            r.size,
+            r.attempts
         ));
     }
     Ok(Outcome::Done)

@@ -71,7 +71,7 @@ fn show(message: &StoredMessage, read: &Result<(crate::reply::Mail, Reading), St
     output::say("");
     output::say(&format!("==== {direction} {}  <{id}>", message.at));
     if message.sent {
-        output::say(&format!("     state: {}", message.state.as_deref().unwrap_or("?")));
+        output::say(&format!("     state: {}", message.state.map_or("?", |s| s.key())));
     } else {
         let kind = message.kind.map(|k| k.key()).unwrap_or("?");
         let marked = message.marked_kind.map(|k| format!(" (marked as {} by an analyst)", k.key())).unwrap_or_default();

@@ -100,7 +100,9 @@ struct Rules {
 fn rules() -> &'static Rules {
     static RULES: OnceLock<Rules> = OnceLock::new();
     // The patterns are constants: one that does not compile is a bug to see at once.
-    let re = |p: &str| Regex::new(&format!("(?i){p}")).expect("classifier pattern");
+    // They run on folded text (see `fold`) with ASCII word boundaries: a Unicode `\b`
+    // on non-ASCII text makes the regex engine fall back to its slowest matcher.
+    let re = |p: &str| Regex::new(&format!("(?i-u){}", fold(p))).expect("classifier pattern");
     RULES.get_or_init(|| Rules {
         close_verb: re(&format!(r"\b(?:{CLOSE_VERBS})\b")),
         case_noun: re(&format!(r"\b(?:{CASE_NOUNS})\b")),
@@ -116,6 +118,27 @@ fn rules() -> &'static Rules {
         ack_guard: re(ACK_GUARDS),
         away: re(AWAY),
     })
+}
+
+/// Danish letters spelled the ASCII way (æ → ae, ø → oe, å → aa), for patterns and
+/// text alike, so ASCII word boundaries fall where the Danish words end.
+fn fold(text: &str) -> String {
+    if text.is_ascii() {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            'æ' => out.push_str("ae"),
+            'ø' => out.push_str("oe"),
+            'å' => out.push_str("aa"),
+            'Æ' => out.push_str("AE"),
+            'Ø' => out.push_str("OE"),
+            'Å' => out.push_str("AA"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The reply's own words: quoted lines (">"), the quoted original below an
@@ -189,7 +212,7 @@ fn sentences(text: &str) -> Vec<String> {
 /// question, a question over an acknowledgement; anything else is a reply.
 pub fn classify_text(text: &str) -> Kind {
     let r = rules();
-    let own = own_words(text);
+    let own = fold(&own_words(text));
     let (mut closed, mut question, mut ack) = (r.close_status.is_match(&own), false, false);
     for s in sentences(&own) {
         let s = s.as_str();
@@ -226,7 +249,7 @@ pub fn classify_text(text: &str) -> Kind {
 /// system's receipt, question or closure keeps what its text says; an
 /// out-of-office notice or anything else is an auto-reply.
 pub fn classify_automatic(text: &str) -> Kind {
-    if rules().away.is_match(&own_words(text)) {
+    if rules().away.is_match(&fold(&own_words(text))) {
         return Kind::AutoReply;
     }
     match classify_text(text) {

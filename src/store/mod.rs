@@ -142,11 +142,13 @@ mod log;
 mod outbox;
 mod received;
 mod spool;
+mod state;
 pub(crate) use log::event;
 pub use log::{ChainProblem, EventRow, IncidentRow, StatusRow, Verification};
 pub use outbox::{Attempt, ClaimQuery, Claimed, OutboxRow};
 pub use received::{Correlation, Earlier, NewReceived, StoredMessage};
 pub use spool::{MessageBytes, MessageSink};
+pub use state::MessageState;
 
 /// The incident part of a new notification.
 pub struct NewIncident<'a> {

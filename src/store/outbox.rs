@@ -5,7 +5,7 @@ use std::path::Path;
 
 use rusqlite::{Connection, TransactionBehavior, params};
 
-use super::{STORED_BYTES, Store, StoredBytes, db_error, event};
+use super::{MessageState, STORED_BYTES, Store, StoredBytes, db_error, event};
 use crate::exit::Failure;
 
 /// A message taken from the outbox for one delivery attempt.
@@ -32,7 +32,7 @@ pub struct OutboxRow {
     pub message_id: String,
     pub recipient: String,
     pub to: String,
-    pub state: String,
+    pub state: MessageState,
     pub attempts: i64,
     pub size: i64,
     pub created_at: String,
@@ -123,7 +123,7 @@ impl Store {
                     message_id: r.get(1)?,
                     recipient: r.get(2)?,
                     to: r.get(3)?,
-                    state: r.get(4)?,
+                    state: MessageState::from_key(&r.get::<_, String>(4)?),
                     attempts: r.get(5)?,
                     size: r.get(6)?,
                     created_at: r.get(7)?,

@@ -285,7 +285,7 @@ pub struct StoredMessage {
     pub flags: Vec<String>,
     pub from: Option<String>,
     /// Sent: the delivery state.
-    pub state: Option<String>,
+    pub state: Option<super::MessageState>,
 }
 
 impl Store {
@@ -331,7 +331,7 @@ impl Store {
                 bound: false,
                 flags: Vec::new(),
                 from: None,
-                state: Some(state),
+                state: Some(super::MessageState::from_key(&state)),
             });
         }
         let mut stmt = self
