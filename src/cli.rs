@@ -70,6 +70,17 @@ pub enum Command {
     /// Example: certmail ingest --maildir ~/Maildir/.cert --json
     Ingest(IngestArgs),
 
+    /// Read the new mail of the [imap] mailbox into the incident log, as ingest does.
+    ///
+    /// Each message is read once (by UID) and nothing is marked read on the server;
+    /// with processed-folder, recorded mail is moved there. Run it from cron or a timer.
+    /// Example: certmail fetch --json
+    Fetch {
+        /// Print one JSON object per message.
+        #[arg(long)]
+        json: bool,
+    },
+
     /// Read, export and verify the incident log.
     #[command(subcommand)]
     Log(LogCommand),
@@ -267,8 +278,9 @@ pub enum SecretsCommand {
     /// Store a secret in the OS keyring, read from the terminal (or one line of stdin).
     ///
     /// Example: certmail secrets set smtp
+    /// Example: certmail secrets set imap
     Set {
-        /// Which secret: the relay password, or the reporter key's passphrase.
+        /// Which secret: the relay password, the mailbox password, or the reporter key's passphrase.
         #[arg(value_enum)]
         which: SecretName,
     },
@@ -277,6 +289,7 @@ pub enum SecretsCommand {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SecretName {
     Smtp,
+    Imap,
     Identity,
 }
 

@@ -23,6 +23,7 @@ pub mod deadlines;
 pub mod exit;
 pub mod fsutil;
 pub mod identity;
+pub mod imap;
 pub mod incident;
 pub mod ingest;
 pub mod mailbox;
@@ -53,6 +54,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Secrets(command) => commands::secrets::run(&settings, command),
         Command::Log(command) => commands::log::run(&settings, command),
         Command::Ingest(args) => commands::ingest::run(&settings, args),
+        Command::Fetch { json } => commands::fetch::run(&settings, *json),
         Command::Status { json } => commands::status::run(&settings, *json),
         Command::Incident(command) => commands::incident::run(&settings, command),
         Command::Read(args) => commands::read::run(&settings, args),

@@ -19,7 +19,7 @@ use crate::reply::MAX_MESSAGE_BYTES;
 use crate::store::Store;
 
 /// Where one message came from, read lazily so a large Maildir is not held in memory.
-enum Item {
+pub(crate) enum Item {
     File(PathBuf),
     Bytes(String, Vec<u8>),
     /// A mailbox that could not be read further.
@@ -72,6 +72,24 @@ pub fn run(settings: &Settings, args: &IngestArgs) -> CmdResult {
 
     let store = Store::open(&settings.store_path())?;
     let mut ingestor = Ingestor::new(settings, store, SystemTime::now());
+    let errors = record_all(settings, &mut ingestor, items, total, args.json, |_| {});
+    ingestor.finish()?;
+    if errors > 0 { Err(Failure::failed(format!("{errors} message(s) could not be ingested"))) } else { Ok(Outcome::Done) }
+}
+
+/// Parses `items` in parallel and records them in order, printing each outcome as
+/// `ingest` does; `recorded` hears, in order, whether each one was recorded (a
+/// message that was not can be tried again). Returns how many were not. The caller
+/// commits with `ingestor.finish()`.
+pub(crate) fn record_all(
+    settings: &Settings,
+    ingestor: &mut Ingestor,
+    items: impl Iterator<Item = Item>,
+    total: usize,
+    json: bool,
+    mut recorded: impl FnMut(bool),
+) -> usize {
+    let terminal = std::io::stderr().is_terminal();
     let phone = cert_phone(settings);
     let mut progress = output::Progress::new("ingested", total, total > 50 && terminal);
     let mut errors = 0;
@@ -79,6 +97,7 @@ pub fn run(settings: &Settings, args: &IngestArgs) -> CmdResult {
     let quiet = QuietPanics::install();
     prepare_in_parallel(items, workers, |prepared| {
         progress.clear();
+        let before = errors;
         match prepared {
             Err(f) => {
                 errors += 1;
@@ -88,7 +107,7 @@ pub fn run(settings: &Settings, args: &IngestArgs) -> CmdResult {
                 let source = p.source.clone();
                 // Decrypting and verifying happen here: a panic in them is this message's.
                 match isolated(|| ingestor.ingest_prepared(p)) {
-                    Ok(Ok(outcome)) => show(&outcome, args.json, &phone),
+                    Ok(Ok(outcome)) => show(&outcome, json, &phone),
                     Ok(Err(f)) => {
                         errors += 1;
                         output::error(&format!("{source}: not recorded, try again: {}", f.message));
@@ -100,12 +119,12 @@ pub fn run(settings: &Settings, args: &IngestArgs) -> CmdResult {
                 }
             }
         }
+        recorded(errors == before);
         progress.advance();
     });
     drop(quiet);
-    ingestor.finish()?;
     progress.finish();
-    if errors > 0 { Err(Failure::failed(format!("{errors} message(s) could not be ingested"))) } else { Ok(Outcome::Done) }
+    errors
 }
 
 /// The messages of one mbox as items, read as they are taken.

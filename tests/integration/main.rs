@@ -4,6 +4,7 @@
 mod corpus;
 mod delivery;
 mod golden;
+mod imap;
 mod ingest;
 mod isolation;
 mod keyring;
