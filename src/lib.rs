@@ -4,12 +4,13 @@
 //! ```text
 //! incident (TOML/JSON) ─▶ template ─▶ mime (inner entity) ─▶ crypto (sign+encrypt)
 //!    ─▶ mime (RFC 3156 outer) ─▶ store: outbox row, committed ─▶ (transport: SMTP)
+//! reply (.eml | Maildir | mbox | imap: fetch) ─▶ ingest ─▶ store: events on the incident
 //! ```
 //!
 //! Pure modules (`incident`, `template`, `mime`) do no I/O beyond reading their
 //! inputs; each external crate is owned by one module (sequoia: `crypto`, rusqlite:
-//! `store`, minijinja: `template`, keyring: `secrets`, clap: `cli`). Time is read once
-//! per command and passed down.
+//! `store`, minijinja: `template`, keyring: `secrets`, clap: `cli`, imap: `imap`).
+//! Time is read once per command and passed down.
 
 pub mod anchor;
 pub mod armor;

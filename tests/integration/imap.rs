@@ -8,6 +8,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::ingest::{Case, case, gpg_encrypted_reply};
+use crate::keyring::in_keyring_session;
 use crate::smtp::{free_port, tls};
 use crate::support::*;
 
@@ -212,6 +213,11 @@ fn fetch_reads_each_reply_once_as_ingest_would_and_marks_nothing_read() {
 
     // Nothing new: nothing printed, nothing recorded, still exit 0.
     assert!(fetch(&c.env).is_empty());
+    // status tells when the mailbox was last read.
+    let status: serde_json::Value = serde_json::from_slice(&c.env.certmail(&["status", "--json"]).stdout).unwrap();
+    assert!(status["last_fetch"]["folder"].as_str().unwrap().ends_with("/INBOX"), "{status}");
+    assert!(status["last_fetch"]["at"].is_string(), "{status}");
+    assert!(text(&c.env.certmail(&["status"]).stdout).contains("last fetched"));
     // Only the new message is read next time.
     dovecot.append("INBOX", &[&question(&c, 2)]);
     let got = fetch(&c.env);
@@ -304,4 +310,21 @@ fn processed_folder_receives_recorded_mail() {
     let got = fetch(&c.env);
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(dovecot.messages("Processed").len(), 3);
+}
+
+#[test]
+fn the_password_from_secrets_set_imap_is_used_from_the_os_keyring() {
+    let dovecot = Dovecot::start();
+    let c = case();
+    configure(&c.env, dovecot.tls_port, "tls", "");
+    let config = std::fs::read_to_string(c.env.config_path()).unwrap();
+    std::fs::write(c.env.config_path(), config.replace("password-env = \"CM_TEST_IMAP_PASSWORD\"\n", "")).unwrap();
+    dovecot.append("INBOX", &[&question(&c, 1)]);
+    let steps =
+        in_keyring_session(&c.env, &[(&["fetch"], None), (&["secrets", "set", "imap"], Some(PASSWORD)), (&["fetch", "--json"], None)]);
+    assert_eq!(steps[0].code, 2, "{}", steps[0].stderr);
+    assert!(steps[0].stderr.contains("certmail/imap:soc@127.0.0.1"), "{}", steps[0].stderr);
+    assert_eq!(steps[1].code, 0, "{}", steps[1].stderr);
+    assert_eq!(steps[2].code, 0, "{}", steps[2].stderr);
+    assert!(steps[2].stdout.contains("question-1@example-cert.test"), "{}", steps[2].stdout);
 }
