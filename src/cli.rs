@@ -63,6 +63,18 @@ pub enum Command {
     #[command(subcommand)]
     Secrets(SecretsCommand),
 
+    /// Stay connected to the [imap] mailbox and ingest each reply as it arrives.
+    ///
+    /// Uses IMAP IDLE where the server offers it (polling every minute otherwise),
+    /// delivers the outbox when messages fall due, reconnects with backoff, logs one
+    /// line per event on stderr. SIGTERM or Ctrl-C ends it. For a service or a terminal.
+    /// Example: certmail watch --json
+    Watch {
+        /// Print one JSON object per message.
+        #[arg(long)]
+        json: bool,
+    },
+
     /// Read the CERT's replies (and bounces) into the incident log.
     ///
     /// Decrypts and verifies each message, ties it to its incident and records it

@@ -80,9 +80,10 @@ impl ImapError {
     }
 }
 
-/// The rustls stream the imap crate talks through; the type exists so IDLE can set
-/// its read timeout.
-pub struct TlsStream(StreamOwned<ClientConnection, TcpStream>);
+/// The rustls stream the imap crate talks through, with the step deadline: IDLE sets
+/// its own read timeout while it waits and then asks for none, which here means the
+/// deadline again (a DONE to a dead server must not wait for ever).
+pub struct TlsStream(StreamOwned<ClientConnection, TcpStream>, Duration);
 
 impl Read for TlsStream {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -102,7 +103,7 @@ impl Write for TlsStream {
 
 impl imap::extensions::idle::SetReadTimeout for TlsStream {
     fn set_read_timeout(&mut self, timeout: Option<Duration>) -> imap::Result<()> {
-        self.0.sock.set_read_timeout(timeout).map_err(imap::Error::Io)
+        self.0.sock.set_read_timeout(Some(timeout.unwrap_or(self.1))).map_err(imap::Error::Io)
     }
 }
 
@@ -126,6 +127,16 @@ pub struct Session {
     inner: imap::Session<TlsStream>,
     name: String,
     move_supported: bool,
+    idle_supported: bool,
+}
+
+/// How a wait for new mail ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wake {
+    /// The server said the folder changed.
+    Changed,
+    /// Nothing happened in the time given.
+    Quiet,
 }
 
 fn tls_config(mailbox: &Mailbox) -> Result<Arc<ClientConfig>, ImapError> {
@@ -198,7 +209,7 @@ fn handshake(mailbox: &Mailbox, config: Arc<ClientConfig>, mut tcp: TcpStream, n
             });
         }
     }
-    Ok(TlsStream(StreamOwned::new(conn, tcp)))
+    Ok(TlsStream(StreamOwned::new(conn, tcp), mailbox.timeout))
 }
 
 fn transient(context: &str) -> impl Fn(imap::Error) -> ImapError + '_ {
@@ -286,7 +297,8 @@ impl Session {
         })?;
         let caps = inner.capabilities().map_err(transient(&format!("CAPABILITY at {name}")))?;
         let move_supported = caps.has_str("MOVE");
-        Ok(Session { inner, name, move_supported })
+        let idle_supported = caps.has_str("IDLE");
+        Ok(Session { inner, name, move_supported, idle_supported })
     }
 
     /// Opens a folder: read-only (EXAMINE) unless mail is to be moved out of it.
@@ -348,6 +360,24 @@ impl Session {
         self.inner.uid_store(&set, "+FLAGS.SILENT (\\Deleted)").map_err(folder_error(&context))?;
         // A plain EXPUNGE would also remove mail someone else marked deleted.
         self.inner.uid_expunge(&set).map(|_| ()).map_err(folder_error(&context))
+    }
+
+    /// The server offers IDLE (RFC 2177); without it, `watch` polls.
+    pub fn can_idle(&self) -> bool {
+        self.idle_supported
+    }
+
+    /// Waits in IDLE on the selected folder for at most `limit`. Only call when
+    /// [`Session::can_idle`]: the crate panics on a server that refuses IDLE.
+    pub fn idle(&mut self, limit: Duration) -> Result<Wake, ImapError> {
+        let mut handle = self.inner.idle();
+        handle.timeout(limit).keepalive(false);
+        // Any untagged response in IDLE (EXISTS, EXPUNGE, FETCH) is a reason to look.
+        match handle.wait_while(imap::extensions::idle::stop_on_any) {
+            Ok(imap::extensions::idle::WaitOutcome::MailboxChanged) => Ok(Wake::Changed),
+            Ok(imap::extensions::idle::WaitOutcome::TimedOut) => Ok(Wake::Quiet),
+            Err(e) => Err(ImapError::Transient(format!("IDLE at {}: {e}", self.name))),
+        }
     }
 
     /// Says goodbye; a failure here changes nothing that was done.

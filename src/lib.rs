@@ -35,6 +35,7 @@ pub mod recipients;
 pub mod reference;
 pub mod reply;
 pub mod secrets;
+pub mod signals;
 pub mod store;
 pub mod template;
 pub mod transport;
@@ -56,6 +57,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Log(command) => commands::log::run(&settings, command),
         Command::Ingest(args) => commands::ingest::run(&settings, args),
         Command::Fetch { json } => commands::fetch::run(&settings, *json),
+        Command::Watch { json } => commands::watch::run(&settings, *json),
         Command::Status { json } => commands::status::run(&settings, *json),
         Command::Incident(command) => commands::incident::run(&settings, command),
         Command::Read(args) => commands::read::run(&settings, args),

@@ -24,17 +24,32 @@ const CHUNK_BYTES: u64 = 16 << 20;
 const CHUNK_MESSAGES: usize = 200;
 
 pub fn run(settings: &Settings, json: bool) -> CmdResult {
-    let mailbox = settings
-        .mailbox()?
-        .ok_or_else(|| Failure::input(format!("no [imap] mailbox in {}: see README.md, \"[imap]\"", settings.config_path.display())))?;
+    let mailbox = configured(settings)?;
     let password = password(settings, &mailbox)?;
-    let now = SystemTime::now();
+    let mut session = Session::open(&mailbox, &password).map_err(failure)?;
+    drop(password);
+    let result = pass(settings, &mailbox, &mut session, json, SystemTime::now());
+    session.close();
+    let recorded = result?;
+    if !json {
+        eprintln!("certmail: {}: {recorded} new message(s)", mailbox.url());
+    }
+    Ok(Outcome::Done)
+}
+
+/// The `[imap]` mailbox, or an error saying where to configure it.
+pub(crate) fn configured(settings: &Settings) -> Result<Mailbox, Failure> {
+    settings
+        .mailbox()?
+        .ok_or_else(|| Failure::input(format!("no [imap] mailbox in {}: see README.md, \"[imap]\"", settings.config_path.display())))
+}
+
+/// One pass over the folder on an open session: read what is new, record it, move
+/// it on. Returns how many messages were recorded. `watch` runs one per wake-up.
+pub(crate) fn pass(settings: &Settings, mailbox: &Mailbox, session: &mut Session, json: bool, now: SystemTime) -> Result<usize, Failure> {
     let store = Store::open(&settings.store_path())?;
     let url = mailbox.url();
     let stored = store.folder_state(&url)?;
-
-    let mut session = Session::open(&mailbox, &password).map_err(failure)?;
-    drop(password);
     // Read-only unless recorded mail is to be moved out of the folder.
     let selected = session.select(&mailbox.folder, mailbox.processed_folder.is_none()).map_err(failure)?;
     if let Some(old) = stored.as_ref().filter(|s| s.uid_validity != selected.uid_validity) {
@@ -52,7 +67,6 @@ pub fn run(settings: &Settings, json: bool) -> CmdResult {
     let broken: RefCell<Option<ImapError>> = RefCell::new(None);
     let mut ingestor = Ingestor::new(settings, store, now);
     let errors = {
-        let session = &mut session;
         let items = chunks(&new)
             .into_iter()
             .map_while(|chunk| match session.fetch(&chunk, MAX_MESSAGE_BYTES) {
@@ -84,7 +98,6 @@ pub fn run(settings: &Settings, json: bool) -> CmdResult {
             .map_err(|e| Failure::failed(format!("{} (the mail is recorded and will not be read again; move it by hand)", e.text()))),
         None => Ok(()),
     };
-    session.close();
     if let Some(e) = broken.into_inner() {
         return Err(failure(e).context("fetch stopped; what was read is recorded, run it again"));
     }
@@ -92,10 +105,7 @@ pub fn run(settings: &Settings, json: bool) -> CmdResult {
     if errors > 0 {
         return Err(Failure::failed(format!("{errors} message(s) could not be ingested; they are read again next time")));
     }
-    if !json {
-        eprintln!("certmail: {url}: {} new message(s)", progress.recorded.len());
-    }
-    Ok(Outcome::Done)
+    Ok(progress.recorded.len())
 }
 
 /// What recording has got to, message by message in UID order.
@@ -140,7 +150,7 @@ fn chunks(messages: &[(u32, u32)]) -> Vec<Vec<u32>> {
     out
 }
 
-fn failure(e: ImapError) -> Failure {
+pub(crate) fn failure(e: ImapError) -> Failure {
     Failure::failed(e.text().to_string())
 }
 

@@ -13,6 +13,7 @@ pub mod read;
 pub mod schema;
 pub mod secrets;
 pub mod status;
+pub mod watch;
 
 use crate::cli::Lang;
 use crate::incident::Language;

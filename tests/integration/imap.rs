@@ -3,8 +3,10 @@
 //! user and the throwaway CA of the SMTP tests. Replies are appended by Python's
 //! imaplib (tests/dovecot/imapctl.py), as the CERT's mail server would deliver them.
 
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
 use crate::ingest::{Case, case, gpg_encrypted_reply};
@@ -68,24 +70,78 @@ impl Dovecot {
             .replace("@USER@", &user)
             .replace("@GROUP@", &group);
         std::fs::write(d.join("dovecot.conf"), conf).unwrap();
-        let child = Command::new("dovecot")
+        let child = Dovecot::spawn(d);
+        let mut server = Dovecot { port, tls_port, dir, child };
+        server.wait_until_listening();
+        server
+    }
+
+    fn spawn(dir: &Path) -> Child {
+        Command::new("dovecot")
             .arg("-F")
             .arg("-c")
-            .arg(d.join("dovecot.conf"))
+            .arg(dir.join("dovecot.conf"))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::from(std::fs::File::create(d.join("stderr.log")).unwrap()))
+            .stderr(Stdio::from(std::fs::File::create(dir.join("stderr.log")).unwrap()))
             .spawn()
-            .expect("start dovecot");
-        let server = Dovecot { port, tls_port, dir, child };
+            .expect("start dovecot")
+    }
+
+    fn wait_until_listening(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(15);
-        for p in [port, tls_port].into_iter().filter(|p| *p != 0) {
+        for p in [self.port, self.tls_port].into_iter().filter(|p| *p != 0) {
             while std::net::TcpStream::connect(("127.0.0.1", p)).is_err() {
-                assert!(Instant::now() < deadline, "Dovecot did not start: {}\n{}", server.log(), server.stderr());
+                assert!(Instant::now() < deadline, "Dovecot did not start: {}\n{}", self.log(), self.stderr());
                 std::thread::sleep(Duration::from_millis(50));
             }
         }
-        server
+    }
+
+    /// Stops Dovecot, with the sessions it serves (which outlive its master), and
+    /// starts it again on the same ports with the same mail.
+    pub fn restart(&mut self) {
+        let sessions = self.sessions();
+        assert!(!sessions.is_empty(), "no IMAP session to end");
+        self.stop();
+        for pid in sessions {
+            let _ = Command::new("kill").arg(pid.to_string()).status();
+        }
+        self.child = Dovecot::spawn(self.dir.path());
+        self.wait_until_listening();
+    }
+
+    /// This instance's imap processes (one per session): children of its master,
+    /// which outlive it when it stops.
+    fn sessions(&self) -> Vec<u32> {
+        let master = self.child.id().to_string();
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
+            let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+            // pid (comm) state ppid ...
+            let Some((comm, rest)) = stat.split_once(") ").map(|(head, rest)| (head.rsplit('(').next().unwrap_or(""), rest)) else {
+                continue;
+            };
+            if comm == "imap" && rest.split(' ').nth(1) == Some(master.as_str()) {
+                found.push(pid);
+            }
+        }
+        found
+    }
+
+    fn stop(&mut self) {
+        // SIGTERM: the master stops its children before it exits.
+        let _ = Command::new("kill").arg(self.child.id().to_string()).status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     pub fn log(&self) -> String {
@@ -125,17 +181,7 @@ impl Dovecot {
 
 impl Drop for Dovecot {
     fn drop(&mut self) {
-        // SIGTERM: the master stops its children before it exits.
-        let _ = Command::new("kill").arg(self.child.id().to_string()).status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.stop();
     }
 }
 
@@ -327,4 +373,83 @@ fn the_password_from_secrets_set_imap_is_used_from_the_os_keyring() {
     assert_eq!(steps[1].code, 0, "{}", steps[1].stderr);
     assert_eq!(steps[2].code, 0, "{}", steps[2].stderr);
     assert!(steps[2].stdout.contains("question-1@example-cert.test"), "{}", steps[2].stdout);
+}
+
+/// Lines of a child's stream, as they come.
+fn lines_of(stream: impl std::io::Read + Send + 'static) -> Receiver<String> {
+    let (tx, rx) = channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stream).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    rx
+}
+
+/// The first line (of those not seen yet) that contains `needle`, within `limit`.
+fn wait_for(lines: &Receiver<String>, needle: &str, limit: Duration, seen: &mut Vec<String>) -> String {
+    let end = Instant::now() + limit;
+    loop {
+        let left = end.saturating_duration_since(Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) if line.contains(needle) => return line,
+            Ok(line) => seen.push(line),
+            Err(_) => panic!("no line with {needle:?} within {limit:?}; saw: {seen:#?}"),
+        }
+    }
+}
+
+#[test]
+fn watch_ingests_each_reply_as_it_arrives_and_survives_dovecot_restarting() {
+    let mut dovecot = Dovecot::start();
+    let c = case();
+    configure(&c.env, dovecot.tls_port, "tls", "");
+    let mut watch = c
+        .env
+        .command()
+        .args(["watch", "--json"])
+        .env("CM_TEST_IMAP_PASSWORD", PASSWORD)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (stdout, stderr) = (lines_of(watch.stdout.take().unwrap()), lines_of(watch.stderr.take().unwrap()));
+    let (mut out_seen, mut err_seen) = (Vec::new(), Vec::new());
+    wait_for(&stderr, "watching imap://", Duration::from_secs(15), &mut err_seen);
+
+    // IDLE: the server tells at once, and the reply is in the log within a second.
+    dovecot.append("INBOX", &[&question(&c, 1)]);
+    let appended = Instant::now();
+    wait_for(&stdout, "question-1@example-cert.test", Duration::from_secs(10), &mut out_seen);
+    let latency = appended.elapsed();
+    assert!(latency < Duration::from_secs(1), "reply-to-log latency under IDLE: {latency:?}");
+    // An acknowledgement shows in status at once.
+    dovecot.append("INBOX", &[&ack(&c)]);
+    wait_for(&stdout, "\"kind\":\"ack\"", Duration::from_secs(10), &mut out_seen);
+    let status: serde_json::Value = serde_json::from_slice(&c.env.certmail(&["status", "--json"]).stdout).unwrap();
+    assert_eq!(status["incidents"][0]["acknowledged"], true, "{status}");
+
+    // Dovecot goes away and comes back: the watch reconnects and goes on.
+    dovecot.restart();
+    wait_for(&stderr, "trying again", Duration::from_secs(15), &mut err_seen);
+    wait_for(&stderr, "watching imap://", Duration::from_secs(30), &mut err_seen);
+    dovecot.append("INBOX", &[&question(&c, 2)]);
+    wait_for(&stdout, "question-2@example-cert.test", Duration::from_secs(10), &mut out_seen);
+    assert!(out_seen.iter().all(|l| !l.contains("question-1")), "read once: {out_seen:#?}");
+
+    // SIGTERM ends it cleanly, between steps.
+    assert!(Command::new("kill").arg(watch.id().to_string()).status().unwrap().success());
+    let end = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = watch.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < end, "watch did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+    wait_for(&stderr, "stopped", Duration::from_secs(2), &mut err_seen);
+    assert_eq!(acknowledged_events(&c.env, &c.reference), 1);
 }
