@@ -49,6 +49,9 @@ pub struct ConfigFile {
     /// The mailbox the CERT's replies land in, read by `certmail fetch`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub imap: Option<ImapConfig>,
+    /// A command told about each event (acknowledged, question, closed, bounced).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hooks: Option<HooksConfig>,
     /// What `certmail status` counts.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deadlines: Option<DeadlinesConfig>,
@@ -149,6 +152,17 @@ pub struct ImapConfig {
 pub enum ImapSecurity {
     Tls,
     Starttls,
+}
+
+/// `[hooks]`: the command run once per event, with its JSON on standard input.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct HooksConfig {
+    /// Program and arguments (argv list); no shell unless you name one.
+    pub command: Vec<String>,
+    /// The hook is stopped after this long (default 30).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<u64>,
 }
 
 /// `[outbox]`: how long certmail keeps retrying.
@@ -373,6 +387,19 @@ impl Settings {
             processed_folder: imap.processed_folder.clone(),
             timeout: std::time::Duration::from_secs(imap.timeout_seconds.unwrap_or(30).clamp(1, 3600)),
         }))
+    }
+
+    /// The hook of `[hooks]`, checked; `None` when none is configured.
+    pub fn hook(&self) -> Result<Option<crate::hooks::Hook>, Failure> {
+        let Some(hooks) = &self.file.hooks else { return Ok(None) };
+        if hooks.command.is_empty() {
+            return Err(Failure::input(format!(
+                "{}: [hooks] command is empty: give a program and its arguments",
+                self.config_path.display()
+            )));
+        }
+        let timeout = std::time::Duration::from_secs(hooks.timeout_seconds.unwrap_or(30).clamp(1, 3600));
+        Ok(Some(crate::hooks::Hook { command: hooks.command.clone(), timeout }))
     }
 
     /// How long the outbox keeps retrying a message.

@@ -23,6 +23,7 @@ pub mod crypto;
 pub mod deadlines;
 pub mod exit;
 pub mod fsutil;
+pub mod hooks;
 pub mod identity;
 pub mod imap;
 pub mod incident;

@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::time::SystemTime;
 
-use crate::commands::ingest::{Item, record_all};
+use crate::commands::ingest::{Item, Recorded, record_all};
 use crate::config::Settings;
 use crate::exit::{CmdResult, Failure, Outcome};
 use crate::imap::{self, ImapError, Mailbox, Session};
@@ -47,6 +47,8 @@ pub(crate) fn configured(settings: &Settings) -> Result<Mailbox, Failure> {
 /// One pass over the folder on an open session: read what is new, record it, move
 /// it on. Returns how many messages were recorded. `watch` runs one per wake-up.
 pub(crate) fn pass(settings: &Settings, mailbox: &Mailbox, session: &mut Session, json: bool, now: SystemTime) -> Result<usize, Failure> {
+    let hook = settings.hook()?;
+    let at = crate::store::timestamp(now.into());
     let store = Store::open(&settings.store_path())?;
     let url = mailbox.url();
     let stored = store.folder_state(&url)?;
@@ -66,7 +68,7 @@ pub(crate) fn pass(settings: &Settings, mailbox: &Mailbox, session: &mut Session
     let fetched = RefCell::new(VecDeque::new());
     let broken: RefCell<Option<ImapError>> = RefCell::new(None);
     let mut ingestor = Ingestor::new(settings, store, now);
-    let errors = {
+    let Recorded { errors, events } = {
         let items = chunks(&new)
             .into_iter()
             .map_while(|chunk| match session.fetch(&chunk, MAX_MESSAGE_BYTES) {
@@ -81,7 +83,7 @@ pub(crate) fn pass(settings: &Settings, mailbox: &Mailbox, session: &mut Session
                 fetched.borrow_mut().push_back(m.uid);
                 Item::Bytes(format!("{source_prefix}/;UID={}", m.uid), m.bytes)
             });
-        record_all(settings, &mut ingestor, items, new.len(), json, |ok| {
+        record_all(settings, &mut ingestor, items, new.len(), json, &at, |ok| {
             if let Some(uid) = fetched.borrow_mut().pop_front() {
                 progress.heard(uid, ok);
             }
@@ -90,7 +92,8 @@ pub(crate) fn pass(settings: &Settings, mailbox: &Mailbox, session: &mut Session
     ingestor.finish()?;
     // Only now, with the messages committed, does the folder's state move on.
     let state = FolderState { uid_validity: selected.uid_validity, last_uid: progress.last_uid };
-    ingestor.store.record_fetch(&url, &state, &crate::store::timestamp(now.into()))?;
+    ingestor.store.record_fetch(&url, &state, &at)?;
+    crate::hooks::fire(hook.as_ref(), &ingestor.store, &events);
 
     let moved = match &mailbox.processed_folder {
         Some(folder) => session

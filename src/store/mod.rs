@@ -135,6 +135,16 @@ CREATE TABLE imap_folders (
     fetched_at    TEXT NOT NULL
 );
 "#,
+    r#"
+-- [hooks]: each event told to the hook once. A row is the claim to run it, taken
+-- before it runs, so two processes (cron's fetch, a watch) never both do.
+CREATE TABLE hooks_fired (
+    key        TEXT PRIMARY KEY,
+    event      TEXT NOT NULL,
+    reference  TEXT,
+    fired_at   TEXT NOT NULL
+);
+"#,
 ];
 
 /// The chain covers rows (see store/cover.rs): nothing changes in the schema, but a
@@ -151,6 +161,7 @@ pub struct Store {
 
 mod cover;
 mod fetch;
+mod hooks;
 mod log;
 mod outbox;
 mod received;

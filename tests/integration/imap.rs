@@ -405,7 +405,8 @@ fn wait_for(lines: &Receiver<String>, needle: &str, limit: Duration, seen: &mut 
 fn watch_ingests_each_reply_as_it_arrives_and_survives_dovecot_restarting() {
     let mut dovecot = Dovecot::start();
     let c = case();
-    configure(&c.env, dovecot.tls_port, "tls", "");
+    let heard = c.env.path("heard.jsonl");
+    configure(&c.env, dovecot.tls_port, "tls", &format!("\n[hooks]\ncommand = [\"/bin/sh\", \"-c\", \"cat >> '{}'\"]\n", heard.display()));
     let mut watch = c
         .env
         .command()
@@ -430,6 +431,9 @@ fn watch_ingests_each_reply_as_it_arrives_and_survives_dovecot_restarting() {
     wait_for(&stdout, "\"kind\":\"ack\"", Duration::from_secs(10), &mut out_seen);
     let status: serde_json::Value = serde_json::from_slice(&c.env.certmail(&["status", "--json"]).stdout).unwrap();
     assert_eq!(status["incidents"][0]["acknowledged"], true, "{status}");
+    let events: Vec<serde_json::Value> =
+        std::fs::read_to_string(&heard).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(events.iter().map(|e| e["event"].as_str().unwrap()).collect::<Vec<_>>(), ["question", "acknowledged"], "{events:?}");
 
     // Dovecot goes away and comes back: the watch reconnects and goes on.
     dovecot.restart();

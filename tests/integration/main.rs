@@ -4,6 +4,7 @@
 mod corpus;
 mod delivery;
 mod golden;
+mod hooks;
 mod imap;
 mod ingest;
 mod isolation;
