@@ -63,12 +63,35 @@ pub enum Command {
     #[command(subcommand)]
     Secrets(SecretsCommand),
 
+    /// Stay connected to the [imap] mailbox and ingest each reply as it arrives.
+    ///
+    /// Uses IMAP IDLE where the server offers it (polling every minute otherwise),
+    /// delivers the outbox when messages fall due, reconnects with backoff, logs one
+    /// line per event on stderr. SIGTERM or Ctrl-C ends it. For a service or a terminal.
+    /// Example: certmail watch --json
+    Watch {
+        /// Print one JSON object per message.
+        #[arg(long)]
+        json: bool,
+    },
+
     /// Read the CERT's replies (and bounces) into the incident log.
     ///
     /// Decrypts and verifies each message, ties it to its incident and records it
     /// once (running it again on the same mail adds nothing).
     /// Example: certmail ingest --maildir ~/Maildir/.cert --json
     Ingest(IngestArgs),
+
+    /// Read the new mail of the [imap] mailbox into the incident log, as ingest does.
+    ///
+    /// Each message is read once (by UID) and nothing is marked read on the server;
+    /// with processed-folder, recorded mail is moved there. Run it from cron or a timer.
+    /// Example: certmail fetch --json
+    Fetch {
+        /// Print one JSON object per message.
+        #[arg(long)]
+        json: bool,
+    },
 
     /// Read, export and verify the incident log.
     #[command(subcommand)]
@@ -267,8 +290,9 @@ pub enum SecretsCommand {
     /// Store a secret in the OS keyring, read from the terminal (or one line of stdin).
     ///
     /// Example: certmail secrets set smtp
+    /// Example: certmail secrets set imap
     Set {
-        /// Which secret: the relay password, or the reporter key's passphrase.
+        /// Which secret: the relay password, the mailbox password, or the reporter key's passphrase.
         #[arg(value_enum)]
         which: SecretName,
     },
@@ -277,6 +301,7 @@ pub enum SecretsCommand {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SecretName {
     Smtp,
+    Imap,
     Identity,
 }
 

@@ -46,6 +46,12 @@ pub struct ConfigFile {
     pub smtp: Option<SmtpConfig>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outbox: Option<OutboxConfig>,
+    /// The mailbox the CERT's replies land in, read by `certmail fetch`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub imap: Option<ImapConfig>,
+    /// A command told about each event (acknowledged, question, closed, bounced).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hooks: Option<HooksConfig>,
     /// What `certmail status` counts.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deadlines: Option<DeadlinesConfig>,
@@ -108,6 +114,55 @@ pub enum SmtpSecurity {
     Starttls,
     /// No TLS, loopback only, no AUTH: for tests. Named so nobody mistakes it.
     PlaintextLoopbackTestOnly,
+}
+
+/// `[imap]`: the mailbox replies are fetched from. TLS is always required; there is
+/// no plaintext mode, not even for tests.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ImapConfig {
+    pub host: String,
+    /// Default 993 for `tls`, 143 for `starttls`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    pub security: ImapSecurity,
+    pub username: String,
+    /// Command (argv list) that prints the password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_command: Option<Vec<String>>,
+    /// Environment variable holding the password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_env: Option<String>,
+    /// PEM file of the CA that signed the server's certificate (replaces the system's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
+    /// Folder to read (default INBOX).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub folder: Option<String>,
+    /// Folder recorded mail is moved to; without it the server is left untouched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub processed_folder: Option<String>,
+    /// Deadline for connecting and for each step of the conversation (default 30).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ImapSecurity {
+    Tls,
+    Starttls,
+}
+
+/// `[hooks]`: the command run once per event, with its JSON on standard input.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct HooksConfig {
+    /// Program and arguments (argv list); no shell unless you name one.
+    pub command: Vec<String>,
+    /// The hook is stopped after this long (default 30).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<u64>,
 }
 
 /// `[outbox]`: how long certmail keeps retrying.
@@ -300,6 +355,53 @@ impl Settings {
         Ok(Some(relay))
     }
 
+    /// The mailbox of `[imap]`, resolved and checked; `None` when it is not configured.
+    pub fn mailbox(&self) -> Result<Option<crate::imap::Mailbox>, Failure> {
+        use crate::imap::{Mailbox, Security};
+        let Some(imap) = &self.file.imap else { return Ok(None) };
+        let bad = |msg: &str| Failure::input(format!("{}: [imap] {msg}", self.config_path.display()));
+        if imap.password_command.is_some() && imap.password_env.is_some() {
+            return Err(bad("has both password-command and password-env; keep one"));
+        }
+        if imap.host.trim().is_empty() || imap.username.trim().is_empty() {
+            return Err(bad("needs a host and a username"));
+        }
+        let security = match imap.security {
+            ImapSecurity::Tls => Security::Tls,
+            ImapSecurity::Starttls => Security::Starttls,
+        };
+        let folder = imap.folder.clone().unwrap_or_else(|| "INBOX".into());
+        if imap.processed_folder.as_deref().is_some_and(|p| p == folder || p.trim().is_empty()) {
+            return Err(bad("processed-folder must name another folder than the one read"));
+        }
+        Ok(Some(Mailbox {
+            host: imap.host.clone(),
+            port: imap.port.unwrap_or(match security {
+                Security::Tls => 993,
+                Security::Starttls => 143,
+            }),
+            security,
+            username: imap.username.clone(),
+            ca_file: imap.ca_file.as_ref().map(|p| self.relative_to_config(p)),
+            folder,
+            processed_folder: imap.processed_folder.clone(),
+            timeout: std::time::Duration::from_secs(imap.timeout_seconds.unwrap_or(30).clamp(1, 3600)),
+        }))
+    }
+
+    /// The hook of `[hooks]`, checked; `None` when none is configured.
+    pub fn hook(&self) -> Result<Option<crate::hooks::Hook>, Failure> {
+        let Some(hooks) = &self.file.hooks else { return Ok(None) };
+        if hooks.command.is_empty() {
+            return Err(Failure::input(format!(
+                "{}: [hooks] command is empty: give a program and its arguments",
+                self.config_path.display()
+            )));
+        }
+        let timeout = std::time::Duration::from_secs(hooks.timeout_seconds.unwrap_or(30).clamp(1, 3600));
+        Ok(Some(crate::hooks::Hook { command: hooks.command.clone(), timeout }))
+    }
+
     /// How long the outbox keeps retrying a message.
     pub fn outbox_lifetime(&self) -> chrono::Duration {
         let hours = self.file.outbox.as_ref().and_then(|o| o.lifetime_hours).unwrap_or(72);
@@ -432,6 +534,24 @@ mod tests {
         assert!(err.message.contains("c.toml"), "{}", err.message);
         assert!(err.message.contains("identity"), "{}", err.message);
         assert!(err.message.contains("colour"), "{}", err.message);
+    }
+
+    #[test]
+    fn imap_defaults_and_contract() {
+        let path = Path::new("c.toml");
+        let settings = |text: &str| Settings { home: "h".into(), config_path: path.into(), file: parse_config(text, path).unwrap() };
+        let s = settings("[imap]\nhost='imap.example.dk'\nsecurity='starttls'\nusername='soc'\n");
+        let m = s.mailbox().unwrap().unwrap();
+        assert_eq!((m.port, m.folder.as_str(), m.timeout.as_secs()), (143, "INBOX", 30));
+        let m = settings("[imap]\nhost='h'\nsecurity='tls'\nusername='u'\nfolder='CERT'\n").mailbox().unwrap().unwrap();
+        assert_eq!((m.port, m.folder.as_str()), (993, "CERT"));
+        let err = parse_config("[imap]\nhost='h'\nsecurity='tls'\nusername='u'\npassword='x'\n", path).unwrap_err();
+        assert!(err.message.contains("imap") && err.message.contains("password"), "{}", err.message);
+        assert!(parse_config("[imap]\nhost='h'\nsecurity='plain'\nusername='u'\n", path).is_err());
+        let both = settings("[imap]\nhost='h'\nsecurity='tls'\nusername='u'\npassword-env='A'\npassword-command=['b']\n");
+        assert!(both.mailbox().unwrap_err().message.contains("keep one"));
+        let same = settings("[imap]\nhost='h'\nsecurity='tls'\nusername='u'\nprocessed-folder='INBOX'\n");
+        assert!(same.mailbox().is_err());
     }
 
     #[test]

@@ -4,12 +4,13 @@
 //! ```text
 //! incident (TOML/JSON) ─▶ template ─▶ mime (inner entity) ─▶ crypto (sign+encrypt)
 //!    ─▶ mime (RFC 3156 outer) ─▶ store: outbox row, committed ─▶ (transport: SMTP)
+//! reply (.eml | Maildir | mbox | imap: fetch) ─▶ ingest ─▶ store: events on the incident
 //! ```
 //!
 //! Pure modules (`incident`, `template`, `mime`) do no I/O beyond reading their
 //! inputs; each external crate is owned by one module (sequoia: `crypto`, rusqlite:
-//! `store`, minijinja: `template`, keyring: `secrets`, clap: `cli`). Time is read once
-//! per command and passed down.
+//! `store`, minijinja: `template`, keyring: `secrets`, clap: `cli`, imap: `imap`).
+//! Time is read once per command and passed down.
 
 pub mod anchor;
 pub mod armor;
@@ -22,7 +23,9 @@ pub mod crypto;
 pub mod deadlines;
 pub mod exit;
 pub mod fsutil;
+pub mod hooks;
 pub mod identity;
+pub mod imap;
 pub mod incident;
 pub mod ingest;
 pub mod mailbox;
@@ -33,6 +36,7 @@ pub mod recipients;
 pub mod reference;
 pub mod reply;
 pub mod secrets;
+pub mod signals;
 pub mod store;
 pub mod template;
 pub mod transport;
@@ -53,6 +57,8 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Secrets(command) => commands::secrets::run(&settings, command),
         Command::Log(command) => commands::log::run(&settings, command),
         Command::Ingest(args) => commands::ingest::run(&settings, args),
+        Command::Fetch { json } => commands::fetch::run(&settings, *json),
+        Command::Watch { json } => commands::watch::run(&settings, *json),
         Command::Status { json } => commands::status::run(&settings, *json),
         Command::Incident(command) => commands::incident::run(&settings, command),
         Command::Read(args) => commands::read::run(&settings, args),

@@ -12,14 +12,15 @@ use std::time::SystemTime;
 use crate::cli::IngestArgs;
 use crate::config::Settings;
 use crate::exit::{CmdResult, Failure, Outcome, io_failure};
+use crate::hooks::{self, Event};
 use crate::ingest::{self, Ingestor};
 use crate::mailbox;
 use crate::output;
 use crate::reply::MAX_MESSAGE_BYTES;
-use crate::store::Store;
+use crate::store::{Store, timestamp};
 
 /// Where one message came from, read lazily so a large Maildir is not held in memory.
-enum Item {
+pub(crate) enum Item {
     File(PathBuf),
     Bytes(String, Vec<u8>),
     /// A mailbox that could not be read further.
@@ -70,8 +71,39 @@ pub fn run(settings: &Settings, args: &IngestArgs) -> CmdResult {
     let total = items.len() + if terminal { boxes.iter().map(|(path, _)| count_mbox(path)).sum() } else { 0 };
     let items = items.into_iter().chain(boxes.into_iter().flat_map(|(path, file)| mbox_items(path, file)));
 
+    let hook = settings.hook()?;
     let store = Store::open(&settings.store_path())?;
-    let mut ingestor = Ingestor::new(settings, store, SystemTime::now());
+    let now = SystemTime::now();
+    let mut ingestor = Ingestor::new(settings, store, now);
+    let Recorded { errors, events } = record_all(settings, &mut ingestor, items, total, args.json, &timestamp(now.into()), |_| {});
+    ingestor.finish()?;
+    hooks::fire(hook.as_ref(), &ingestor.store, &events);
+    if errors > 0 { Err(Failure::failed(format!("{errors} message(s) could not be ingested"))) } else { Ok(Outcome::Done) }
+}
+
+/// What [`record_all`] did.
+pub(crate) struct Recorded {
+    /// Messages not recorded (they can be tried again).
+    pub errors: usize,
+    /// What the hook is to hear once the messages are committed.
+    pub events: Vec<Event>,
+}
+
+/// Parses `items` in parallel and records them in order, printing each outcome as
+/// `ingest` does; `recorded` hears, in order, whether each one was recorded (a
+/// message that was not can be tried again). The caller commits with
+/// `ingestor.finish()`, then fires the events.
+pub(crate) fn record_all(
+    settings: &Settings,
+    ingestor: &mut Ingestor,
+    items: impl Iterator<Item = Item>,
+    total: usize,
+    json: bool,
+    at: &str,
+    mut recorded: impl FnMut(bool),
+) -> Recorded {
+    let mut events = Vec::new();
+    let terminal = std::io::stderr().is_terminal();
     let phone = cert_phone(settings);
     let mut progress = output::Progress::new("ingested", total, total > 50 && terminal);
     let mut errors = 0;
@@ -79,6 +111,7 @@ pub fn run(settings: &Settings, args: &IngestArgs) -> CmdResult {
     let quiet = QuietPanics::install();
     prepare_in_parallel(items, workers, |prepared| {
         progress.clear();
+        let before = errors;
         match prepared {
             Err(f) => {
                 errors += 1;
@@ -88,7 +121,10 @@ pub fn run(settings: &Settings, args: &IngestArgs) -> CmdResult {
                 let source = p.source.clone();
                 // Decrypting and verifying happen here: a panic in them is this message's.
                 match isolated(|| ingestor.ingest_prepared(p)) {
-                    Ok(Ok(outcome)) => show(&outcome, args.json, &phone),
+                    Ok(Ok(outcome)) => {
+                        show(&outcome, json, &phone);
+                        events.extend(Event::of_message(&outcome, at, &phone));
+                    }
                     Ok(Err(f)) => {
                         errors += 1;
                         output::error(&format!("{source}: not recorded, try again: {}", f.message));
@@ -100,12 +136,12 @@ pub fn run(settings: &Settings, args: &IngestArgs) -> CmdResult {
                 }
             }
         }
+        recorded(errors == before);
         progress.advance();
     });
     drop(quiet);
-    ingestor.finish()?;
     progress.finish();
-    if errors > 0 { Err(Failure::failed(format!("{errors} message(s) could not be ingested"))) } else { Ok(Outcome::Done) }
+    Recorded { errors, events }
 }
 
 /// The messages of one mbox as items, read as they are taken.

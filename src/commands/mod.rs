@@ -1,5 +1,6 @@
 //! One file per command: what the command does, nothing reusable.
 
+pub mod fetch;
 pub mod incident;
 pub mod ingest;
 pub mod init;
@@ -12,6 +13,7 @@ pub mod read;
 pub mod schema;
 pub mod secrets;
 pub mod status;
+pub mod watch;
 
 use crate::cli::Lang;
 use crate::incident::Language;

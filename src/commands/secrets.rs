@@ -1,4 +1,4 @@
-//! `certmail secrets set smtp | identity`: puts a secret into the OS keyring, read
+//! `certmail secrets set smtp | imap | identity`: puts a secret into the OS keyring, read
 //! from the terminal without echo (or one line of standard input, for scripts).
 
 use std::io::{BufRead, IsTerminal};
@@ -20,6 +20,10 @@ pub fn run(settings: &Settings, command: &SecretsCommand) -> CmdResult {
                 return Err(Failure::input("[smtp] has no username: the relay takes no password"));
             }
             (outbox::smtp_keyring_user(&relay), format!("Password for {} at {}: ", relay.username.as_deref().unwrap_or(""), relay.host))
+        }
+        SecretName::Imap => {
+            let mailbox = settings.mailbox()?.ok_or_else(|| Failure::input("no [imap] mailbox configured"))?;
+            (crate::imap::keyring_user(&mailbox), format!("Password for {} at {}: ", mailbox.username, mailbox.host))
         }
         SecretName::Identity => {
             let key = Identity::from_bytes(&fsutil::read(&settings.secret_key_path())?).map_err(Failure::input)?;

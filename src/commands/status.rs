@@ -10,7 +10,16 @@ use crate::store::Store;
 
 pub fn run(settings: &Settings, json: bool) -> CmdResult {
     let path = settings.store_path();
-    let rows = if path.exists() { Store::open(&path)?.open_incidents()? } else { Vec::new() };
+    let store = if path.exists() { Some(Store::open(&path)?) } else { None };
+    let rows = match &store {
+        Some(store) => store.open_incidents()?,
+        None => Vec::new(),
+    };
+    // The mailbox's health: when `fetch` last read it (none if it never ran).
+    let last_fetch = match &store {
+        Some(store) => store.last_fetch()?,
+        None => None,
+    };
     let now = Utc::now();
     let config = settings.file.deadlines.clone().unwrap_or_default();
     let ack = chrono::Duration::minutes(config.ack_minutes.unwrap_or(60) as i64);
@@ -41,7 +50,7 @@ pub fn run(settings: &Settings, json: bool) -> CmdResult {
                 })
             })
             .collect();
-        output::json(&serde_json::json!({ "incidents": incidents }));
+        output::json(&serde_json::json!({ "incidents": incidents, "last_fetch": last_fetch }));
         return Ok(Outcome::Done);
     }
     if report.is_empty() {
@@ -63,6 +72,9 @@ pub fn run(settings: &Settings, json: bool) -> CmdResult {
             let mark = if i.overdue { "!!" } else { "  " };
             output::say(&format!("  {mark} {}{due}: {}", i.what, i.action));
         }
+    }
+    if let Some(f) = &last_fetch {
+        output::say(&format!("Mailbox {} last fetched {}.", f.folder, f.at));
     }
     Ok(Outcome::Done)
 }

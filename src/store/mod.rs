@@ -123,6 +123,28 @@ UPDATE incidents SET cert_case = NULL
 ALTER TABLE received ADD COLUMN marked_kind TEXT;
 "#,
     COVER_ROWS,
+    r#"
+-- certmail fetch: per IMAP folder (its URL), the UIDVALIDITY and the highest UID whose
+-- message is recorded, so each message is read once; a new UIDVALIDITY starts again
+-- from the first (ingest recognises what it recorded before). Not part of the chained
+-- log: it says how far the mailbox was read, nothing about an incident.
+CREATE TABLE imap_folders (
+    url           TEXT PRIMARY KEY,
+    uid_validity  INTEGER NOT NULL,
+    last_uid      INTEGER NOT NULL,
+    fetched_at    TEXT NOT NULL
+);
+"#,
+    r#"
+-- [hooks]: each event told to the hook once. A row is the claim to run it, taken
+-- before it runs, so two processes (cron's fetch, a watch) never both do.
+CREATE TABLE hooks_fired (
+    key        TEXT PRIMARY KEY,
+    event      TEXT NOT NULL,
+    reference  TEXT,
+    fired_at   TEXT NOT NULL
+);
+"#,
 ];
 
 /// The chain covers rows (see store/cover.rs): nothing changes in the schema, but a
@@ -138,11 +160,14 @@ pub struct Store {
 }
 
 mod cover;
+mod fetch;
+mod hooks;
 mod log;
 mod outbox;
 mod received;
 mod spool;
 mod state;
+pub use fetch::{FolderState, LastFetch};
 pub(crate) use log::event;
 pub use log::{ChainProblem, EventRow, IncidentRow, StatusRow, Verification};
 pub use outbox::{Attempt, ClaimQuery, Claimed, OutboxRow};

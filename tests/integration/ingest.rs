@@ -9,16 +9,16 @@ use std::process::Command;
 
 use crate::support::*;
 
-struct Case {
-    env: Env,
-    reference: String,
-    message_id: String,
-    gnupg: PathBuf,
+pub(crate) struct Case {
+    pub(crate) env: Env,
+    pub(crate) reference: String,
+    pub(crate) message_id: String,
+    pub(crate) gnupg: PathBuf,
 }
 
 /// A home with one queued notification, and a GnuPG home holding the CERT's secret
 /// key and the reporter's public key (as the CERT would).
-fn case() -> Case {
+pub(crate) fn case() -> Case {
     let env = Env::new();
     let (out, _) = env.notify(Path::new("examples/voluntary-ransomware.toml"), &["--json"]);
     assert_queued(&out);
@@ -40,7 +40,7 @@ fn reporter_fpr(env: &Env) -> String {
 }
 
 /// An RFC 3156 encrypted reply whose OpenPGP part GnuPG made (signed by `signer`).
-fn gpg_encrypted_reply(c: &Case, body: &str, signer: &str, gnupg: &Path) -> PathBuf {
+pub(crate) fn gpg_encrypted_reply(c: &Case, body: &str, signer: &str, gnupg: &Path) -> PathBuf {
     let inner = format!("Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n");
     let plain = c.env.write("inner.txt", &inner);
     let out = gpg_ok(

@@ -13,16 +13,16 @@ use crate::support::*;
 const INCIDENT: &str = "examples/voluntary-ransomware.toml";
 
 /// What one step run inside the D-Bus session gave.
-struct Step {
-    code: i32,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Step {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 /// Runs `steps` (each: certmail arguments and an optional line for its stdin) one
 /// after another in one D-Bus session with an unlocked GNOME keyring, which ends
 /// with them. Each step's output is kept apart.
-fn in_keyring_session(env: &Env, steps: &[(&[&str], Option<&str>)]) -> Vec<Step> {
+pub(crate) fn in_keyring_session(env: &Env, steps: &[(&[&str], Option<&str>)]) -> Vec<Step> {
     require("dbus-run-session", "dbus-daemon");
     require("gnome-keyring-daemon", "gnome-keyring");
     let session = env.path("session");

@@ -4,6 +4,8 @@
 mod corpus;
 mod delivery;
 mod golden;
+mod hooks;
+mod imap;
 mod ingest;
 mod isolation;
 mod keyring;
