@@ -184,7 +184,7 @@ impl<'a> Ingestor<'a> {
 
     /// Ingests a message [`prepare`]d beforehand (possibly on another thread).
     pub fn ingest_prepared(&mut self, prepared: Prepared) -> Result<Outcome, Failure> {
-        let Prepared { source, raw, hash, parsed } = prepared;
+        let Prepared { source, raw, hash, parsed, early } = prepared;
         if let Some(e) = self.store.already_received(&hash)? {
             return Ok(duplicate(&source, e));
         }
@@ -206,9 +206,15 @@ impl<'a> Ingestor<'a> {
         // sender chose: a panic there is this message's fault, so it is recorded as
         // malformed and the batch goes on.
         let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let reading =
-                Reader { certs: &self.pinned.certs, now: self.now, keys: &mut self.keys }.read(Mail { content, ..envelope.clone() })?;
-            self.decide(&envelope, reading, headers.2)
+            let (reading, early) = match early {
+                Some((reading, early)) => (reading, Some(early)),
+                None => {
+                    let reading = Reader { certs: &self.pinned.certs, now: self.now, keys: &mut self.keys }
+                        .read(Mail { content, ..envelope.clone() })?;
+                    (reading, None)
+                }
+            };
+            self.decide(&envelope, reading, headers.2, early)
         }));
         let mut decision = match read {
             Ok(decided) => decided?,
@@ -228,11 +234,15 @@ impl<'a> Ingestor<'a> {
     }
 
     /// What a read message is, which incident it is about, and what it may change.
-    fn decide(&mut self, mail: &Mail, reading: Reading, automatic: bool) -> Result<Decision, Failure> {
-        let text = reading.text();
-        let threaded = self.thread(mail, &reading, &text)?;
-        let text = reading.speaking_text();
-        let identity = reading.signed_identity.clone().map(|i| format!("signed:{i}")).unwrap_or_else(|| text_identity(mail, &reading));
+    fn decide(&mut self, mail: &Mail, reading: Reading, automatic: bool, early: Option<Early>) -> Result<Decision, Failure> {
+        // What needs neither the store nor a key was worked out on a parser thread for
+        // mail without OpenPGP; here it is worked out for the rest.
+        let early = match early {
+            Some(e) => e,
+            None => Early::of(mail, &reading),
+        };
+        let threaded = self.thread(mail, &reading, &early.text)?;
+        let identity = reading.signed_identity.clone().map(|i| format!("signed:{i}")).unwrap_or(early.identity);
         if let Some(problem) = reading.problem.clone() {
             // Threaded for reading, like any unverified mail: the analyst sees that
             // something unreadable arrived about the incident.
@@ -293,9 +303,9 @@ impl<'a> Ingestor<'a> {
         } else if correlation.is_none() {
             Kind::Unrelated
         } else if automatic || reading.protected.as_ref().is_some_and(|m| m.auto_reply) || reply::is_away_subject(&mail.subject) {
-            reply::classify_automatic(&text)
+            early.automatic_kind
         } else {
-            reply::classify_text(&text)
+            early.kind
         };
         let mut cert_case = None;
         if may_change && kind != Kind::Bounce {
@@ -531,13 +541,53 @@ pub struct Prepared {
     pub raw: Vec<u8>,
     hash: String,
     parsed: Result<Mail, String>,
+    /// For mail without OpenPGP: its reading and what follows from it alone.
+    early: Option<(Reading, Early)>,
 }
 
-/// Hashes and parses a message; pure, so it can run on worker threads.
+/// What a reading gives without the store: the text for threading, the kinds its
+/// words say, and the identity of unsigned content.
+struct Early {
+    text: String,
+    kind: Kind,
+    automatic_kind: Kind,
+    identity: String,
+}
+
+impl Early {
+    fn of(mail: &Mail, reading: &Reading) -> Early {
+        let (kind, automatic_kind) = reply::classify_both(&reading.speaking_text());
+        Early { text: reading.text(), kind, automatic_kind, identity: text_identity(mail, reading) }
+    }
+}
+
+/// Hashes and parses a message, and reads it when it has no OpenPGP layer (nothing
+/// to decrypt or verify); pure, so it runs on the parser threads.
 pub fn prepare(source: &str, raw: Vec<u8>) -> Prepared {
     let hash: String = Sha256::digest(&raw).iter().map(|b| format!("{b:02x}")).collect();
-    let parsed = reply::parse(&raw);
-    Prepared { source: source.to_string(), raw, hash, parsed }
+    let mut parsed = reply::parse(&raw);
+    let early = match &mut parsed {
+        Ok(mail) if matches!(mail.content, reply::Content::Plain { .. } | reply::Content::Bounce { .. }) => {
+            // The content moves into the reading; what stays is the envelope.
+            let content = std::mem::replace(&mut mail.content, reply::Content::Plain { parts: Vec::new() });
+            let mut keys = LazyKeys { settings: None, now: SystemTime::UNIX_EPOCH, unlocked: None };
+            let reading = Reader { certs: &[], now: SystemTime::UNIX_EPOCH, keys: &mut keys }.read(Mail { content, ..mail.clone() });
+            // Plain mail needs no key, so reading it cannot fail; if it ever does, the
+            // content is gone and the message is recorded as malformed with the reason.
+            match reading {
+                Ok(reading) => {
+                    let early = Early::of(mail, &reading);
+                    Some((reading, early))
+                }
+                Err(f) => {
+                    parsed = Err(f.message);
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
+    Prepared { source: source.to_string(), raw, hash, parsed, early }
 }
 
 /// Reads stored messages again, through the same layers and verdicts as ingest

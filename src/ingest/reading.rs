@@ -69,8 +69,7 @@ pub struct Bounce {
 impl Reading {
     /// All text the message shows, signed or not, in order.
     pub fn text(&self) -> String {
-        let parts: Vec<Part> = self.parts.iter().map(|p| p.part.clone()).collect();
-        reply::readable_text(&parts)
+        reply::readable_text_of(self.parts.iter().map(|p| &p.part))
     }
 
     /// The text that says what the message is: what a good signature covers when one
@@ -78,8 +77,11 @@ impl Reading {
     /// the CERT's receipt into something else), else all of it.
     pub fn speaking_text(&self) -> String {
         let good = |p: &&ShownPart| p.signature.as_ref().is_some_and(|v| v.status == SignatureStatus::Good);
-        let signed: Vec<Part> = self.parts.iter().filter(good).map(|p| p.part.clone()).collect();
-        if signed.is_empty() { self.text() } else { reply::readable_text(&signed) }
+        if self.parts.iter().any(|p| good(&p)) {
+            reply::readable_text_of(self.parts.iter().filter(good).map(|p| &p.part))
+        } else {
+            self.text()
+        }
     }
 
     /// Whether the whole message is vouched for by a good signature.

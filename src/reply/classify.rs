@@ -149,7 +149,10 @@ pub fn own_words(text: &str) -> String {
     let lines: Vec<&str> = text.lines().take(4000).collect();
     for (i, line) in lines.iter().enumerate() {
         let t = line.trim();
-        let lower = t.to_lowercase();
+        // Lower-cased only where a quote or signature marker can start (most lines
+        // are neither, and lower-casing every line was a fifth of the classifier).
+        let maybe_marker = t.ends_with(':') || t.starts_with(['-', 'b', 'B', 'f', 'F']);
+        let lower = if maybe_marker { t.to_lowercase() } else { String::new() };
         let attribution = (lower.ends_with("wrote:") || lower.ends_with("skrev:") || lower.contains(" skrev ") && lower.ends_with(':'))
             && (lower.starts_with("on ")
                 || lower.starts_with("den ")
@@ -211,18 +214,37 @@ fn sentences(text: &str) -> Vec<String> {
 /// What a human reply says, by its own (unquoted) words: a closure wins over a
 /// question, a question over an acknowledgement; anything else is a reply.
 pub fn classify_text(text: &str) -> Kind {
-    let r = rules();
+    classify_own(&fold(&own_words(text)))
+}
+
+/// [`classify_text`] and [`classify_automatic`] of one text in one pass over its words.
+pub fn classify_both(text: &str) -> (Kind, Kind) {
     let own = fold(&own_words(text));
-    let (mut closed, mut question, mut ack) = (r.close_status.is_match(&own), false, false);
-    for s in sentences(&own) {
+    let kind = classify_own(&own);
+    let automatic = if rules().away.is_match(&own) || kind == Kind::Reply { Kind::AutoReply } else { kind };
+    (kind, automatic)
+}
+
+fn classify_own(own: &str) -> Kind {
+    let r = rules();
+    let (mut closed, mut question, mut ack) = (r.close_status.is_match(own), false, false);
+    // One pass over the whole text first: a sentence is looked at only for what the
+    // text holds somewhere (most replies hold one kind of phrase, or none).
+    let may_close = r.close_verb.is_match(own) && r.case_noun.is_match(own);
+    let may_ask = own.contains('?') || r.ask_opener.is_match(own) || r.ask_phrase.is_match(own) || r.please.is_match(own);
+    let may_ack = r.ack_phrase.is_match(own);
+    if !may_close && !may_ask && !may_ack {
+        return if closed { Kind::Closed } else { Kind::Reply };
+    }
+    for s in sentences(own) {
         let s = s.as_str();
         if r.disclaimer.is_match(s) {
             continue;
         }
-        if !closed && r.close_verb.is_match(s) && r.case_noun.is_match(s) && !r.close_guard.is_match(s) {
+        if may_close && !closed && r.close_verb.is_match(s) && r.case_noun.is_match(s) && !r.close_guard.is_match(s) {
             closed = true;
         }
-        if !question && !r.ask_guard.is_match(s) {
+        if may_ask && !question && !r.ask_guard.is_match(s) {
             let please = r
                 .please
                 .captures_iter(s)
@@ -230,7 +252,7 @@ pub fn classify_text(text: &str) -> Kind {
                 && !r.procedural.is_match(s);
             question = s.ends_with('?') || r.ask_opener.is_match(s) || r.ask_phrase.is_match(s) || please;
         }
-        if !ack && r.ack_phrase.is_match(s) && !r.ack_guard.is_match(s) {
+        if may_ack && !ack && r.ack_phrase.is_match(s) && !r.ack_guard.is_match(s) {
             ack = true;
         }
     }

@@ -6,7 +6,9 @@ mod classify;
 pub mod limits;
 mod mbox;
 
-pub use classify::{Kind, cert_case_number, classify_automatic, classify_text, contains_token, is_away_subject, own_words, references_in};
+pub use classify::{
+    Kind, cert_case_number, classify_automatic, classify_both, classify_text, contains_token, is_away_subject, own_words, references_in,
+};
 pub use mbox::split_mbox;
 
 use crate::bytes;
@@ -341,7 +343,8 @@ fn shown(part: &MessagePart, raw: &[u8]) -> Part {
     let name = part.attachment_name().map(str::to_string);
     match &part.body {
         PartType::Text(t) if name.is_none() => {
-            let original = original_charset_bytes(part, raw);
+            // Only an inline OpenPGP block needs the charset's own bytes.
+            let original = if t.contains("-----BEGIN PGP") { original_charset_bytes(part, raw) } else { None };
             Part { content_type, name, size: t.len(), text: Some(t.to_string()), bytes: Vec::new(), original }
         }
         PartType::Html(h) if name.is_none() => {
@@ -448,17 +451,21 @@ fn bounce(message: &Message, raw: &[u8]) -> Content {
 /// The readable text of parts: text parts, else HTML alternatives with their
 /// markup stripped (for classification only; nothing is ever rendered).
 pub fn readable_text(parts: &[Part]) -> String {
+    readable_text_of(parts.iter())
+}
+
+/// [`readable_text`] of parts wherever they are held (nothing is copied but the text).
+pub fn readable_text_of<'a>(parts: impl Iterator<Item = &'a Part> + Clone) -> String {
     let mut text = String::new();
-    for p in
-        parts.iter().filter(|p| p.content_type == "text/plain" || (p.content_type.starts_with("text/") && p.content_type != "text/html"))
-    {
+    let plain = |p: &&Part| p.content_type == "text/plain" || (p.content_type.starts_with("text/") && p.content_type != "text/html");
+    for p in parts.clone().filter(plain) {
         if let Some(t) = &p.text {
             text.push_str(t);
             text.push('\n');
         }
     }
     if text.trim().is_empty() {
-        for p in parts.iter().filter(|p| p.content_type == "text/html") {
+        for p in parts.filter(|p| p.content_type == "text/html") {
             if let Some(t) = &p.text {
                 text.push_str(t);
                 text.push('\n');

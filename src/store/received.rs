@@ -230,7 +230,14 @@ fn correlation(r: &rusqlite::Row) -> rusqlite::Result<Correlation> {
 fn record_events(tx: &Connection, c: &Correlation, r: &NewReceived, raw: &[u8], now: &str) -> Result<(), Failure> {
     // The content hash names the row, and the evidence's hash covers what is kept:
     // `log verify` holds the row's kind, signature and evidence to this event.
-    let raw_sha256 = (!raw.is_empty()).then(|| Sha256::digest(raw).iter().map(|b| format!("{b:02x}")).collect::<String>());
+    // The content hash is the SHA-256 of the raw message, which is what is kept.
+    let raw_sha256 = (!raw.is_empty()).then(|| {
+        if raw.len() == r.raw.len() {
+            r.content_hash.to_string()
+        } else {
+            Sha256::digest(raw).iter().map(|b| format!("{b:02x}")).collect::<String>()
+        }
+    });
     let detail = serde_json::json!({
         "kind": r.kind.key(), "signature": r.signature.key(), "signer": r.signer, "signer-recipient": r.signer_recipient,
         "bound": r.bound, "flags": r.flags, "encrypted": r.encrypted,
