@@ -296,34 +296,28 @@ fn child<'a>(message: &'a Message, part: &MessagePart, index: usize) -> Option<&
 
 /// The shown parts of the tree from the root, leaving out the subtree at `skip`.
 fn leaves(message: &Message, skip: Option<usize>) -> Vec<Part> {
-    let raw: &[u8] = &message.raw_message;
-    let mut out = Vec::new();
-    let mut stack = vec![0usize];
-    let mut seen = 0;
-    while let Some(id) = stack.pop() {
-        seen += 1;
-        if seen > MAX_PARTS * 2 || Some(id) == skip {
-            continue;
-        }
-        let Some(part) = message.parts.get(id) else { continue };
-        match &part.body {
-            PartType::Multipart(c) => stack.extend(c.iter().rev().map(|c| *c as usize)),
-            _ => out.push(shown(part, raw)),
-        }
-    }
-    out.retain(|p| !p.is_blank());
-    out
+    leaves_from(message, 0, skip)
 }
 
+/// The shown parts of the subtree at `id`.
 fn leaves_under(message: &Message, id: usize) -> Vec<Part> {
+    leaves_from(message, id, None)
+}
+
+/// Walks the part tree from `root` without recursion, in order, leaving out the
+/// subtree at `skip` and blank text parts; bounded like the parser.
+fn leaves_from(message: &Message, root: usize, skip: Option<usize>) -> Vec<Part> {
     let raw: &[u8] = &message.raw_message;
     let mut out = Vec::new();
-    let mut stack = vec![id];
+    let mut stack = vec![root];
     let mut seen = 0;
     while let Some(id) = stack.pop() {
         seen += 1;
         if seen > MAX_PARTS * 2 {
             break;
+        }
+        if Some(id) == skip {
+            continue;
         }
         let Some(part) = message.parts.get(id) else { continue };
         match &part.body {

@@ -196,18 +196,8 @@ fn gnupg_cleartext_signed_closure() {
 #[test]
 fn status_shows_a_cert_question_until_a_follow_up_answers_it() {
     let c = case();
-    let signed = gpg_ok(
-        &c.gnupg,
-        &[
-            "--local-user",
-            &cert_key().fingerprint,
-            "--clearsign",
-            "--output",
-            "-",
-            c.env.write("q.txt", &format!("Vedr. {}\nKan I oplyse hvilke IP-adresser?\n", c.reference)).to_str().unwrap(),
-        ],
-    );
-    let mail = format!("From: {CERT_ADDRESS}\r\nIn-Reply-To: <{}>\r\nMessage-ID: <q1@x>\r\n\r\n{}", c.message_id, text(&signed.stdout));
+    let signed = clearsigned(&c, "q.txt", &format!("Vedr. {}\nKan I oplyse hvilke IP-adresser?\n", c.reference));
+    let mail = format!("From: {CERT_ADDRESS}\r\nIn-Reply-To: <{}>\r\nMessage-ID: <q1@x>\r\n\r\n{signed}", c.message_id);
     let r = ingest(&c.env, &c.env.write("question.eml", &mail));
     assert_eq!((r["kind"].as_str(), r["signature"].as_str()), (Some("question"), Some("good")), "{r}");
 
@@ -570,21 +560,10 @@ fn a_long_ingest_on_a_terminal_shows_a_progress_bar_and_keeps_the_order() {
 #[test]
 fn read_shows_who_signed_which_part_and_mark_corrects_a_kind_in_the_log() {
     let c = case();
-    let signed = gpg_ok(
-        &c.gnupg,
-        &[
-            "--local-user",
-            &cert_key().fingerprint,
-            "--clearsign",
-            "--output",
-            "-",
-            c.env.write("r.txt", &format!("Vedr. {}\nNoteret.\n", c.reference)).to_str().unwrap(),
-        ],
-    );
+    let signed = clearsigned(&c, "r.txt", &format!("Vedr. {}\nNoteret.\n", c.reference));
     let mail = format!(
         "From: {CERT_ADDRESS}\r\nIn-Reply-To: <{}>\r\nMessage-ID: <noted@x>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=m\r\n\r\n--m\r\nContent-Type: text/plain\r\n\r\n{}\r\n--m\r\nContent-Type: text/plain\r\n\r\nUnsigned \u{202e}footer \u{9b}31m\r\n--m\r\nContent-Type: application/pdf; name=\"../../x.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n--m--\r\n",
-        c.message_id,
-        text(&signed.stdout)
+        c.message_id, signed
     );
     let r = ingest(&c.env, &c.env.write("noted.eml", &mail));
     assert_eq!((r["signature"].as_str(), r["bound"].as_bool()), (Some("partial"), Some(false)), "{r}");
