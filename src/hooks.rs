@@ -60,11 +60,13 @@ impl Event {
             return None;
         }
         let event = match o.kind {
-            Kind::Ack if o.state_changed => EventKind::Acknowledged,
             Kind::Closed if o.state_changed => EventKind::Closed,
             // Shown whatever its signature: the hook is told whether it is bound.
             Kind::Question => EventKind::Question,
             Kind::Bounce if o.detail.as_deref().is_some_and(|d| d.contains("FAILED")) => EventKind::Bounced,
+            // A bound reply is the CERT's receipt whatever its words ("noted", an
+            // automatic receipt): the incident is acknowledged.
+            _ if o.state_changed => EventKind::Acknowledged,
             _ => return None,
         };
         Some(Event {
