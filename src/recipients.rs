@@ -46,6 +46,16 @@ pub fn pinned_cert(recipient: &Recipient) -> Option<sequoia_openpgp::Cert> {
     (crypto::fingerprint(&cert) == crypto::normalise_fingerprint(&recipient.pin)).then_some(cert)
 }
 
+/// The phone number to call the CERT a message went to (`recipient`), else the
+/// default recipient's: a sector CERT has its own, so it is never a constant.
+pub fn cert_phone(settings: &Settings, recipient: Option<&str>) -> String {
+    recipient
+        .and_then(|r| settings.recipient(r).ok())
+        .or_else(|| settings.recipient(settings.default_recipient()).ok())
+        .map(|r| r.phone().to_string())
+        .unwrap_or_else(|| "the CERT's phone".into())
+}
+
 fn problem_failure(r: &Recipient, problem: &CertProblem) -> Failure {
     let what = match problem {
         CertProblem::PinMismatch { .. } => {

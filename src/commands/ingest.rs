@@ -104,7 +104,7 @@ pub(crate) fn record_all(
 ) -> Recorded {
     let mut events = Vec::new();
     let terminal = std::io::stderr().is_terminal();
-    let phone = cert_phone(settings);
+    let phone = crate::recipients::cert_phone(settings, None);
     let mut progress = output::Progress::new("ingested", total, total > 50 && terminal);
     let mut errors = 0;
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
@@ -268,11 +268,6 @@ fn read_message(path: &Path) -> Result<Vec<u8>, Failure> {
     let mut buf = Vec::with_capacity(size as usize + 1);
     file.take(MAX_MESSAGE_BYTES as u64 + 1).read_to_end(&mut buf).map_err(|e| io_failure("cannot read", path, e))?;
     Ok(buf)
-}
-
-/// The phone number to call about a bounce: the recipient's, as configured.
-fn cert_phone(settings: &Settings) -> String {
-    settings.recipient(settings.default_recipient()).map(|r| r.phone().to_string()).unwrap_or_else(|_| "the CERT".into())
 }
 
 fn show(o: &ingest::Outcome, json: bool, phone: &str) {

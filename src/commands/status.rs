@@ -26,14 +26,7 @@ pub fn run(settings: &Settings, json: bool) -> CmdResult {
     let mut report = Vec::new();
     for row in &rows {
         let clocks = deadlines::legal_clocks(&row.scheme, config.schemes.get(&row.scheme));
-        // The CERT's phone is its recipient's, not a constant: a sector CERT has its own.
-        let phone = row
-            .recipient
-            .as_deref()
-            .and_then(|r| settings.recipient(r).ok())
-            .or_else(|| settings.recipient(settings.default_recipient()).ok())
-            .map(|r| r.phone().to_string())
-            .unwrap_or_else(|| "the CERT's phone".into());
+        let phone = crate::recipients::cert_phone(settings, row.recipient.as_deref());
         let items = deadlines::items(row, now, ack, &clocks, &phone);
         report.push((row, items));
     }

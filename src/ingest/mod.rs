@@ -198,7 +198,7 @@ impl<'a> Ingestor<'a> {
         let message_id = mail.message_id.clone();
         let from = mail.from.clone();
         let subject = mail.subject.clone();
-        let headers = (mail.in_reply_to.clone(), mail.references.clone(), mail.auto_reply);
+        let automatic = mail.auto_reply;
         // The content moves into the reader; the envelope (headers) stays for deciding.
         let mut envelope = mail;
         let content = std::mem::replace(&mut envelope.content, reply::Content::Plain { parts: Vec::new() });
@@ -214,7 +214,7 @@ impl<'a> Ingestor<'a> {
                     (reading, None)
                 }
             };
-            self.decide(&envelope, reading, headers.2, early)
+            self.decide(&envelope, reading, automatic, early)
         }));
         let mut decision = match read {
             Ok(decided) => decided?,

@@ -217,7 +217,10 @@ pub fn classify_text(text: &str) -> Kind {
     classify_own(&fold(&own_words(text)))
 }
 
-/// [`classify_text`] and [`classify_automatic`] of one text in one pass over its words.
+/// What a text says (as [`classify_text`]), and what it is when its headers say it
+/// was sent automatically: a ticketing system's receipt, question or closure keeps
+/// what its text says; an out-of-office notice or anything else is an auto-reply.
+/// One pass over the words for both.
 pub fn classify_both(text: &str) -> (Kind, Kind) {
     let own = fold(&own_words(text));
     let kind = classify_own(&own);
@@ -264,19 +267,6 @@ fn classify_own(own: &str) -> Kind {
         Kind::Ack
     } else {
         Kind::Reply
-    }
-}
-
-/// The kind of a message its headers say was sent automatically: a ticketing
-/// system's receipt, question or closure keeps what its text says; an
-/// out-of-office notice or anything else is an auto-reply.
-pub fn classify_automatic(text: &str) -> Kind {
-    if rules().away.is_match(&fold(&own_words(text))) {
-        return Kind::AutoReply;
-    }
-    match classify_text(text) {
-        Kind::Reply => Kind::AutoReply,
-        kind => kind,
     }
 }
 
