@@ -18,6 +18,15 @@ fn main() {
     }
     if files.is_empty() {
         eprintln!("no messages in {dir}/new or {dir}/cur: make them with scripts/make-maildir.py {dir} 10000");
+    } else if std::env::var_os("CLASSIFY_ONLY").is_some() {
+        // For profiling the classifier alone: its texts, classified five times.
+        let texts = texts_of(&files);
+        for _ in 0..5 {
+            let t = Instant::now();
+            let kinds: usize = texts.iter().map(|text| certmail::reply::classify(text, false) as usize).sum();
+            std::hint::black_box(kinds);
+            println!("classify alone: {} texts in {:.3} s", texts.len(), t.elapsed().as_secs_f64());
+        }
     } else {
         let bytes: usize = files.iter().map(Vec::len).sum();
         let rate = |label: &str, f: &dyn Fn(&[u8]) -> usize| {
@@ -53,8 +62,28 @@ fn main() {
                 _ => 0,
             }
         });
+        rate("certmail ingest::prepare (a parser thread's whole work per message)", &|m| {
+            std::hint::black_box(certmail::ingest::prepare("bench", m.to_vec()));
+            1
+        });
+        let texts = texts_of(&files);
+        let t = Instant::now();
+        let kinds: usize = texts.iter().map(|text| certmail::reply::classify(text, false) as usize).sum();
+        std::hint::black_box(kinds);
+        println!("classify alone: {} texts in {:.3} s", texts.len(), t.elapsed().as_secs_f64());
     }
     decrypt_verify();
+}
+
+/// The readable text of each plain message, as the classifier gets it.
+fn texts_of(files: &[Vec<u8>]) -> Vec<String> {
+    files
+        .iter()
+        .filter_map(|m| match certmail::reply::parse(m).ok()?.content {
+            certmail::reply::Content::Plain { parts } => Some(certmail::reply::readable_text(&parts)),
+            _ => None,
+        })
+        .collect()
 }
 
 fn decrypt_verify() {

@@ -193,6 +193,11 @@ pub struct IngestArgs {
     /// An mbox file.
     #[arg(long, value_name = "FILE")]
     pub mbox: Vec<PathBuf>,
+    /// Copy unsigned mail read from message files into the log as well. Signed or
+    /// encrypted mail, standard input and mbox messages are always copied; without
+    /// this, `certmail read` reads unsigned mail again from its file.
+    #[arg(long)]
+    pub keep_copies: bool,
     /// Print one JSON object per message.
     #[arg(long)]
     pub json: bool,

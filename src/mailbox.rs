@@ -6,8 +6,33 @@
 //! mail-parser's own mbox reader (`mailbox::mbox::MessageIterator`) streams too, but
 //! it grows a message (and a line) without bound, so one huge message in a box would
 //! be held whole.
+//!
+//! Also: finding a Maildir message again after a mail client has moved it.
 
 use std::io::{self, BufRead, Read};
+use std::path::{Path, PathBuf};
+
+/// A Maildir message's file now: where it was, or, once a mail client has moved it
+/// from new/ to cur/ and added its flags (":2,S"), the file in new/ or cur/ with the
+/// same unique name.
+pub fn maildir_file_now(was: &Path) -> Option<PathBuf> {
+    if was.is_file() {
+        return Some(was.to_path_buf());
+    }
+    let folder = was.parent()?;
+    if !matches!(folder.file_name()?.to_str()?, "new" | "cur") {
+        return None;
+    }
+    let unique = was.file_name()?.to_str()?.split(':').next()?;
+    let maildir = folder.parent()?;
+    ["cur", "new"].iter().find_map(|sub| {
+        std::fs::read_dir(maildir.join(sub))
+            .ok()?
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.split(':').next() == Some(unique)) && p.is_file())
+    })
+}
 
 /// Lines are read in pieces of at most this much: a line without an end is no reason
 /// to hold a whole file.

@@ -75,6 +75,7 @@ pub fn run(settings: &Settings, args: &IngestArgs) -> CmdResult {
     let store = Store::open(&settings.store_path())?;
     let now = SystemTime::now();
     let mut ingestor = Ingestor::new(settings, store, now);
+    ingestor.keep_copies = args.keep_copies;
     let Recorded { errors, events } = record_all(settings, &mut ingestor, items, total, args.json, &timestamp(now.into()), |_| {});
     ingestor.finish()?;
     hooks::fire(hook.as_ref(), &ingestor.store, &events);
@@ -252,13 +253,20 @@ fn prepare_in_parallel(items: impl Iterator<Item = Item>, workers: usize, mut re
 }
 
 fn prepare_one(item: Item) -> Result<ingest::Prepared, Failure> {
-    let (source, bytes) = match item {
-        Item::Bytes(source, bytes) => (source, bytes),
-        Item::File(path) => (path.display().to_string(), read_message(&path)?),
+    let (source, bytes, file) = match item {
+        Item::Bytes(source, bytes) => (source, bytes, None),
+        Item::File(path) => {
+            let bytes = read_message(&path)?;
+            // Absolute, so `certmail read` finds it from any folder.
+            let file = std::path::absolute(&path).ok();
+            (path.display().to_string(), bytes, file)
+        }
         Item::Unreadable(f) => return Err(f),
     };
-    isolated(|| ingest::prepare(&source, bytes))
-        .map_err(|panic| Failure::failed(format!("{source}: not recorded: certmail failed while parsing it ({panic})")))
+    let mut prepared = isolated(|| ingest::prepare(&source, bytes))
+        .map_err(|panic| Failure::failed(format!("{source}: not recorded: certmail failed while parsing it ({panic})")))?;
+    prepared.file = file;
+    Ok(prepared)
 }
 
 fn read_message(path: &Path) -> Result<Vec<u8>, Failure> {

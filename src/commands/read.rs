@@ -6,6 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+use sha2::Digest;
+
 use crate::cli::ReadArgs;
 use crate::crypto::{SignatureStatus, Verified};
 use crate::exit::{CmdResult, Failure, Outcome};
@@ -30,7 +32,11 @@ pub fn run(settings: &crate::config::Settings, args: &ReadArgs) -> CmdResult {
         output::say(&format!("{reference}: {} message(s), oldest first", messages.len()));
     }
     for (n, message) in messages.iter().enumerate() {
-        let read = if message.raw.is_empty() { Err("not kept in the log".to_string()) } else { reader.read(&message.raw) };
+        let read = match (&message.file, message.raw.is_empty()) {
+            (Some((file, sha256)), true) => from_file(file, sha256).and_then(|raw| reader.read(&raw)),
+            (None, true) => Err("not kept in the log".to_string()),
+            _ => reader.read(&message.raw),
+        };
         let saved = match (&args.save_attachments, &read) {
             (Some(dir), Ok((_, reading))) => save_attachments(dir, n + 1, reading)?,
             _ => Vec::new(),
@@ -46,6 +52,19 @@ pub fn run(settings: &crate::config::Settings, args: &ReadArgs) -> CmdResult {
         output::say(&format!("{saved_count} attachment(s) saved."));
     }
     Ok(Outcome::Done)
+}
+
+/// Unsigned mail read from a file was not copied into the log: read it from there,
+/// as it was when it was ingested or not at all.
+fn from_file(file: &str, sha256: &str) -> Result<Vec<u8>, String> {
+    let not_copied = "unsigned mail read from a file is not copied into the log (ingest --keep-copies copies it)";
+    let path = crate::mailbox::maildir_file_now(Path::new(file)).ok_or_else(|| format!("{not_copied}, and its file {file} is gone"))?;
+    let raw = std::fs::read(&path).map_err(|e| format!("{not_copied}, and its file {} cannot be read: {e}", path.display()))?;
+    let now: String = sha2::Sha256::digest(&raw).iter().map(|b| format!("{b:02x}")).collect();
+    if now != sha256 {
+        return Err(format!("{not_copied}, and its file {} has changed since it was ingested", path.display()));
+    }
+    Ok(raw)
 }
 
 fn signed_by(reader: &Rereader, v: &Verified) -> String {

@@ -12,6 +12,7 @@ mod binding;
 pub mod reading;
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use sequoia_openpgp::Cert;
@@ -128,6 +129,8 @@ pub struct Ingestor<'a> {
     in_batch: usize,
     /// The CERT case numbers known so far: read once, extended as bound replies bring new ones.
     cert_cases: Option<Vec<String>>,
+    /// Copy unsigned mail read from a file into the log too (see [`Prepared::file`]).
+    pub keep_copies: bool,
 }
 
 /// Messages committed together; a crash loses at most this many, which the next
@@ -163,6 +166,7 @@ impl<'a> Ingestor<'a> {
             now,
             timestamp,
             in_batch: 0,
+            keep_copies: false,
             cert_cases: None,
         }
     }
@@ -184,7 +188,8 @@ impl<'a> Ingestor<'a> {
 
     /// Ingests a message [`prepare`]d beforehand (possibly on another thread).
     pub fn ingest_prepared(&mut self, prepared: Prepared) -> Result<Outcome, Failure> {
-        let Prepared { source, raw, hash, parsed, early } = prepared;
+        let Prepared { source, raw, hash, parsed, early, file } = prepared;
+        let kept = Kept { raw: &raw, file: file.as_deref() };
         if let Some(e) = self.store.already_received(&hash)? {
             return Ok(duplicate(&source, e));
         }
@@ -192,13 +197,12 @@ impl<'a> Ingestor<'a> {
             Ok(m) => m,
             Err(reason) => {
                 let d = malformed(None, None, Verified::none(), false, format!("raw:{hash}"), reason);
-                return self.record(&source, &hash, &raw, d);
+                return self.record(&source, &hash, kept, d);
             }
         };
         let message_id = mail.message_id.clone();
         let from = mail.from.clone();
         let subject = mail.subject.clone();
-        let automatic = mail.auto_reply;
         // The content moves into the reader; the envelope (headers) stays for deciding.
         let mut envelope = mail;
         let content = std::mem::replace(&mut envelope.content, reply::Content::Plain { parts: Vec::new() });
@@ -214,7 +218,7 @@ impl<'a> Ingestor<'a> {
                     (reading, None)
                 }
             };
-            self.decide(&envelope, reading, automatic, early)
+            self.decide(&envelope, reading, early)
         }));
         let mut decision = match read {
             Ok(decided) => decided?,
@@ -230,19 +234,20 @@ impl<'a> Ingestor<'a> {
         if let Some(e) = self.store.same_message(&decision.identity, decision.message_id.as_deref())? {
             return Ok(duplicate(&source, e));
         }
-        self.record(&source, &hash, &raw, decision)
+        self.record(&source, &hash, kept, decision)
     }
 
     /// What a read message is, which incident it is about, and what it may change.
-    fn decide(&mut self, mail: &Mail, reading: Reading, automatic: bool, early: Option<Early>) -> Result<Decision, Failure> {
+    fn decide(&mut self, mail: &Mail, reading: Reading, early: Option<Early>) -> Result<Decision, Failure> {
         // What needs neither the store nor a key was worked out on a parser thread for
         // mail without OpenPGP; here it is worked out for the rest.
-        let early = match early {
+        let mut early = match early {
             Some(e) => e,
-            None => Early::of(mail, &reading),
+            None => Early::unread(mail, &reading),
         };
         let threaded = self.thread(mail, &reading, &early.text)?;
-        let identity = reading.signed_identity.clone().map(|i| format!("signed:{i}")).unwrap_or(early.identity);
+        let identity =
+            reading.signed_identity.clone().map(|i| format!("signed:{i}")).unwrap_or_else(|| std::mem::take(&mut early.identity));
         if let Some(problem) = reading.problem.clone() {
             // Threaded for reading, like any unverified mail: the analyst sees that
             // something unreadable arrived about the incident.
@@ -302,10 +307,8 @@ impl<'a> Ingestor<'a> {
             Kind::Bounce
         } else if correlation.is_none() {
             Kind::Unrelated
-        } else if automatic || reading.protected.as_ref().is_some_and(|m| m.auto_reply) || reply::is_away_subject(&mail.subject) {
-            early.automatic_kind
         } else {
-            early.kind
+            early.kind(&reading)
         };
         let mut cert_case = None;
         if may_change && kind != Kind::Bounce {
@@ -416,7 +419,13 @@ impl<'a> Ingestor<'a> {
         Ok(None)
     }
 
-    fn record(&mut self, source: &str, hash: &str, raw: &[u8], d: Decision) -> Result<Outcome, Failure> {
+    fn record(&mut self, source: &str, hash: &str, kept: Kept, d: Decision) -> Result<Outcome, Failure> {
+        let raw = kept.raw;
+        let evidence = d.verified.status != SignatureStatus::None || d.encrypted;
+        // Unsigned mail that has a file of its own stays there: copying every such
+        // reply into the log tripled the time ingest takes on a busy Maildir, and
+        // `certmail read` reads it from the file (checked against its hash).
+        let copy = evidence || kept.file.is_none() || self.keep_copies;
         let state_changed = !d.events.is_empty() && d.bound;
         let new = NewReceived {
             message_id: d.message_id.as_deref(),
@@ -436,7 +445,8 @@ impl<'a> Ingestor<'a> {
             // Kept for `certmail read` when it is about an incident (other mail stays in
             // its mailbox and only its hash is kept); unsigned, unencrypted mail only up
             // to a size, so a flood of large unsigned mail cannot fill the log.
-            keep_raw: d.verified.status != SignatureStatus::None || d.encrypted || raw.len() <= MAX_UNSIGNED_KEPT,
+            keep_raw: evidence || (copy && raw.len() <= MAX_UNSIGNED_KEPT),
+            file: if copy { None } else { kept.file.and_then(Path::to_str) },
             events: d.events.iter().map(|(k, v)| (*k, v.clone())).collect(),
             cert_case: d.cert_case.as_deref(),
             bounced_message: d.bounced_message.as_deref(),
@@ -535,29 +545,70 @@ fn text_identity(mail: &Mail, reading: &Reading) -> String {
     format!("text:{}", h.finalize().iter().map(|b| format!("{b:02x}")).collect::<String>())
 }
 
+/// A message's bytes, and its file when it has one.
+#[derive(Clone, Copy)]
+struct Kept<'a> {
+    raw: &'a [u8],
+    file: Option<&'a Path>,
+}
+
 /// The part of ingest that needs nothing but the message: its hash and parse.
 pub struct Prepared {
     pub source: String,
     pub raw: Vec<u8>,
+    /// The file the message was read from (absolute), when it is a file of its own
+    /// that stays where it is: unsigned mail is then not copied into the log.
+    pub file: Option<PathBuf>,
     hash: String,
     parsed: Result<Mail, String>,
     /// For mail without OpenPGP: its reading and what follows from it alone.
     early: Option<(Reading, Early)>,
 }
 
-/// What a reading gives without the store: the text for threading, the kinds its
+/// What a reading gives without the store: the text for threading, the kind its
 /// words say, and the identity of unsigned content.
 struct Early {
     text: String,
-    kind: Kind,
-    automatic_kind: Kind,
+    /// Worked out ahead only for mail that names something that threads it (see
+    /// `ahead`).
+    kind: Option<Kind>,
+    /// Whether the headers say the message was sent automatically.
+    automatic: bool,
     identity: String,
 }
 
 impl Early {
-    fn of(mail: &Mail, reading: &Reading) -> Early {
-        let (kind, automatic_kind) = reply::classify_both(&reading.speaking_text());
-        Early { text: reading.text(), kind, automatic_kind, identity: text_identity(mail, reading) }
+    /// On a parser thread: the kind is worked out only when the message names a
+    /// message or a reference, which is what threads most mail; the words of the
+    /// rest (mail about nothing of ours, most of a busy mailbox) are read only if it
+    /// turns out to be threaded after all, by a CERT case number (`Early::kind`).
+    fn ahead(mail: &Mail, reading: &Reading) -> Early {
+        let mut early = Early::unread(mail, reading);
+        let names_something = !mail.in_reply_to.is_empty()
+            || !mail.references.is_empty()
+            || reading.protected.is_some()
+            || !reply::references_in(&mail.subject).is_empty()
+            || !reply::references_in(&early.text).is_empty();
+        if names_something {
+            early.kind(reading);
+        }
+        early
+    }
+
+    /// Everything but the kind, which is worked out when asked for.
+    fn unread(mail: &Mail, reading: &Reading) -> Early {
+        let automatic =
+            mail.auto_reply || reading.protected.as_ref().is_some_and(|m| m.auto_reply) || reply::is_away_subject(&mail.subject);
+        Early { text: reading.text(), kind: None, automatic, identity: text_identity(mail, reading) }
+    }
+
+    /// What the words say (what a good signature covers, when one covers any).
+    fn kind(&mut self, reading: &Reading) -> Kind {
+        let (text, automatic) = (&self.text, self.automatic);
+        *self.kind.get_or_insert_with(|| match reading.signed_text() {
+            Some(signed) => reply::classify(&signed, automatic),
+            None => reply::classify(text, automatic),
+        })
     }
 }
 
@@ -576,7 +627,7 @@ pub fn prepare(source: &str, raw: Vec<u8>) -> Prepared {
             // content is gone and the message is recorded as malformed with the reason.
             match reading {
                 Ok(reading) => {
-                    let early = Early::of(mail, &reading);
+                    let early = Early::ahead(mail, &reading);
                     Some((reading, early))
                 }
                 Err(f) => {
@@ -587,7 +638,7 @@ pub fn prepare(source: &str, raw: Vec<u8>) -> Prepared {
         }
         _ => None,
     };
-    Prepared { source: source.to_string(), raw, hash, parsed, early }
+    Prepared { source: source.to_string(), raw, hash, parsed, early, file: None }
 }
 
 /// Reads stored messages again, through the same layers and verdicts as ingest

@@ -76,12 +76,13 @@ impl Reading {
     /// covers some of it (a gateway's unsigned footer or an added part does not turn
     /// the CERT's receipt into something else), else all of it.
     pub fn speaking_text(&self) -> String {
+        self.signed_text().unwrap_or_else(|| self.text())
+    }
+
+    /// The text of the parts a good signature covers, if one covers any.
+    pub fn signed_text(&self) -> Option<String> {
         let good = |p: &&ShownPart| p.signature.as_ref().is_some_and(|v| v.status == SignatureStatus::Good);
-        if self.parts.iter().any(|p| good(&p)) {
-            reply::readable_text_of(self.parts.iter().filter(good).map(|p| &p.part))
-        } else {
-            self.text()
-        }
+        self.parts.iter().any(|p| good(&p)).then(|| reply::readable_text_of(self.parts.iter().filter(good).map(|p| &p.part)))
     }
 
     /// Whether the whole message is vouched for by a good signature.

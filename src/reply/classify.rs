@@ -4,7 +4,7 @@
 
 use std::sync::OnceLock;
 
-use regex::Regex;
+use regex::{Regex, RegexSet};
 
 /// The kinds of received message ingest records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -81,20 +81,33 @@ const ACK_GUARDS: &str = r"\b(?:not|ikke|never|aldrig)\b|n't\b";
 /// Out-of-office wording, for mail that says it was sent automatically.
 const AWAY: &str = r"\b(?:out of (?:the )?office|fraværende|ikke på kontoret|på ferie|holiday|vacation|annual leave|away from|tilbage (?:igen|den|på)|back (?:on|in the office)|automatisk svar|automatic reply|autosvar)\b";
 
+/// What one pass of a [`RegexSet`] says about a sentence, by pattern.
+#[derive(Clone, Copy)]
+enum Rule {
+    Disclaimer,
+    CloseVerb,
+    CaseNoun,
+    CloseGuard,
+    AskGuard,
+    Please,
+    Procedural,
+    AskOpener,
+    AskPhrase,
+    AckPhrase,
+    AckGuard,
+}
+
 struct Rules {
-    close_verb: Regex,
-    case_noun: Regex,
+    /// Every sentence rule, in [`Rule`]'s order: one pass per sentence for all of
+    /// them (a reply with no full stops is one long sentence, and a pass per rule
+    /// over it was most of what ingest spent on a message).
+    sentence: RegexSet,
+    /// A ticketing system's status line, matched on one line as it is.
     close_status: Regex,
-    close_guard: Regex,
-    ask_opener: Regex,
-    ask_phrase: Regex,
-    ask_guard: Regex,
-    disclaimer: Regex,
-    please: Regex,
-    procedural: Regex,
-    ack_phrase: Regex,
-    ack_guard: Regex,
+    /// Out-of-office wording.
     away: Regex,
+    /// "Please" with the verb that follows it, for the sentences that hold one.
+    please: Regex,
 }
 
 fn rules() -> &'static Rules {
@@ -102,42 +115,52 @@ fn rules() -> &'static Rules {
     // The patterns are constants: one that does not compile is a bug to see at once.
     // They run on folded text (see `fold`) with ASCII word boundaries: a Unicode `\b`
     // on non-ASCII text makes the regex engine fall back to its slowest matcher.
-    let re = |p: &str| Regex::new(&format!("(?i-u){}", fold(p))).expect("classifier pattern");
+    let pattern = |p: &str| format!("(?i-u){}", fold(p));
+    let set = |ps: &[String]| RegexSet::new(ps.iter().map(|p| pattern(p))).expect("classifier patterns");
     RULES.get_or_init(|| Rules {
-        close_verb: re(&format!(r"\b(?:{CLOSE_VERBS})\b")),
-        case_noun: re(&format!(r"\b(?:{CASE_NOUNS})\b")),
-        close_status: re(&format!("(?m){CLOSE_STATUS}")),
-        close_guard: re(CLOSE_GUARDS),
-        ask_opener: re(ASK_OPENERS),
-        ask_phrase: re(ASK_PHRASES),
-        ask_guard: re(ASK_GUARDS),
-        disclaimer: re(DISCLAIMER),
-        please: re(PLEASE),
-        procedural: re(PROCEDURAL),
-        ack_phrase: re(ACK_PHRASES),
-        ack_guard: re(ACK_GUARDS),
-        away: re(AWAY),
+        // In the order of `Rule`.
+        sentence: set(&[
+            DISCLAIMER.into(),
+            format!(r"\b(?:{CLOSE_VERBS})\b"),
+            format!(r"\b(?:{CASE_NOUNS})\b"),
+            CLOSE_GUARDS.into(),
+            ASK_GUARDS.into(),
+            PLEASE.into(),
+            PROCEDURAL.into(),
+            ASK_OPENERS.into(),
+            ASK_PHRASES.into(),
+            ACK_PHRASES.into(),
+            ACK_GUARDS.into(),
+        ]),
+        close_status: Regex::new(&pattern(CLOSE_STATUS)).expect("classifier pattern"),
+        away: Regex::new(&pattern(AWAY)).expect("classifier pattern"),
+        please: Regex::new(&pattern(PLEASE)).expect("classifier pattern"),
     })
 }
 
 /// Danish letters spelled the ASCII way (æ → ae, ø → oe, å → aa), for patterns and
 /// text alike, so ASCII word boundaries fall where the Danish words end.
 fn fold(text: &str) -> String {
-    if text.is_ascii() {
-        return text.to_string();
-    }
+    // Each of the six letters is 0xC3 and one more byte in UTF-8, and 0xC3 never
+    // starts anything else worth folding: copy the runs between them whole.
     let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        match c {
-            'æ' => out.push_str("ae"),
-            'ø' => out.push_str("oe"),
-            'å' => out.push_str("aa"),
-            'Æ' => out.push_str("AE"),
-            'Ø' => out.push_str("OE"),
-            'Å' => out.push_str("AA"),
-            c => out.push(c),
-        }
+    let mut copied = 0;
+    for at in crate::bytes::positions(text.as_bytes(), 0xC3) {
+        let Some(c) = text[at..].chars().next() else { continue };
+        let folded = match c {
+            'æ' => "ae",
+            'ø' => "oe",
+            'å' => "aa",
+            'Æ' => "AE",
+            'Ø' => "OE",
+            'Å' => "AA",
+            _ => continue,
+        };
+        out.push_str(&text[copied..at]);
+        out.push_str(folded);
+        copied = at + c.len_utf8();
     }
+    out.push_str(&text[copied..]);
     out
 }
 
@@ -146,7 +169,7 @@ fn fold(text: &str) -> String {
 /// Outlook "From:/Sent:" block) and the signature after "-- " are left out.
 pub fn own_words(text: &str) -> String {
     let mut own = String::with_capacity(text.len().min(CLASSIFY_BYTES));
-    let lines: Vec<&str> = text.lines().take(4000).collect();
+    let lines: Vec<&str> = crate::bytes::lines(text).take(4000).collect();
     for (i, line) in lines.iter().enumerate() {
         let t = line.trim();
         // Lower-cased only where a quote or signature marker can start (most lines
@@ -192,72 +215,84 @@ pub fn own_words(text: &str) -> String {
 
 /// Sentences of a text: lines wrapped inside a paragraph are joined again (a
 /// sentence often runs over a line end), then split after ".", "!" or "?".
-fn sentences(text: &str) -> Vec<String> {
+fn sentences(text: &str) -> Vec<&str> {
+    // The paragraphs were joined into `text` by `paragraphs`; the marks are ASCII, so
+    // every split falls on a character boundary.
     let mut out = Vec::new();
-    let mut paragraph = String::new();
-    let mut flush = |paragraph: &mut String| {
-        out.extend(paragraph.split_inclusive(['.', '!', '?']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string));
-        paragraph.clear();
-    };
-    for line in text.lines().map(str::trim) {
+    let mut from = 0;
+    for at in crate::bytes::positions3(text.as_bytes(), b'.', b'!', b'?').chain([text.len()]) {
+        let end = (at + 1).min(text.len());
+        out.extend(text[from..end].split('\n').map(str::trim).filter(|s| !s.is_empty()));
+        from = end;
+    }
+    out
+}
+
+/// The text with the lines of each paragraph joined by a space, one paragraph per
+/// line.
+fn paragraphs(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in crate::bytes::lines(text).map(str::trim) {
         if line.is_empty() {
-            flush(&mut paragraph);
+            if !out.is_empty() && !out.ends_with('\n') {
+                out.push('\n');
+            }
         } else {
-            paragraph.push_str(line);
-            paragraph.push(' ');
+            out.push_str(line);
+            out.push(' ');
         }
     }
-    flush(&mut paragraph);
     out
 }
 
 /// What a human reply says, by its own (unquoted) words: a closure wins over a
 /// question, a question over an acknowledgement; anything else is a reply.
 pub fn classify_text(text: &str) -> Kind {
-    classify_own(&fold(&own_words(text)))
+    classify(text, false)
 }
 
-/// What a text says (as [`classify_text`]), and what it is when its headers say it
-/// was sent automatically: a ticketing system's receipt, question or closure keeps
-/// what its text says; an out-of-office notice or anything else is an auto-reply.
-/// One pass over the words for both.
-pub fn classify_both(text: &str) -> (Kind, Kind) {
+/// What a text says (as [`classify_text`]), for a message its headers say was sent
+/// automatically when `automatic`: a ticketing system's receipt, question or closure
+/// keeps what its text says; an out-of-office notice or anything else is an
+/// auto-reply.
+pub fn classify(text: &str, automatic: bool) -> Kind {
     let own = fold(&own_words(text));
     let kind = classify_own(&own);
-    let automatic = if rules().away.is_match(&own) || kind == Kind::Reply { Kind::AutoReply } else { kind };
-    (kind, automatic)
+    // Out-of-office wording is looked for only in automatic mail (its pattern has no
+    // literal to search for first, so it reads every byte).
+    if automatic && (kind == Kind::Reply || rules().away.is_match(&own)) { Kind::AutoReply } else { kind }
 }
 
 fn classify_own(own: &str) -> Kind {
     let r = rules();
-    let (mut closed, mut question, mut ack) = (r.close_status.is_match(own), false, false);
-    // One pass over the whole text first: a sentence is looked at only for what the
-    // text holds somewhere (most replies hold one kind of phrase, or none).
-    let may_close = r.close_verb.is_match(own) && r.case_noun.is_match(own);
-    let may_ask = own.contains('?') || r.ask_opener.is_match(own) || r.ask_phrase.is_match(own) || r.please.is_match(own);
-    let may_ack = r.ack_phrase.is_match(own);
-    if !may_close && !may_ask && !may_ack {
-        return if closed { Kind::Closed } else { Kind::Reply };
-    }
-    for s in sentences(own) {
-        let s = s.as_str();
-        if r.disclaimer.is_match(s) {
+    // A status line starts with its label: only such lines are matched (the pattern
+    // has no literal to search for, and running it over every line was most of this).
+    let mut closed = crate::bytes::lines(own)
+        .filter(|l| l.trim_start().starts_with(['s', 'S', 't', 'T']) && l.contains(':'))
+        .any(|l| r.close_status.is_match(l));
+    let (mut question, mut ack) = (false, false);
+    let joined = paragraphs(own);
+    // Every rule in one pass over each sentence (a set costs about what one of its
+    // patterns does), until a closure is found, which wins whatever follows.
+    for s in sentences(&joined) {
+        if closed {
+            break;
+        }
+        let found = r.sentence.matches(s);
+        let has = |rule: Rule| found.matched(rule as usize);
+        if has(Rule::Disclaimer) {
             continue;
         }
-        if may_close && !closed && r.close_verb.is_match(s) && r.case_noun.is_match(s) && !r.close_guard.is_match(s) {
-            closed = true;
+        closed = has(Rule::CloseVerb) && has(Rule::CaseNoun) && !has(Rule::CloseGuard);
+        if !question && !has(Rule::AskGuard) {
+            let please = has(Rule::Please)
+                && !has(Rule::Procedural)
+                && r.please
+                    .captures_iter(s)
+                    .any(|c| c.get(1).is_none_or(|verb| !PLEASE_NOT_ASKING.contains(&verb.as_str().to_lowercase().as_str())));
+            question = s.ends_with('?') || has(Rule::AskOpener) || has(Rule::AskPhrase) || please;
         }
-        if may_ask && !question && !r.ask_guard.is_match(s) {
-            let please = r
-                .please
-                .captures_iter(s)
-                .any(|c| c.get(1).is_none_or(|verb| !PLEASE_NOT_ASKING.contains(&verb.as_str().to_lowercase().as_str())))
-                && !r.procedural.is_match(s);
-            question = s.ends_with('?') || r.ask_opener.is_match(s) || r.ask_phrase.is_match(s) || please;
-        }
-        if may_ack && !ack && r.ack_phrase.is_match(s) && !r.ack_guard.is_match(s) {
-            ack = true;
-        }
+        ack |= has(Rule::AckPhrase) && !has(Rule::AckGuard);
     }
     if closed {
         Kind::Closed

@@ -6,7 +6,7 @@ mod classify;
 pub mod limits;
 mod mbox;
 
-pub use classify::{Kind, cert_case_number, classify_both, classify_text, contains_token, is_away_subject, own_words, references_in};
+pub use classify::{Kind, cert_case_number, classify, classify_text, contains_token, is_away_subject, own_words, references_in};
 pub use mbox::split_mbox;
 
 use crate::bytes;

@@ -145,6 +145,12 @@ CREATE TABLE hooks_fired (
     fired_at   TEXT NOT NULL
 );
 "#,
+    r#"
+-- Unsigned mail read from a message file (a Maildir's, or one named on the command
+-- line) is not copied into the log: `file` names where it is, and `certmail read`
+-- reads it from there, holding it to the row's content hash.
+ALTER TABLE received ADD COLUMN file TEXT;
+"#,
 ];
 
 /// The chain covers rows (see store/cover.rs): nothing changes in the schema, but a

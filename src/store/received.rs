@@ -59,6 +59,8 @@ pub struct NewReceived<'a> {
     /// tied to an incident; other mail stays in its mailbox and only its hash is kept.
     pub raw: &'a [u8],
     pub keep_raw: bool,
+    /// The message's file (absolute), kept for mail whose bytes are not.
+    pub file: Option<&'a str>,
     /// Extra events for the incident: ("acknowledged", detail), ("cert-closed", …), ("bounced", …).
     pub events: Vec<(&'a str, serde_json::Value)>,
     /// The CERT's case number, kept if the incident has none yet.
@@ -171,11 +173,12 @@ impl Store {
         // A savepoint nests in a batch, and is a transaction of its own without one.
         let tx = self.conn.savepoint().map_err(db_error("received"))?;
         let raw: &[u8] = if incident.is_some() && r.keep_raw { r.raw } else { &[] };
+        let file = if raw.is_empty() { r.file } else { None };
         let inserted = tx
             .prepare_cached(
                 "INSERT OR IGNORE INTO received (incident_id, message_id, content_hash, source, kind, signature, encrypted, signer, received_at, raw,
-                                                 identity, bound, signer_recipient, flags, from_address, subject)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                                                 identity, bound, signer_recipient, flags, from_address, subject, file)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -195,6 +198,7 @@ impl Store {
                     serde_json::to_string(r.flags).unwrap_or_else(|_| "[]".into()),
                     r.from,
                     r.subject,
+                    file,
                 ])
             })
             .map_err(db_error("received"))?;
@@ -284,6 +288,8 @@ pub struct StoredMessage {
     pub at: String,
     /// Received: as it arrived (empty if it was not kept); sent: the bytes that travel.
     pub raw: Vec<u8>,
+    /// Received and not kept: the file it was read from, and the SHA-256 it had.
+    pub file: Option<(String, String)>,
     pub kind: Option<Kind>,
     /// An analyst's correction, if any.
     pub marked_kind: Option<Kind>,
@@ -332,6 +338,7 @@ impl Store {
                 message_id: Some(message_id),
                 at,
                 raw,
+                file: None,
                 kind: None,
                 marked_kind: None,
                 signature: None,
@@ -344,7 +351,7 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT message_id, received_at, raw, kind, marked_kind, signature, bound, flags, from_address
+                "SELECT message_id, received_at, raw, kind, marked_kind, signature, bound, flags, from_address, file, content_hash
                  FROM received WHERE incident_id = ?1 ORDER BY id",
             )
             .map_err(db_error("read"))?;
@@ -359,6 +366,7 @@ impl Store {
                     message_id: r.get(0)?,
                     at: r.get(1)?,
                     raw: r.get(2)?,
+                    file: r.get::<_, Option<String>>(9)?.map(|f| (f, r.get(10).unwrap_or_default())),
                     kind: Kind::from_key(&kind),
                     marked_kind: marked.as_deref().and_then(Kind::from_key),
                     signature: Some(SignatureStatus::from_key(&signature)),

@@ -675,3 +675,44 @@ fn base64_of(s: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(s)
 }
+
+#[test]
+fn unsigned_mail_from_a_maildir_is_read_back_from_its_file_and_only_as_it_was() {
+    let c = case();
+    let maildir = c.env.path("Maildir");
+    for sub in ["new", "cur", "tmp"] {
+        std::fs::create_dir_all(maildir.join(sub)).unwrap();
+    }
+    let mail = format!(
+        "From: {CERT_ADDRESS}\r\nIn-Reply-To: <{}>\r\nMessage-ID: <unsigned-file@x>\r\nSubject: Re: [{}]\r\n\r\nVi har modtaget jeres underretning og vender tilbage.\r\n",
+        c.message_id, c.reference
+    );
+    let delivered = maildir.join("new/1700000000.M1P1.host");
+    std::fs::write(&delivered, &mail).unwrap();
+    let out = c.env.certmail(&["ingest", "--maildir", maildir.to_str().unwrap(), "--json"]);
+    assert_success(&out);
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((r["incident"].as_str(), r["signature"].as_str()), (Some(c.reference.as_str()), Some("none")), "{r}");
+
+    // A mail client moves it to cur/ and adds its flags: it is found there.
+    let seen = maildir.join("cur/1700000000.M1P1.host:2,S");
+    std::fs::rename(&delivered, &seen).unwrap();
+    let shown = text(&c.env.certmail(&["read", &c.reference]).stdout);
+    assert!(shown.contains("vender tilbage") && shown.contains("UNSIGNED"), "{shown}");
+
+    // Changed since: not shown as what arrived.
+    std::fs::write(&seen, mail.replace("vender tilbage", "lukker sagen")).unwrap();
+    let shown = text(&c.env.certmail(&["read", &c.reference]).stdout);
+    assert!(!shown.contains("lukker sagen") && shown.contains("has changed since it was ingested"), "{shown}");
+    std::fs::remove_file(&seen).unwrap();
+    let shown = text(&c.env.certmail(&["read", &c.reference]).stdout);
+    assert!(shown.contains("is gone"), "{shown}");
+
+    // With --keep-copies the log holds its own copy.
+    let copied = mail.replace("unsigned-file@x", "unsigned-copied@x").replace("vender tilbage", "kigger på det");
+    std::fs::write(maildir.join("new/1700000001.M2P1.host"), &copied).unwrap();
+    assert_success(&c.env.certmail(&["ingest", "--maildir", maildir.to_str().unwrap(), "--keep-copies"]));
+    std::fs::remove_file(maildir.join("new/1700000001.M2P1.host")).unwrap();
+    let shown = text(&c.env.certmail(&["read", &c.reference]).stdout);
+    assert!(shown.contains("kigger på det"), "{shown}");
+}
