@@ -85,11 +85,12 @@ impl LazyKeys<'_> {
 /// key, and classifies it: the whole untrusted path short of the store, for fuzzing.
 pub fn read_untrusted(raw: &[u8], now: SystemTime) -> Result<(Reading, Kind), String> {
     let mail = reply::parse(raw)?;
+    let automatic = mail.auto_reply;
     let mut keys = LazyKeys { settings: None, now, unlocked: None };
     let reading = Reader { certs: &[], now, keys: &mut keys }.read(mail).map_err(|f| f.message)?;
     let text = reading.speaking_text();
     let _ = (reply::references_in(&text), reply::cert_case_number(&reading.signed.text));
-    Ok((reading, reply::classify_text(&text)))
+    Ok((reading, reply::classify(&text, automatic)))
 }
 
 /// The pinned recipients' certificates, and whose each is.
