@@ -1,23 +1,48 @@
 //! What an open incident waits for, and by when: delivery, the CERT's
 //! acknowledgement, and the legal clocks of its scheme counted from detection
 //! (NIS2: early warning 24 h, notification 72 h, final report one month; GDPR: 72 h).
-//! Pure: the log's facts and `now` in, items out.
+//! Pure: the log's facts and `now` in, items out. Each item says what it is (a
+//! [`Kind`]), so `status`, the hooks and whatever computes the clocks later agree on
+//! it without reading its words.
 
 use chrono::{DateTime, Duration, Utc};
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 use crate::config::SchemeClocks;
 use crate::store::StatusRow;
 
+/// What an incident waits for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    /// Delivery of its notification: not delivered yet, or `failed` for good.
+    Delivery { failed: bool },
+    /// The CERT's acknowledgement of the notification.
+    Acknowledgement,
+    /// An answer to a question the CERT asked (bound by its signature).
+    Answer,
+    /// Messages about the incident that no good signature binds, to be read.
+    Unverified,
+    /// A stage of a legal clock (`name`: "early warning", ...), counted from `since`.
+    LegalStage { name: String, since: DateTime<Utc> },
+}
+
 /// One thing an incident waits for.
 #[derive(Debug, Clone, Serialize)]
 pub struct Item {
+    /// Not in `status --json` (its `what` says it in words).
+    #[serde(skip)]
+    pub kind: Kind,
     pub what: String,
-    /// When it is due (RFC 3339, UTC); none for things due now.
-    pub due: Option<String>,
+    /// When it is due; none for things due now. Shown as `stamp` shows it.
+    #[serde(serialize_with = "due_text")]
+    pub due: Option<DateTime<Utc>>,
     pub overdue: bool,
     /// What to do about it.
     pub action: String,
+}
+
+fn due_text<S: Serializer>(due: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+    due.map(stamp).serialize(s)
 }
 
 /// The legal clocks of a scheme in hours after detection: (name, hours).
@@ -54,7 +79,8 @@ fn parse(t: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(t).ok().map(|t| t.with_timezone(&Utc))
 }
 
-fn stamp(t: DateTime<Utc>) -> String {
+/// A due time as `status` shows it.
+pub fn stamp(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
@@ -64,6 +90,7 @@ pub fn items(row: &StatusRow, now: DateTime<Utc>, ack_timeout: Duration, clocks:
     let mut items = Vec::new();
     if row.failed > 0 {
         items.push(Item {
+            kind: Kind::Delivery { failed: true },
             what: "the notification FAILED and was not delivered".into(),
             due: None,
             overdue: true,
@@ -71,6 +98,7 @@ pub fn items(row: &StatusRow, now: DateTime<Utc>, ack_timeout: Duration, clocks:
         });
     } else if row.undelivered > 0 {
         items.push(Item {
+            kind: Kind::Delivery { failed: false },
             what: "the notification is not delivered yet".into(),
             due: None,
             overdue: row.first_sent_at.is_none(),
@@ -82,8 +110,9 @@ pub fn items(row: &StatusRow, now: DateTime<Utc>, ack_timeout: Duration, clocks:
     {
         let due = sent + ack_timeout;
         items.push(Item {
+            kind: Kind::Acknowledgement,
             what: "acknowledgement from the CERT".into(),
-            due: Some(stamp(due)),
+            due: Some(due),
             overdue: now > due,
             action: if now > due {
                 format!("no acknowledgement yet: call the CERT at {cert_phone}")
@@ -96,6 +125,7 @@ pub fn items(row: &StatusRow, now: DateTime<Utc>, ack_timeout: Duration, clocks:
         // Only a question bound by a good, whole-message signature is listed here.
         let caution = String::new();
         items.push(Item {
+            kind: Kind::Answer,
             what: format!(
                 "an answer to the CERT's question received {}{caution}",
                 parse(asked).map(stamp).unwrap_or_else(|| asked.clone())
@@ -110,6 +140,7 @@ pub fn items(row: &StatusRow, now: DateTime<Utc>, ack_timeout: Duration, clocks:
     }
     if row.unverified > 0 {
         items.push(Item {
+            kind: Kind::Unverified,
             what: format!(
                 "{} message(s) about this incident not signed by the CERT over the whole message: shown, not trusted",
                 row.unverified
@@ -132,8 +163,9 @@ pub fn items(row: &StatusRow, now: DateTime<Utc>, ack_timeout: Duration, clocks:
             }
             let due = detected + Duration::hours(*hours as i64);
             items.push(Item {
+                kind: Kind::LegalStage { name: name.to_string(), since: detected },
                 what: format!("{name} via Virk.dk ({hours} h after detection)"),
-                due: Some(stamp(due)),
+                due: Some(due),
                 overdue: now > due,
                 action: "file it on Virk.dk, then `certmail incident virk REF --reference ...`".into(),
             });
@@ -184,9 +216,7 @@ mod tests {
         let mut acked = row();
         acked.acknowledged = true;
         assert!(
-            items(&acked, at("2026-11-22T11:01:00Z"), Duration::hours(1), &clocks, PHONE)
-                .iter()
-                .all(|i| !i.what.contains("acknowledgement"))
+            items(&acked, at("2026-11-22T11:01:00Z"), Duration::hours(1), &clocks, PHONE).iter().all(|i| i.kind != Kind::Acknowledgement)
         );
     }
 
@@ -194,16 +224,19 @@ mod tests {
     fn nis_clocks_count_from_detection_and_virk_filing_covers_the_notifications() {
         let clocks = legal_clocks("nis-operator", None);
         let list = items(&row(), at("2026-11-23T09:00:00Z"), Duration::hours(1), &clocks, PHONE);
-        let early = list.iter().find(|i| i.what.starts_with("early warning")).unwrap();
-        assert_eq!(early.due.as_deref(), Some("2026-11-23 08:00 UTC"));
+        let stage =
+            |list: &[Item], stage: &str| list.iter().find(|i| matches!(&i.kind, Kind::LegalStage { name, .. } if name == stage)).cloned();
+        let early = stage(&list, "early warning").unwrap();
+        assert_eq!(early.due.map(stamp).as_deref(), Some("2026-11-23 08:00 UTC"));
+        assert_eq!(early.kind, Kind::LegalStage { name: "early warning".into(), since: at("2026-11-22T08:00:00Z") });
         assert!(early.overdue);
-        let notification = list.iter().find(|i| i.what.starts_with("notification")).unwrap();
+        let notification = stage(&list, "notification").unwrap();
         assert!(!notification.overdue);
         let mut filed = row();
         filed.virk_filed = true;
         let list = items(&filed, at("2026-11-23T09:00:00Z"), Duration::hours(1), &clocks, PHONE);
-        assert!(list.iter().all(|i| !i.what.starts_with("early warning") && !i.what.starts_with("notification via")));
-        assert!(list.iter().any(|i| i.what.starts_with("final report")));
+        assert!(stage(&list, "early warning").is_none() && stage(&list, "notification").is_none());
+        assert!(stage(&list, "final report").is_some());
     }
 
     #[test]

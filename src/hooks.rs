@@ -1,5 +1,6 @@
 //! Telling people: `[hooks] command` runs once per event (a CERT acknowledgement, a
-//! question, a closed case, a bounce), with one JSON object on its standard input.
+//! question, a closed case, a bounce; an acknowledgement or a legal clock overdue or
+//! due soon; a notification given up), with one JSON object on its standard input.
 //! The command runs with a clean environment (no secret of certmail's reaches it),
 //! no arguments from the message, and a deadline; its failure is reported loudly and
 //! never stops the command that fired it. Which events already fired is kept in the
@@ -12,7 +13,9 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::ingest::Outcome;
+use crate::outbox::Report;
 use crate::reply::Kind;
+use crate::store::MessageState;
 
 /// The configured hook, resolved.
 #[derive(Debug, Clone)]
@@ -29,6 +32,29 @@ pub enum EventKind {
     Question,
     Closed,
     Bounced,
+    /// The CERT has not acknowledged the notification within the configured time.
+    AckOverdue,
+    /// A legal clock is due soon (see `reminders`).
+    DeadlineDue,
+    DeadlineOverdue,
+    /// The outbox gave a notification up (permanently rejected, expired).
+    DeliveryFailed,
+}
+
+impl EventKind {
+    /// The name in the JSON and in the store.
+    pub fn key(self) -> &'static str {
+        match self {
+            EventKind::Acknowledged => "acknowledged",
+            EventKind::Question => "question",
+            EventKind::Closed => "closed",
+            EventKind::Bounced => "bounced",
+            EventKind::AckOverdue => "ack-overdue",
+            EventKind::DeadlineDue => "deadline-due",
+            EventKind::DeadlineOverdue => "deadline-overdue",
+            EventKind::DeliveryFailed => "delivery-failed",
+        }
+    }
 }
 
 /// One event for the hook.
@@ -38,18 +64,40 @@ pub struct Event {
     pub reference: Option<String>,
     /// When certmail saw it (RFC 3339, UTC).
     pub at: String,
-    /// The message it is about.
-    pub message_id: Option<String>,
-    pub source: String,
-    pub signature: String,
-    /// A good whole-message signature by the pinned key names the incident.
-    pub bound: bool,
-    /// For a bounce: the number to call.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub phone: Option<String>,
-    /// What the bounce said, or why a message is odd.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
+    /// What it is about; its fields sit beside the three above.
+    #[serde(flatten)]
+    pub about: About,
+}
+
+/// What an event is about.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum About {
+    /// A message received (a reply, a bounce).
+    Received {
+        message_id: Option<String>,
+        source: String,
+        signature: String,
+        /// A good whole-message signature by the pinned key names the incident.
+        bound: bool,
+        /// For a bounce: the number to call.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        phone: Option<String>,
+        /// What the bounce said, or why a message is odd.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        detail: Option<String>,
+    },
+    /// A deadline: its name ("acknowledgement", "early warning", ...), when it is or
+    /// was due (RFC 3339), what to do, and for the acknowledgement the number to call.
+    Deadline {
+        deadline: String,
+        due: String,
+        action: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        phone: Option<String>,
+    },
+    /// A notification of ours the outbox gave up: why, and the number to call.
+    Undelivered { message_id: String, detail: String, phone: String },
 }
 
 impl Event {
@@ -73,20 +121,56 @@ impl Event {
             event,
             reference: o.incident.clone(),
             at: at.to_string(),
-            message_id: o.message_id.clone(),
-            source: o.source.clone(),
-            signature: o.signature.key().to_string(),
-            bound: o.bound,
-            phone: (event == EventKind::Bounced).then(|| phone.to_string()),
-            detail: o.detail.clone(),
+            about: About::Received {
+                message_id: o.message_id.clone(),
+                source: o.source.clone(),
+                signature: o.signature.key().to_string(),
+                bound: o.bound,
+                phone: (event == EventKind::Bounced).then(|| phone.to_string()),
+                detail: o.detail.clone(),
+            },
         })
     }
 
-    /// What makes this event the same one again: its kind and its message.
-    pub fn key(&self) -> String {
-        let about = self.message_id.as_deref().unwrap_or(&self.source);
-        format!("{}:{about}", serde_json::to_value(self.event).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default())
+    /// The event a delivery attempt's end is: only a message given up is one.
+    pub fn of_delivery(r: &Report, at: &str, phone: &str) -> Option<Event> {
+        (r.state == MessageState::Failed).then(|| Event {
+            event: EventKind::DeliveryFailed,
+            reference: Some(r.reference.clone()),
+            at: at.to_string(),
+            about: About::Undelivered { message_id: r.message_id.clone(), detail: r.detail.clone(), phone: phone.to_string() },
+        })
     }
+
+    /// What makes this event the same one again: its kind and its message, or for a
+    /// deadline its incident and which deadline (a changed due time is the same one).
+    pub fn key(&self) -> String {
+        let event = self.event.key();
+        match &self.about {
+            About::Received { message_id, source, .. } => format!("{event}:{}", message_id.as_deref().unwrap_or(source)),
+            About::Deadline { deadline, .. } => format!("{event}:{}:{deadline}", self.reference.as_deref().unwrap_or("")),
+            About::Undelivered { message_id, .. } => format!("{event}:{message_id}"),
+        }
+    }
+
+    /// One line for a log: what, of which incident, about what.
+    pub fn summary(&self) -> String {
+        let about = match &self.about {
+            About::Received { message_id, source, .. } => message_id.clone().unwrap_or_else(|| source.clone()),
+            About::Deadline { deadline, due, .. } => format!("{deadline}, due {due}"),
+            About::Undelivered { message_id, .. } => format!("<{message_id}>"),
+        };
+        format!("{} of {}: {about}", self.event.key(), self.reference.as_deref().unwrap_or("no incident"))
+    }
+}
+
+/// The `[hooks]` command for a command that goes on without it: a broken `[hooks]`
+/// is said on stderr, and nothing is told (or claimed) until it is fixed.
+pub fn configured(settings: &crate::config::Settings) -> Option<Hook> {
+    settings.hook().unwrap_or_else(|f| {
+        crate::output::error(&f.message);
+        None
+    })
 }
 
 /// Runs the hook once with `event` on its standard input. An error says what went
@@ -128,19 +212,56 @@ pub fn run(hook: &Hook, event: &Event) -> Result<(), String> {
 }
 
 /// Tells the hook about each event not told before, after the messages behind them
-/// are committed. Failures are reported loudly and do not stop the caller.
-pub fn fire(hook: Option<&Hook>, store: &crate::store::Store, events: &[Event]) {
-    let Some(hook) = hook else { return };
+/// are committed. Failures are reported loudly and do not stop the caller. Returns
+/// the events told now (none without a hook: an event is claimed only when told).
+pub fn fire<'a>(hook: Option<&Hook>, store: &crate::store::Store, events: &'a [Event]) -> Vec<&'a Event> {
+    let Some(hook) = hook else { return Vec::new() };
+    let mut told = Vec::new();
     for event in events {
-        let name = serde_json::to_value(event.event).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
-        match store.claim_hook_event(&event.key(), &name, event.reference.as_deref(), &event.at) {
+        let name = event.event.key();
+        match store.claim_hook_event(&event.key(), name, event.reference.as_deref(), &event.at) {
             Ok(true) => {
                 if let Err(e) = run(hook, event) {
                     crate::output::error(&format!("hook for {name} of {}: {e}", event.reference.as_deref().unwrap_or("no incident")));
                 }
+                told.push(event);
             }
             Ok(false) => {}
             Err(f) => crate::output::error(&format!("hook for {name}: {}", f.message)),
         }
+    }
+    told
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(state: MessageState) -> Report {
+        Report {
+            reference: "CM-1".into(),
+            message_id: "m@x".into(),
+            recipient: "cfcs".into(),
+            state,
+            detail: "550 5.1.1 no such user".into(),
+            next_attempt_at: None,
+            needs_fixing: false,
+            possibly_delivered: false,
+        }
+    }
+
+    #[test]
+    fn only_a_message_given_up_is_a_delivery_failure_and_says_whom_to_call() {
+        for state in [MessageState::Sent, MessageState::Deferred] {
+            assert!(Event::of_delivery(&report(state), "t", "+45 1").is_none());
+        }
+        let event = Event::of_delivery(&report(MessageState::Failed), "t", "+45 1").unwrap();
+        assert_eq!(event.key(), "delivery-failed:m@x");
+        let json = serde_json::to_value(&event).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({ "event": "delivery-failed", "reference": "CM-1", "at": "t", "message_id": "m@x",
+                                "detail": "550 5.1.1 no such user", "phone": "+45 1" })
+        );
     }
 }

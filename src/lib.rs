@@ -34,6 +34,7 @@ pub mod outbox;
 pub mod output;
 pub mod recipients;
 pub mod reference;
+pub mod reminders;
 pub mod reply;
 pub mod secrets;
 pub mod signals;

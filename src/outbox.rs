@@ -20,6 +20,9 @@ use crate::transport::{Relay, SendError, Session};
 pub struct Report {
     pub reference: String,
     pub message_id: String,
+    /// The recipient it went to (whose phone to call when it failed); not printed.
+    #[serde(skip)]
+    pub recipient: String,
     /// Sent, deferred or failed.
     pub state: MessageState,
     /// The server's final reply when sent, else the error.
@@ -143,6 +146,7 @@ fn outcome_record(claimed: &Claimed, outcome: Result<String, SendError>, now: Da
     let mut report = Report {
         reference: claimed.reference.clone(),
         message_id: claimed.message_id.clone(),
+        recipient: claimed.recipient.clone(),
         state: MessageState::Sent,
         detail: String::new(),
         next_attempt_at: None,

@@ -94,7 +94,10 @@ pub fn run(settings: &Settings, args: &NotifyArgs) -> CmdResult {
             let clock = Utc::now;
             let delivery = Delivery { relay, password: &password, lifetime: settings.outbox_lifetime(), clock: &clock, retry_now: false };
             let claimed = store.claimed_by_me(&message_id)?;
-            Some(outbox::deliver_claimed(&mut store, &delivery, claimed)?)
+            let report = outbox::deliver_claimed(&mut store, &delivery, claimed)?;
+            // Given up at once (a permanent rejection): told as a flush would tell it.
+            crate::commands::outbox::tell_failures(settings, &store, std::slice::from_ref(&report));
+            Some(report)
         }
     };
     let state = report.as_ref().map_or(crate::store::MessageState::Queued, |r| r.state);

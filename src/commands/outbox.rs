@@ -5,10 +5,10 @@ use chrono::Utc;
 use crate::cli::OutboxCommand;
 use crate::config::Settings;
 use crate::exit::{CmdResult, Failure, Outcome};
-use crate::outbox::{self, Delivery, describe, summary_outcome};
+use crate::hooks::{self, Event};
+use crate::outbox::{self, Delivery, Report, describe, summary_outcome};
 use crate::output;
-use crate::store::MessageState;
-use crate::store::Store;
+use crate::store::{MessageState, Store, timestamp};
 
 pub fn run(settings: &Settings, command: &OutboxCommand) -> CmdResult {
     match command {
@@ -61,6 +61,7 @@ fn flush(settings: &Settings, json: bool, retry_now: bool) -> CmdResult {
     let clock = Utc::now;
     let delivery = Delivery { relay: &relay, password: &password, lifetime: settings.outbox_lifetime(), clock: &clock, retry_now };
     let reports = outbox::flush(&mut store, &delivery, None)?;
+    tell_failures(settings, &store, &reports);
     // Flush is what operators and cron run regularly: it also tidies the spool.
     let leftovers = store.remove_spool_leftovers()?;
     if !leftovers.is_empty() {
@@ -83,4 +84,17 @@ fn flush(settings: &Settings, json: bool, retry_now: bool) -> CmdResult {
         }
     }
     summary_outcome(&reports)
+}
+
+/// Tells the hook of each message the outbox gave up in `reports`, once per message,
+/// with the number to call the CERT it was for.
+pub(crate) fn tell_failures(settings: &Settings, store: &Store, reports: &[Report]) {
+    if !reports.iter().any(|r| r.state == MessageState::Failed) {
+        return;
+    }
+    let Some(hook) = hooks::configured(settings) else { return };
+    let at = timestamp(Utc::now());
+    let events: Vec<Event> =
+        reports.iter().filter_map(|r| Event::of_delivery(r, &at, &crate::recipients::cert_phone(settings, Some(&r.recipient)))).collect();
+    hooks::fire(Some(&hook), store, &events);
 }

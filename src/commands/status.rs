@@ -1,18 +1,55 @@
 //! `certmail status`: the open incidents, what each waits for, and what is overdue.
+//! It also tells the hook of deadlines that fell due or overdue since it last looked
+//! (as `watch` does each minute), after printing.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use crate::config::Settings;
-use crate::deadlines;
-use crate::exit::{CmdResult, Outcome};
+use crate::deadlines::{self, Item};
+use crate::exit::{CmdResult, Failure, Outcome};
+use crate::hooks::{self, Event};
 use crate::output;
-use crate::store::Store;
+use crate::reminders;
+use crate::store::{StatusRow, Store};
+
+/// An open incident and what it waits for at one moment.
+pub(crate) struct Waiting {
+    pub row: StatusRow,
+    pub items: Vec<Item>,
+    /// The number to call the CERT its notification went to.
+    pub phone: String,
+}
+
+/// Every open incident of `store` and what it waits for at `now`.
+pub(crate) fn waiting(settings: &Settings, store: &Store, now: DateTime<Utc>) -> Result<Vec<Waiting>, Failure> {
+    let config = settings.file.deadlines.clone().unwrap_or_default();
+    let ack = chrono::Duration::minutes(config.ack_minutes.unwrap_or(60) as i64);
+    let rows = store.open_incidents()?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let clocks = deadlines::legal_clocks(&row.scheme, config.schemes.get(&row.scheme));
+            let phone = crate::recipients::cert_phone(settings, row.recipient.as_deref());
+            let items = deadlines::items(&row, now, ack, &clocks, &phone);
+            Waiting { row, items, phone }
+        })
+        .collect())
+}
+
+/// Tells the hook (if one is configured) of each deadline event of `report` not told
+/// before; returns those told now.
+pub(crate) fn remind(settings: &Settings, store: &Store, report: &[Waiting], now: DateTime<Utc>) -> Vec<Event> {
+    let Some(hook) = hooks::configured(settings) else { return Vec::new() };
+    let events: Vec<Event> = report.iter().flat_map(|w| reminders::events(&w.row.reference, &w.items, now, &w.phone)).collect();
+    hooks::fire(Some(&hook), store, &events).into_iter().cloned().collect()
+}
 
 pub fn run(settings: &Settings, json: bool) -> CmdResult {
     let path = settings.store_path();
     let store = if path.exists() { Some(Store::open(&path)?) } else { None };
-    let rows = match &store {
-        Some(store) => store.open_incidents()?,
+    let now = Utc::now();
+    let report = match &store {
+        Some(store) => waiting(settings, store, now)?,
         None => Vec::new(),
     };
     // The mailbox's health: when `fetch` last read it (none if it never ran).
@@ -20,20 +57,18 @@ pub fn run(settings: &Settings, json: bool) -> CmdResult {
         Some(store) => store.last_fetch()?,
         None => None,
     };
-    let now = Utc::now();
-    let config = settings.file.deadlines.clone().unwrap_or_default();
-    let ack = chrono::Duration::minutes(config.ack_minutes.unwrap_or(60) as i64);
-    let mut report = Vec::new();
-    for row in &rows {
-        let clocks = deadlines::legal_clocks(&row.scheme, config.schemes.get(&row.scheme));
-        let phone = crate::recipients::cert_phone(settings, row.recipient.as_deref());
-        let items = deadlines::items(row, now, ack, &clocks, &phone);
-        report.push((row, items));
+    print(&report, last_fetch.as_ref(), json);
+    if let Some(store) = &store {
+        remind(settings, store, &report, now);
     }
+    Ok(Outcome::Done)
+}
+
+fn print(report: &[Waiting], last_fetch: Option<&crate::store::LastFetch>, json: bool) {
     if json {
         let incidents: Vec<_> = report
             .iter()
-            .map(|(row, items)| {
+            .map(|Waiting { row, items, .. }| {
                 serde_json::json!({
                     "reference": row.reference, "scheme": row.scheme, "title": row.title,
                     "detected_at": row.detected_at, "acknowledged": row.acknowledged, "virk_filed": row.virk_filed,
@@ -44,12 +79,12 @@ pub fn run(settings: &Settings, json: bool) -> CmdResult {
             })
             .collect();
         output::json(&serde_json::json!({ "incidents": incidents, "last_fetch": last_fetch }));
-        return Ok(Outcome::Done);
+        return;
     }
     if report.is_empty() {
         output::say("No open incidents.");
     }
-    for (row, items) in &report {
+    for Waiting { row, items, .. } in report {
         let flag = if items.iter().any(|i| i.overdue) { "OVERDUE" } else { "open" };
         output::say(&format!("{} [{flag}] {} ({})", row.reference, row.title, row.scheme));
         if let Some(at) = &row.last_reply_at {
@@ -61,13 +96,12 @@ pub fn run(settings: &Settings, json: bool) -> CmdResult {
             output::say("  waiting for nothing");
         }
         for i in items {
-            let due = i.due.as_deref().map(|d| format!(" due {d}")).unwrap_or_default();
+            let due = i.due.map(|d| format!(" due {}", deadlines::stamp(d))).unwrap_or_default();
             let mark = if i.overdue { "!!" } else { "  " };
             output::say(&format!("  {mark} {}{due}: {}", i.what, i.action));
         }
     }
-    if let Some(f) = &last_fetch {
+    if let Some(f) = last_fetch {
         output::say(&format!("Mailbox {} last fetched {}.", f.folder, f.at));
     }
-    Ok(Outcome::Done)
 }

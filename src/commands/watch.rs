@@ -1,12 +1,14 @@
 //! `certmail watch`: stays connected to the `[imap]` folder and ingests each new reply
 //! as it arrives (IMAP IDLE where offered, polling otherwise), delivers the outbox
-//! when messages fall due, and reconnects with backoff when the server goes away.
+//! when messages fall due, tells the hook of deadlines each minute (also while the
+//! server is away), and reconnects with backoff when the server goes away.
 //! One line per event on stderr; the messages' lines (or JSON) on stdout, as `fetch`
 //! prints them. SIGTERM and Ctrl-C end it between steps.
 
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::commands::fetch::{configured, failure, pass, password};
+use crate::commands::{outbox::tell_failures, status};
 use crate::config::Settings;
 use crate::exit::{CmdResult, Failure, Outcome};
 use crate::imap::{Mailbox, Session, Wake};
@@ -35,6 +37,8 @@ pub fn run(settings: &Settings, json: bool) -> CmdResult {
             Ok(()) => break,
             Err(f) => {
                 log(&format!("{}; trying again in {} s", f.message, backoff.as_secs()));
+                // The clocks run while the mailbox is away.
+                remind_due(settings);
                 if stop.sleep(backoff) {
                     break;
                 }
@@ -77,6 +81,7 @@ fn watch_session(
             log(&format!("{recorded} new message(s)"));
         }
         flush_due(settings);
+        remind_due(settings);
         let until = Instant::now() + TICK;
         loop {
             if stop.requested() {
@@ -112,11 +117,27 @@ fn flush_due(settings: &Settings) {
         let clock = chrono::Utc::now;
         let delivery =
             Delivery { relay: &relay, password: &password, lifetime: settings.outbox_lifetime(), clock: &clock, retry_now: false };
-        outbox::flush(&mut store, &delivery, None)
+        let reports = outbox::flush(&mut store, &delivery, None)?;
+        tell_failures(settings, &store, &reports);
+        Ok(reports)
     });
     match result {
         Ok(reports) => reports.iter().for_each(|r| log(&describe(r))),
         Err(f) => log(&format!("outbox: {}", f.message)),
+    }
+}
+
+/// Tells the hook of acknowledgements and legal clocks that fell due or overdue
+/// since it last looked; a line per event told.
+fn remind_due(settings: &Settings) {
+    let now = chrono::Utc::now();
+    let result = Store::open(&settings.store_path()).and_then(|store| {
+        let report = status::waiting(settings, &store, now)?;
+        Ok(status::remind(settings, &store, &report, now))
+    });
+    match result {
+        Ok(told) => told.iter().for_each(|e| log(&e.summary())),
+        Err(f) => log(&format!("deadlines: {}", f.message)),
     }
 }
 

@@ -14,6 +14,8 @@ pub struct Claimed {
     pub incident_id: i64,
     pub reference: String,
     pub message_id: String,
+    /// The recipient (its configured name) the message goes to.
+    pub recipient: String,
     pub envelope_from: String,
     pub envelope_to: String,
     pub attempts: i64,
@@ -215,7 +217,9 @@ fn record_in(tx: &Connection, claimed: &Claimed, attempt: &Attempt, now: &str) -
 
 /// The columns [`claimed_row`] reads; the bytes' columns come last.
 fn claimed_columns() -> String {
-    format!("m.id, m.incident_id, i.reference, m.message_id, m.envelope_from, m.envelope_to, m.attempts, m.created_at, {STORED_BYTES}")
+    format!(
+        "m.id, m.incident_id, i.reference, m.message_id, m.envelope_from, m.envelope_to, m.attempts, m.created_at, m.recipient, {STORED_BYTES}"
+    )
 }
 
 fn claimed_row(r: &rusqlite::Row) -> rusqlite::Result<(Claimed, StoredBytes)> {
@@ -228,10 +232,11 @@ fn claimed_row(r: &rusqlite::Row) -> rusqlite::Result<(Claimed, StoredBytes)> {
         envelope_to: r.get(5)?,
         attempts: r.get(6)?,
         created_at: r.get(7)?,
+        recipient: r.get(8)?,
         was_interrupted: false,
         bytes: Ok(Vec::new()),
     };
-    Ok((claimed, StoredBytes::from_row(r, 8)?))
+    Ok((claimed, StoredBytes::from_row(r, 9)?))
 }
 
 fn with_bytes(claimed: Claimed, stored: StoredBytes, store_path: &Path) -> Claimed {

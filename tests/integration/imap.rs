@@ -15,7 +15,7 @@ use crate::smtp::{free_port, tls};
 use crate::support::*;
 
 const USER: &str = "soc";
-const PASSWORD: &str = "imap pass 9";
+pub(crate) const PASSWORD: &str = "imap pass 9";
 
 /// A running Dovecot; stopped when dropped.
 pub struct Dovecot {
@@ -190,7 +190,7 @@ fn run_text(program: &str, args: &[&str]) -> String {
 }
 
 /// Adds `[imap]` to the home's configuration: `extra` holds further keys.
-fn configure(env: &Env, port: u16, security: &str, extra: &str) {
+pub(crate) fn configure(env: &Env, port: u16, security: &str, extra: &str) {
     let mut config = std::fs::read_to_string(env.config_path()).unwrap();
     config.push_str(&format!(
         "\n[imap]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"{security}\"\nusername = \"{USER}\"\npassword-env = \"CM_TEST_IMAP_PASSWORD\"\nca-file = \"{}\"\ntimeout-seconds = 10\n{extra}",
@@ -376,7 +376,7 @@ fn the_password_from_secrets_set_imap_is_used_from_the_os_keyring() {
 }
 
 /// Lines of a child's stream, as they come.
-fn lines_of(stream: impl std::io::Read + Send + 'static) -> Receiver<String> {
+pub(crate) fn lines_of(stream: impl std::io::Read + Send + 'static) -> Receiver<String> {
     let (tx, rx) = channel();
     std::thread::spawn(move || {
         for line in std::io::BufReader::new(stream).lines().map_while(Result::ok) {
@@ -389,7 +389,7 @@ fn lines_of(stream: impl std::io::Read + Send + 'static) -> Receiver<String> {
 }
 
 /// The first line (of those not seen yet) that contains `needle`, within `limit`.
-fn wait_for(lines: &Receiver<String>, needle: &str, limit: Duration, seen: &mut Vec<String>) -> String {
+pub(crate) fn wait_for(lines: &Receiver<String>, needle: &str, limit: Duration, seen: &mut Vec<String>) -> String {
     let end = Instant::now() + limit;
     loop {
         let left = end.saturating_duration_since(Instant::now());
