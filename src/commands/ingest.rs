@@ -27,6 +27,18 @@ pub(crate) enum Item {
     Unreadable(Failure),
 }
 
+impl Item {
+    /// About how much memory the message will take while it is parsed (a file's
+    /// size as its metadata says; it is read on a worker thread).
+    fn size(&self) -> u64 {
+        match self {
+            Item::File(path) => std::fs::metadata(path).map_or(0, |m| m.len()).min(MAX_MESSAGE_BYTES as u64 + 1),
+            Item::Bytes(_, bytes) => bytes.len() as u64,
+            Item::Unreadable(_) => 0,
+        }
+    }
+}
+
 pub fn run(settings: &Settings, args: &IngestArgs) -> CmdResult {
     let mut items = Vec::new();
     for p in &args.paths {
@@ -189,10 +201,14 @@ impl Drop for QuietPanics {
     }
 }
 
-/// Messages per job handed to a worker.
+/// Messages per job handed to a worker, and the bytes at which a job is closed early.
 const BLOCK: usize = 32;
-/// Jobs read and parsed ahead of the one being recorded: bounds memory.
+const BLOCK_BYTES: u64 = 8 << 20;
+/// Jobs read and parsed ahead of the one being recorded, and the bytes they may hold
+/// together (at least one job): memory stays bounded however large the messages (a
+/// count alone let 256 messages of 25 MiB be in flight at once).
 const AHEAD: usize = 8;
+const AHEAD_BYTES: u64 = 64 << 20;
 /// Stack for each parser thread. Nesting is bounded before parsing (`reply::limits`);
 /// this is defence in depth, far above what that bound needs. Only what is used is
 /// ever touched.
@@ -223,26 +239,34 @@ fn prepare_in_parallel(items: impl Iterator<Item = Item>, workers: usize, mut re
         }
         let mut in_flight = VecDeque::new();
         let mut items = items;
+        let mut ahead_bytes = 0;
         loop {
-            while in_flight.len() < AHEAD {
-                let block: Vec<Item> = items.by_ref().take(BLOCK).collect();
+            while in_flight.len() < AHEAD && (in_flight.is_empty() || ahead_bytes < AHEAD_BYTES) {
+                let (mut block, mut bytes) = (Vec::new(), 0);
+                while block.len() < BLOCK && bytes < BLOCK_BYTES {
+                    let Some(item) = items.next() else { break };
+                    bytes += item.size();
+                    block.push(item);
+                }
                 if block.is_empty() {
                     break;
                 }
+                ahead_bytes += bytes;
                 if started == 0 {
                     // No thread could be started: parse here, in order.
                     let (done, result) = sync_channel(1);
                     let _ = done.send(block.into_iter().map(prepare_one).collect());
-                    in_flight.push_back(result);
+                    in_flight.push_back((result, bytes));
                     continue;
                 }
                 let (done, result) = sync_channel(1);
                 if jobs.send((block, done)).is_err() {
                     break;
                 }
-                in_flight.push_back(result);
+                in_flight.push_back((result, bytes));
             }
-            let Some(next) = in_flight.pop_front() else { break };
+            let Some((next, bytes)) = in_flight.pop_front() else { break };
+            ahead_bytes -= bytes;
             for prepared in next.recv().unwrap_or_else(|_| vec![Err(Failure::failed("a parser thread failed"))]) {
                 record(prepared);
             }
