@@ -219,7 +219,7 @@ impl<'a> Ingestor<'a> {
                     (reading, None)
                 }
             };
-            self.decide(&envelope, reading, early)
+            self.decide(&envelope, reading, early, &hash)
         }));
         let mut decision = match read {
             Ok(decided) => decided?,
@@ -239,7 +239,7 @@ impl<'a> Ingestor<'a> {
     }
 
     /// What a read message is, which incident it is about, and what it may change.
-    fn decide(&mut self, mail: &Mail, reading: Reading, early: Option<Early>) -> Result<Decision, Failure> {
+    fn decide(&mut self, mail: &Mail, reading: Reading, early: Option<Early>, hash: &str) -> Result<Decision, Failure> {
         // What needs neither the store nor a key was worked out on a parser thread for
         // mail without OpenPGP; here it is worked out for the rest.
         let mut early = match early {
@@ -247,8 +247,14 @@ impl<'a> Ingestor<'a> {
             None => Early::unread(mail, &reading),
         };
         let threaded = self.thread(mail, &reading, &early.text)?;
-        let identity =
-            reading.signed_identity.clone().map(|i| format!("signed:{i}")).unwrap_or_else(|| std::mem::take(&mut early.identity));
+        // Mail about none of our incidents is known again by its bytes alone: the
+        // same content in other headers is recorded twice, which changes nothing.
+        let identity = match (&reading.signed_identity, early.identity.take()) {
+            (Some(signed), _) => format!("signed:{signed}"),
+            (None, Some(text)) => text,
+            (None, None) if threaded.is_some() => text_identity(mail, &reading),
+            (None, None) => format!("raw:{hash}"),
+        };
         if let Some(problem) = reading.problem.clone() {
             // Threaded for reading, like any unverified mail: the analyst sees that
             // something unreadable arrived about the incident.
@@ -566,8 +572,8 @@ pub struct Prepared {
     early: Option<(Reading, Early)>,
 }
 
-/// What a reading gives without the store: the text for threading, the kind its
-/// words say, and the identity of unsigned content.
+/// What a reading gives without the store: the text for threading, and, for mail
+/// that can be threaded, the kind its words say and the identity of its content.
 struct Early {
     text: String,
     /// Worked out ahead only for mail that names something that threads it (see
@@ -575,14 +581,15 @@ struct Early {
     kind: Option<Kind>,
     /// Whether the headers say the message was sent automatically.
     automatic: bool,
-    identity: String,
+    /// The identity of its unsigned content, worked out ahead with the kind.
+    identity: Option<String>,
 }
 
 impl Early {
-    /// On a parser thread: the kind is worked out only when the message names a
-    /// message or a reference, which is what threads most mail; the words of the
-    /// rest (mail about nothing of ours, most of a busy mailbox) are read only if it
-    /// turns out to be threaded after all, by a CERT case number (`Early::kind`).
+    /// On a parser thread: the kind and the identity are worked out only when the
+    /// message names a message or a reference, which is what threads most mail; the
+    /// rest (mail about nothing of ours, most of a busy mailbox) is read further only
+    /// if it turns out to be threaded after all, by a CERT case number.
     fn ahead(mail: &Mail, reading: &Reading) -> Early {
         let mut early = Early::unread(mail, reading);
         let names_something = !mail.in_reply_to.is_empty()
@@ -592,15 +599,17 @@ impl Early {
             || !reply::references_in(&early.text).is_empty();
         if names_something {
             early.kind(reading);
+            early.identity = Some(text_identity(mail, reading));
         }
         early
     }
 
-    /// Everything but the kind, which is worked out when asked for.
+    /// The text and what the headers say; the kind and the identity are worked out
+    /// when asked for.
     fn unread(mail: &Mail, reading: &Reading) -> Early {
         let automatic =
             mail.auto_reply || reading.protected.as_ref().is_some_and(|m| m.auto_reply) || reply::is_away_subject(&mail.subject);
-        Early { text: reading.text(), kind: None, automatic, identity: text_identity(mail, reading) }
+        Early { text: reading.text(), kind: None, automatic, identity: None }
     }
 
     /// What the words say (what a good signature covers, when one covers any).
