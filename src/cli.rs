@@ -5,7 +5,66 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+
+/// The command line as `--help`, `man` and the completions show it: each command's
+/// examples (its doc comment's "Example: …" lines, which clap joins into the prose)
+/// apart, verbatim, one per line.
+pub fn command() -> clap::Command {
+    examples_apart(Cli::command())
+}
+
+/// Parses the process's arguments against [`command`].
+pub fn parse() -> Result<Cli, clap::Error> {
+    let mut command = command();
+    let matches = command.try_get_matches_from_mut(std::env::args_os())?;
+    Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut command))
+}
+
+fn examples_apart(mut command: clap::Command) -> clap::Command {
+    if let Some(long) = command.get_long_about().map(|s| s.to_string()) {
+        let (prose, examples) = split_examples(&long);
+        if !examples.is_empty() {
+            let lines: Vec<String> = examples.iter().map(|e| format!("  {e}")).collect();
+            let heading = if examples.len() == 1 { "Example" } else { "Examples" };
+            command = command.long_about(prose).after_long_help(format!("{heading}:\n{}", lines.join("\n")));
+        }
+    }
+    let names: Vec<String> = command.get_subcommands().map(|c| c.get_name().to_string()).collect();
+    for name in names {
+        command = command.mut_subcommand(name, examples_apart);
+    }
+    command
+}
+
+/// The prose of a help text, and its examples ("Example: X", "Example (bash): X").
+fn split_examples(text: &str) -> (String, Vec<String>) {
+    let starts: Vec<usize> = text
+        .match_indices("Example")
+        .map(|(i, _)| i)
+        .filter(|&i| {
+            let before = text[..i].chars().next_back();
+            let after = &text[i + "Example".len()..];
+            before.is_none_or(char::is_whitespace) && (after.starts_with(": ") || after.starts_with(" ("))
+        })
+        .collect();
+    let Some(&first) = starts.first() else { return (text.to_string(), Vec::new()) };
+    let mut prose = text[..first].trim_end().to_string();
+    let mut examples = Vec::new();
+    for (n, &start) in starts.iter().enumerate() {
+        let end = starts.get(n + 1).copied().unwrap_or(text.len());
+        let segment = &text[start..end];
+        // An example ends with its paragraph; what follows is prose again.
+        let (example, rest) = segment.split_once("\n\n").unwrap_or((segment, ""));
+        let example = example.split_once(": ").map_or(example, |(_, e)| e).trim();
+        examples.push(example.to_string());
+        if !rest.trim().is_empty() {
+            prose.push_str("\n\n");
+            prose.push_str(rest.trim());
+        }
+    }
+    (prose, examples)
+}
 
 /// Encrypted, signed incident notifications to the national CERT (CFCS, cert@cert.cfcs.dk).
 ///
@@ -17,11 +76,11 @@ pub struct Cli {
     /// Folder holding the identity, the incident log and the outbox.
     ///
     /// Default: $XDG_DATA_HOME/certmail (usually ~/.local/share/certmail).
-    #[arg(long, global = true, env = "CERTMAIL_HOME", value_name = "DIR")]
+    #[arg(long, global = true, env = "CERTMAIL_HOME", value_name = "DIR", help_heading = "Global options")]
     pub home: Option<PathBuf>,
 
     /// Configuration file. Default: config.toml in the home folder.
-    #[arg(long, global = true, env = "CERTMAIL_CONFIG", value_name = "FILE")]
+    #[arg(long, global = true, env = "CERTMAIL_CONFIG", value_name = "FILE", help_heading = "Global options")]
     pub config: Option<PathBuf>,
 
     #[command(subcommand)]
@@ -118,6 +177,33 @@ pub enum Command {
     /// Example: certmail read CM-7KQ2-M9XD-3RTA
     /// Example: certmail read '<reply-id@cert.example>' --json
     Read(ReadArgs),
+
+    /// Print a shell completion script.
+    ///
+    /// Example (bash): certmail completions bash > ~/.local/share/bash-completion/completions/certmail
+    Completions {
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+
+    /// Print a manual page (roff) for certmail or one of its commands.
+    ///
+    /// Example: certmail man incident virk | man -l -
+    Man {
+        /// The command, as typed after `certmail` ("notify", "incident virk").
+        #[arg(value_name = "COMMAND")]
+        command: Vec<String>,
+    },
+}
+
+/// The shells `certmail completions` writes for.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Elvish,
+    Powershell,
 }
 
 #[derive(Debug, Args)]

@@ -47,6 +47,13 @@ use exit::CmdResult;
 
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> CmdResult {
+    // Generated from the command line alone: they work before `init` and with a
+    // broken configuration.
+    match &cli.command {
+        Command::Completions { shell } => return commands::docs::completions(*shell),
+        Command::Man { command } => return commands::docs::man(command),
+        _ => {}
+    }
     let settings = config::Settings::load(cli.home, cli.config)?;
     match &cli.command {
         Command::Init(args) => commands::init::run(&settings, args),
@@ -63,5 +70,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Status { json } => commands::status::run(&settings, *json),
         Command::Incident(command) => commands::incident::run(&settings, command),
         Command::Read(args) => commands::read::run(&settings, args),
+        Command::Completions { shell } => commands::docs::completions(*shell),
+        Command::Man { command } => commands::docs::man(command),
     }
 }

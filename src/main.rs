@@ -2,10 +2,8 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = match certmail::cli::Cli::try_parse() {
+    let cli = match certmail::cli::parse() {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();

@@ -1,5 +1,6 @@
 //! One file per command: what the command does, nothing reusable.
 
+pub mod docs;
 pub mod fetch;
 pub mod incident;
 pub mod ingest;

@@ -3,6 +3,7 @@
 
 mod corpus;
 mod delivery;
+mod docs;
 mod golden;
 mod hooks;
 mod imap;
