@@ -2,6 +2,7 @@
 //! reading it, and unlocking it through `secrets` (explicit source, OS keyring, or a
 //! terminal prompt; every failure loud).
 
+use std::path::PathBuf;
 use std::time::SystemTime;
 
 use crate::config::{IdentityConfig, Settings};
@@ -54,8 +55,44 @@ pub fn unlock(settings: &Settings, now: SystemTime) -> Result<(Identity, Unlocke
     Ok((identity, signer))
 }
 
-/// Unlocks the reporter's decryption keys, to read encrypted replies.
+/// Unlocks the reporter's decryption keys, to read encrypted replies: the current
+/// key's, then those of keys `init --force` archived (replies to notifications made
+/// before are encrypted to them). An archived key that cannot be unlocked is said
+/// loudly and left out; the current one must work.
 pub fn unlock_decryptor(settings: &Settings, now: SystemTime) -> Result<Decryptor, Failure> {
     let (identity, passphrase, path) = load(settings, now)?;
-    identity.decryptor(passphrase.as_ref()).map_err(|e| Failure::failed(format!("the reporter's key {path}: {e}")))
+    let mut keys = identity.decryptor(passphrase.as_ref()).map_err(|e| Failure::failed(format!("the reporter's key {path}: {e}")))?;
+    for archived in archived_keys(settings) {
+        let unlocked = fsutil::read(&archived)
+            .and_then(|bytes| Identity::from_bytes(&bytes).map_err(|e| Failure::input(e.to_string())))
+            .and_then(|old| {
+                let passphrase = if old.needs_passphrase(now) {
+                    let user = keyring_user(&old.fingerprint());
+                    Some(passphrase_source(settings.identity().ok(), &user).resolve()?)
+                } else {
+                    None
+                };
+                old.decryptor(passphrase.as_ref()).map_err(Failure::failed)
+            });
+        match unlocked {
+            Ok(old) => keys = keys.and(old),
+            Err(f) => {
+                crate::output::warn(&format!("archived key {}: {}; replies made to it cannot be read", archived.display(), f.message))
+            }
+        }
+    }
+    Ok(keys)
+}
+
+/// Where `init --force` keeps the keys it replaced: beside the secret key.
+pub fn archive_dir(settings: &Settings) -> PathBuf {
+    settings.secret_key_path().with_file_name("archive")
+}
+
+/// The archived secret keys, oldest name first.
+fn archived_keys(settings: &Settings) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(archive_dir(settings)) else { return Vec::new() };
+    let mut keys: Vec<PathBuf> = entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "asc")).collect();
+    keys.sort();
+    keys
 }

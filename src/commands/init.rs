@@ -24,17 +24,33 @@ pub fn run(settings: &Settings, args: &InitArgs) -> CmdResult {
     let interactive = std::io::stdin().is_terminal();
     let mut config = settings.file.clone();
     let previous = config.identity.clone().unwrap_or_default();
+    let ask = |flag: &Option<String>, existing: &str, question: Question| field(flag, existing, question, interactive);
     let identity = IdentityConfig {
-        name: field(&args.name, &previous.name, "Your name (contact person)", "--name", interactive)?,
-        email: field(&args.email, &previous.email, "Your e-mail address", "--email", interactive)?,
-        organisation: field(&args.org, &previous.organisation, "Organisation", "--org", interactive)?,
-        cvr: field(&args.cvr, &previous.cvr, "CVR number (8 digits)", "--cvr", interactive)?,
-        phone: args.phone.clone().or(previous.phone.clone()),
-        title: args.title.clone().or(previous.title.clone()),
+        name: ask(&args.name, &previous.name, Question::required("Your name (contact person)", "--name", Check::Any))?,
+        title: non_empty(ask(
+            &args.title,
+            previous.title.as_deref().unwrap_or(""),
+            Question::optional("Your title (e.g. CISO)", "--title"),
+        )?),
+        email: ask(
+            &args.email,
+            &previous.email,
+            Question::required("Your e-mail address (notifications are sent from it)", "--email", Check::Email),
+        )?,
+        phone: non_empty(ask(
+            &args.phone,
+            previous.phone.as_deref().unwrap_or(""),
+            Question::required("Phone number the CERT can call (+45 …)", "--phone", Check::Phone).unless_script(),
+        )?),
+        organisation: ask(&args.org, &previous.organisation, Question::required("Organisation", "--org", Check::Any))?,
+        cvr: ask(&args.cvr, &previous.cvr, Question::required("CVR number (8 digits)", "--cvr", Check::Cvr))?,
         ..previous
     };
     validate_contact(&identity.email, &identity.cvr, identity.phone.as_deref())
         .map_err(|problem| Failure::input(format!("init: {problem}")))?;
+    if identity.phone.is_none() {
+        output::warn("no phone number (--phone): every notification needs one; add `phone` under [identity] in the configuration");
+    }
 
     let user_id = format!("{} ({}) <{}>", identity.name, identity.organisation, identity.email);
     let (armored, key, protected) = match &args.import_key {
@@ -42,6 +58,7 @@ pub fn run(settings: &Settings, args: &InitArgs) -> CmdResult {
         None => generate(&user_id, &identity, args.no_passphrase, interactive, now)?,
     };
     let fingerprint = key.fingerprint();
+    let archived = if key_path.exists() { Some(archive(settings, &key_path)?) } else { None };
     fsutil::write_private(&key_path, &armored)?;
     let public_path = key_path.with_file_name("public.asc");
     let public = key.public_armored().map_err(Failure::failed)?;
@@ -55,12 +72,68 @@ pub fn run(settings: &Settings, args: &InitArgs) -> CmdResult {
     output::say(&format!("  Secret key: {} (owner-only)", key_path.display()));
     output::say(&format!("  Public key: {} (give it to the CERT so it can verify your signatures)", public_path.display()));
     output::say(&format!("  Configuration: {}", settings.config_path.display()));
+    if let Some(old) = archived {
+        output::say(&format!(
+            "  The key it replaces is kept in {} : replies to earlier notifications were encrypted to it, and ingest and read still decrypt them with it.",
+            old.display()
+        ));
+    }
     output::say("Next: install the CERT's key (`certmail keys check` says how), then `certmail preview FILE`.");
     Ok(Outcome::Done)
 }
 
-/// A flag's value, the existing config's, or a prompt on a terminal.
-fn field(flag: &Option<String>, existing: &str, label: &str, name: &str, interactive: bool) -> Result<String, Failure> {
+/// What `init` asks for, and how an answer is checked as it is typed.
+struct Question {
+    label: &'static str,
+    flag: &'static str,
+    check: Check,
+    required: bool,
+    /// Required on a terminal only (older scripts give no phone: they are warned).
+    script_may_omit: bool,
+}
+
+#[derive(Clone, Copy)]
+enum Check {
+    Any,
+    Email,
+    Cvr,
+    Phone,
+}
+
+impl Question {
+    fn required(label: &'static str, flag: &'static str, check: Check) -> Question {
+        Question { label, flag, check, required: true, script_may_omit: false }
+    }
+
+    fn optional(label: &'static str, flag: &'static str) -> Question {
+        Question { label, flag, check: Check::Any, required: false, script_may_omit: false }
+    }
+
+    fn unless_script(self) -> Question {
+        Question { script_may_omit: true, ..self }
+    }
+
+    /// What is wrong with an answer, if anything. The contact checks are the ones
+    /// `notify` makes; each is asked about alone, the others given as valid.
+    fn problem(&self, answer: &str) -> Option<String> {
+        let (email, cvr, phone) = ("soc@example.dk", "12345678", None);
+        let checked = match self.check {
+            Check::Any => Ok(()),
+            Check::Email => validate_contact(answer, cvr, phone),
+            Check::Cvr => validate_contact(email, answer, phone),
+            Check::Phone => validate_contact(email, cvr, Some(answer)),
+        };
+        checked.err().map(|p| p.split_once(": ").map_or(p.clone(), |(_, what)| format!("expected {what}")))
+    }
+}
+
+fn non_empty(value: String) -> Option<String> {
+    (!value.is_empty()).then_some(value)
+}
+
+/// A flag's value, the existing config's, or answers asked on a terminal until one
+/// passes its check (nothing typed is thrown away for a later field's mistake).
+fn field(flag: &Option<String>, existing: &str, q: Question, interactive: bool) -> Result<String, Failure> {
     if let Some(v) = flag.as_ref().filter(|v| !v.trim().is_empty()) {
         return Ok(v.trim().to_string());
     }
@@ -68,17 +141,45 @@ fn field(flag: &Option<String>, existing: &str, label: &str, name: &str, interac
         return Ok(existing.to_string());
     }
     if !interactive {
-        return Err(Failure::input(format!("init: {name} is required (standard input is not a terminal, so certmail cannot ask)")));
+        if q.required && !q.script_may_omit {
+            return Err(Failure::input(format!("init: {} is required (standard input is not a terminal, so certmail cannot ask)", q.flag)));
+        }
+        return Ok(String::new());
     }
-    eprint!("{label}: ");
-    let _ = std::io::stderr().flush();
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).map_err(|e| Failure::input(format!("cannot read {name}: {e}")))?;
-    let value = line.trim().to_string();
-    if value.is_empty() {
-        return Err(Failure::input(format!("init: {name} is required")));
+    loop {
+        let hint = if q.required { "" } else { " (optional: Enter to skip)" };
+        eprint!("{}{hint}: ", q.label);
+        let _ = std::io::stderr().flush();
+        let mut line = String::new();
+        let read = std::io::stdin().lock().read_line(&mut line).map_err(|e| Failure::input(format!("cannot read {}: {e}", q.flag)))?;
+        if read == 0 {
+            return Err(Failure::input(format!("init: {} is required (the terminal closed)", q.flag)));
+        }
+        let value = line.trim().to_string();
+        if value.is_empty() {
+            if q.required {
+                eprintln!("  {} is required.", q.label);
+                continue;
+            }
+            return Ok(value);
+        }
+        match q.problem(&value) {
+            None => return Ok(value),
+            Some(problem) => eprintln!("  {problem}; try again."),
+        }
     }
-    Ok(value)
+}
+
+/// Copies the secret key `init --force` replaces into the archive, named by its
+/// fingerprint, so replies encrypted to it can still be read.
+fn archive(settings: &Settings, key_path: &std::path::Path) -> Result<std::path::PathBuf, Failure> {
+    let old = crate::identity::read(settings)?;
+    let dir = crate::identity::archive_dir(settings);
+    fsutil::private_dir(&dir)?;
+    let target = dir.join(format!("secret-{}.asc", old.fingerprint()));
+    // Copied, and replaced only afterwards: a failure on the way loses no key.
+    fsutil::write_private(&target, &fsutil::read(key_path)?)?;
+    Ok(target)
 }
 
 fn generate(
@@ -96,12 +197,12 @@ fn generate(
     } else if let Some(p) = source.explicit()? {
         (Some(p), "protected by the passphrase from the configured source".to_string())
     } else if interactive {
-        let first = secrets::prompt("Passphrase for the new key: ")?;
-        let second = secrets::prompt("Repeat the passphrase: ")?;
-        if first.expose() != second.expose() {
-            return Err(Failure::input("init: the passphrases differ"));
+        match ask_new_passphrase()? {
+            Some(p) => (Some(p), String::new()),
+            None => {
+                (None, "NO passphrase (none was typed): anyone who can read the key file can sign as you; it is owner-only".to_string())
+            }
         }
-        (Some(first), String::new())
     } else {
         (None, "no passphrase: no passphrase source is configured and there is no terminal to ask on, so the key file is owner-only (set [identity] passphrase-command or passphrase-env and re-run with --force to protect it)".to_string())
     };
@@ -111,6 +212,23 @@ fn generate(
         output::warn(&format!("the new key has {note}"));
     }
     Ok((armored, key, note))
+}
+
+/// A new passphrase typed twice, asked again when the two differ; `None` when it is
+/// left empty (the key is then stored without one, which the caller says plainly).
+fn ask_new_passphrase() -> Result<Option<Secret>, Failure> {
+    for _ in 0..3 {
+        let first = secrets::prompt("Passphrase for the new key (Enter for none): ")?;
+        if first.expose().is_empty() {
+            return Ok(None);
+        }
+        let second = secrets::prompt("Repeat the passphrase: ")?;
+        if first.expose() == second.expose() {
+            return Ok(Some(first));
+        }
+        eprintln!("  The two passphrases differ; try again.");
+    }
+    Err(Failure::input("init: the passphrases differed three times; nothing was created"))
 }
 
 fn import(

@@ -95,6 +95,14 @@ impl Verified {
 /// The reporter's unlocked decryption keys.
 pub struct Decryptor(pub(super) Vec<KeyPair>);
 
+impl Decryptor {
+    /// Also tries `other`'s keys (an archived identity's), after these.
+    pub fn and(mut self, other: Decryptor) -> Decryptor {
+        self.0.extend(other.0);
+        self
+    }
+}
+
 struct Helper<'a> {
     /// Every pinned recipient's certificate: only these can make a signature good.
     pinned: &'a [Cert],

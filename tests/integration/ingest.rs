@@ -14,6 +14,8 @@ pub(crate) struct Case {
     pub(crate) reference: String,
     pub(crate) message_id: String,
     pub(crate) gnupg: PathBuf,
+    /// The reporter key's fingerprint when the case was made (replies are encrypted to it).
+    pub(crate) reporter: String,
 }
 
 /// A home with one queued notification, and a GnuPG home holding the CERT's secret
@@ -26,7 +28,14 @@ pub(crate) fn case() -> Case {
     let gnupg = env.path("cert-gnupg");
     std::fs::create_dir_all(&gnupg).unwrap();
     gpg_ok(&gnupg, &["--import", cert_key().secret.to_str().unwrap(), env.reporter_public().to_str().unwrap()]);
-    Case { reference: json["reference"].as_str().unwrap().into(), message_id: json["message_id"].as_str().unwrap().into(), gnupg, env }
+    let reporter = reporter_fpr(&env);
+    Case {
+        reference: json["reference"].as_str().unwrap().into(),
+        message_id: json["message_id"].as_str().unwrap().into(),
+        gnupg,
+        env,
+        reporter,
+    }
 }
 
 fn ingest(env: &Env, file: &Path) -> serde_json::Value {
@@ -52,7 +61,7 @@ pub(crate) fn gpg_encrypted_reply(c: &Case, body: &str, signer: &str, gnupg: &Pa
             "--local-user",
             signer,
             "--recipient",
-            &reporter_fpr(&c.env),
+            &c.reporter,
             "--sign",
             "--encrypt",
             "--output",

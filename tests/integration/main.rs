@@ -8,6 +8,7 @@ mod golden;
 mod hooks;
 mod imap;
 mod ingest;
+mod init;
 mod isolation;
 mod keyring;
 mod keys;
