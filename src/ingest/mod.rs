@@ -224,8 +224,7 @@ impl<'a> Ingestor<'a> {
         let mut decision = match read {
             Ok(decided) => decided?,
             Err(panic) => {
-                let what = panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned());
-                let reason = format!("certmail failed while reading it: {}", what.unwrap_or_else(|| "an internal error".into()));
+                let reason = format!("certmail failed while reading it: {}", panic_text(&*panic));
                 malformed(None, None, Verified::none(), false, format!("raw:{hash}"), reason)
             }
         };
@@ -622,11 +621,23 @@ impl Early {
     }
 }
 
+/// What a caught panic said.
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "an internal error".into())
+}
+
 /// Hashes and parses a message, and reads it when it has no OpenPGP layer (nothing
 /// to decrypt or verify); pure, so it runs on the parser threads.
 pub fn prepare(source: &str, raw: Vec<u8>) -> Prepared {
     let hash: String = Sha256::digest(&raw).iter().map(|b| format!("{b:02x}")).collect();
-    let mut parsed = reply::parse(&raw);
+    // A panic in the parser (mail-parser checks its own invariants in debug builds)
+    // is this message's: it is recorded as malformed with the reason, not retried.
+    let mut parsed = std::panic::catch_unwind(|| reply::parse(&raw))
+        .unwrap_or_else(|panic| Err(format!("certmail failed while parsing it: {}", panic_text(&*panic))));
     let early = match &mut parsed {
         Ok(mail) if matches!(mail.content, reply::Content::Plain { .. } | reply::Content::Bounce { .. }) => {
             // The content moves into the reading; what stays is the envelope.

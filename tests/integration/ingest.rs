@@ -725,3 +725,25 @@ fn unsigned_mail_from_a_maildir_is_read_back_from_its_file_and_only_as_it_was() 
     let shown = text(&c.env.certmail(&["read", &c.reference]).stdout);
     assert!(shown.contains("kigger på det"), "{shown}");
 }
+
+#[test]
+fn a_message_that_trips_the_parsers_own_checks_is_recorded_once_and_the_run_goes_on() {
+    // Found by the fuzzer: mail-parser asserts an invariant of its own on this
+    // multipart/report (in debug builds; release builds parse on). Either way the
+    // message is recorded, the genuine reply beside it too, and the run succeeds.
+    let c = case();
+    let maildir = c.env.path("Maildir");
+    for sub in ["new", "cur", "tmp"] {
+        std::fs::create_dir_all(maildir.join(sub)).unwrap();
+    }
+    std::fs::copy("tests/fixtures/mail-parser-debug-assert.eml", maildir.join("new/1.odd")).unwrap();
+    let reply = format!("From: {CERT_ADDRESS}\r\nIn-Reply-To: <{}>\r\nMessage-ID: <beside@x>\r\n\r\nModtaget.\r\n", c.message_id);
+    std::fs::write(maildir.join("new/2.reply"), reply).unwrap();
+    for _ in 0..2 {
+        let out = c.env.certmail(&["ingest", "--maildir", maildir.to_str().unwrap(), "--json"]);
+        assert_success(&out);
+        let lines: Vec<serde_json::Value> = text(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert_eq!(lines[1]["incident"].as_str(), Some(c.reference.as_str()), "{lines:?}");
+    }
+}
