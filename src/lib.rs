@@ -62,5 +62,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Status { json } => commands::status::run(&settings, *json),
         Command::Incident(command) => commands::incident::run(&settings, command),
         Command::Read(args) => commands::read::run(&settings, args),
+        Command::New(args) => commands::new::run(&settings, args),
+        Command::Compose(args) => commands::compose::run(&settings, args),
     }
 }

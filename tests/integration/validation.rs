@@ -222,7 +222,7 @@ fn garbage_inputs_give_clear_errors_not_panics() {
     }
     let stdin = env.certmail_stdin(&["preview", "-"], b"{\"scheme\": \"voluntary\", \"title\": 5}");
     assert_exit(&stdin, 2);
-    assert!(text(&stdin.stderr).contains("<stdin>: title"), "{}", text(&stdin.stderr));
+    assert!(text(&stdin.stderr).contains("<stdin>:1:34: title: expected text"), "{}", text(&stdin.stderr));
 }
 
 #[test]
