@@ -482,3 +482,11 @@ pub enum SchemeName {
     /// Personal data breaches.
     PersonalData,
 }
+
+impl Cli {
+    /// A command one command runs for the user (compose runs preview and notify), read
+    /// as if it were typed, so it has every option's default and the same checks.
+    pub fn command_from(args: &[&str]) -> Result<Command, String> {
+        Cli::try_parse_from(std::iter::once("certmail").chain(args.iter().copied())).map(|cli| cli.command).map_err(|e| e.to_string())
+    }
+}

@@ -21,6 +21,8 @@ pub struct Checked {
     pub placeholders: Vec<(String, usize)>,
     /// Fields whose value was refused (and reported): "missing" would say it twice.
     pub refused: Vec<String>,
+    /// The file is JSON: "did you mean" is then written as JSON.
+    json: bool,
 }
 
 /// A placeholder of `certmail new`: text in angle brackets, never a real answer.
@@ -29,8 +31,8 @@ pub fn is_placeholder(text: &str) -> bool {
     t.len() >= 2 && t.starts_with('<') && t.ends_with('>')
 }
 
-pub fn check(root: &Node) -> Checked {
-    let mut walk = Checked::default();
+pub fn check(root: &Node, json: bool) -> Checked {
+    let mut walk = Checked { json, ..Checked::default() };
     walk.value = match &root.value {
         Value::Table(entries) => Json::Object(walk.table("", entries)),
         other => {
@@ -56,6 +58,19 @@ fn section_name(parent: &str) -> String {
 }
 
 impl Checked {
+    /// `key = value` as the file's format writes it.
+    fn assign(&self, key: &str, value: &str) -> String {
+        if self.json { format!("\"{key}\": {value}") } else { format!("{key} = {value}") }
+    }
+
+    fn known_at(&self, at: &str) -> String {
+        if self.json {
+            format!("{{ \"status\": \"known\", \"at\": \"{at}\" }}")
+        } else {
+            format!("{{ status = \"known\", at = \"{at}\" }}")
+        }
+    }
+
     fn table(&mut self, parent: &str, entries: &[Entry]) -> Map<String, Json> {
         let mut map = Map::new();
         for e in entries {
@@ -149,14 +164,14 @@ impl Checked {
             (Kind::Line | Kind::Prose, _) => self.wrong(path, node, format_args!("text in quotes: {key} = \"…\"")),
             (Kind::Bool, Value::Bool(b)) => Some(Json::Bool(*b)),
             (Kind::Bool, Value::Text(t)) => match yes_or_no(t) {
-                Some(b) => self.wrong_meant(path, node, "true or false without quotes", Some(format!("{key} = {b}"))),
+                Some(b) => self.wrong_meant(path, node, "true or false without quotes", Some(self.assign(key, &b.to_string()))),
                 None => self.wrong(path, node, "true or false (without quotes)"),
             },
             (Kind::Bool, _) => self.wrong(path, node, "true or false"),
             (Kind::Count, Value::Integer(Some(n))) if (0..=u64::MAX as i128).contains(n) => Some(Json::from(*n as u64)),
             (Kind::Count, Value::Integer(_)) => self.wrong(path, node, "a whole number, zero or more"),
             (Kind::Count, Value::Text(t)) => match count_in_text(t) {
-                Some(n) => self.wrong_meant(path, node, "a whole number without quotes", Some(format!("{key} = {n}"))),
+                Some(n) => self.wrong_meant(path, node, "a whole number without quotes", Some(self.assign(key, &n.to_string()))),
                 None => self.wrong(path, node, "a whole number (say what is uncertain in the details)"),
             },
             (Kind::Count, Value::Float(_)) => self.wrong(path, node, "a whole number, without decimals"),
@@ -176,7 +191,7 @@ impl Checked {
                 match meant {
                     Some(m) => {
                         let list = m.iter().map(|k| format!("\"{k}\"")).collect::<Vec<_>>().join(", ");
-                        self.wrong_meant(path, node, "a list in brackets", Some(format!("{key} = [{list}]")))
+                        self.wrong_meant(path, node, "a list in brackets", Some(self.assign(key, &format!("[{list}]"))))
                     }
                     None => self.wrong(path, node, format_args!("a list in brackets of {}", keys(options))),
                 }
@@ -184,13 +199,13 @@ impl Checked {
             (Kind::Choices(options), _) => self.wrong(path, node, format_args!("a list in brackets of {}", keys(options))),
             (Kind::Time { end }, Value::Table(entries)) => self.time(path, node, entries, end),
             (Kind::Time { .. }, Value::Text(t)) if chrono::DateTime::parse_from_rfc3339(t.trim()).is_ok() => {
-                let meant = format!("{key} = {{ status = \"known\", at = \"{}\" }}", t.trim());
+                let meant = self.assign(key, &self.known_at(t.trim()));
                 self.wrong_meant(path, node, "a point in time", Some(meant))
             }
             (Kind::Time { .. }, Value::Datetime { text, complete }) => {
                 // A time without its offset is ambiguous: the example adds Danish winter time's.
                 let (at, offset) = if *complete { (text.clone(), "") } else { (format!("{text}+01:00"), ", with its offset from UTC") };
-                let meant = format!("{key} = {{ status = \"known\", at = \"{at}\" }}");
+                let meant = self.assign(key, &self.known_at(&at));
                 self.wrong_meant(path, node, format_args!("a point in time{offset}"), Some(meant))
             }
             (Kind::Time { .. }, _) => self.wrong(

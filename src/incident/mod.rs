@@ -2,9 +2,11 @@
 //! JSON with every problem of a file found in one pass, and its validation per scheme.
 //! Pure apart from [`read_source`], which reads the named file or standard input.
 
+pub mod answer;
 mod check;
 pub mod choices;
 pub mod diagnostic;
+pub mod document;
 pub mod fields;
 mod located;
 mod model;
@@ -120,7 +122,7 @@ pub fn examine(source: &Source, identity: Option<&IdentityConfig>, now: Option<D
             diagnostics.push(Diagnostic::new(Some(e.at), "", DiagnosticKind::Syntax, message));
         }
     }
-    let checked = check::check(&tree.root);
+    let checked = check::check(&tree.root, source.json);
     let on_broken_line = |d: &Diagnostic| d.at.is_some_and(|at| broken_lines.contains(&tree::line_column(&source.text, at).0));
     diagnostics.extend(checked.diagnostics.iter().filter(|d| !on_broken_line(d)).cloned());
     let parsed: Result<Incident, _> = serde_path_to_error::deserialize(&checked.value);

@@ -27,6 +27,9 @@ const CONDITIONS: &[(&str, &str, &str)] = &[
     ("nis.third-party-consequences", "Påkrævet når third-party-provider er angivet.", "Required when third-party-provider is given."),
 ];
 
+/// Fields required whenever another field is given: (field, the other field).
+const FOLLOWS: &[(&str, &str)] = &[("scope.is-estimate", "scope.total")];
+
 struct Words {
     intro: &'static str,
     required: &'static str,
@@ -95,6 +98,12 @@ pub fn skeleton(scheme: Scheme, lang: Language) -> String {
     let marker = |path: &str| -> Option<String> {
         if path.starts_with("reporter.") {
             return None;
+        }
+        // Needed as soon as a required field is given: as good as required itself.
+        if let Some((_, when)) = FOLLOWS.iter().find(|(p, _)| *p == path)
+            && required.iter().any(|(p, _)| p == when)
+        {
+            return Some(words.required.to_string());
         }
         if let Some((_, or)) = required.iter().find(|(p, _)| p == path) {
             return Some(match or.iter().find(|o| !o.starts_with(&format!("{path}."))) {

@@ -1,6 +1,7 @@
 //! certmail's one integration test target: the binary end to end in throwaway homes,
 //! with GnuPG and Debian's `sq` as independent readers of what it sends.
 
+mod compose;
 mod corpus;
 mod delivery;
 mod golden;
@@ -11,6 +12,7 @@ mod isolation;
 mod keyring;
 mod keys;
 mod log;
+mod new;
 mod notify;
 mod smtp;
 mod support;
