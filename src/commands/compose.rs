@@ -33,7 +33,8 @@ pub fn run(settings: &Settings, args: &ComposeArgs) -> CmdResult {
     if path.extension().is_some_and(|e| e == "json") {
         return Err(Failure::input(format!("{}: compose writes TOML; give it a .toml file", path.display())));
     }
-    let mut session = Session { input: std::io::stdin().lock(), lang: args.lang.map(language).unwrap_or(settings.language()) };
+    let lang = args.lang.map(language).unwrap_or(settings.language());
+    let mut session = Session { input: std::io::stdin().lock(), lang, file: path.display().to_string() };
     let mut text = if path.exists() {
         let source = incident::read_source(path)?;
         let exam = incident::examine(&source, None, None);
@@ -142,6 +143,8 @@ fn related(path: &str, field: &str) -> bool {
 struct Session<R: BufRead> {
     input: R,
     lang: Language,
+    /// The file being filled in, as named on the command line.
+    file: String,
 }
 
 impl<R: BufRead> Session<R> {
@@ -160,13 +163,16 @@ impl<R: BufRead> Session<R> {
         let _ = out.flush();
         let mut line = String::new();
         match self.input.read_line(&mut line) {
-            Ok(0) => Err(Failure {
-                kind: FailureKind::Interrupted,
-                message: self.words(
-                    "stoppet; svarene indtil nu er gemt, og `certmail compose FIL` fortsætter",
-                    "stopped; the answers so far are saved, and `certmail compose FILE` goes on",
-                ),
-            }),
+            Ok(0) => {
+                let _ = writeln!(out);
+                Err(Failure {
+                    kind: FailureKind::Interrupted,
+                    message: self.words(
+                        &format!("stoppet; svarene indtil nu er gemt i {0}, og `certmail compose {0}` fortsætter", self.file),
+                        &format!("stopped; the answers so far are saved in {0}, and `certmail compose {0}` goes on", self.file),
+                    ),
+                })
+            }
             Ok(_) => Ok(line.trim_end_matches(['\n', '\r']).to_string()),
             Err(e) => Err(Failure::input(format!("cannot read the answer: {e}"))),
         }
