@@ -178,6 +178,23 @@ pub enum Command {
     /// Example: certmail read '<reply-id@cert.example>' --json
     Read(ReadArgs),
 
+    // The responder's first hour: a file to fill in, or questions that fill it.
+    /// Print a commented incident file for a scheme, to fill in.
+    ///
+    /// Every field of the Virk.dk form in the form's order; the scheme's required
+    /// fields hold "<…>" placeholders that preview and notify refuse until filled in,
+    /// each choice list is in a comment, optional fields are commented out.
+    /// Example: certmail new voluntary --lang en > incident.toml
+    New(NewArgs),
+
+    /// Ask for the required fields on a terminal, one by one, then preview and send.
+    ///
+    /// Each answer is checked as it is typed and saved to FILE at once (owner-only),
+    /// so nothing typed is lost: run it again to go on where you stopped. After the
+    /// preview it asks before sending, which is `certmail notify FILE`.
+    /// Example: certmail compose incident.toml --lang da
+    Compose(ComposeArgs),
+
     /// Print a shell completion script.
     ///
     /// Example (bash): certmail completions bash > ~/.local/share/bash-completion/completions/certmail
@@ -512,4 +529,50 @@ pub enum KeysCommand {
         #[arg(long, value_name = "FINGERPRINT")]
         re_pin: Option<String>,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// The notification scheme.
+    #[arg(value_enum)]
+    pub scheme: SchemeName,
+    /// Language of the comments and of the report (default: the configuration's).
+    #[arg(long, value_enum)]
+    pub lang: Option<Lang>,
+}
+
+#[derive(Debug, Args)]
+pub struct ComposeArgs {
+    /// The incident file to fill in: made if it does not exist, continued if it does.
+    #[arg(value_name = "FILE", default_value = "incident.toml")]
+    pub file: PathBuf,
+    /// The scheme, for a new file (asked for when not given).
+    #[arg(long, value_enum)]
+    pub scheme: Option<SchemeName>,
+    /// Language of the questions and of the report (default: the file's, else the configuration's).
+    #[arg(long, value_enum)]
+    pub lang: Option<Lang>,
+}
+
+/// The notification schemes, as `certmail new` takes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemeName {
+    /// Operators of essential services (NIS law § 5).
+    NisOperator,
+    /// Digital service providers (NIS law § 9).
+    DigitalServiceProvider,
+    /// Major IT security breaches in public authorities.
+    PublicAuthority,
+    /// Voluntary reports from companies.
+    Voluntary,
+    /// Personal data breaches.
+    PersonalData,
+}
+
+impl Cli {
+    /// A command one command runs for the user (compose runs preview and notify), read
+    /// as if it were typed, so it has every option's default and the same checks.
+    pub fn command_from(args: &[&str]) -> Result<Command, String> {
+        Cli::try_parse_from(std::iter::once("certmail").chain(args.iter().copied())).map(|cli| cli.command).map_err(|e| e.to_string())
+    }
 }

@@ -30,12 +30,8 @@ pub fn load(
     now: DateTime<Utc>,
 ) -> Result<Draft, Failure> {
     let source = incident::read_source(path)?;
-    let parsed = incident::parse(&source)?;
-    let incident = incident::with_identity(parsed, settings.file.identity.as_ref());
-    let problems = incident::validate(&incident, now);
-    if !problems.is_empty() {
-        return Err(incident::problems_to_failure(&source.name, &problems));
-    }
+    // Every problem of the file, of form and of meaning alike, in one error.
+    let incident = incident::load(&source, settings.file.identity.as_ref(), now)?;
     let language = language.or(incident.language).unwrap_or(settings.language());
     let mut infos = Vec::new();
     for a in attachments {

@@ -72,5 +72,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Read(args) => commands::read::run(&settings, args),
         Command::Completions { shell } => commands::docs::completions(*shell),
         Command::Man { command } => commands::docs::man(command),
+        Command::New(args) => commands::new::run(&settings, args),
+        Command::Compose(args) => commands::compose::run(&settings, args),
     }
 }

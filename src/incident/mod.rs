@@ -1,9 +1,19 @@
 //! The incident model (from the Virk.dk form and the NIS law), reading it from TOML or
-//! JSON, and its validation per scheme. Pure apart from [`read_source`], which reads
-//! the named file or standard input.
+//! JSON with every problem of a file found in one pass, and its validation per scheme.
+//! Pure apart from [`read_source`], which reads the named file or standard input.
 
+pub mod answer;
+mod check;
 pub mod choices;
+pub mod diagnostic;
+pub mod document;
+pub mod fields;
+mod located;
 mod model;
+mod schema;
+pub mod skeleton;
+pub mod suggest;
+mod tree;
 mod validate;
 
 use std::io::Read;
@@ -12,12 +22,17 @@ use std::path::Path;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use chrono::{DateTime, Utc};
+
 use crate::config::IdentityConfig;
 use crate::exit::{Failure, io_failure};
 
+pub use check::is_placeholder;
 pub use choices::Scheme;
+pub use diagnostic::{Diagnostic, DiagnosticKind};
 pub use model::*;
-pub use validate::{Problem, validate, validate_contact};
+pub use schema::{json_schema, requirements};
+pub use validate::{Problem, ProblemKind, validate, validate_contact};
 
 /// Incident files larger than this are refused before parsing: a report is text.
 pub const MAX_INCIDENT_FILE_BYTES: u64 = 4 * 1024 * 1024;
@@ -45,9 +60,19 @@ pub struct Source {
     pub name: String,
     pub text: String,
     json: bool,
+    /// Lines that were not UTF-8 (their bytes replaced in `text`).
+    encoding: Vec<Diagnostic>,
 }
 
-/// Reads an incident file, or standard input for `-`, with a size cap.
+impl Source {
+    /// An incident file's text as it is being written (by `compose`), not read from disk.
+    pub fn toml(name: &str, text: &str) -> Source {
+        Source { name: name.to_string(), text: text.to_string(), json: false, encoding: Vec::new() }
+    }
+}
+
+/// Reads an incident file, or standard input for `-`, with a size cap. A file that is
+/// not UTF-8 is still read: its lines are named when it is checked.
 pub fn read_source(path: &Path) -> Result<Source, Failure> {
     let (name, bytes) = if path == Path::new("-") {
         let mut buf = Vec::new();
@@ -65,30 +90,98 @@ pub fn read_source(path: &Path) -> Result<Source, Failure> {
     if bytes.len() as u64 > MAX_INCIDENT_FILE_BYTES {
         return Err(Failure::input(format!("{name}: larger than {MAX_INCIDENT_FILE_BYTES} bytes; an incident file is text")));
     }
-    let text = String::from_utf8(bytes)
-        .map_err(|e| Failure::input(format!("{name}: not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to())))?;
+    let (text, encoding) = diagnostic::decode(&bytes);
     let json = match path.extension().and_then(|e| e.to_str()) {
         Some("json") => true,
         Some("toml") => false,
         // Standard input and other names: JSON always starts with an object.
-        _ => text.trim_start().starts_with('{'),
+        _ => text.trim_start().starts_with(['{', '[']),
     };
-    Ok(Source { name, text, json })
+    Ok(Source { name, text, json, encoding })
 }
 
-/// Parses an incident, naming the file, the field path and what was expected.
-pub fn parse(source: &Source) -> Result<Incident, Failure> {
-    let located = |path: String, msg: String| {
-        let path = if path.is_empty() || path == "." { String::new() } else { format!("{path}: ") };
-        Failure::input(format!("{}: {path}{}", source.name, msg.trim()))
-    };
-    if source.json {
-        let mut de = serde_json::Deserializer::from_str(&source.text);
-        serde_path_to_error::deserialize(&mut de).map_err(|e| located(e.path().to_string(), e.inner().to_string()))
-    } else {
-        let de = toml::Deserializer::parse(&source.text).map_err(|e| located(String::new(), e.to_string()))?;
-        serde_path_to_error::deserialize(de).map_err(|e| located(e.path().to_string(), e.inner().message().to_string()))
+/// Everything wrong with a file, in file order, and the incident when it could be read.
+pub struct Examination {
+    pub diagnostics: Vec<Diagnostic>,
+    pub incident: Option<Incident>,
+}
+
+/// Reads and checks a file: encoding, syntax, keys, kinds and choices, and, given
+/// `now`, the scheme's rules (after `identity` has filled the reporter). Every
+/// problem is found in this one pass.
+pub fn examine(source: &Source, identity: Option<&IdentityConfig>, now: Option<DateTime<Utc>>) -> Examination {
+    let mut diagnostics = source.encoding.clone();
+    let tree = if source.json { tree::from_json(&source.text) } else { tree::from_toml(&source.text) };
+    let mut broken_lines = Vec::new();
+    for e in &tree.errors {
+        // One error a line: the parser's next ones there follow from the first.
+        let line = tree::line_column(&source.text, e.at).0;
+        if !broken_lines.contains(&line) {
+            broken_lines.push(line);
+            let message = located::syntax_message(&source.text, e, source.json);
+            diagnostics.push(Diagnostic::new(Some(e.at), "", DiagnosticKind::Syntax, message));
+        }
     }
+    let checked = check::check(&tree.root, source.json);
+    let on_broken_line = |d: &Diagnostic| d.at.is_some_and(|at| broken_lines.contains(&tree::line_column(&source.text, at).0));
+    diagnostics.extend(checked.diagnostics.iter().filter(|d| !on_broken_line(d)).cloned());
+    let parsed: Result<Incident, _> = serde_path_to_error::deserialize(&checked.value);
+    let incident = match parsed {
+        Ok(incident) => incident,
+        Err(e) => {
+            // The checker refuses what serde would; this is the net under it.
+            let path = e.path().to_string();
+            let at = located::place(&tree.root, &path);
+            diagnostics.push(Diagnostic::new(at, &path, DiagnosticKind::WrongType, e.inner().to_string()));
+            located::sort(&mut diagnostics);
+            return Examination { diagnostics, incident: None };
+        }
+    };
+    let incident = match now {
+        None => incident,
+        Some(now) => {
+            let incident = with_identity(incident, identity);
+            let problems = validate(&incident, now);
+            let context = located::Context { text: &source.text, root: &tree.root, checked: &checked, syntax: &tree.errors };
+            diagnostics.extend(problems.iter().filter_map(|p| context.diagnostic(p)));
+            incident
+        }
+    };
+    located::sort(&mut diagnostics);
+    Examination { diagnostics, incident: Some(incident) }
+}
+
+/// Parses an incident, naming every problem with its file, line, column and field.
+pub fn parse(source: &Source) -> Result<Incident, Failure> {
+    finish(source, examine(source, None, None))
+}
+
+/// Parses, completes (from `identity`) and validates an incident at `now`: every
+/// problem of the file, of form and of meaning, in one error.
+pub fn load(source: &Source, identity: Option<&IdentityConfig>, now: DateTime<Utc>) -> Result<Incident, Failure> {
+    finish(source, examine(source, identity, Some(now)))
+}
+
+fn finish(source: &Source, exam: Examination) -> Result<Incident, Failure> {
+    match exam.incident {
+        Some(incident) if exam.diagnostics.is_empty() => Ok(incident),
+        _ => Err(diagnostics_to_failure(source, &exam.diagnostics)),
+    }
+}
+
+/// One error listing every problem, each on its own line as `file:line:column: path: …`.
+pub fn diagnostics_to_failure(source: &Source, diagnostics: &[Diagnostic]) -> Failure {
+    let unfilled = diagnostics.iter().filter(|d| d.kind == DiagnosticKind::Unfilled).count();
+    let mut msg = if unfilled == diagnostics.len() {
+        format!("{}: {unfilled} required field(s) still to fill in:", source.name)
+    } else {
+        let still = if unfilled > 0 { format!(" ({unfilled} still to fill in)") } else { String::new() };
+        format!("{}: {} problem(s){still}; fix them all, then run it again:", source.name, diagnostics.len().max(1))
+    };
+    for d in diagnostics {
+        msg.push_str(&format!("\n  {}", d.render(&source.name, &source.text)));
+    }
+    Failure::input(msg)
 }
 
 /// Fills the reporter section from the configured identity where the file is silent,
@@ -117,9 +210,4 @@ pub fn problems_to_failure(source_name: &str, problems: &[Problem]) -> Failure {
         msg.push_str(&format!("\n  {source_name}: {}: {}", p.path, p.expected));
     }
     Failure::input(msg)
-}
-
-/// The JSON Schema of incident files.
-pub fn json_schema() -> serde_json::Value {
-    serde_json::to_value(schemars::schema_for!(Incident)).unwrap_or(serde_json::Value::Null)
 }

@@ -16,6 +16,19 @@ pub struct Problem {
     pub path: String,
     /// What is expected there.
     pub expected: String,
+    pub kind: ProblemKind,
+}
+
+/// Whether something is missing (what `new` marks required and the schema requires)
+/// or is there but wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemKind {
+    /// Not given; any one of `or` would also do (`description.nature-other` for
+    /// `description.nature`).
+    Missing {
+        or: &'static [&'static str],
+    },
+    Invalid,
 }
 
 struct Checker {
@@ -25,25 +38,29 @@ struct Checker {
 
 impl Checker {
     fn problem(&mut self, path: &str, expected: impl Into<String>) {
-        self.problems.push(Problem { path: path.to_string(), expected: expected.into() });
+        self.problems.push(Problem { path: path.to_string(), expected: expected.into(), kind: ProblemKind::Invalid });
+    }
+
+    fn missing(&mut self, path: &str, or: &'static [&'static str], expected: impl Into<String>) {
+        self.problems.push(Problem { path: path.to_string(), expected: expected.into(), kind: ProblemKind::Missing { or } });
     }
 
     /// Requires a non-empty text; `why` says which rule asks for it.
     fn text(&mut self, path: &str, value: Option<&String>, why: &str) {
         if value.is_none_or(|v| v.trim().is_empty()) {
-            self.problem(path, format!("required for scheme \"{}\": {why}", self.scheme_key));
+            self.missing(path, &[], format!("required for scheme \"{}\": {why}", self.scheme_key));
         }
     }
 
     fn present<T>(&mut self, path: &str, value: Option<&T>, why: &str) {
         if value.is_none() {
-            self.problem(path, format!("required for scheme \"{}\": {why}", self.scheme_key));
+            self.missing(path, &[], format!("required for scheme \"{}\": {why}", self.scheme_key));
         }
     }
 
     fn non_empty<T>(&mut self, path: &str, values: &[T], why: &str) {
         if values.is_empty() {
-            self.problem(path, format!("required for scheme \"{}\": at least one choice: {why}", self.scheme_key));
+            self.missing(path, &[], format!("required for scheme \"{}\": at least one choice: {why}", self.scheme_key));
         }
     }
 }
@@ -52,7 +69,8 @@ impl Checker {
 pub fn validate(incident: &Incident, now: DateTime<Utc>) -> Vec<Problem> {
     let Some(scheme) = incident.scheme else {
         let keys: Vec<_> = Scheme::OPTIONS.iter().map(|o| o.0).collect();
-        return vec![Problem { path: "scheme".into(), expected: format!("required: one of {}", keys.join(", ")) }];
+        let expected = format!("required: one of {}", keys.join(", "));
+        return vec![Problem { path: "scheme".into(), expected, kind: ProblemKind::Missing { or: &[] } }];
     };
     let mut c = Checker { scheme_key: scheme.key(), problems: Vec::new() };
     common(&mut c, incident, now);
@@ -68,7 +86,7 @@ pub fn validate(incident: &Incident, now: DateTime<Utc>) -> Vec<Problem> {
 
 fn common(c: &mut Checker, i: &Incident, now: DateTime<Utc>) {
     match i.title.as_deref().map(str::trim) {
-        None | Some("") => c.problem("title", "required: one line summing the incident up"),
+        None | Some("") => c.missing("title", &[], "required: one line summing the incident up"),
         Some(t) if t.contains(['\r', '\n']) => c.problem("title", "one line (no line breaks)"),
         Some(t) if t.chars().count() > 200 => c.problem("title", "at most 200 characters"),
         _ => {}
@@ -104,7 +122,7 @@ fn common(c: &mut Checker, i: &Incident, now: DateTime<Utc>) {
     let d = i.description.clone().unwrap_or_default();
     c.text("description.what-happened", d.what_happened.as_ref(), "what happened (\"Beskriv hændelsen\")");
     if d.nature.is_empty() && d.nature_other.is_none() {
-        c.problem("description.nature", "at least one nature of the incident, or description.nature-other");
+        c.missing("description.nature", &["description.nature-other"], "at least one nature of the incident, or description.nature-other");
     }
     exclusive(c, "description.nature", &d.nature, &[Nature::Unknown]);
     if matches!(d.location, Some(LocationKind::Address | LocationKind::Other)) {
@@ -241,7 +259,11 @@ fn personal_data(c: &mut Checker, i: &Incident, now: DateTime<Utc>) {
     c.present("personal-data.destruction", p.destruction.as_ref(), "true or false");
     c.present("personal-data.loss", p.loss.as_ref(), "true or false");
     if p.categories.is_empty() && p.categories_other.is_none() {
-        c.problem("personal-data.categories", "at least one category of personal data, or personal-data.categories-other");
+        c.missing(
+            "personal-data.categories",
+            &["personal-data.categories-other"],
+            "at least one category of personal data, or personal-data.categories-other",
+        );
     }
     exclusive(c, "personal-data.categories", &p.categories, &[PersonalDataCategory::NotYetKnown]);
     let s = i.scope.clone().unwrap_or_default();
@@ -256,7 +278,17 @@ fn personal_data(c: &mut Checker, i: &Incident, now: DateTime<Utc>) {
         && k.authenticity.is_empty()
         && k.persons.is_empty()
     {
-        c.problem("consequences", "at least one likely consequence (confidentiality, integrity, availability, authenticity or persons)");
+        c.missing(
+            "consequences",
+            &[
+                "consequences.confidentiality",
+                "consequences.integrity",
+                "consequences.availability",
+                "consequences.authenticity",
+                "consequences.persons",
+            ],
+            "at least one likely consequence (confidentiality, integrity, availability, authenticity or persons)",
+        );
     }
     let h = i.handling.clone().unwrap_or_default();
     c.text("handling.measures", h.measures.as_ref(), "the measures taken");

@@ -1,6 +1,7 @@
 //! certmail's one integration test target: the binary end to end in throwaway homes,
 //! with GnuPG and Debian's `sq` as independent readers of what it sends.
 
+mod compose;
 mod corpus;
 mod delivery;
 mod docs;
@@ -13,6 +14,7 @@ mod isolation;
 mod keyring;
 mod keys;
 mod log;
+mod new;
 mod notify;
 mod smtp;
 mod support;

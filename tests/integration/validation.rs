@@ -222,7 +222,7 @@ fn garbage_inputs_give_clear_errors_not_panics() {
     }
     let stdin = env.certmail_stdin(&["preview", "-"], b"{\"scheme\": \"voluntary\", \"title\": 5}");
     assert_exit(&stdin, 2);
-    assert!(text(&stdin.stderr).contains("<stdin>: title"), "{}", text(&stdin.stderr));
+    assert!(text(&stdin.stderr).contains("<stdin>:1:34: title: expected text"), "{}", text(&stdin.stderr));
 }
 
 #[test]
@@ -362,4 +362,140 @@ fn canary_incident_is_valid_and_covers_every_field_of_the_schema() {
     let schema = incident::json_schema();
     let missing: Vec<_> = property_names(&schema).difference(&keys).cloned().collect();
     assert!(missing.is_empty(), "the canary incident lacks fields: {missing:?}");
+}
+
+/// The problem lines of a failed run (after the summary line), and their line numbers.
+fn problem_lines(err: &str) -> (Vec<String>, Vec<usize>) {
+    let lines: Vec<String> = err.lines().skip(1).map(|l| l.trim().to_string()).collect();
+    let numbers = lines.iter().filter_map(|l| l.split(':').nth(1)?.parse().ok()).collect();
+    (lines, numbers)
+}
+
+/// No serde or Rust type names reach the person reading the error.
+fn assert_plain_words(err: &str) {
+    for internal in [" struct ", "TimePoint", " enum ", " variant ", "Option<", "invalid type: ", " a map"] {
+        assert!(!err.contains(internal), "{internal:?} in:\n{err}");
+    }
+}
+
+#[test]
+fn broken_file_with_typos_lists_every_problem_in_file_order_with_did_you_mean() {
+    let env = Env::new();
+    let out = env.certmail(&["preview", "tests/fixtures/incidents/typos.toml"]);
+    assert_exit(&out, 2);
+    let err = text(&out.stderr);
+    let (lines, numbers) = problem_lines(&err);
+    for expected in [
+        "typos.toml:2:10: scheme: `volontary` is not a choice here; did you mean `voluntary`?",
+        "typos.toml:3:1: titel: unknown field `titel` at the top level; did you mean `title`?",
+        "typos.toml:6:2: Description: unknown field `Description` at the top level; did you mean `description`?",
+        "typos.toml:7:1: description.what_happened: unknown field `what_happened` in [description]; did you mean `what-happened`?",
+        "typos.toml:8:10: description.nature: expected a list in brackets, found text; did you mean `nature = [\"malware\", \"hacking\"]`?",
+        "typos.toml:11:17: technology.it-equipment: `servers` is not a choice here; did you mean `server`?",
+        "typos.toml:12:18: technology.communication: `E-mail` is not a choice here; did you mean `email`?",
+        "typos.toml:15:12: timeline.detected: expected a point in time, with its offset from UTC, found a date/time; did you mean `detected = { status = \"known\", at = \"2026-01-20T06:40:00+01:00\" }`?",
+        "typos.toml:16:9: timeline.start: expected a point in time, found text; did you mean `start = { status = \"known\"",
+        "typos.toml:19:13: scope.affected: `employes` is not a choice here; did you mean `employees`?",
+        "typos.toml:20:9: scope.total: expected a whole number",
+        "typos.toml:21:15: scope.is-estimate: expected true or false without quotes, found text; did you mean `is-estimate = true`?",
+        "typos.toml:22:1: scope.sector: unknown field `sector` in [scope]; did you mean `nis.sector`",
+    ] {
+        assert!(lines.iter().any(|l| l.contains(expected)), "missing {expected:?} in:\n{err}");
+    }
+    assert_eq!(lines.len(), 13, "{err}");
+    assert!(numbers.windows(2).all(|w| w[0] <= w[1]), "not in file order:\n{err}");
+    assert_plain_words(&err);
+}
+
+#[test]
+fn broken_toml_syntax_is_reported_line_by_line_in_one_run() {
+    let env = Env::new();
+    let out = env.certmail(&["notify", "tests/fixtures/incidents/syntax.toml"]);
+    assert_exit(&out, 2);
+    let err = text(&out.stderr);
+    let (lines, numbers) = problem_lines(&err);
+    for (line, says) in [
+        (2, "text goes in quotes: title = \"Ransomware on the file servers\""),
+        (6, "for a Windows path use single quotes"),
+        (7, "typographic quotes"),
+        (11, "closing quote is missing"),
+    ] {
+        let place = format!("syntax.toml:{line}:");
+        assert!(lines.iter().any(|l| l.contains(&place) && l.contains(says)), "line {line}: {says:?} not in:\n{err}");
+    }
+    assert!(numbers.windows(2).all(|w| w[0] <= w[1]), "{err}");
+    // The broken lines are reported once, not again as missing fields.
+    assert!(!err.contains("title: required") && !err.contains("description.nature: at least"), "{err}");
+}
+
+#[test]
+fn broken_windows_1252_file_names_its_lines_and_says_to_save_as_utf8() {
+    let env = Env::new();
+    // As Notepad on a Danish Windows saves it: Windows-1252, CRLF line ends.
+    let utf8 = "scheme = \"voluntary\"\r\ntitle = \"Ransomware på filserverne\"\r\n\r\n[description]\r\nwhat-happened = \"Filerne er krypteret – “løsesum” krævet\"\r\nnature = [\"malware\"]\r\n";
+    let cp1252: Vec<u8> = utf8
+        .chars()
+        .map(|c| match c {
+            '–' => 0x96,
+            '“' => 0x93,
+            '”' => 0x94,
+            c if (c as u32) < 0x100 => c as u32 as u8,
+            c => panic!("{c} is not in the fixture's code page"),
+        })
+        .collect();
+    let file = env.path("haendelse.toml");
+    std::fs::write(&file, cp1252).unwrap();
+    let out = env.certmail(&["notify", file.to_str().unwrap()]);
+    assert_exit(&out, 2);
+    let err = text(&out.stderr);
+    assert!(err.contains("haendelse.toml:2:22: line 2 is not UTF-8") && err.contains("'å'"), "{err}");
+    assert!(err.contains("haendelse.toml:5:39: line 5 is not UTF-8"), "{err}");
+    assert!(err.contains("save the file as UTF-8"), "{err}");
+    // The rest of the file is still checked in the same run.
+    assert!(err.contains("timeline.detected: required"), "{err}");
+    assert!(!err.contains("offset"), "{err}");
+}
+
+#[test]
+fn broken_json_values_of_the_wrong_kind_are_named_with_line_and_column() {
+    let env = Env::new();
+    let out = env.certmail(&["preview", "tests/fixtures/incidents/types.json"]);
+    assert_exit(&out, 2);
+    let err = text(&out.stderr);
+    for expected in [
+        "types.json:5:15: nis.sector: `Energi` is not a choice here; did you mean `energy`?",
+        "types.json:7:23: nis.users-affected: expected a whole number without quotes, found text; did you mean `\"users-affected\": 12000`?",
+        "types.json:8:17: nis.duration: expected text in quotes, found a number",
+        "types.json:11:52: cross-border.services-in-other-countries: expected true or false without quotes",
+        "types.json: timeline.start: required for scheme \"nis-operator\"",
+    ] {
+        assert!(err.contains(expected), "missing {expected:?} in:\n{err}");
+    }
+    assert_plain_words(&err);
+}
+
+#[test]
+fn broken_form_and_broken_meaning_come_in_the_same_run() {
+    let env = Env::new();
+    let detected = (Utc::now() - chrono::Duration::hours(1)).to_rfc3339();
+    let file = env.write(
+        "mixed.toml",
+        &format!(
+            "scheme = \"voluntary\"\ntitle = \"t\"\n\n[reporter]\ncvr = \"1234567\"\n\n[description]\nwhat-happened = \"x\"\nnature = [\"phising\"]\n\n[timeline]\ndetected = {{ status = \"known\", at = \"{detected}\" }}\nend = {{ status = \"known\", at = \"2020-01-01T00:00:00Z\" }}\nstart = {{ status = \"known\", at = \"{detected}\", when = \"night\" }}\n"
+        ),
+    );
+    let out = env.certmail(&["preview", file.to_str().unwrap()]);
+    assert_exit(&out, 2);
+    let err = text(&out.stderr);
+    for expected in [
+        "mixed.toml:5:7: reporter.cvr: a CVR number of 8 digits, not \"1234567\"",
+        "mixed.toml:9:11: description.nature: `phising` is not a choice here; did you mean `phishing`?",
+        "mixed.toml:13:7: timeline.end: not before timeline.start",
+        "mixed.toml:14:",
+        "timeline.start.when: unknown field `when` in [timeline.start]",
+    ] {
+        assert!(err.contains(expected), "missing {expected:?} in:\n{err}");
+    }
+    let (_, numbers) = problem_lines(&err);
+    assert!(numbers.windows(2).all(|w| w[0] <= w[1]), "{err}");
 }

@@ -1,0 +1,18 @@
+//! `certmail new`: prints the commented incident file of a scheme (see
+//! `incident::skeleton`) on standard output. Reads and writes nothing else.
+
+use std::io::Write;
+
+use crate::cli::NewArgs;
+use crate::commands::{language, scheme};
+use crate::config::Settings;
+use crate::exit::{CmdResult, Outcome};
+use crate::incident::skeleton::skeleton;
+
+pub fn run(settings: &Settings, args: &NewArgs) -> CmdResult {
+    let lang = args.lang.map(language).unwrap_or(settings.language());
+    let text = skeleton(scheme(args.scheme), lang);
+    // A closed pipe (`certmail new voluntary | head`) is not an error worth a panic.
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    Ok(Outcome::Done)
+}

@@ -1,0 +1,61 @@
+//! "Did you mean": the key or choice a near miss was probably meant to be. Used for
+//! files and for answers typed into `compose`. The only strsim user.
+
+use super::fields::Opt;
+
+/// The spelling keys and choices use: lower case, words joined by hyphens.
+pub fn normalize(text: &str) -> String {
+    text.trim().to_lowercase().replace(['_', ' '], "-")
+}
+
+/// The candidate a key is a near miss of: the same after [`normalize`], or a few
+/// typing errors away (a third of its length, at least one).
+pub fn closest<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let typed = normalize(input);
+    candidates
+        .into_iter()
+        .map(|c| (strsim::damerau_levenshtein(&typed, c), c))
+        .filter(|(distance, c)| *distance <= (c.chars().count() / 3).max(1))
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, c)| c)
+}
+
+/// The option an answer means: its key, its Danish or English label, a word of a
+/// label ("ransomware" is malware), or a near miss of a key.
+pub fn choice(input: &str, options: &'static [Opt]) -> Option<&'static str> {
+    let typed = normalize(input);
+    if typed.is_empty() {
+        return None;
+    }
+    if let Some(o) = options.iter().find(|o| typed == o.0 || typed == normalize(o.1) || typed == normalize(o.2)) {
+        return Some(o.0);
+    }
+    let words = |label: &str| label.to_lowercase().split(|c: char| !c.is_alphanumeric()).any(|w| w == typed);
+    if typed.chars().count() >= 4
+        && let Some(o) = options.iter().find(|o| words(o.1) || words(o.2))
+    {
+        return Some(o.0);
+    }
+    closest(&typed, options.iter().map(|o| o.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::incident::choices::{Nature, YesNoUnknown};
+
+    #[test]
+    fn near_misses_find_what_was_meant() {
+        let keys = ["what-happened", "location", "nature", "nature-other"];
+        assert_eq!(closest("what_happened", keys), Some("what-happened"));
+        assert_eq!(closest("natur", keys), Some("nature"));
+        assert_eq!(closest("Nature", keys), Some("nature"));
+        assert_eq!(closest("colour", keys), None);
+        assert_eq!(choice("Malware", Nature::OPTIONS), Some("malware"));
+        assert_eq!(choice("ransomware", Nature::OPTIONS), Some("malware"));
+        assert_eq!(choice("hackin", Nature::OPTIONS), Some("hacking"));
+        assert_eq!(choice("Ved ikke", YesNoUnknown::OPTIONS), Some("unknown"));
+        assert_eq!(choice("ja", YesNoUnknown::OPTIONS), Some("yes"));
+        assert_eq!(choice("bananas", Nature::OPTIONS), None);
+    }
+}
