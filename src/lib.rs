@@ -35,6 +35,7 @@ pub mod output;
 pub mod recipients;
 pub mod reference;
 pub mod reply;
+pub mod sample;
 pub mod secrets;
 pub mod signals;
 pub mod store;
