@@ -22,6 +22,7 @@ pub mod config;
 pub mod crypto;
 pub mod deadlines;
 pub mod exit;
+pub mod followup;
 pub mod fsutil;
 pub mod hooks;
 pub mod identity;
