@@ -32,6 +32,7 @@ pub mod ingest;
 pub mod mailbox;
 pub mod mime;
 pub mod outbox;
+pub mod outgoing;
 pub mod output;
 pub mod recipients;
 pub mod reference;
@@ -52,6 +53,7 @@ pub fn run(cli: Cli) -> CmdResult {
     match &cli.command {
         Command::Init(args) => commands::init::run(&settings, args),
         Command::Notify(args) => commands::notify::run(&settings, args),
+        Command::Reply(args) => commands::reply::run(&settings, args),
         Command::Preview(args) => commands::preview::run(&settings, args),
         Command::Schema => commands::schema::run(),
         Command::Keys(command) => commands::keys::run(&settings, command),

@@ -30,6 +30,13 @@ pub fn run(settings: &Settings, json: bool) -> CmdResult {
         let items = deadlines::items(row, now, ack, &clocks, &phone);
         report.push((row, items));
     }
+    // Each message with its own delivery state (one per recipient and report).
+    let mut messages = std::collections::HashMap::new();
+    if let Some(store) = &store {
+        for row in &rows {
+            messages.insert(row.reference.clone(), store.incident_outbox(&row.reference)?);
+        }
+    }
     if json {
         let incidents: Vec<_> = report
             .iter()
@@ -40,6 +47,7 @@ pub fn run(settings: &Settings, json: bool) -> CmdResult {
                     "cert_closed": row.cert_closed, "last_reply_at": row.last_reply_at, "last_reply_from": row.last_reply_from,
                     "unverified_messages": row.unverified,
                     "overdue": items.iter().any(|i| i.overdue), "waiting_for": items,
+                    "messages": messages.get(&row.reference),
                 })
             })
             .collect();
@@ -56,6 +64,9 @@ pub fn run(settings: &Settings, json: bool) -> CmdResult {
             let from = row.last_reply_from.as_deref().map(output::one_line).unwrap_or_else(|| "unknown sender".into());
             let closed = if row.cert_closed { "; the CERT has closed its case (your clocks still run)" } else { "" };
             output::say(&format!("  last reply {at} from {from} (as its From header says){closed}"));
+        }
+        for m in messages.get(&row.reference).into_iter().flatten() {
+            output::say(&format!("  message <{}> to {} <{}>: {}", m.message_id, m.recipient, m.to, m.state));
         }
         if items.is_empty() {
             output::say("  waiting for nothing");

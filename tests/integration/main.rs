@@ -12,6 +12,7 @@ mod keyring;
 mod keys;
 mod log;
 mod notify;
+mod sending;
 mod smtp;
 mod support;
 mod validation;
