@@ -56,7 +56,7 @@ pub fn run(settings: &Settings, args: &NotifyArgs) -> CmdResult {
     let packed = draft.samples.iter().map(|s| sample::pack(s, &settings.home, now)).collect::<Result<Vec<_>, _>>()?;
     let sample_infos: Vec<_> = packed.iter().map(|p| p.info.clone()).collect();
 
-    let pending = store.begin(args.follow_up.as_deref(), now.year()).map_err(|f| f.context("--follow-up"))?;
+    let pending = store.begin(args.follow_up.as_deref(), now.year())?;
     // Again under the write lock: a concurrent run may have committed meanwhile.
     if let Some(key) = &args.idempotency_key
         && let Some(used) = pending.idempotency_key(key)?

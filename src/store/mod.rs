@@ -232,8 +232,15 @@ impl Store {
             fsutil::private_dir(dir)?;
         }
         if !path.exists() {
-            // Create the file owner-only before SQLite does, with its default umask.
-            fsutil::write_private(path, b"")?;
+            // Create the file owner-only before SQLite does, with its default umask. In
+            // place, not by rename: two first runs at once (a script's retry) both succeed.
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .append(true)
+                .create(true)
+                .mode(0o600)
+                .open(path)
+                .map_err(|e| crate::exit::io_failure("cannot create the incident log", path, e))?;
         }
         let conn = Connection::open(path).map_err(|e| Failure::failed(format!("cannot open the incident log {}: {e}", path.display())))?;
         conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(db_error("busy timeout"))?;

@@ -270,6 +270,26 @@ fn an_idempotent_retry_keeps_the_first_exit_code_while_the_relay_is_down() {
 }
 
 #[test]
+fn two_runs_at_once_send_one_message_with_a_key_and_without() {
+    let env = Env::new();
+    let run = |args: &[&str]| {
+        let spawn = || env.command().args(args).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+        let (a, b) = (spawn(), spawn());
+        (a.wait_with_output().unwrap(), b.wait_with_output().unwrap())
+    };
+    // The second waits for the first's commit, then finds its key (or its incident).
+    let (a, b) = run(&["notify", FULL, "--idempotency-key", "parallel", "--json"]);
+    assert_exit(&a, 3);
+    assert_exit(&b, 3);
+    assert_eq!(a.stdout, b.stdout);
+    let (a, b) = run(&["notify", "examples/voluntary-ransomware.toml", "--json"]);
+    let mut codes = [a.status.code(), b.status.code()];
+    codes.sort();
+    assert_eq!(codes, [Some(2), Some(3)], "{}\n{}", text(&a.stderr), text(&b.stderr));
+    assert_eq!(json(&env.certmail(&["outbox", "list", "--json"]))["messages"].as_array().unwrap().len(), 2);
+}
+
+#[test]
 fn the_same_incident_file_twice_is_refused_and_again_sends_it() {
     let env = Env::new();
     let first = env.certmail(&["notify", FULL, "--json"]);
