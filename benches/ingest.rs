@@ -96,7 +96,7 @@ fn decrypt_verify() {
     let body = "Vi har modtaget jeres underretning. ".repeat(4096 / 36);
     let mut message = Vec::new();
     let signer = cert.unlock(None, now).unwrap();
-    crypto::sign_and_encrypt(&cert, signer, &reporter_public, now, &mut message, |w| w.write_all(body.as_bytes())).unwrap();
+    crypto::sign_and_encrypt(&cert, &signer, &reporter_public, now, &mut message, |w| w.write_all(body.as_bytes())).unwrap();
     let keys = reporter.decryptor(None).unwrap();
     let runs = 200;
     let t = Instant::now();

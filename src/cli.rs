@@ -98,7 +98,18 @@ pub enum Command {
     ///
     /// Exits 0 when delivered, 3 when queued for a retry, 1 when it failed.
     /// Example: certmail notify incident.toml --attach iocs.txt --out sent.eml
+    /// Example: certmail notify incident.toml --to cfcs --to sector-cert --sample dropper.exe
+    /// Example: certmail notify changes.toml --follow-up CM-7KQ2-M9XD-3RTA
     Notify(NotifyArgs),
+
+    /// Send a message in your own words on an incident, e.g. the answer to the CERT's question.
+    ///
+    /// Signed, encrypted to each recipient and to you, threaded to the CERT's last
+    /// signed reply (or the notification), recorded and delivered like a notification.
+    /// Exits 0 when delivered, 3 when queued for a retry, 1 when it failed.
+    /// Example: certmail reply CM-7KQ2-M9XD-3RTA --text answer.txt --attach firewall.log
+    /// Example: echo "The VPN account was disabled at 07:10." | certmail reply CM-7KQ2-M9XD-3RTA
+    Reply(ReplyArgs),
 
     /// Show the message a notification would carry, and what travels in cleartext.
     ///
@@ -446,22 +457,71 @@ pub struct InitArgs {
 
 #[derive(Debug, Args)]
 pub struct NotifyArgs {
-    /// Incident file (TOML or JSON), or - for standard input.
+    /// Incident file (TOML or JSON), or - for standard input. With --follow-up, only
+    /// the fields that changed are needed.
     #[arg(value_name = "FILE")]
     pub incident: PathBuf,
     /// Attach a file (logs, IOC lists) inside the encrypted part. Repeatable.
     #[arg(long = "attach", value_name = "FILE")]
     pub attachments: Vec<PathBuf>,
-    /// Recipient name from keys/recipients.toml or the config (default: default-recipient).
+    /// Attach a malware sample, packed in a zip with the password "infected" (as CFCS
+    /// asks), inside the encrypted part. Repeatable.
+    #[arg(long = "sample", value_name = "FILE")]
+    pub samples: Vec<PathBuf>,
+    /// Recipient name from keys/recipients.toml or the config; repeat it for several
+    /// CERTs, each getting its own message (default: default-recipient, or for a
+    /// follow-up the incident's recipients).
     #[arg(long, value_name = "RECIPIENT")]
-    pub to: Option<String>,
-    /// Also write the exact bytes placed in the outbox to this file.
+    pub to: Vec<String>,
+    /// Also write the exact bytes placed in the outbox to this file (with several
+    /// recipients, one file each: FILE's name with the recipient before the extension).
     #[arg(long, value_name = "MSG.eml")]
     pub out: Option<PathBuf>,
-    /// Thread this notification to an earlier incident (e.g. CM-2026-0001).
+    /// Update an earlier incident (e.g. CM-7KQ2-M9XD-3RTA): FILE holds the fields that
+    /// changed, and the report shows them first. The message is threaded to the earlier one.
     #[arg(long, value_name = "REF")]
     pub follow_up: Option<String>,
+    /// Send even though this incident file was notified before (or, with --follow-up,
+    /// changes nothing).
+    #[arg(long)]
+    pub again: bool,
+    /// A key of the caller's choosing (a ticket number, a UUID): run again with the same
+    /// key, certmail sends nothing and prints the first run's result, with its exit code.
+    #[arg(long, value_name = "KEY")]
+    pub idempotency_key: Option<String>,
     /// Language of the report.
+    #[arg(long, value_enum)]
+    pub lang: Option<Lang>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `certmail reply`: a message in your own words on an incident already notified.
+#[derive(Debug, Args)]
+pub struct ReplyArgs {
+    /// The incident's reference.
+    #[arg(value_name = "REF")]
+    pub reference: String,
+    /// The message: a UTF-8 text file, or - for standard input (the default).
+    #[arg(long, value_name = "FILE|-")]
+    pub text: Option<PathBuf>,
+    /// Attach a file inside the encrypted part. Repeatable.
+    #[arg(long = "attach", value_name = "FILE")]
+    pub attachments: Vec<PathBuf>,
+    /// Attach a malware sample, zipped with the password "infected". Repeatable.
+    #[arg(long = "sample", value_name = "FILE")]
+    pub samples: Vec<PathBuf>,
+    /// Recipient (repeatable; default: every recipient the incident was notified to).
+    #[arg(long, value_name = "RECIPIENT")]
+    pub to: Vec<String>,
+    /// Also write the exact bytes placed in the outbox to this file (as for notify).
+    #[arg(long, value_name = "MSG.eml")]
+    pub out: Option<PathBuf>,
+    /// As for notify: a retry with the same key sends nothing and prints the first result.
+    #[arg(long, value_name = "KEY")]
+    pub idempotency_key: Option<String>,
+    /// Language of the signature block and subject (default: the incident's).
     #[arg(long, value_enum)]
     pub lang: Option<Lang>,
     /// Print the result as JSON.

@@ -1,6 +1,7 @@
-//! From an incident file to the parts of a notification: the validated incident, the
-//! rendered report, the headers, and the attachments (size-checked before anything is
-//! read). Shared by `notify` and `preview`; it signs, encrypts and records nothing.
+//! From an incident file to the parts of a notification: the validated incident (for a
+//! follow-up, laid over the incident as last reported), the rendered report, the
+//! headers, and the attachments and samples (size-checked before anything is read).
+//! Shared by `notify` and `preview`; it signs, encrypts and records nothing.
 
 use std::path::{Path, PathBuf};
 
@@ -8,8 +9,10 @@ use chrono::{DateTime, Utc};
 
 use crate::config::{Recipient, Settings};
 use crate::exit::{Failure, io_failure};
+use crate::followup::{self, Change};
 use crate::incident::{self, Elaboration, Incident, Language};
 use crate::mime::{self, Headers, Mailbox};
+use crate::sample::{Sample, SampleInfo};
 use crate::template::{self, AttachmentInfo, Rendered, ReportInput};
 
 /// A validated incident and what will go with it.
@@ -18,6 +21,13 @@ pub struct Draft {
     pub incident: Incident,
     pub language: Language,
     pub attachments: Vec<(PathBuf, AttachmentInfo)>,
+    /// Malware samples, checked but not packed yet (see `sample`).
+    pub samples: Vec<Sample>,
+    /// A follow-up's changed fields; empty for a new report.
+    pub changes: Vec<Change>,
+    /// SHA-256 of the file's incident as parsed: formatting, comments, field order and
+    /// TOML or JSON do not count (what an idempotency key is held to).
+    pub input_sha256: String,
 }
 
 /// Reads, completes (from `[identity]`) and validates an incident, and checks the
@@ -29,12 +39,61 @@ pub fn load(
     attachments: &[PathBuf],
     now: DateTime<Utc>,
 ) -> Result<Draft, Failure> {
+    load_onto(settings, path, None, language, attachments, &[], now)
+}
+
+/// Like [`load`], with samples; with `earlier` (the incident's JSON as last
+/// reported), the file needs to hold only what changed and is laid over it.
+pub fn load_onto(
+    settings: &Settings,
+    path: &Path,
+    earlier: Option<&str>,
+    language: Option<Language>,
+    attachments: &[PathBuf],
+    samples: &[PathBuf],
+    now: DateTime<Utc>,
+) -> Result<Draft, Failure> {
     let source = incident::read_source(path)?;
-    // Every problem of the file, of form and of meaning alike, in one error.
-    let incident = incident::load(&source, settings.file.identity.as_ref(), now)?;
+    let (incident, input_sha256, changes) = match earlier {
+        // Every problem of the file, of form and of meaning alike, in one error.
+        None => {
+            let incident = incident::load(&source, settings.file.identity.as_ref(), now)?;
+            // The file as written, before the identity fills it in (as for a follow-up).
+            let parsed = incident::parse(&source)?;
+            let input_sha256 = sha256_hex(serde_json::to_string(&parsed).unwrap_or_default().as_bytes());
+            (incident, input_sha256, Vec::new())
+        }
+        // A follow-up may hold only what changed: it is read over the incident as last
+        // reported, and what results is checked.
+        Some(earlier) => {
+            let parsed = incident::parse(&source)?;
+            let input_sha256 = sha256_hex(serde_json::to_string(&parsed).unwrap_or_default().as_bytes());
+            let unreadable = |e: serde_json::Error| Failure::failed(format!("the incident as last reported cannot be read: {e}"));
+            let earlier: serde_json::Value = serde_json::from_str(earlier).map_err(unreadable)?;
+            let update = serde_json::to_value(&parsed).map_err(unreadable)?;
+            let merged = followup::merge(&earlier, &update);
+            let changes = followup::changes(&earlier, &merged);
+            let incident = incident::with_identity(serde_json::from_value(merged).map_err(unreadable)?, settings.file.identity.as_ref());
+            let problems = incident::validate(&incident, now);
+            if !problems.is_empty() {
+                return Err(incident::problems_to_failure(&source.name, &problems));
+            }
+            (incident, input_sha256, changes)
+        }
+    };
     let language = language.or(incident.language).unwrap_or(settings.language());
+    let infos = check_attachments(attachments)?;
+    let samples = samples.iter().map(|p| Sample::check(p)).collect::<Result<Vec<_>, _>>()?;
+    let draft = Draft { source_name: source.name, incident, language, attachments: infos, samples, changes, input_sha256 };
+    // The report is not rendered yet; reports are a few KiB, 16 KiB is generous.
+    check_size(&draft, settings.max_message_bytes(), estimated_size(&draft, 16 * 1024))?;
+    Ok(draft)
+}
+
+/// Checks that each `--attach` file exists and is a regular file, and takes its size.
+pub fn check_attachments(paths: &[PathBuf]) -> Result<Vec<(PathBuf, AttachmentInfo)>, Failure> {
     let mut infos = Vec::new();
-    for a in attachments {
+    for a in paths {
         let meta = std::fs::metadata(a).map_err(|e| io_failure("--attach: cannot read", a, e))?;
         if !meta.is_file() {
             return Err(Failure::input(format!("--attach {}: not a regular file", a.display())));
@@ -42,18 +101,26 @@ pub fn load(
         let name = a.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "attachment".into());
         infos.push((a.clone(), AttachmentInfo { name, size: meta.len() }));
     }
-    let draft = Draft { source_name: source.name, incident, language, attachments: infos };
-    // The report is not rendered yet; reports are a few KiB, 16 KiB is generous.
-    check_size(&draft, settings.max_message_bytes(), estimated_size(&draft, 16 * 1024))?;
-    Ok(draft)
+    Ok(infos)
+}
+
+/// SHA-256 in hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The final message's size, estimated before any work: text and base64 attachments,
 /// then ASCII armor (4/3) with its line ends.
 pub fn estimated_size(draft: &Draft, body_len: usize) -> u64 {
-    let sizes: Vec<u64> = draft.attachments.iter().map(|(_, i)| i.size).collect();
-    let inner = mime::estimated_inner_size(body_len, &sizes);
-    inner / 48 * 66 + 4096
+    let files = draft.attachments.iter().map(|(_, i)| i.size);
+    let sizes: Vec<u64> = files.chain(draft.samples.iter().map(Sample::estimated_zip_size)).collect();
+    estimated_size_of(body_len, &sizes)
+}
+
+/// [`estimated_size`] for a text of `body_len` bytes and files of these sizes.
+pub fn estimated_size_of(body_len: usize, file_sizes: &[u64]) -> u64 {
+    mime::estimated_inner_size(body_len, file_sizes) / 48 * 66 + 4096
 }
 
 /// Refuses a message over the configured limit.
@@ -83,6 +150,19 @@ pub fn render(
     now: DateTime<Utc>,
     follow_up: Option<&str>,
 ) -> Result<Rendered, Failure> {
+    render_with(settings, draft, reference, recipient, now, follow_up, &[])
+}
+
+/// Renders the report for a recipient, listing the samples as packed.
+pub fn render_with(
+    settings: &Settings,
+    draft: &Draft,
+    reference: &str,
+    recipient: &Recipient,
+    now: DateTime<Utc>,
+    follow_up: Option<&str>,
+    samples: &[SampleInfo],
+) -> Result<Rendered, Failure> {
     let infos: Vec<AttachmentInfo> = draft.attachments.iter().map(|(_, i)| i.clone()).collect();
     let created = now.format("%Y-%m-%d %H:%M UTC").to_string();
     let input = ReportInput {
@@ -93,6 +173,8 @@ pub fn render(
         created: &created,
         follow_up,
         attachments: &infos,
+        samples,
+        changes: &draft.changes,
         language: draft.language,
     };
     template::render(&input, Some(&settings.templates_dir()))
@@ -135,8 +217,12 @@ pub fn new_message_id(sender: &str) -> Result<String, Failure> {
 /// Opens the attachments (after [`load`] checked their sizes). Each is read while the
 /// message is written; one that changes size meanwhile fails the notification.
 pub fn open_attachments(draft: &Draft) -> Result<Vec<mime::Attachment>, Failure> {
-    draft
-        .attachments
+    open_files(&draft.attachments)
+}
+
+/// Opens files checked by [`check_attachments`], each held to the size checked.
+pub fn open_files(files: &[(PathBuf, AttachmentInfo)]) -> Result<Vec<mime::Attachment>, Failure> {
+    files
         .iter()
         .map(|(path, info)| {
             let file = std::fs::File::open(path).map_err(|e| io_failure("--attach: cannot read", path, e))?;

@@ -22,6 +22,7 @@ pub mod config;
 pub mod crypto;
 pub mod deadlines;
 pub mod exit;
+pub mod followup;
 pub mod fsutil;
 pub mod hooks;
 pub mod identity;
@@ -31,11 +32,13 @@ pub mod ingest;
 pub mod mailbox;
 pub mod mime;
 pub mod outbox;
+pub mod outgoing;
 pub mod output;
 pub mod recipients;
 pub mod reference;
 pub mod reminders;
 pub mod reply;
+pub mod sample;
 pub mod secrets;
 pub mod signals;
 pub mod store;
@@ -58,6 +61,7 @@ pub fn run(cli: Cli) -> CmdResult {
     match &cli.command {
         Command::Init(args) => commands::init::run(&settings, args),
         Command::Notify(args) => commands::notify::run(&settings, args),
+        Command::Reply(args) => commands::reply::run(&settings, args),
         Command::Preview(args) => commands::preview::run(&settings, args),
         Command::Schema => commands::schema::run(),
         Command::Keys(command) => commands::keys::run(&settings, command),

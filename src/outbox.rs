@@ -87,17 +87,39 @@ pub fn flush(store: &mut Store, delivery: &Delivery, only: Option<&str>) -> Resu
     Ok(reports)
 }
 
-/// Delivers one message this process already claimed (`notify` delivering at once).
-pub fn deliver_claimed(store: &mut Store, delivery: &Delivery, claimed: Claimed) -> Result<Report, Failure> {
+/// Delivers messages this process already claimed (`notify` and `reply` delivering
+/// at once, one per recipient), over one connection reused for all.
+pub fn deliver_claimed(store: &mut Store, delivery: &Delivery, claimed: Vec<Claimed>) -> Result<Vec<Report>, Failure> {
     let mut session = None;
-    let outcome = attempt(&claimed, &mut session, delivery, (delivery.clock)());
-    let ended = (delivery.clock)();
-    let (attempt_record, report) = outcome_record(&claimed, outcome, ended);
-    store.record_attempt(&claimed, &attempt_record.as_attempt(), &timestamp(ended))?;
+    let mut reports: Vec<Report> = Vec::new();
+    // Set when the relay could not be reached or refused us: the other messages would
+    // only wait as long again to fail the same way, so they wait for a flush instead
+    // (still recorded, so none is left `sending`).
+    let mut unreachable: Option<SendError> = None;
+    for claimed in claimed {
+        let outcome = match &unreachable {
+            Some(SendError::Setup(e)) => Err(SendError::Setup(e.clone())),
+            Some(e) => Err(SendError::Transient(format!("not tried, the relay failed for the message before: {}", e.text()))),
+            None => attempt(&claimed, &mut session, delivery, (delivery.clock)()),
+        };
+        if let Err(e @ (SendError::Transient(_) | SendError::Setup(_))) = &outcome
+            && session.is_none()
+            && unreachable.is_none()
+        {
+            unreachable = Some(match e {
+                SendError::Setup(t) => SendError::Setup(t.clone()),
+                other => SendError::Transient(other.text().to_string()),
+            });
+        }
+        let ended = (delivery.clock)();
+        let (attempt_record, report) = outcome_record(&claimed, outcome, ended);
+        store.record_attempt(&claimed, &attempt_record.as_attempt(), &timestamp(ended))?;
+        reports.push(report);
+    }
     if let Some(s) = session {
         s.close();
     }
-    Ok(report)
+    Ok(reports)
 }
 
 fn attempt(claimed: &Claimed, session: &mut Option<Session>, delivery: &Delivery, now: DateTime<Utc>) -> Result<String, SendError> {

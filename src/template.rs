@@ -16,6 +16,8 @@ use crate::incident::{Incident, Language, Scheme, choices};
 const EMBEDDED: &[(&str, &str)] = &[
     ("_report.da.txt", include_str!("../templates/_report.da.txt")),
     ("_report.en.txt", include_str!("../templates/_report.en.txt")),
+    ("_message.da.txt", include_str!("../templates/_message.da.txt")),
+    ("_message.en.txt", include_str!("../templates/_message.en.txt")),
     ("nis-operator.da.txt", include_str!("../templates/nis-operator.da.txt")),
     ("nis-operator.en.txt", include_str!("../templates/nis-operator.en.txt")),
     ("digital-service-provider.da.txt", include_str!("../templates/digital-service-provider.da.txt")),
@@ -44,6 +46,34 @@ pub struct ReportInput<'a> {
     pub created: &'a str,
     pub follow_up: Option<&'a str>,
     pub attachments: &'a [AttachmentInfo],
+    /// Malware samples, each attached as its own password-protected zip.
+    pub samples: &'a [crate::sample::SampleInfo],
+    /// A follow-up's changed fields, shown before the whole updated report.
+    pub changes: &'a [crate::followup::Change],
+    pub language: Language,
+}
+
+/// Who writes a free-text message, as its signature block shows them.
+#[derive(Debug, Clone, Serialize)]
+pub struct Reporter {
+    pub name: String,
+    pub title: Option<String>,
+    pub organisation: String,
+    pub email: String,
+    pub phone: Option<String>,
+}
+
+/// Everything a free-text message (`certmail reply`) is rendered from.
+pub struct MessageInput<'a> {
+    pub text: &'a str,
+    pub reference: &'a str,
+    /// The incident's title, for the subject.
+    pub title: &'a str,
+    pub reporter: &'a Reporter,
+    pub recipient_name: &'a str,
+    pub recipient_address: &'a str,
+    pub attachments: &'a [AttachmentInfo],
+    pub samples: &'a [crate::sample::SampleInfo],
     pub language: Language,
 }
 
@@ -80,6 +110,29 @@ pub fn render(input: &ReportInput, user_dir: Option<&Path>) -> Result<Rendered, 
         created => input.created,
         follow_up => input.follow_up,
         attachments => input.attachments,
+        samples => input.samples,
+        changes => input.changes,
+    };
+    let mut captured = template.render_captured(context).map_err(where_)?;
+    let subject = captured.with_state_mut(|state| state.render_block("subject")).map_err(where_)?;
+    let body = captured.with_state_mut(|state| state.render_block("body")).map_err(where_)?;
+    Ok(Rendered { subject: one_line(&subject), body: tidy(&body) })
+}
+
+/// Renders a free-text message from `_message.LANG.txt` (overridable like the reports).
+pub fn render_message(input: &MessageInput, user_dir: Option<&Path>) -> Result<Rendered, Failure> {
+    let name = format!("_message.{}.txt", input.language.code());
+    let env = environment(user_dir.map(Path::to_path_buf));
+    let where_ = |e: minijinja::Error| Failure::input(format!("template {name}: {e:#}"));
+    let template = env.get_template(&name).map_err(where_)?;
+    let context = minijinja::context! {
+        text => input.text.trim_end(),
+        reference => input.reference,
+        title => input.title,
+        reporter => input.reporter,
+        recipient => minijinja::context! { name => input.recipient_name, address => input.recipient_address },
+        attachments => input.attachments,
+        samples => input.samples,
     };
     let mut captured = template.render_captured(context).map_err(where_)?;
     let subject = captured.with_state_mut(|state| state.render_block("subject")).map_err(where_)?;
@@ -160,6 +213,34 @@ mod tests {
     #[test]
     fn tidy_collapses_blank_runs_and_keeps_signature_dash() {
         assert_eq!(tidy("\na  \n\n\n\nb\n-- \nc\n\n"), "a\n\nb\n-- \nc\n");
+    }
+
+    #[test]
+    fn a_message_keeps_the_writers_words_and_names_the_incident() {
+        let reporter = Reporter {
+            name: "Jens".into(),
+            title: None,
+            organisation: "Eksempel A/S".into(),
+            email: "soc@example.dk".into(),
+            phone: Some("+45 11".into()),
+        };
+        let input = MessageInput {
+            text: "Logs attached.\n\n\n\nRegards\n",
+            reference: "CM-7KQ2-M9XD-3RTA",
+            title: "Ransomware",
+            reporter: &reporter,
+            recipient_name: "CFCS",
+            recipient_address: "cert@cert.cfcs.dk",
+            attachments: &[AttachmentInfo { name: "fw.log".into(), size: 9 }],
+            samples: &[],
+            language: Language::En,
+        };
+        let r = render_message(&input, None).unwrap();
+        assert_eq!(r.subject, "Re: [CM-7KQ2-M9XD-3RTA] Ransomware");
+        assert!(r.body.starts_with("Logs attached.\n\nRegards\n\nReference: CM-7KQ2-M9XD-3RTA\n"), "{}", r.body);
+        assert!(r.body.contains("  - fw.log (9 bytes)") && r.body.contains("phone: +45 11"), "{}", r.body);
+        let da = render_message(&MessageInput { language: Language::Da, ..input }, None).unwrap();
+        assert_eq!(da.subject, "Sv: [CM-7KQ2-M9XD-3RTA] Ransomware");
     }
 
     #[test]

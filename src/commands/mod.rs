@@ -11,6 +11,7 @@ pub mod notify;
 pub mod outbox;
 pub mod preview;
 pub mod read;
+pub mod reply;
 pub mod schema;
 pub mod secrets;
 pub mod status;

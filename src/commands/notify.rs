@@ -1,148 +1,189 @@
-//! `certmail notify`: validate, render, sign, encrypt, record the incident and place
-//! the final bytes in the outbox, in one transaction. Fails closed: if any step
-//! fails, nothing is queued.
+//! `certmail notify`: validate and render the incident (a follow-up's changes laid over
+//! the incident as last reported), refuse an accidental duplicate, then sign, encrypt
+//! and queue one message per recipient with the incident in one transaction, and
+//! deliver. Fails closed: if any step fails, nothing is queued.
 
 use chrono::{Datelike, Utc};
 
 use crate::cli::NotifyArgs;
 use crate::commands::language;
-
-use crate::compose;
+use crate::compose::{self, Draft};
 use crate::config::Settings;
-use crate::crypto::{self, pretty_fingerprint};
-use crate::exit::{CmdResult, Failure, Outcome};
+use crate::exit::{CmdResult, Failure};
 use crate::identity;
-use crate::mime;
-use crate::outbox::{self, Delivery, describe, summary_outcome};
-use crate::output;
+use crate::mime::{self, Mailbox};
+use crate::outgoing::{self, Kind, Letter, Parts, Queue, Signing};
 use crate::recipients;
-use crate::store::{NewIncident, NewMessage, Pending, Store};
-use std::io::Write;
+use crate::sample;
+use crate::store::{MessageState, NewIncident, Notified, Revision, Store};
 
 pub fn run(settings: &Settings, args: &NotifyArgs) -> CmdResult {
     let now = Utc::now();
-    let system_now = now.into();
-    let mut draft = compose::load(settings, &args.incident, args.lang.map(language), &args.attachments, now)?;
     // A broken relay configuration is an input error before anything is queued.
     let relay = settings.relay()?;
-    let recipient_id = args.to.as_deref().unwrap_or(settings.default_recipient());
-    let ready = recipients::load_checked(settings, recipient_id, system_now)?;
-    let (identity, signer) = identity::unlock(settings, system_now)?;
-    let attachments = compose::open_attachments(&draft)?;
-    let sender = settings.identity()?.email.clone();
+    let store_path = settings.store_path();
+    let mut store = Store::open(&store_path)?;
+    let earlier = match &args.follow_up {
+        Some(r) => Some(store.reported(r)?.ok_or_else(|| Failure::input(format!("--follow-up {r}: no such incident in the log")))?),
+        None => None,
+    };
+    let earlier_json = earlier.as_ref().map(|e| e.incident_json.as_str());
+    let mut draft =
+        compose::load_onto(settings, &args.incident, earlier_json, args.lang.map(language), &args.attachments, &args.samples, now)?;
+    let content_sha256 = compose::sha256_hex(incident_json(&draft)?.as_bytes());
+    let request = request(args, &draft);
+    if let Some(key) = &args.idempotency_key
+        && let Some(used) = store.idempotency_key(key)?
+    {
+        return outgoing::replay(settings, key, &request, used, args.json);
+    }
+    if !args.again {
+        let thread = match &args.follow_up {
+            Some(r) => store.messages_of(r)?,
+            None => Vec::new(),
+        };
+        refuse_duplicate(args, &draft, &store.notified_with(&content_sha256)?, &thread)?;
+    }
+    let ids: Vec<String> = match (&earlier, args.to.is_empty()) {
+        (_, false) => unique(&args.to),
+        (Some(e), true) if !e.recipients.is_empty() => e.recipients.clone(),
+        _ => vec![settings.default_recipient().to_string()],
+    };
+    let ready = ids.iter().map(|id| recipients::load_checked(settings, id, now.into())).collect::<Result<Vec<_>, _>>()?;
+    let (identity, signer) = identity::unlock(settings, now.into())?;
+    let id = settings.identity()?;
+    let signing = Signing { identity: &identity, signer: &signer, from: Mailbox { name: id.name.clone(), address: id.email.clone() }, now };
+    let packed = draft.samples.iter().map(|s| sample::pack(s, &settings.home, now)).collect::<Result<Vec<_>, _>>()?;
+    let sample_infos: Vec<_> = packed.iter().map(|p| p.info.clone()).collect();
 
-    let mut store = Store::open(&settings.store_path())?;
     let pending = store.begin(args.follow_up.as_deref(), now.year())?;
+    // Again under the write lock: a concurrent run may have committed meanwhile.
+    if let Some(key) = &args.idempotency_key
+        && let Some(used) = pending.idempotency_key(key)?
+    {
+        drop(pending);
+        return outgoing::replay(settings, key, &request, used, args.json);
+    }
+    if !args.again {
+        refuse_duplicate(args, &draft, &pending.notified_with(&content_sha256)?, &pending.messages()?)?;
+    }
+    if pending.incident_json()?.as_deref() != earlier_json {
+        return Err(Failure::failed(format!(
+            "{} was changed by another certmail meanwhile; nothing was queued. Run this again",
+            pending.reference
+        )));
+    }
     let reference = pending.reference.clone();
     if args.follow_up.is_some() {
         compose::mark_follow_up(&mut draft.incident, &reference);
     }
-    let rendered = compose::render(settings, &draft, &reference, &ready.recipient, now, args.follow_up.as_deref())?;
-    let message_id = compose::new_message_id(&sender)?;
-    let mut headers = compose::headers(settings, &reference, &ready.recipient, rendered.subject, message_id.clone(), &pending.thread, now)?;
-    // Read under the write lock `begin` took: no event can come between it and ours.
-    headers.log_head = Some(pending.log_head()?);
-
-    let mut sink = pending.message_sink(&message_id, compose::estimated_size(&draft, rendered.body.len()))?;
-    let written = sink.write_all(mime::outer_head(&headers).as_bytes()).map_err(|e| e.to_string()).and_then(|()| {
-        crypto::sign_and_encrypt(&identity, signer, &ready.key.cert, system_now, &mut sink, |w| {
-            mime::write_inner(&headers, &rendered.body, attachments, w)
-        })
-    });
-    written
-        .and_then(|()| sink.write_all(mime::outer_tail(&headers).as_bytes()).map_err(|e| e.to_string()))
-        .map_err(|e| Failure::failed(format!("signing and encrypting failed, nothing was queued: {e}")))?;
-    let bytes = sink.finish()?;
-    if let Err(f) = compose::check_size(&draft, settings.max_message_bytes(), bytes.len()) {
-        bytes.discard();
-        return Err(f);
+    let mut letters = Vec::new();
+    for ready in ready {
+        let rendered = compose::render_with(settings, &draft, &reference, &ready.recipient, now, args.follow_up.as_deref(), &sample_infos)?;
+        let thread = pending.thread(&ready.recipient.id)?;
+        letters.push(Letter { ready, subject: rendered.subject, body: rendered.body, thread });
     }
+    let attachments = || {
+        let mut all = compose::open_attachments(&draft)?;
+        for p in &packed {
+            let content = p.reader().map_err(|e| Failure::failed(format!("--sample {}: {e}", p.info.name)))?;
+            all.push(mime::Attachment { file_name: p.info.zip_name.clone(), content });
+        }
+        Ok(all)
+    };
+    let estimate = |body_len| compose::estimated_size(&draft, body_len);
+    let parts = Parts { attachments: &attachments, estimate: &estimate, limit: settings.max_message_bytes() };
 
-    let incident_json = serde_json::to_string(&draft.incident).map_err(|e| Failure::failed(format!("serialising the incident: {e}")))?;
-    let scheme = draft.incident.scheme.map(|s| s.key()).unwrap_or_default();
+    let incident_json = incident_json(&draft)?;
     let title = draft.incident.title.clone().unwrap_or_default();
     let detected_at = draft.incident.timeline.as_ref().and_then(|t| t.detected.as_ref()).and_then(|d| d.at.clone());
-    let in_reply_to = headers.in_reply_to.clone();
-    let commit = if relay.is_some() { Pending::commit_claimed } else { Pending::commit };
-    let committed = commit(
-        pending,
-        &NewIncident { scheme, title: &title, detected_at: detected_at.as_deref(), incident_json: &incident_json },
-        &NewMessage {
-            message_id: &message_id,
-            recipient: &ready.recipient.id,
-            recipient_fingerprint: &ready.key.fingerprint,
-            envelope_from: &sender,
-            envelope_to: &ready.recipient.config.address,
-            in_reply_to: in_reply_to.as_deref(),
-            bytes: &bytes,
-        },
-        &crate::store::timestamp(now),
-    );
-    if let Err(f) = committed {
-        bytes.discard();
-        return Err(f);
-    }
-    if let Some(out) = &args.out {
-        bytes.copy_to(out).map_err(|f| f.context(format!("{reference} is queued, but --out failed")))?;
-    }
-
-    let store_path = settings.store_path();
-    let report = match &relay {
-        None => None,
-        Some(relay) => {
-            let password = || outbox::smtp_password(settings, relay);
-            let clock = Utc::now;
-            let delivery = Delivery { relay, password: &password, lifetime: settings.outbox_lifetime(), clock: &clock, retry_now: false };
-            let claimed = store.claimed_by_me(&message_id)?;
-            let report = outbox::deliver_claimed(&mut store, &delivery, claimed)?;
-            // Given up at once (a permanent rejection): told as a flush would tell it.
-            crate::commands::outbox::tell_failures(settings, &store, std::slice::from_ref(&report));
-            Some(report)
-        }
+    let revision = Revision::Report(NewIncident {
+        scheme: draft.incident.scheme.map(|s| s.key()).unwrap_or_default(),
+        title: &title,
+        detected_at: detected_at.as_deref(),
+        incident_json: &incident_json,
+    });
+    let how = Queue {
+        kind: if args.follow_up.is_some() { Kind::FollowUp } else { Kind::Notification },
+        revision,
+        key: args.idempotency_key.as_deref().map(|k| (k, request.as_str())),
+        relay: relay.is_some(),
+        out: args.out.as_deref(),
+        store_path: &store_path,
     };
-    let state = report.as_ref().map_or(crate::store::MessageState::Queued, |r| r.state);
-    if args.json {
-        output::json(&serde_json::json!({
-            "reference": reference,
-            "message_id": message_id,
-            "state": state,
-            "detail": report.as_ref().map(|r| r.detail.clone()),
-            "next_attempt_at": report.as_ref().and_then(|r| r.next_attempt_at.clone()),
-            "recipient": ready.recipient.id,
-            "to": ready.recipient.config.address,
-            "fingerprint": ready.key.fingerprint,
-            "bytes": bytes.len(),
-            "store": store_path,
-            "out": args.out,
-        }));
+    let queued = outgoing::queue(pending, &signing, letters, &parts, how)?;
+    let sent = outgoing::deliver(&mut store, settings, relay.as_ref(), queued)?;
+    sent.print(settings, args.json);
+    sent.outcome()
+}
+
+fn incident_json(draft: &Draft) -> Result<String, Failure> {
+    serde_json::to_string(&draft.incident).map_err(|e| Failure::failed(format!("serialising the incident: {e}")))
+}
+
+/// What an idempotency key is held to: the same file (as parsed), on the same
+/// incident, to the same recipients, with the same files.
+fn request(args: &NotifyArgs, draft: &Draft) -> String {
+    let files = |list: &[std::path::PathBuf]| list.iter().map(|p| p.display().to_string()).collect::<Vec<_>>();
+    outgoing::request_sha256(&serde_json::json!({
+        "command": "notify",
+        "incident": draft.input_sha256,
+        "follow-up": args.follow_up,
+        "to": args.to,
+        "attachments": files(&args.attachments),
+        "samples": files(&args.samples),
+        "lang": args.lang.map(language).map(|l| l.code()),
+    }))
+}
+
+fn unique(ids: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for id in ids {
+        if !out.contains(id) {
+            out.push(id.clone());
+        }
+    }
+    out
+}
+
+/// Running `notify` again on the same file (after Ctrl-C, a relay error, in a shell's
+/// history) is refused: it names what exists and what to do. `same` are the messages
+/// that carried the same incident; `thread` the follow-up's incident's messages.
+fn refuse_duplicate(args: &NotifyArgs, draft: &Draft, same: &[Notified], thread: &[Notified]) -> Result<(), Failure> {
+    let file = args.incident.display();
+    if let Some(reference) = &args.follow_up {
+        if !draft.changes.is_empty() {
+            return Ok(());
+        }
+        return Err(Failure::input(format!(
+            "{file} changes nothing in {reference} as last reported, so nothing was queued. {} To send the report again anyway, add --again; to answer the CERT in your own words, `certmail reply {reference}`",
+            where_they_are(thread)
+        )));
+    }
+    let Some(last) = same.last() else { return Ok(()) };
+    let reference = &last.reference;
+    let mine: Vec<Notified> = same.iter().filter(|n| &n.reference == reference).cloned().collect();
+    Err(Failure::input(format!(
+        "{file} was already notified as {reference}, so nothing was queued. {} To send it as a new incident anyway, add --again; to add to {reference}, change the file and run `certmail notify FILE --follow-up {reference}`, or `certmail reply {reference}`",
+        where_they_are(&mine)
+    )))
+}
+
+/// The messages and their states, and what to do about those not delivered.
+fn where_they_are(messages: &[Notified]) -> String {
+    if messages.is_empty() {
+        return String::new();
+    }
+    let listed: Vec<String> =
+        messages.iter().map(|m| format!("<{}> to {}, made {}: {}", m.message_id, m.recipient, m.created_at, m.state)).collect();
+    let waiting = messages.iter().any(|m| matches!(m.state, MessageState::Queued | MessageState::Sending | MessageState::Deferred));
+    let failed = messages.iter().any(|m| matches!(m.state, MessageState::Failed | MessageState::Bounced));
+    let what = if waiting {
+        " Not delivered yet: `certmail outbox flush` sends what waits."
+    } else if failed {
+        " Delivery failed (`certmail outbox list` says why)."
     } else {
-        output::say(&format!(
-            "{reference}: notification signed and encrypted to {} <{}> (key {}) and to you; queued in the outbox.",
-            ready.recipient.display_name(),
-            ready.recipient.config.address,
-            pretty_fingerprint(&ready.key.fingerprint)
-        ));
-        output::say(&format!("  Message-ID: <{message_id}>, {} bytes, stored in {}", bytes.len(), store_path.display()));
-        if let Some(out) = &args.out {
-            output::say(&format!("  Exact bytes also written to {}", out.display()));
-        }
-        match &report {
-            Some(r) => output::say(&format!("  {}", describe(r))),
-            None => output::say(&format!(
-                "  Not sent: no [smtp] relay is configured in {}. Add one (see README, \"Delivery\"), then run `certmail outbox flush`.",
-                settings.config_path.display()
-            )),
-        }
-        if ready.recipient.config.test_only {
-            output::say(
-                "  Test-only recipient: this reaches no real CERT. For a real incident notify cfcs, or call CFCS at +45 3332 5580.",
-            );
-        } else if state != crate::store::MessageState::Sent {
-            output::say(&format!("  The CERT does not have it yet. If the incident is urgent, call {} now.", ready.recipient.phone()));
-        }
-    }
-    match &report {
-        None => Ok(Outcome::Queued),
-        Some(r) => summary_outcome(std::slice::from_ref(r)),
-    }
+        ""
+    };
+    format!("Its messages: {}.{what}", listed.join("; "))
 }

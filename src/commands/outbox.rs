@@ -37,10 +37,11 @@ fn list(settings: &Settings, json: bool) -> CmdResult {
             _ => String::new(),
         };
         output::say(&format!(
-            "{} {:<8} <{}> to {} ({} bytes, {} attempt(s)) {extra}",
+            "{} {:<8} <{}> to {} <{}> ({} bytes, {} attempt(s)) {extra}",
             r.reference,
             r.state.key(),
             r.message_id,
+            r.recipient,
             r.to,
             r.size,
             r.attempts

@@ -44,6 +44,9 @@ pub(crate) fn remind(settings: &Settings, store: &Store, report: &[Waiting], now
     hooks::fire(Some(&hook), store, &events).into_iter().cloned().collect()
 }
 
+/// Each open incident's messages, by reference.
+type Messages = std::collections::HashMap<String, Vec<crate::store::OutboxRow>>;
+
 pub fn run(settings: &Settings, json: bool) -> CmdResult {
     let path = settings.store_path();
     let store = if path.exists() { Some(Store::open(&path)?) } else { None };
@@ -57,14 +60,21 @@ pub fn run(settings: &Settings, json: bool) -> CmdResult {
         Some(store) => store.last_fetch()?,
         None => None,
     };
-    print(&report, last_fetch.as_ref(), json);
+    // Each message with its own delivery state (one per recipient and report).
+    let mut messages = Messages::new();
+    if let Some(store) = &store {
+        for w in &report {
+            messages.insert(w.row.reference.clone(), store.incident_outbox(&w.row.reference)?);
+        }
+    }
+    print(&report, &messages, last_fetch.as_ref(), json);
     if let Some(store) = &store {
         remind(settings, store, &report, now);
     }
     Ok(Outcome::Done)
 }
 
-fn print(report: &[Waiting], last_fetch: Option<&crate::store::LastFetch>, json: bool) {
+fn print(report: &[Waiting], messages: &Messages, last_fetch: Option<&crate::store::LastFetch>, json: bool) {
     if json {
         let incidents: Vec<_> = report
             .iter()
@@ -75,6 +85,7 @@ fn print(report: &[Waiting], last_fetch: Option<&crate::store::LastFetch>, json:
                     "cert_closed": row.cert_closed, "last_reply_at": row.last_reply_at, "last_reply_from": row.last_reply_from,
                     "unverified_messages": row.unverified,
                     "overdue": items.iter().any(|i| i.overdue), "waiting_for": items,
+                    "messages": messages.get(&row.reference),
                 })
             })
             .collect();
@@ -91,6 +102,9 @@ fn print(report: &[Waiting], last_fetch: Option<&crate::store::LastFetch>, json:
             let from = row.last_reply_from.as_deref().map(output::one_line).unwrap_or_else(|| "unknown sender".into());
             let closed = if row.cert_closed { "; the CERT has closed its case (your clocks still run)" } else { "" };
             output::say(&format!("  last reply {at} from {from} (as its From header says){closed}"));
+        }
+        for m in messages.get(&row.reference).into_iter().flatten() {
+            output::say(&format!("  message <{}> to {} <{}>: {}", m.message_id, m.recipient, m.to, m.state));
         }
         if items.is_empty() {
             output::say("  waiting for nothing");

@@ -264,7 +264,7 @@ pub fn generate_identity(user_id: &str, passphrase: Option<&Secret>, now: System
 /// all cores; `write_inner` runs on the caller's thread.
 pub fn sign_and_encrypt(
     identity: &Identity,
-    signer: UnlockedSigner,
+    signer: &UnlockedSigner,
     recipient: &Cert,
     now: SystemTime,
     sink: &mut (dyn Write + Send),
@@ -280,7 +280,8 @@ pub fn sign_and_encrypt(
             return Err(format!("{} has no valid encryption-capable key", pretty_fingerprint(&fingerprint(cert))));
         }
     }
-    pipeline::run(signer.0, recipients, now, sink, write_inner)
+    // A copy per message: one unlock (its S2K is deliberately slow) signs them all.
+    pipeline::run(signer.0.clone(), recipients, now, sink, write_inner)
 }
 
 #[cfg(test)]

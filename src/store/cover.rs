@@ -88,6 +88,7 @@ const COLUMNS: &[&str] = &[
     "claimed_by",
     "size",
     "sha256",
+    "incident_sha256",
     "recipient",
     "recipient_fingerprint",
     "envelope_from",
@@ -143,6 +144,8 @@ const QUEUED: &[(&str, Source)] = &[
     ("claimed_by", Null),
     ("size", Detail("bytes")),
     ("sha256", Detail("sha256")),
+    // Older queued events do not say it: unknown (and unchecked) for their rows.
+    ("incident_sha256", Detail("incident-sha256")),
     ("recipient", Detail("recipient")),
     ("recipient_fingerprint", Detail("fingerprint")),
     ("envelope_from", Detail("from")),
@@ -349,7 +352,7 @@ fn actual_rows(conn: &Connection) -> Result<BTreeMap<Row, Actual>, Failure> {
         .prepare(
             "SELECT m.message_id, m.incident_id, m.state, m.attempts, m.last_reply, m.last_error, m.next_attempt_at, m.claimed_by,
                     m.size, m.recipient, m.recipient_fingerprint, m.envelope_from, m.envelope_to, m.created_at,
-                    b.bytes, m.spool, m.sha256
+                    b.bytes, m.spool, m.sha256, m.incident_sha256
              FROM messages m LEFT JOIN message_bytes b ON b.message = m.id",
         )
         .map_err(&err)?;
@@ -382,6 +385,7 @@ fn actual_rows(conn: &Connection) -> Result<BTreeMap<Row, Actual>, Failure> {
                 ("envelope_to", text(12).map_err(&err)?),
                 ("created_at", text(13).map_err(&err)?),
                 ("sha256", sha256),
+                ("incident_sha256", text(17).map_err(&err)?),
             ],
             if inline.is_none() { spool } else { None },
         );

@@ -4,10 +4,9 @@
 //! A notification's incident row, message row (the exact bytes that will travel) and
 //! events are committed in one transaction, before anything is sent.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 use crate::exit::Failure;
 use crate::fsutil;
@@ -151,6 +150,27 @@ CREATE TABLE hooks_fired (
 -- reads it from there, holding it to the row's content hash.
 ALTER TABLE received ADD COLUMN file TEXT;
 "#,
+    r#"
+-- No accidental duplicates: the SHA-256 of the incident JSON a message carries (NULL
+-- for a free-text reply), by which `notify` recognises the same report sent before.
+ALTER TABLE messages ADD COLUMN incident_sha256 TEXT;
+CREATE INDEX messages_by_incident_sha256 ON messages (incident_sha256);
+"#,
+    r#"
+-- --idempotency-key: a script's retry gets the first result instead of a second
+-- message. Taken in the transaction that queues the messages; `result` is what was
+-- printed (replaced once delivery ended). Not part of the chained log: it says what
+-- a script was told, nothing about an incident that the messages' events do not.
+CREATE TABLE idempotency_keys (
+    key         TEXT PRIMARY KEY,
+    command     TEXT NOT NULL,
+    request     TEXT NOT NULL,
+    incident_id INTEGER NOT NULL REFERENCES incidents(id),
+    messages    TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    result      TEXT NOT NULL
+);
+"#,
 ];
 
 /// The chain covers rows (see store/cover.rs): nothing changes in the schema, but a
@@ -170,6 +190,7 @@ mod fetch;
 mod hooks;
 mod log;
 mod outbox;
+mod pending;
 mod received;
 mod spool;
 mod state;
@@ -177,41 +198,10 @@ pub use fetch::{FolderState, LastFetch};
 pub(crate) use log::event;
 pub use log::{ChainProblem, EventRow, IncidentRow, StatusRow, Verification};
 pub use outbox::{Attempt, ClaimQuery, Claimed, OutboxRow};
+pub use pending::{KeyUse, NewIncident, NewKey, NewMessage, Notified, Pending, Record, Reported, Revision, Thread};
 pub use received::{Correlation, Earlier, NewReceived, StoredMessage};
 pub use spool::{MessageBytes, MessageSink};
 pub use state::MessageState;
-
-/// The incident part of a new notification.
-pub struct NewIncident<'a> {
-    pub scheme: &'a str,
-    pub title: &'a str,
-    pub detected_at: Option<&'a str>,
-    pub incident_json: &'a str,
-}
-
-/// The message part of a new notification: the final bytes and their envelope.
-pub struct NewMessage<'a> {
-    pub message_id: &'a str,
-    pub recipient: &'a str,
-    pub recipient_fingerprint: &'a str,
-    pub envelope_from: &'a str,
-    pub envelope_to: &'a str,
-    pub in_reply_to: Option<&'a str>,
-    pub bytes: &'a MessageBytes,
-}
-
-/// A notification being composed: the reference is reserved and the write lock held
-/// until [`Pending::commit`]; dropping it rolls everything back.
-pub struct Pending<'a> {
-    tx: rusqlite::Transaction<'a>,
-    store_path: &'a Path,
-    pub reference: String,
-    existing_incident: Option<i64>,
-    year: i32,
-    seq: i64,
-    /// Message-IDs already sent for this incident, oldest first (for threading).
-    pub thread: Vec<String>,
-}
 
 pub(crate) fn db_error(what: &str) -> impl Fn(rusqlite::Error) -> Failure + '_ {
     move |e| Failure::failed(format!("incident log: {what}: {e}"))
@@ -242,8 +232,15 @@ impl Store {
             fsutil::private_dir(dir)?;
         }
         if !path.exists() {
-            // Create the file owner-only before SQLite does, with its default umask.
-            fsutil::write_private(path, b"")?;
+            // Create the file owner-only before SQLite does, with its default umask. In
+            // place, not by rename: two first runs at once (a script's retry) both succeed.
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .append(true)
+                .create(true)
+                .mode(0o600)
+                .open(path)
+                .map_err(|e| crate::exit::io_failure("cannot create the incident log", path, e))?;
         }
         let conn = Connection::open(path).map_err(|e| Failure::failed(format!("cannot open the incident log {}: {e}", path.display())))?;
         conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(db_error("busy timeout"))?;
@@ -299,26 +296,25 @@ impl Store {
     /// Reserves a reference (a new one, or `follow_up`'s) and holds the write lock.
     pub fn begin(&mut self, follow_up: Option<&str>, year: i32) -> Result<Pending<'_>, Failure> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_error("begin"))?;
-        let (reference, existing_incident, seq, thread) = match follow_up {
+        let (reference, existing_incident, seq) = match follow_up {
             Some(r) => {
                 let id: Option<i64> = tx
                     .query_row("SELECT id FROM incidents WHERE reference = ?1", [r], |row| row.get(0))
                     .optional()
                     .map_err(db_error("lookup"))?;
                 let Some(id) = id else {
-                    return Err(Failure::input(format!("--follow-up {r}: no such incident in the log")));
+                    return Err(Failure::input(format!("{r}: no such incident in the log (see `certmail log list`)")));
                 };
-                let thread = thread(&tx, r)?.unwrap_or_default();
-                (r.to_string(), Some(id), 0, thread)
+                (r.to_string(), Some(id), 0)
             }
             None => {
                 let seq: i64 = tx
                     .query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM incidents WHERE year = ?1", [year], |r| r.get(0))
                     .map_err(db_error("next reference"))?;
-                (unused_reference(&tx)?, None, seq, Vec::new())
+                (unused_reference(&tx)?, None, seq)
             }
         };
-        Ok(Pending { tx, store_path: &self.path, reference, existing_incident, year, seq, thread })
+        Ok(Pending { tx, store_path: &self.path, reference, existing_incident, year, seq })
     }
 
     /// Removes spool files of notifications that never committed (see
@@ -396,148 +392,6 @@ fn unused_reference(tx: &Connection) -> Result<String, Failure> {
     }
 }
 
-impl Pending<'_> {
-    /// The chain's head before this notification's events: what it carries inside
-    /// its encryption, so the CERT's copy witnesses the log as it was.
-    pub fn log_head(&self) -> Result<crate::anchor::LogHead, Failure> {
-        let (count, hash) = log::head(&self.tx)?;
-        Ok(crate::anchor::LogHead { count, hash })
-    }
-
-    /// Where the final bytes of the new message (about `estimated` bytes) go.
-    pub fn message_sink(&self, message_id: &str, estimated: u64) -> Result<MessageSink, Failure> {
-        MessageSink::new(self.store_path, message_id, estimated)
-    }
-
-    /// Records the incident (or its new revision), the queued message and their
-    /// events, and commits: after this returns, the notification survives a crash.
-    pub fn commit(self, incident: &NewIncident, message: &NewMessage, now: &str) -> Result<(), Failure> {
-        self.commit_and_maybe_claim(incident, message, now, false)
-    }
-
-    /// Like [`Pending::commit`], and also takes the message for sending by this
-    /// process in the same transaction: a notification about to be delivered at once
-    /// saves one durable commit before its first SMTP byte.
-    pub fn commit_claimed(self, incident: &NewIncident, message: &NewMessage, now: &str) -> Result<(), Failure> {
-        self.commit_and_maybe_claim(incident, message, now, true)
-    }
-
-    fn commit_and_maybe_claim(self, incident: &NewIncident, message: &NewMessage, now: &str, claim: bool) -> Result<(), Failure> {
-        let tx = &self.tx;
-        let incident_id = match self.existing_incident {
-            Some(id) => {
-                tx.execute(
-                    "UPDATE incidents SET incident_json = ?1, title = ?2, detected_at = COALESCE(?3, detected_at) WHERE id = ?4",
-                    params![incident.incident_json, incident.title, incident.detected_at, id],
-                )
-                .map_err(db_error("update incident"))?;
-                let detected_at: Option<String> = tx
-                    .query_row("SELECT detected_at FROM incidents WHERE id = ?1", [id], |r| r.get(0))
-                    .map_err(db_error("update incident"))?;
-                // What the row now holds, so `log verify` can hold the row to it.
-                let detail = serde_json::json!({
-                    "title": incident.title,
-                    "detected_at": detected_at,
-                    "incident-sha256": sha256_hex(incident.incident_json.as_bytes()),
-                });
-                event(tx, id, None, now, "follow-up", &detail)?;
-                id
-            }
-            None => {
-                tx.execute(
-                    "INSERT INTO incidents (reference, year, seq, scheme, title, created_at, detected_at, incident_json)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                    params![
-                        self.reference,
-                        self.year,
-                        self.seq,
-                        incident.scheme,
-                        incident.title,
-                        now,
-                        incident.detected_at,
-                        incident.incident_json
-                    ],
-                )
-                .map_err(db_error("insert incident"))?;
-                let id = tx.last_insert_rowid();
-                let detail = serde_json::json!({
-                    "reference": self.reference,
-                    "scheme": incident.scheme,
-                    "title": incident.title,
-                    "detected_at": incident.detected_at,
-                    "incident-sha256": sha256_hex(incident.incident_json.as_bytes()),
-                    "cert_case": null,
-                });
-                event(tx, id, None, now, "created", &detail)?;
-                id
-            }
-        };
-        let (spool, sha256) = match message.bytes {
-            MessageBytes::Inline(_) => (None, None),
-            MessageBytes::Spooled { name, sha256, .. } => (Some(name), Some(sha256)),
-        };
-        tx.execute(
-            "INSERT INTO messages (incident_id, message_id, recipient, recipient_fingerprint, envelope_from, envelope_to,
-                                   in_reply_to, size, state, created_at, updated_at, spool, sha256)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?9, ?10, ?11)",
-            params![
-                incident_id,
-                message.message_id,
-                message.recipient,
-                message.recipient_fingerprint,
-                message.envelope_from,
-                message.envelope_to,
-                message.in_reply_to,
-                message.bytes.len() as i64,
-                now,
-                spool,
-                sha256
-            ],
-        )
-        .map_err(db_error("insert message"))?;
-        let row = tx.last_insert_rowid();
-        if let MessageBytes::Inline(bytes) = message.bytes {
-            // Incremental blob I/O: binding the slice would make SQLite copy it twice.
-            tx.execute("INSERT INTO message_bytes (message, bytes) VALUES (?1, zeroblob(?2))", params![row, bytes.len() as i64])
-                .map_err(db_error("message bytes"))?;
-            let mut blob = tx.blob_open(rusqlite::MAIN_DB, "message_bytes", "bytes", row, false).map_err(db_error("message bytes"))?;
-            blob.write_all(bytes).map_err(|e| Failure::failed(format!("incident log: message bytes: {e}")))?;
-            blob.close().map_err(db_error("message bytes"))?;
-        }
-        // In the hash chain: the bytes that will be sent, and where they go, can then
-        // not be changed in the row (or the spool file) without `log verify` seeing it.
-        let bytes_sha256 = match message.bytes {
-            MessageBytes::Inline(bytes) => sha256_hex(bytes),
-            MessageBytes::Spooled { sha256, .. } => sha256.clone(),
-        };
-        let detail = serde_json::json!({
-            "recipient": message.recipient,
-            "fingerprint": message.recipient_fingerprint,
-            "from": message.envelope_from,
-            "to": message.envelope_to,
-            "bytes": message.bytes.len(),
-            "sha256": bytes_sha256,
-        });
-        event(tx, incident_id, Some(message.message_id), now, "queued", &detail)?;
-        if claim {
-            tx.execute(
-                "UPDATE messages SET state = 'sending', claimed_by = ?1, claimed_at = ?2, attempts = 1 WHERE id = ?3",
-                params![std::process::id(), now, row],
-            )
-            .map_err(db_error("claim"))?;
-            event(
-                tx,
-                incident_id,
-                Some(message.message_id),
-                now,
-                "sending",
-                &serde_json::json!({ "attempt": 1, "after-interruption": false, "by": std::process::id() }),
-            )?;
-        }
-        self.tx.commit().map_err(db_error("commit"))
-    }
-}
-
 /// The columns that say where a message's bytes are, for [`StoredBytes::from_row`];
 /// the query joins `messages m LEFT JOIN message_bytes b`.
 pub(crate) const STORED_BYTES: &str = "b.bytes, m.spool, m.size, m.sha256";
@@ -593,6 +447,11 @@ mod tests {
         }
     }
 
+    fn commit_one(p: Pending, id: &str) {
+        let messages = [message(id)];
+        p.commit(&Record { revision: Revision::Report(incident()), messages: &messages, key: None, claim: false }, "now").unwrap();
+    }
+
     #[test]
     fn references_are_random_and_follow_ups_thread() {
         let dir = tempfile::tempdir().unwrap();
@@ -600,23 +459,54 @@ mod tests {
         let p = store.begin(None, 2026).unwrap();
         let first = p.reference.clone();
         assert_eq!(crate::reply::references_in(&first), vec![first.clone()], "{first}");
-        p.commit(&incident(), &message("m1@x"), "now").unwrap();
+        commit_one(p, "m1@x");
         let p = store.begin(None, 2026).unwrap();
         assert_ne!(p.reference, first);
         drop(p);
         let p = store.begin(Some(&first), 2026).unwrap();
-        assert_eq!(p.thread, vec!["m1@x".to_string()]);
-        p.commit(&incident(), &message("m2@x"), "now").unwrap();
+        let thread = p.thread("example-cert").unwrap();
+        assert_eq!(thread, Thread { in_reply_to: Some("m1@x".into()), references: vec!["m1@x".into()] });
+        assert_eq!(p.thread("another-cert").unwrap(), Thread::default(), "each recipient has its own thread");
+        commit_one(p, "m2@x");
         assert_eq!(store.event_kinds(&first).unwrap(), ["created", "queued", "follow-up", "queued"]);
         assert_eq!(store.count_state("queued").unwrap(), 2);
         assert!(store.begin(Some("CM-2026-0099"), 2026).is_err());
     }
 
     #[test]
+    fn one_commit_holds_a_message_per_recipient_and_the_same_report_is_found_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.sqlite")).unwrap();
+        let p = store.begin(None, 2026).unwrap();
+        let reference = p.reference.clone();
+        let (a, mut b) = (message("a@x"), message("b@x"));
+        b.recipient = "sector-cert";
+        let result = serde_json::json!({ "reference": reference });
+        let key = NewKey { key: "k1", command: "notify", request: "r1", result: &result };
+        let record = Record { revision: Revision::Report(incident()), messages: &[a, b], key: Some(key), claim: true };
+        p.commit(&record, "now").unwrap();
+        assert_eq!(store.event_kinds(&reference).unwrap(), ["created", "queued", "sending", "queued", "sending"]);
+        assert_eq!(store.count_state("sending").unwrap(), 2);
+        let same = store.notified_with(&sha256_hex(b"{}")).unwrap();
+        assert_eq!(same.iter().map(|n| n.recipient.as_str()).collect::<Vec<_>>(), ["example-cert", "sector-cert"]);
+        assert!(same.iter().all(|n| n.reference == reference));
+        let used = store.idempotency_key("k1").unwrap().unwrap();
+        assert_eq!((used.reference.as_str(), used.request.as_str(), &used.result), (reference.as_str(), "r1", &result));
+        assert!(store.idempotency_key("k2").unwrap().is_none());
+        let p = store.begin(Some(&reference), 2026).unwrap();
+        assert_eq!(p.recipients().unwrap(), ["example-cert", "sector-cert"]);
+        let reply = [message("c@x")];
+        p.commit(&Record { revision: Revision::Message { text_sha256: "t" }, messages: &reply, key: None, claim: false }, "now").unwrap();
+        assert_eq!(store.event_kinds(&reference).unwrap()[5..], ["replied", "queued"]);
+        assert_eq!(store.notified_with(&sha256_hex(b"{}")).unwrap().len(), 2, "a reply carries no report");
+        assert_eq!(store.verify_chain().unwrap(), vec![]);
+    }
+
+    #[test]
     fn events_from_before_the_chain_get_hashes_and_verify() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("s.sqlite")).unwrap();
-        store.begin(None, 2026).unwrap().commit(&incident(), &message("m1@x"), "now").unwrap();
+        commit_one(store.begin(None, 2026).unwrap(), "m1@x");
         // As if recorded by a version without the chain:
         store.conn.execute_batch("UPDATE events SET prev_hash = NULL, hash = NULL; DELETE FROM chain_head;").unwrap();
         assert!(!store.verify_chain().unwrap().is_empty());
@@ -630,7 +520,7 @@ mod tests {
     fn a_row_changed_behind_the_chain_is_found_and_an_upgrade_cannot_launder_it() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("s.sqlite")).unwrap();
-        store.begin(None, 2026).unwrap().commit(&incident(), &message("m1@x"), "now").unwrap();
+        commit_one(store.begin(None, 2026).unwrap(), "m1@x");
         // A new log's events say everything: an upgrade has nothing to add.
         let tx = store.conn.transaction().unwrap();
         assert_eq!(cover::attest_uncovered(&tx, "later").unwrap(), 0);

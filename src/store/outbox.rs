@@ -110,16 +110,25 @@ impl Store {
 
     /// The outbox, oldest first.
     pub fn outbox(&self) -> Result<Vec<OutboxRow>, Failure> {
+        self.outbox_rows("1", &[])
+    }
+
+    /// One incident's messages of ours, oldest first: one per recipient and report.
+    pub fn incident_outbox(&self, reference: &str) -> Result<Vec<OutboxRow>, Failure> {
+        self.outbox_rows("i.reference = ?1", &[&reference])
+    }
+
+    fn outbox_rows(&self, condition: &str, values: &[&dyn rusqlite::ToSql]) -> Result<Vec<OutboxRow>, Failure> {
         let mut stmt = self
             .conn
-            .prepare(
+            .prepare(&format!(
                 "SELECT i.reference, m.message_id, m.recipient, m.envelope_to, m.state, m.attempts, m.size, m.created_at,
                         m.next_attempt_at, m.last_reply, m.last_error
-                 FROM messages m JOIN incidents i ON i.id = m.incident_id ORDER BY m.id",
-            )
+                 FROM messages m JOIN incidents i ON i.id = m.incident_id WHERE {condition} ORDER BY m.id"
+            ))
             .map_err(db_error("outbox"))?;
         let rows = stmt
-            .query_map([], |r| {
+            .query_map(values, |r| {
                 Ok(OutboxRow {
                     reference: r.get(0)?,
                     message_id: r.get(1)?,

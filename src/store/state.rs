@@ -2,7 +2,7 @@
 //! records it: text only where it meets SQL and JSON.
 
 /// Where a message of ours is on its way to the CERT.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum MessageState {
     Queued,

@@ -52,7 +52,7 @@ fn starttls_with_auth_delivers_the_exact_bytes() {
     assert_eq!(rows[0]["state"], "sent");
     let store = Store::open(&env.home.join("certmail.sqlite")).unwrap();
     assert_eq!(store.event_kinds(json["reference"].as_str().unwrap()).unwrap(), ["created", "queued", "sending", "sent"]);
-    let text_out = env.notify(Path::new(INCIDENT), &[]).0;
+    let text_out = env.notify(Path::new(INCIDENT), &["--again"]).0;
     assert_success(&text_out);
     assert!(text(&text_out.stdout).contains("delivered"), "{}", text(&text_out.stdout));
 }
@@ -252,7 +252,13 @@ fn a_message_with_a_bare_line_end_is_never_sent() {
         };
         // Queued just now: a fixed date would age past the outbox lifetime and fail first.
         let now = certmail::store::timestamp(chrono::Utc::now());
-        pending.commit(&incident, &message, &now).unwrap();
+        let record = certmail::store::Record {
+            revision: certmail::store::Revision::Report(incident),
+            messages: &[message],
+            key: None,
+            claim: false,
+        };
+        pending.commit(&record, &now).unwrap();
     }
     let out = env.certmail(&["outbox", "flush", "--json"]);
     assert_exit(&out, 1);
@@ -392,7 +398,7 @@ fn concurrent_flushes_never_send_a_message_twice() {
     let env = Env::new();
     env.set_relay(port, "starttls", &tls().ca, 5);
     for _ in 0..12 {
-        assert_exit(&env.notify(Path::new(INCIDENT), &[]).0, 3);
+        assert_exit(&env.notify(Path::new(INCIDENT), &["--again"]).0, 3);
     }
     let server = SmtpServer::start_on(port, "starttls", "none");
     let a = env.command().args(["outbox", "flush", "--retry-now"]).spawn().unwrap();

@@ -33,6 +33,8 @@ fn rendered_examples_match_the_golden_files() {
                 created: "2026-11-22 12:00 UTC",
                 follow_up: None,
                 attachments: &attachments,
+                samples: &[],
+                changes: &[],
                 language,
             };
             let rendered = template::render(&input, None).unwrap();
@@ -71,6 +73,8 @@ fn user_templates_override_the_embedded_ones() {
         created: "c",
         follow_up: None,
         attachments: &[],
+        samples: &[],
+        changes: &[],
         language: Language::En,
     };
     let rendered = template::render(&input, Some(dir.path())).unwrap();

@@ -217,7 +217,7 @@ fn status_shows_a_cert_question_until_a_follow_up_answers_it() {
     let waiting = json["incidents"][0]["waiting_for"].as_array().unwrap();
     assert!(waiting.iter().any(|i| i["what"].as_str().unwrap().contains("question")), "{json}");
 
-    let (answer, _) = c.env.notify(Path::new("examples/voluntary-ransomware.toml"), &["--follow-up", &c.reference]);
+    let (answer, _) = c.env.notify(Path::new("examples/voluntary-ransomware.toml"), &["--follow-up", &c.reference, "--again"]);
     assert_queued(&answer);
     let status = text(&c.env.certmail(&["status"]).stdout);
     assert!(status.contains(&c.reference) && !status.contains("question"), "the follow-up answered it: {status}");
@@ -607,7 +607,7 @@ fn read_shows_who_signed_which_part_and_mark_corrects_a_kind_in_the_log() {
 }
 
 /// A clearsigned text by the CERT's key, as GnuPG makes it.
-fn clearsigned(c: &Case, name: &str, body: &str) -> String {
+pub(crate) fn clearsigned(c: &Case, name: &str, body: &str) -> String {
     let file = c.env.write(name, body);
     text(&gpg_ok(&c.gnupg, &["--local-user", &cert_key().fingerprint, "--clearsign", "--output", "-", file.to_str().unwrap()]).stdout)
 }

@@ -40,7 +40,7 @@ fn an_untouched_log_verifies() {
     assert_eq!(json["anchor"]["events"], 4);
     assert_eq!(json["anchor"]["events_after"], 0);
     // Later events are consistent with the anchor; it says they are not covered yet.
-    assert_queued(&env.notify(Path::new("examples/voluntary-ransomware.toml"), &[]).0);
+    assert_queued(&env.notify(Path::new("examples/voluntary-ransomware.toml"), &["--again"]).0);
     let (out, json) = verify_anchored(&env, &anchor);
     assert_success(&out);
     assert_eq!(json["anchor"]["events_after"], 2, "{json}");
@@ -173,7 +173,7 @@ fn the_write_ahead_log_kept_between_runs_stays_bounded() {
     // Each notification adds tens of KiB to the WAL: this writes well past the bound.
     while written < 3 * certmail::store::WAL_KEPT_BYTES {
         let before = wal_size();
-        assert_queued(&env.notify(Path::new("examples/voluntary-ransomware.toml"), &[]).0);
+        assert_queued(&env.notify(Path::new("examples/voluntary-ransomware.toml"), &["--again"]).0);
         written += wal_size().saturating_sub(before).max(16 * 1024);
         largest = largest.max(wal_size());
     }
@@ -400,11 +400,12 @@ fn as_written_before_rows_were_covered(env: &Env) {
         env,
         "DELETE FROM events WHERE kind IN ('cert-case', 'attested');
          UPDATE events SET detail = json_remove(detail, '$.reference', '$.detected_at', '$.incident-sha256', '$.cert_case') WHERE kind IN ('created', 'follow-up');
-         UPDATE events SET detail = json_remove(detail, '$.from', '$.sha256') WHERE kind = 'queued';
+         UPDATE events SET detail = json_remove(detail, '$.from', '$.sha256', '$.incident-sha256') WHERE kind = 'queued';
          UPDATE events SET detail = json_remove(detail, '$.by') WHERE kind = 'sending';
          UPDATE events SET detail = json_remove(detail, '$.content_hash', '$.raw-sha256') WHERE kind = 'received';
          UPDATE events SET prev_hash = NULL, hash = NULL; DELETE FROM chain_head;
          DROP TABLE imap_folders; DROP TABLE hooks_fired; ALTER TABLE received DROP COLUMN file;
+         DROP INDEX messages_by_incident_sha256; ALTER TABLE messages DROP COLUMN incident_sha256; DROP TABLE idempotency_keys;
          PRAGMA user_version = 6;", // every migration applied up to COVER_ROWS, not from it on
     );
 }
@@ -413,7 +414,7 @@ fn as_written_before_rows_were_covered(env: &Env) {
 fn a_log_from_before_rows_were_covered_verifies_after_the_upgrade_and_is_covered_from_then() {
     let env = env_with_two_incidents();
     let reference = ingest_a_reply(&env);
-    assert_exit(&env.notify(Path::new("examples/voluntary-ransomware.toml"), &["--follow-up", &reference]).0, 3);
+    assert_exit(&env.notify(Path::new("examples/voluntary-ransomware.toml"), &["--follow-up", &reference, "--again"]).0, 3);
     as_written_before_rows_were_covered(&env);
     let (out, json) = verify(&env);
     assert_success(&out);

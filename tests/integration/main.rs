@@ -16,6 +16,7 @@ mod keys;
 mod log;
 mod new;
 mod notify;
+mod sending;
 mod smtp;
 mod support;
 mod validation;

@@ -162,19 +162,41 @@ fn follow_up_is_threaded_to_the_earlier_notification() {
     assert_queued(&first);
     let first_json: serde_json::Value = serde_json::from_slice(&first.stdout).unwrap();
     let reference = first_json["reference"].as_str().unwrap();
-    let (second, second_message) = env.notify(Path::new(FULL), &["--json", "--follow-up", reference]);
+    // Only what changed: the rest comes from the report as last sent.
+    let changes =
+        env.write("changes.toml", "[scope]\ntotal = 2100\n\n[handling]\nmeasures = \"Lageret er lukket.\\nDe berørte er underrettet.\"\n");
+    let (second, second_message) = env.notify(&changes, &["--json", "--follow-up", reference]);
     assert_queued(&second);
     let second_json: serde_json::Value = serde_json::from_slice(&second.stdout).unwrap();
     assert_eq!(second_json["reference"], first_json["reference"]);
+    assert_eq!(second_json["kind"], "follow-up");
     let first_id = format!("<{}>", first_json["message_id"].as_str().unwrap());
     let outer = text(&second_message);
     assert_eq!(header(&outer, "In-Reply-To"), Some(first_id.as_str()));
     assert_eq!(header(&outer, "References"), Some(first_id.as_str()));
     assert!(!text(&first_message).contains("In-Reply-To"));
     let (inner, _) = gpg_decrypt(&env, &second_message);
-    assert!(report_text(&inner).contains(&format!("Opfølgning på: {reference}")));
+    let report = report_text(&inner);
+    assert!(report.contains(&format!("Opfølgning på: {reference}")), "{report}");
+    let changed = report.split("== Ændret siden den tidligere anmeldelse ==\n").nth(1).expect(&report).split("\n\n").next().unwrap();
+    assert_eq!(
+        changed,
+        "  - handling.measures:\n    Lageret er lukket.\n    De berørte er underrettet.\n  - scope.total: 2100 (tidligere: 1840)"
+    );
+    // The whole updated report follows, the unchanged fields from the first one.
+    for expected in ["Karen Nielsen", "Patientjournaler eksponeret", "Samlet antal: 2100"] {
+        assert!(report.contains(expected), "{expected:?} missing:\n{report}");
+    }
     let store = Store::open(&env.home.join("certmail.sqlite")).unwrap();
     assert_eq!(store.event_kinds(reference).unwrap(), ["created", "queued", "follow-up", "queued"]);
+
+    // The same changes again change nothing: refused, naming the incident, unless --again.
+    let again = env.certmail(&["notify", changes.to_str().unwrap(), "--follow-up", reference]);
+    assert_exit(&again, 2);
+    let err = text(&again.stderr);
+    assert!(err.contains("changes nothing") && err.contains(reference) && err.contains("--again"), "{err}");
+    assert_queued(&env.certmail(&["notify", changes.to_str().unwrap(), "--follow-up", reference, "--again"]));
+    assert_eq!(queued(&env), 3);
 
     let unknown = env.certmail(&["notify", FULL, "--follow-up", "CM-1999-0001"]);
     assert_exit(&unknown, 2);
@@ -265,10 +287,11 @@ fn passphrase_from_environment_and_loud_failure_without_it() {
 
     let ok = env.command().env("CM_TEST_PASSPHRASE", "correct horse").args(["notify", FULL]).output().unwrap();
     assert_queued(&ok);
-    let wrong = env.command().env("CM_TEST_PASSPHRASE", "wrong").args(["notify", FULL]).output().unwrap();
+    // --again: the same file was just notified, and that would be refused first.
+    let wrong = env.command().env("CM_TEST_PASSPHRASE", "wrong").args(["notify", FULL, "--again"]).output().unwrap();
     assert_exit(&wrong, 1);
     assert!(text(&wrong.stderr).contains("passphrase does not unlock"), "{}", text(&wrong.stderr));
-    let missing = env.command().env_remove("CM_TEST_PASSPHRASE").args(["notify", FULL]).output().unwrap();
+    let missing = env.command().env_remove("CM_TEST_PASSPHRASE").args(["notify", FULL, "--again"]).output().unwrap();
     assert_exit(&missing, 2);
     assert!(text(&missing.stderr).contains("CM_TEST_PASSPHRASE"), "{}", text(&missing.stderr));
 
@@ -276,7 +299,7 @@ fn passphrase_from_environment_and_loud_failure_without_it() {
     // that failure is loud and names the fallbacks.
     let config = std::fs::read_to_string(env.config_path()).unwrap().replace("passphrase-env = \"CM_TEST_PASSPHRASE\"\n", "");
     std::fs::write(env.config_path(), config).unwrap();
-    let keyring = env.command().env_remove("DBUS_SESSION_BUS_ADDRESS").args(["notify", FULL]).output().unwrap();
+    let keyring = env.command().env_remove("DBUS_SESSION_BUS_ADDRESS").args(["notify", FULL, "--again"]).output().unwrap();
     assert_exit(&keyring, 2);
     let err = text(&keyring.stderr);
     assert!(err.contains("keyring") && err.contains("passphrase-command") && err.contains("passphrase-env"), "{err}");

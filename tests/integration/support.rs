@@ -38,19 +38,24 @@ pub struct CertKey {
 
 pub fn cert_key() -> &'static CertKey {
     static KEY: OnceLock<CertKey> = OnceLock::new();
-    KEY.get_or_init(|| {
+    KEY.get_or_init(|| CertKey::generate("Example CERT — test only <cert@example-cert.test>"))
+}
+
+impl CertKey {
+    /// A CERT's throwaway key (no passphrase), made with GnuPG.
+    pub fn generate(user_id: &str) -> CertKey {
         require("gpg", "gnupg");
         let dir = tempfile::tempdir().unwrap();
         let gnupg = dir.path().join("gnupg");
         std::fs::create_dir_all(&gnupg).unwrap();
-        let fingerprint = gpg_generate(&gnupg, "Example CERT — test only <cert@example-cert.test>");
+        let fingerprint = gpg_generate(&gnupg, user_id);
         let public = dir.path().join("cert.asc");
         let secret = dir.path().join("cert-secret.asc");
         std::fs::write(&public, gpg(&gnupg, &["--armor", "--export", &fingerprint]).stdout).unwrap();
         std::fs::write(&secret, gpg(&gnupg, &["--armor", "--export-secret-keys", &fingerprint]).stdout).unwrap();
         kill_agent(&gnupg);
         CertKey { fingerprint, public, secret, _dir: dir }
-    })
+    }
 }
 
 /// Generates an Ed25519 + Cv25519 key without passphrase; returns its fingerprint.
@@ -233,19 +238,31 @@ pub fn armored_part(message: &[u8]) -> String {
 /// Decrypts and verifies with GnuPG, holding only the CERT's secret key and the
 /// reporter's public key. Returns the inner entity and GnuPG's status lines.
 pub fn gpg_decrypt(env: &Env, message: &[u8]) -> (Vec<u8>, String) {
-    let gnupg = env.path("gnupg-cert");
+    gpg_try_decrypt(env, message, &cert_key().secret).unwrap_or_else(|e| panic!("gpg --decrypt failed: {e}"))
+}
+
+/// Decrypts with GnuPG holding only `secret` (a recipient's secret key) and the
+/// reporter's public key; the error is GnuPG's stderr.
+pub fn gpg_try_decrypt(env: &Env, message: &[u8], secret: &Path) -> Result<(Vec<u8>, String), String> {
+    // A GnuPG home per key (its folder's name is unique), holding only that key.
+    let folder = secret.parent().and_then(|p| p.file_name()).unwrap_or_default().to_string_lossy().into_owned();
+    let gnupg = env.path(&format!("gnupg-{folder}"));
     std::fs::create_dir_all(&gnupg).unwrap();
-    gpg_ok(&gnupg, &["--import", cert_key().secret.to_str().unwrap(), env.reporter_public().to_str().unwrap()]);
+    gpg_ok(&gnupg, &["--import", secret.to_str().unwrap(), env.reporter_public().to_str().unwrap()]);
     let armored = env.path("message.asc");
     std::fs::write(&armored, armored_part(message)).unwrap();
     let out = gpg(&gnupg, &["--status-fd", "2", "--decrypt", armored.to_str().unwrap()]);
     kill_agent(&gnupg);
-    assert!(out.status.success(), "gpg --decrypt failed: {}", text(&out.stderr));
-    (out.stdout, text(&out.stderr))
+    if out.status.success() { Ok((out.stdout, text(&out.stderr))) } else { Err(text(&out.stderr)) }
 }
 
 /// Decrypts and verifies with Debian's `sq`.
 pub fn sq_decrypt(env: &Env, message: &[u8], secret_key: &Path) -> Vec<u8> {
+    sq_try_decrypt(env, message, secret_key).unwrap_or_else(|e| panic!("sq decrypt failed: {e}"))
+}
+
+/// Decrypts with `sq`, requiring a good signature by the reporter; the error is sq's stderr.
+pub fn sq_try_decrypt(env: &Env, message: &[u8], secret_key: &Path) -> Result<Vec<u8>, String> {
     require("sq", "sq");
     let armored = env.path("message-sq.asc");
     std::fs::write(&armored, armored_part(message)).unwrap();
@@ -257,8 +274,7 @@ pub fn sq_decrypt(env: &Env, message: &[u8], secret_key: &Path) -> Vec<u8> {
         .arg(&armored)
         .output()
         .unwrap();
-    assert!(out.status.success(), "sq decrypt failed: {}", text(&out.stderr));
-    out.stdout
+    if out.status.success() { Ok(out.stdout) } else { Err(text(&out.stderr)) }
 }
 
 /// Decodes quoted-printable text (soft line breaks, =XX escapes).
