@@ -298,7 +298,8 @@ pub struct StatusRow {
     pub last_reply_at: Option<String>,
     pub last_reply_from: Option<String>,
     /// Messages about the incident that no good, whole-message signature binds: shown,
-    /// never trusted.
+    /// never trusted (what they say, malformed ones, and bounces for a message that
+    /// never left).
     pub unverified: i64,
     /// The recipient its newest notification went to.
     pub recipient: Option<String>,
@@ -332,7 +333,8 @@ impl Store {
                         EXISTS (SELECT 1 FROM events e WHERE e.incident_id = i.id AND e.kind = 'cert-closed'),
                         l.received_at, l.from_address,
                         (SELECT COUNT(*) FROM received r WHERE r.incident_id = i.id AND r.bound = 0
-                            AND r.kind IN ('ack', 'question', 'closed', 'reply')),
+                            AND (r.kind IN ('ack', 'question', 'closed', 'reply', 'malformed')
+                                 OR r.flags LIKE '%\"bounce-for-unsent-message\"%')),
                         (SELECT m.recipient FROM messages m WHERE m.incident_id = i.id ORDER BY m.id DESC LIMIT 1)
                  FROM incidents i
                  LEFT JOIN received q ON q.id = (

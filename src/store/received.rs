@@ -65,7 +65,8 @@ pub struct NewReceived<'a> {
     pub events: Vec<(&'a str, serde_json::Value)>,
     /// The CERT's case number, kept if the incident has none yet.
     pub cert_case: Option<&'a str>,
-    /// Our message a failed bounce reports as undelivered.
+    /// Our message a failed bounce reports as undelivered; only one a relay took
+    /// (see [`super::MessageState::relay_accepted`]).
     pub bounced_message: Option<&'a str>,
 }
 
@@ -130,6 +131,16 @@ impl Store {
             .query_row([message_id.trim().trim_matches(['<', '>'])], correlation)
             .optional()
             .map_err(db_error("correlate"))
+    }
+
+    /// The delivery state of one of our messages, by Message-ID.
+    pub fn message_state(&self, message_id: &str) -> Result<Option<super::MessageState>, Failure> {
+        let state: Option<String> = self
+            .conn
+            .prepare_cached("SELECT state FROM messages WHERE message_id = ?1")
+            .and_then(|mut s| s.query_row([message_id.trim().trim_matches(['<', '>'])], |r| r.get(0)).optional())
+            .map_err(db_error("message state"))?;
+        Ok(state.as_deref().map(super::MessageState::from_key))
     }
 
     /// The incident with this certmail reference or CERT case number.
@@ -267,9 +278,13 @@ fn record_events(tx: &Connection, c: &Correlation, r: &NewReceived, raw: &[u8], 
     }
     if let Some(id) = r.bounced_message {
         // The one change unsigned mail may make: a bounce marks our message
-        // undelivered, which only ever makes status more cautious.
-        tx.execute("UPDATE messages SET state = 'bounced', updated_at = ?1 WHERE message_id = ?2", params![now, id])
-            .map_err(db_error("bounce"))?;
+        // undelivered, which only ever makes status more cautious. Only a message a
+        // relay took: a queued one must still be sent (ingest flags a bounce for it).
+        tx.execute(
+            "UPDATE messages SET state = 'bounced', updated_at = ?1 WHERE message_id = ?2 AND state IN ('sent', 'bounced')",
+            params![now, id],
+        )
+        .map_err(db_error("bounce"))?;
     }
     Ok(())
 }

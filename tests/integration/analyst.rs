@@ -1,0 +1,129 @@
+//! What a SOC analyst who had never seen the code found trying the tool: a forged
+//! bounce that cancelled delivery, received columns the chain did not cover, a
+//! `status` that hid an acknowledgement or read a question backwards, `read` banners
+//! that unsigned text could forge, parts out of order, malformed mail shown without
+//! a reason, and the wrong phone number after a bounce.
+
+use std::path::{Path, PathBuf};
+
+use crate::ingest::{Case, case, clearsigned, gpg_encrypted_reply, ingest};
+use crate::log::{assert_found, rehash, tamper, verify};
+use crate::smtp::{SmtpServer, tls};
+use crate::support::*;
+
+/// A delivery status notification saying `message_id` failed for good: unsigned, as
+/// every relay writes one, so anyone can write one.
+fn dsn(env: &Env, name: &str, message_id: &str, reference: &str) -> PathBuf {
+    env.write(
+        name,
+        &format!(
+            "From: MAILER-DAEMON@relay.example.dk\r\nTo: soc@example.dk\r\nSubject: Undelivered Mail Returned to Sender\r\nMessage-ID: <{name}@relay>\r\nAuto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"r\"\r\n\r\n--r\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n--r\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; relay.example.dk\r\n\r\nFinal-Recipient: rfc822; {CERT_ADDRESS}\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n--r\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: soc@example.dk\r\nMessage-ID: <{message_id}>\r\nSubject: [{reference}] Encrypted message\r\n\r\n--r--\r\n"
+        ),
+    )
+}
+
+/// Delivers what is queued through a loopback relay, which is returned (stopped when dropped).
+pub(crate) fn deliver(env: &Env) -> SmtpServer {
+    let server = SmtpServer::start("starttls", "none");
+    env.set_relay(server.port, "starttls", &tls().ca, 10);
+    assert_success(&env.certmail(&["outbox", "flush", "--retry-now"]));
+    server
+}
+
+fn states(env: &Env) -> Vec<String> {
+    let out = env.certmail(&["outbox", "list", "--json"]);
+    assert_success(&out);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    json["messages"].as_array().unwrap().iter().map(|m| m["state"].as_str().unwrap().to_string()).collect()
+}
+
+fn status_text(env: &Env) -> String {
+    let out = env.certmail(&["status"]);
+    assert_success(&out);
+    text(&out.stdout)
+}
+
+fn status_json(env: &Env) -> serde_json::Value {
+    let out = env.certmail(&["status", "--json"]);
+    assert_success(&out);
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn flags(r: &serde_json::Value) -> Vec<String> {
+    r["flags"].as_array().unwrap().iter().map(|f| f.as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn a_bounce_for_a_notification_never_handed_to_a_relay_cancels_nothing() {
+    let c = case();
+    let bounce = dsn(&c.env, "forged", &c.message_id, &c.reference);
+    let out = c.env.certmail(&["ingest", bounce.to_str().unwrap(), "--json"]);
+    assert_success(&out);
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((r["kind"].as_str(), r["incident"].as_str()), (Some("bounce"), Some(c.reference.as_str())), "{r}");
+    assert!(flags(&r).contains(&"bounce-for-unsent-message".to_string()), "{r}");
+    assert!(!text(&out.stderr).contains("NOT delivered"), "{}", text(&out.stderr));
+    assert_eq!(states(&c.env), ["queued"], "a bounce cannot undo what never left");
+    let status = status_text(&c.env);
+    assert!(!status.contains("FAILED") && status.contains("not delivered yet"), "{status}");
+    assert!(status.contains("not trusted"), "the odd bounce is still there to read: {status}");
+    // The relay is back: the notification goes out after all.
+    let server = deliver(&c.env);
+    assert_eq!(server.received().len(), 1);
+    assert_eq!(states(&c.env), ["sent"]);
+    assert_success(&verify(&c.env).0);
+}
+
+fn add_recording_hook(env: &Env) -> PathBuf {
+    let heard = env.path("heard.jsonl");
+    let mut config = std::fs::read_to_string(env.config_path()).unwrap();
+    config.push_str(&format!("\n[hooks]\ncommand = [\"/bin/sh\", \"-c\", \"cat >> '{}'\"]\ntimeout-seconds = 10\n", heard.display()));
+    std::fs::write(env.config_path(), config).unwrap();
+    heard
+}
+
+#[test]
+fn a_bounce_says_to_call_the_cert_the_notification_went_to() {
+    // The default recipient has a phone; the notification goes to the test-only
+    // example recipient, which has none.
+    let env = Env::new();
+    let (out, _) = env.notify(Path::new("examples/voluntary-ransomware.toml"), &["--to", "example-cert", "--json"]);
+    assert_queued(&out);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (reference, message_id) = (json["reference"].as_str().unwrap(), json["message_id"].as_str().unwrap());
+    let _server = deliver(&env);
+    let heard = add_recording_hook(&env);
+    let out = env.certmail(&["ingest", dsn(&env, "bounce", message_id, reference).to_str().unwrap()]);
+    assert_success(&out);
+    let warning = text(&out.stderr);
+    assert!(warning.contains("NOT delivered") && warning.contains("(none: test only)") && !warning.contains(CERT_PHONE), "{warning}");
+    let events: Vec<serde_json::Value> =
+        std::fs::read_to_string(&heard).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!((events[0]["event"].as_str(), events[0]["phone"].as_str()), (Some("bounced"), Some("(none: test only)")), "{events:?}");
+    let status = status_text(&env);
+    assert!(status.contains("FAILED") && status.contains("(none: test only)") && !status.contains(CERT_PHONE), "{status}");
+}
+
+/// An unsigned reply threaded to the case's notification by its In-Reply-To.
+fn unsigned_reply(c: &Case) -> serde_json::Value {
+    let mail = format!(
+        "From: {CERT_ADDRESS}\r\nSubject: Re: [{}] Encrypted message\r\nMessage-ID: <q1@example-cert.test>\r\nIn-Reply-To: <{}>\r\n\r\nKan I sende os logfilerne fra firewallen?\r\n",
+        c.reference, c.message_id
+    );
+    let r = ingest(&c.env, &c.env.write("reply.eml", &mail));
+    assert_eq!((r["signature"].as_str(), r["bound"].as_bool(), r["incident"].as_str()), (Some("none"), Some(false), Some(c.reference.as_str())));
+    r
+}
+
+
+
+
+/// Lines of `read` that hold `needle`.
+fn lines_with<'a>(shown: &'a str, needle: &str) -> Vec<&'a str> {
+    shown.lines().filter(|l| l.contains(needle)).collect()
+}
+
+
+
+
