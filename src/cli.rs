@@ -355,7 +355,7 @@ pub struct NotifyArgs {
     /// Also write the exact bytes placed in the outbox to this file.
     #[arg(long, value_name = "MSG.eml")]
     pub out: Option<PathBuf>,
-    /// Thread this notification to an earlier incident (e.g. CM-2026-0001).
+    /// Thread this notification to an earlier incident (e.g. CM-7KQ2-M9XD-3RTA).
     #[arg(long, value_name = "REF")]
     pub follow_up: Option<String>,
     /// Language of the report.

@@ -489,6 +489,7 @@ impl<'a> Ingestor<'a> {
             flags: &d.flags,
             from: d.from.as_deref(),
             subject: &d.subject,
+            reason: d.detail.as_deref(),
             raw,
             // Kept for `certmail read` when it is about an incident (other mail stays in
             // its mailbox and only its hash is kept); unsigned, unencrypted mail only up

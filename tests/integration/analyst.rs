@@ -116,7 +116,64 @@ fn unsigned_reply(c: &Case) -> serde_json::Value {
     r
 }
 
+#[test]
+fn log_verify_finds_edits_to_what_read_and_status_trust_in_a_received_row() {
+    let c = case();
+    unsigned_reply(&c);
+    assert_success(&verify(&c.env).0);
+    // The analyst's edit: `read` then said "bound ... by a good signature".
+    for (edit, undo, said) in [
+        ("UPDATE received SET bound = 1", "UPDATE received SET bound = 0", "bound is true in its row"),
+        ("UPDATE received SET flags = '[\"from-mismatch\"]'", "UPDATE received SET flags = '[]'", "flags is [\"from-mismatch\"] in its row"),
+        ("UPDATE received SET signer_recipient = 'test-cert'", "UPDATE received SET signer_recipient = NULL", "signer_recipient is \"test-cert\""),
+        (
+            "UPDATE received SET from_address = 'duty@example-cert.test'",
+            &format!("UPDATE received SET from_address = '{CERT_ADDRESS}'"),
+            "from_address is \"duty@example-cert.test\"",
+        ),
+        ("UPDATE received SET marked_kind = 'closed'", "UPDATE received SET marked_kind = NULL", "marked_kind is \"closed\""),
+    ] {
+        tamper(&c.env, edit);
+        let (out, json) = verify(&c.env);
+        assert_found(&out, &json, said);
+        tamper(&c.env, undo);
+        assert_success(&verify(&c.env).0);
+    }
+    // An analyst's correction is an event, and the row is held to it from then on.
+    let mark = ["incident", "mark", &c.reference, "--message", "<q1@example-cert.test>", "--as", "question", "--reason", "asks for logs"];
+    assert_success(&c.env.certmail(&mark));
+    assert_success(&verify(&c.env).0);
+    tamper(&c.env, "UPDATE received SET marked_kind = NULL");
+    let (out, json) = verify(&c.env);
+    assert_found(&out, &json, "marked_kind is null in its row");
+}
 
+#[test]
+fn a_log_from_before_received_rows_were_covered_whole_verifies_after_the_upgrade() {
+    let c = case();
+    unsigned_reply(&c);
+    let mark = ["incident", "mark", &c.reference, "--message", "<q1@example-cert.test>", "--as", "question", "--reason", "asks for logs"];
+    assert_success(&c.env.certmail(&mark));
+    // As the release before wrote it: its events did not state these columns, the
+    // received row had no reason, and the schema stops before this step.
+    tamper(
+        &c.env,
+        "UPDATE events SET detail = json_remove(detail, '$.from', '$.reason', '$.marked_kind') WHERE kind = 'received';
+         UPDATE events SET detail = json_remove(detail, '$.content_hash', '$.marked_kind') WHERE kind = 'marked';
+         ALTER TABLE received DROP COLUMN reason;
+         PRAGMA user_version = 10;",
+    );
+    rehash(&c.env);
+    let (out, json) = verify(&c.env);
+    assert_success(&out);
+    let shown = text(&c.env.certmail(&["log", "show", &c.reference]).stdout);
+    assert!(shown.contains("attested"), "{shown}");
+    assert_eq!(verify(&c.env).1["events"], json["events"], "opening it again attests nothing more");
+    tamper(&c.env, "UPDATE received SET bound = 1");
+    assert_found(&verify(&c.env).0, &verify(&c.env).1, "bound is true in its row");
+    tamper(&c.env, "UPDATE received SET bound = 0, marked_kind = 'closed'");
+    assert_found(&verify(&c.env).0, &verify(&c.env).1, "marked_kind is \"closed\"");
+}
 
 
 /// Lines of `read` that hold `needle`.
@@ -127,3 +184,16 @@ fn lines_with<'a>(shown: &'a str, needle: &str) -> Vec<&'a str> {
 
 
 
+#[test]
+fn small_things_say_what_is_true() {
+    let env = Env::new();
+    let check = env.certmail(&["keys", "check"]);
+    let said = format!("{}{}", text(&check.stdout), text(&check.stderr)).to_lowercase();
+    assert!(said.contains("not installed") && !said.contains("nothing was queued"), "keys check queues nothing: {said}");
+    let help = text(&env.certmail(&["notify", "--help"]).stdout);
+    assert!(help.contains("--follow-up") && !help.contains("CM-2026-"), "{help}");
+    assert_queued(&env.notify(Path::new("examples/voluntary-ransomware.toml"), &[]).0);
+    let out = env.certmail(&["incident", "mark", "CM-AAAA-BBBB-CCCC", "--message", "<x@y>", "--as", "ack", "--reason", "r"]);
+    assert_exit(&out, 2);
+    assert!(text(&out.stderr).contains("no incident CM-AAAA-BBBB-CCCC"), "{}", text(&out.stderr));
+}

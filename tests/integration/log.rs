@@ -402,9 +402,9 @@ fn as_written_before_rows_were_covered(env: &Env) {
          UPDATE events SET detail = json_remove(detail, '$.reference', '$.detected_at', '$.incident-sha256', '$.cert_case') WHERE kind IN ('created', 'follow-up');
          UPDATE events SET detail = json_remove(detail, '$.from', '$.sha256') WHERE kind = 'queued';
          UPDATE events SET detail = json_remove(detail, '$.by') WHERE kind = 'sending';
-         UPDATE events SET detail = json_remove(detail, '$.content_hash', '$.raw-sha256') WHERE kind = 'received';
+         UPDATE events SET detail = json_remove(detail, '$.content_hash', '$.raw-sha256', '$.from', '$.reason', '$.marked_kind') WHERE kind = 'received';
          UPDATE events SET prev_hash = NULL, hash = NULL; DELETE FROM chain_head;
-         DROP TABLE imap_folders; DROP TABLE hooks_fired; ALTER TABLE received DROP COLUMN file;
+         DROP TABLE imap_folders; DROP TABLE hooks_fired; ALTER TABLE received DROP COLUMN file; ALTER TABLE received DROP COLUMN reason;
          PRAGMA user_version = 6;", // every migration applied up to COVER_ROWS, not from it on
     );
 }
