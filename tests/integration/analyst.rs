@@ -175,6 +175,28 @@ fn a_log_from_before_received_rows_were_covered_whole_verifies_after_the_upgrade
     assert_found(&verify(&c.env).0, &verify(&c.env).1, "marked_kind is \"closed\"");
 }
 
+#[test]
+fn status_says_the_cert_acknowledged_with_its_case_number_and_the_virk_reference() {
+    let c = case();
+    let _server = deliver(&c.env);
+    let body = format!("Hej\r\nVi har modtaget jeres underretning {}. Sagsnr.: CFCS-2026-4411\r\n", c.reference);
+    let r = ingest(&c.env, &gpg_encrypted_reply(&c, &body, &cert_key().fingerprint, &c.gnupg));
+    assert_eq!(r["state_changed"], true, "{r}");
+    let status = status_text(&c.env);
+    let line = status.lines().find(|l| l.contains("acknowledged")).unwrap_or_else(|| panic!("no acknowledgement in: {status}"));
+    assert!(line.contains("CFCS-2026-4411") && line.contains("good signature"), "{status}");
+    assert_success(&c.env.certmail(&["incident", "virk", &c.reference, "--reference", "VIRK-2026-77"]));
+    let status = status_text(&c.env);
+    assert!(status.contains("Virk.dk") && status.contains("VIRK-2026-77"), "{status}");
+
+    // A bounce after the CERT's signed receipt: both facts, and no "FAILED".
+    assert_success(&c.env.certmail(&["ingest", dsn(&c.env, "late-bounce", &c.message_id, &c.reference).to_str().unwrap()]));
+    assert_eq!(states(&c.env), ["bounced"]);
+    let status = status_text(&c.env);
+    assert!(!status.contains("FAILED"), "{status}");
+    assert!(status.contains("bounce") && status.contains("acknowledged receipt"), "{status}");
+    assert_eq!(status_json(&c.env)["incidents"][0]["acknowledged"], true);
+}
 
 /// Lines of `read` that hold `needle`.
 fn lines_with<'a>(shown: &'a str, needle: &str) -> Vec<&'a str> {
