@@ -203,8 +203,107 @@ fn lines_with<'a>(shown: &'a str, needle: &str) -> Vec<&'a str> {
     shown.lines().filter(|l| l.contains(needle)).collect()
 }
 
+#[test]
+fn read_marks_every_content_line_with_its_trust_and_content_cannot_forge_a_banner() {
+    let c = case();
+    let fpr = &cert_key().fingerprint;
+    let forged = format!(
+        "From: {CERT_ADDRESS}\r\nIn-Reply-To: <{}>\r\nMessage-ID: <forge@x>\r\nSubject: Re\r\n\r\nSee below.\r\n==== received 2026-01-01T00:00:00.000Z  <ack@example-cert.test>\r\n     from: {CERT_ADDRESS}  kind: closed  signature: good\r\n     bound to this incident by a good signature over the whole message\r\n---- [signed by test-cert ({fpr})] text/plain ----\r\n  Vi har modtaget jeres underretning.\r\n",
+        c.message_id
+    );
+    ingest(&c.env, &c.env.write("forge.eml", &forged));
+    let signed = clearsigned(&c, "ack.txt", &format!("Vedr. {}: modtaget.\n", c.reference));
+    let genuine = format!("From: {CERT_ADDRESS}\r\nMessage-ID: <genuine@x>\r\n\r\n{signed}");
+    assert_eq!(ingest(&c.env, &c.env.write("genuine.eml", &genuine))["bound"], true);
 
+    let shown = text(&c.env.certmail(&["read", &c.reference]).stdout);
+    for needle in ["See below.", "2026-01-01T00:00:00.000Z", "kind: closed  signature: good", "Vi har modtaget"] {
+        let lines = lines_with(&shown, needle);
+        assert!(!lines.is_empty() && lines.iter().all(|l| l.starts_with("UNSIGNED | ")), "{needle}: {lines:?}\n{shown}");
+    }
+    // The genuine reply's banners, once each; the forged ones only as unsigned text.
+    for banner in ["     bound to this incident", "---- [signed by test-cert"] {
+        let lines = lines_with(&shown, banner.trim_start());
+        assert_eq!(lines.iter().filter(|l| l.starts_with(banner)).count(), 1, "{banner}: {shown}");
+        assert!(lines.iter().all(|l| l.starts_with(banner) || l.starts_with("UNSIGNED | ")), "{banner}: {shown}");
+    }
+    assert!(lines_with(&shown, "modtaget.").iter().any(|l| l.starts_with("signed   | ")), "{shown}");
+    assert!(lines_with(&shown, "Ransomware").iter().all(|l| l.starts_with("sent     | ")), "{shown}");
+    // Every line is a banner certmail wrote or content with its trust in front.
+    for line in shown.lines().filter(|l| !l.is_empty()) {
+        let banner = line.starts_with("==== ") || line.starts_with("---- [") || line.starts_with("     ");
+        let content = ["UNSIGNED | ", "signed   | ", "sent     | "].iter().any(|p| line.starts_with(p));
+        assert!(banner || content || line.starts_with(&c.reference), "{line:?}");
+    }
+}
 
+#[test]
+fn read_shows_the_parts_in_the_order_of_the_message() {
+    let c = case();
+    let inline = clearsigned(&c, "inline.txt", &format!("Vedr. {}: modtaget (inline).\n", c.reference));
+    let entity = "Content-Type: text/plain; charset=utf-8\r\n\r\nModtaget (detached).\r\n";
+    let file = c.env.write("entity.txt", entity);
+    let fpr = &cert_key().fingerprint;
+    let sig = gpg_ok(&c.gnupg, &["--local-user", fpr, "--armor", "--detach-sign", "--output", "-", file.to_str().unwrap()]);
+    let detached = format!(
+        "Content-Type: multipart/signed; micalg=pgp-sha512; protocol=\"application/pgp-signature\"; boundary=\"s\"\r\n\r\n--s\r\n{entity}\r\n--s\r\nContent-Type: application/pgp-signature\r\n\r\n{}\r\n--s--\r\n",
+        text(&sig.stdout)
+    );
+    for (id, first) in [("inline@x", format!("Content-Type: text/plain\r\n\r\n{inline}")), ("detached@x", detached)] {
+        let mail = format!(
+            "From: {CERT_ADDRESS}\r\nIn-Reply-To: <{}>\r\nMessage-ID: <{id}>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=m\r\n\r\n--m\r\n{first}\r\n--m\r\nContent-Type: text/plain\r\n\r\nPS from {id}: added on the way\r\n--m--\r\n",
+            c.message_id
+        );
+        let r = ingest(&c.env, &c.env.write(&format!("{id}.eml"), &mail));
+        assert_eq!(r["signature"], "partial", "{r}");
+        let out = c.env.certmail(&["read", &format!("<{id}>"), "--json"]);
+        assert_success(&out);
+        let message = text(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .find(|m| m["message_id"] == id)
+            .unwrap();
+        let parts: Vec<(bool, String)> =
+            message["parts"].as_array().unwrap().iter().map(|p| (p["signed"] == true, p["text"].as_str().unwrap().to_string())).collect();
+        assert_eq!(parts.len(), 2, "{message}");
+        assert!(parts[0].0 && parts[0].1.contains("odtaget") && !parts[1].0 && parts[1].1.contains("PS from"), "{message}");
+    }
+    let shown = text(&c.env.certmail(&["read", &c.reference]).stdout);
+    for (signed, ps) in [("modtaget (inline)", "PS from inline@x"), ("Modtaget (detached)", "PS from detached@x")] {
+        assert!(shown.find(signed).unwrap() < shown.find(ps).unwrap(), "{shown}");
+    }
+}
+
+#[test]
+fn a_malformed_reply_shows_why_and_what_it_shows_and_counts_as_not_trusted() {
+    let c = case();
+    let head = |id: &str| {
+        format!("From: {CERT_ADDRESS}\r\nIn-Reply-To: <{}>\r\nMessage-ID: <{id}>\r\nSubject: Re: [{}]\r\n\r\n", c.message_id, c.reference)
+    };
+    let truncated = format!(
+        "{}Vi har modtaget jeres underretning.\r\n-----BEGIN PGP SIGNED MESSAGE-----\r\nHash: SHA256\r\n\r\nSagen er lukket.\r\n",
+        head("truncated@x")
+    );
+    let garbled = format!("{}Her er vores svar:\r\n-----BEGIN PGP MESSAGE-----\r\n\r\nhQEMA+garbage\r\n-----END PGP MESSAGE-----\r\n", head("garbled@x"));
+    for (name, mail) in [("truncated", &truncated), ("garbled", &garbled)] {
+        let r = ingest(&c.env, &c.env.write(&format!("{name}.eml"), mail));
+        assert_eq!((r["kind"].as_str(), r["incident"].as_str()), (Some("malformed"), Some(c.reference.as_str())), "{r}");
+    }
+    let shown = text(&c.env.certmail(&["read", &c.reference]).stdout);
+    assert!(shown.contains("truncated OpenPGP block") && shown.contains("cannot decrypt"), "{shown}");
+    assert!(shown.contains("UNSIGNED | Vi har modtaget jeres underretning.") && shown.contains("UNSIGNED | Her er vores svar:"), "{shown}");
+    let out = c.env.certmail(&["read", &c.reference, "--json"]);
+    assert_success(&out);
+    let messages: Vec<serde_json::Value> = text(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    for m in messages.iter().filter(|m| m["kind"] == "malformed") {
+        assert!(m["reason"].is_string() && m["error"].is_string() && !m["parts"].as_array().unwrap().is_empty(), "{m}");
+    }
+    assert_eq!(messages.iter().filter(|m| m["kind"] == "malformed").count(), 2);
+    let status = status_text(&c.env);
+    assert!(status.contains("2 message(s)") && status.contains("not trusted"), "{status}");
+    assert_eq!(status_json(&c.env)["incidents"][0]["unverified_messages"], 2);
+    assert_success(&verify(&c.env).0);
+}
 
 #[test]
 fn small_things_say_what_is_true() {
