@@ -673,7 +673,9 @@ pub fn prepare(source: &str, raw: Vec<u8>) -> Prepared {
     let hash: String = Sha256::digest(&raw).iter().map(|b| format!("{b:02x}")).collect();
     let mut parsed = reply::parse(&raw);
     let early = match &mut parsed {
-        Ok(mail) if matches!(mail.content, reply::Content::Plain { .. } | reply::Content::Bounce { .. } | reply::Content::Unreadable { .. }) => {
+        Ok(mail)
+            if matches!(mail.content, reply::Content::Plain { .. } | reply::Content::Bounce { .. } | reply::Content::Unreadable { .. }) =>
+        {
             // The content moves into the reading; what stays is the envelope.
             let content = std::mem::replace(&mut mail.content, reply::Content::Plain { parts: Vec::new() });
             let mut keys = LazyKeys { settings: None, now: SystemTime::UNIX_EPOCH, unlocked: None };

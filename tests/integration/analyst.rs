@@ -112,7 +112,10 @@ fn unsigned_reply(c: &Case) -> serde_json::Value {
         c.reference, c.message_id
     );
     let r = ingest(&c.env, &c.env.write("reply.eml", &mail));
-    assert_eq!((r["signature"].as_str(), r["bound"].as_bool(), r["incident"].as_str()), (Some("none"), Some(false), Some(c.reference.as_str())));
+    assert_eq!(
+        (r["signature"].as_str(), r["bound"].as_bool(), r["incident"].as_str()),
+        (Some("none"), Some(false), Some(c.reference.as_str()))
+    );
     r
 }
 
@@ -124,8 +127,16 @@ fn log_verify_finds_edits_to_what_read_and_status_trust_in_a_received_row() {
     // The analyst's edit: `read` then said "bound ... by a good signature".
     for (edit, undo, said) in [
         ("UPDATE received SET bound = 1", "UPDATE received SET bound = 0", "bound is true in its row"),
-        ("UPDATE received SET flags = '[\"from-mismatch\"]'", "UPDATE received SET flags = '[]'", "flags is [\"from-mismatch\"] in its row"),
-        ("UPDATE received SET signer_recipient = 'test-cert'", "UPDATE received SET signer_recipient = NULL", "signer_recipient is \"test-cert\""),
+        (
+            "UPDATE received SET flags = '[\"from-mismatch\"]'",
+            "UPDATE received SET flags = '[]'",
+            "flags is [\"from-mismatch\"] in its row",
+        ),
+        (
+            "UPDATE received SET signer_recipient = 'test-cert'",
+            "UPDATE received SET signer_recipient = NULL",
+            "signer_recipient is \"test-cert\"",
+        ),
         (
             "UPDATE received SET from_address = 'duty@example-cert.test'",
             &format!("UPDATE received SET from_address = '{CERT_ADDRESS}'"),
@@ -284,7 +295,10 @@ fn a_malformed_reply_shows_why_and_what_it_shows_and_counts_as_not_trusted() {
         "{}Vi har modtaget jeres underretning.\r\n-----BEGIN PGP SIGNED MESSAGE-----\r\nHash: SHA256\r\n\r\nSagen er lukket.\r\n",
         head("truncated@x")
     );
-    let garbled = format!("{}Her er vores svar:\r\n-----BEGIN PGP MESSAGE-----\r\n\r\nhQEMA+garbage\r\n-----END PGP MESSAGE-----\r\n", head("garbled@x"));
+    let garbled = format!(
+        "{}Her er vores svar:\r\n-----BEGIN PGP MESSAGE-----\r\n\r\nhQEMA+garbage\r\n-----END PGP MESSAGE-----\r\n",
+        head("garbled@x")
+    );
     for (name, mail) in [("truncated", &truncated), ("garbled", &garbled)] {
         let r = ingest(&c.env, &c.env.write(&format!("{name}.eml"), mail));
         assert_eq!((r["kind"].as_str(), r["incident"].as_str()), (Some("malformed"), Some(c.reference.as_str())), "{r}");
