@@ -123,11 +123,10 @@ pub fn items(row: &StatusRow, now: DateTime<Utc>, ack_timeout: Duration, clocks:
     }
     if let Some(asked) = &row.unanswered_question_at {
         // Only a question bound by a good, whole-message signature is listed here.
-        let caution = String::new();
         items.push(Item {
             kind: Kind::Answer,
             what: format!(
-                "an answer to the CERT's question received {}{caution}",
+                "the CERT asked a question (received {}) and is waiting for your answer",
                 parse(asked).map(stamp).unwrap_or_else(|| asked.clone())
             ),
             due: None,
@@ -190,8 +189,12 @@ mod tests {
             first_sent_at: Some("2026-11-22T10:00:00.000Z".into()),
             undelivered: 0,
             failed: 0,
+            bounced_but_acknowledged: 0,
             acknowledged: false,
+            acknowledged_at: None,
+            cert_case: None,
             virk_filed: false,
+            virk_reference: None,
             unanswered_question_at: None,
             unanswered_question_signature: None,
             cert_closed: false,
@@ -249,6 +252,7 @@ mod tests {
         let list = items(&asked, at("2026-11-22T10:30:00Z"), Duration::hours(1), &[], PHONE);
         let q = list.iter().find(|i| i.what.contains("question")).unwrap();
         assert!(q.what.contains("2026-11-22 10:20 UTC") && !q.what.contains("confirm"), "{}", q.what);
+        assert!(q.what.starts_with("the CERT asked a question") && q.what.contains("waiting for your answer"), "{}", q.what);
         assert!(q.action.contains("--follow-up CM-2026-0001"));
         // Unsigned mail is never listed as the CERT's question: it is an unverified message.
         let unsigned = StatusRow { unverified: 1, ..row() };

@@ -102,8 +102,9 @@ pub enum About {
 
 impl Event {
     /// The event a newly recorded message is, if any. A duplicate is none: it fired
-    /// when it was first recorded.
-    pub fn of_message(o: &Outcome, at: &str, phone: &str) -> Option<Event> {
+    /// when it was first recorded. `phone`: for a bounce, the number of the CERT the
+    /// bounced message went to.
+    pub fn of_message(o: &Outcome, at: &str, phone: Option<&str>) -> Option<Event> {
         if o.duplicate {
             return None;
         }
@@ -111,7 +112,8 @@ impl Event {
             Kind::Closed if o.state_changed => EventKind::Closed,
             // Shown whatever its signature: the hook is told whether it is bound.
             Kind::Question => EventKind::Question,
-            Kind::Bounce if o.detail.as_deref().is_some_and(|d| d.contains("FAILED")) => EventKind::Bounced,
+            // Only a message a relay took can bounce (see `BounceReport::undelivered`).
+            Kind::Bounce if o.bounce.as_ref().is_some_and(|b| b.undelivered()) => EventKind::Bounced,
             // A bound reply is the CERT's receipt whatever its words ("noted", an
             // automatic receipt): the incident is acknowledged.
             _ if o.state_changed => EventKind::Acknowledged,
@@ -126,7 +128,7 @@ impl Event {
                 source: o.source.clone(),
                 signature: o.signature.key().to_string(),
                 bound: o.bound,
-                phone: (event == EventKind::Bounced).then(|| phone.to_string()),
+                phone: phone.filter(|_| event == EventKind::Bounced).map(str::to_string),
                 detail: o.detail.clone(),
             },
         })

@@ -117,7 +117,6 @@ pub(crate) fn record_all(
 ) -> Recorded {
     let mut events = Vec::new();
     let terminal = std::io::stderr().is_terminal();
-    let phone = crate::recipients::cert_phone(settings, None);
     let mut progress = output::Progress::new("ingested", total, total > 50 && terminal);
     let mut errors = 0;
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
@@ -135,8 +134,10 @@ pub(crate) fn record_all(
                 // Decrypting and verifying happen here: a panic in them is this message's.
                 match isolated(|| ingestor.ingest_prepared(p)) {
                     Ok(Ok(outcome)) => {
-                        show(&outcome, json, &phone);
-                        events.extend(Event::of_message(&outcome, at, &phone));
+                        // A bounce says whom to call: the CERT its message went to.
+                        let phone = outcome.bounce.as_ref().map(|b| crate::recipients::cert_phone(settings, b.recipient.as_deref()));
+                        show(&outcome, json, phone.as_deref());
+                        events.extend(Event::of_message(&outcome, at, phone.as_deref()));
                     }
                     Ok(Err(f)) => {
                         errors += 1;
@@ -302,7 +303,7 @@ fn read_message(path: &Path) -> Result<Vec<u8>, Failure> {
     Ok(buf)
 }
 
-fn show(o: &ingest::Outcome, json: bool, phone: &str) {
+fn show(o: &ingest::Outcome, json: bool, phone: Option<&str>) {
     if json {
         output::json(&serde_json::to_value(o).unwrap_or_default());
         return;
@@ -327,7 +328,22 @@ fn show(o: &ingest::Outcome, json: bool, phone: &str) {
     if !o.flags.is_empty() && !o.duplicate {
         output::warn(&format!("{}: {}", o.source, o.flags.join(", ")));
     }
-    if o.kind == crate::reply::Kind::Bounce && o.detail.as_deref().is_some_and(|d| d.contains("FAILED")) && !o.duplicate {
-        output::warn(&format!("the notification of {incident} was NOT delivered (bounce from {}). Call {phone}.", o.source));
+    match &o.bounce {
+        Some(b) if b.undelivered() && !o.duplicate => {
+            let phone = phone.unwrap_or("the CERT");
+            output::warn(&format!("the notification of {incident} was NOT delivered (bounce from {}). Call {phone}.", o.source));
+        }
+        Some(b) if b.for_unsent() && !o.duplicate => {
+            let then = match b.state {
+                Some(crate::store::MessageState::Failed) => "the outbox gave it up earlier: see `certmail outbox list`",
+                _ => "it stays in the outbox and will still be sent",
+            };
+            output::warn(&format!(
+                "{}: a bounce names the notification of {incident}, which no relay has taken (it is {}): not trusted, nothing changed; {then}",
+                o.source,
+                b.state.map_or("?", |s| s.key())
+            ));
+        }
+        _ => {}
     }
 }

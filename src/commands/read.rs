@@ -84,6 +84,25 @@ fn part_label(reader: &Rereader, p: &ShownPart, sent: bool) -> String {
     }
 }
 
+/// What starts every line of a message's text: whether a good signature covers it.
+/// Banners start with "====", "----" or spaces and content never does, so no text a
+/// sender writes can pass for a banner, or unsigned text for signed.
+fn trust_prefix(p: &ShownPart, sent: bool) -> &'static str {
+    if sent {
+        "sent     | "
+    } else if p.signature.as_ref().is_some_and(|v| v.status == SignatureStatus::Good) {
+        "signed   | "
+    } else {
+        "UNSIGNED | "
+    }
+}
+
+/// Why a received message is malformed, or what a bounce said: as ingest recorded it,
+/// else as reading it again finds it (rows recorded before the reason was kept).
+fn reason<'a>(message: &'a StoredMessage, read: &'a Result<(crate::reply::Mail, Reading), String>) -> Option<&'a str> {
+    message.reason.as_deref().or_else(|| read.as_ref().ok().and_then(|(_, r)| r.problem.as_deref()))
+}
+
 fn show(message: &StoredMessage, read: &Result<(crate::reply::Mail, Reading), String>, reader: &Rereader, saved: &[PathBuf]) {
     let direction = if message.sent { "sent" } else { "received" };
     let id = message.message_id.as_deref().unwrap_or("(no Message-ID)");
@@ -106,6 +125,13 @@ fn show(message: &StoredMessage, read: &Result<(crate::reply::Mail, Reading), St
         if !message.flags.is_empty() {
             output::say(&format!("     flags: {}", output::one_line(&message.flags.join(", "))));
         }
+        match (message.kind, reason(message, read)) {
+            (Some(crate::reply::Kind::Malformed), Some(why)) => {
+                output::say(&format!("     MALFORMED: {}: what it shows is below, none of it trusted", output::one_line(why)))
+            }
+            (Some(crate::reply::Kind::Bounce), Some(said)) => output::say(&format!("     the bounce says: {}", output::one_line(said))),
+            _ => {}
+        }
     }
     match read {
         Err(e) => output::say(&format!("     (cannot show it: {e})")),
@@ -119,8 +145,11 @@ fn show(message: &StoredMessage, read: &Result<(crate::reply::Mail, Reading), St
                 match &p.part.text {
                     Some(text) if p.part.name.is_none() => {
                         output::say(&format!("---- [{label}] {} ----", output::one_line(&p.part.content_type)));
+                        let prefix = trust_prefix(p, message.sent);
+                        // `say` escapes every control character but the line feed, so
+                        // each line a terminal shows starts with the prefix.
                         for line in text.lines() {
-                            output::say(&format!("  {line}"));
+                            output::say(&format!("{prefix}{line}"));
                         }
                     }
                     _ => {
@@ -179,7 +208,9 @@ fn as_json(
         "flags": message.flags,
         "state": message.state,
         "subject": read.as_ref().ok().map(|(m, _)| m.subject.clone()),
-        "error": read.as_ref().err(),
+        // Why it cannot be shown, or why what is shown is not the whole message.
+        "error": read.as_ref().err().map(String::as_str).or_else(|| read.as_ref().ok().and_then(|(_, r)| r.problem.as_deref())),
+        "reason": if message.sent { None } else { reason(message, read) },
         "parts": parts,
     })
 }

@@ -74,6 +74,11 @@ pub fn run(settings: &Settings, json: bool) -> CmdResult {
     Ok(Outcome::Done)
 }
 
+/// A stored time as status shows times (RFC 3339 text that does not parse as is).
+fn shown_time(t: &str) -> String {
+    DateTime::parse_from_rfc3339(t).map(|t| deadlines::stamp(t.with_timezone(&Utc))).unwrap_or_else(|_| t.to_string())
+}
+
 fn print(report: &[Waiting], messages: &Messages, last_fetch: Option<&crate::store::LastFetch>, json: bool) {
     if json {
         let incidents: Vec<_> = report
@@ -81,7 +86,9 @@ fn print(report: &[Waiting], messages: &Messages, last_fetch: Option<&crate::sto
             .map(|Waiting { row, items, .. }| {
                 serde_json::json!({
                     "reference": row.reference, "scheme": row.scheme, "title": row.title,
-                    "detected_at": row.detected_at, "acknowledged": row.acknowledged, "virk_filed": row.virk_filed,
+                    "detected_at": row.detected_at, "acknowledged": row.acknowledged, "acknowledged_at": row.acknowledged_at,
+                    "cert_case": row.cert_case, "virk_filed": row.virk_filed, "virk_reference": row.virk_reference,
+                    "bounced_but_acknowledged": row.bounced_but_acknowledged,
                     "cert_closed": row.cert_closed, "last_reply_at": row.last_reply_at, "last_reply_from": row.last_reply_from,
                     "unverified_messages": row.unverified,
                     "overdue": items.iter().any(|i| i.overdue), "waiting_for": items,
@@ -98,6 +105,21 @@ fn print(report: &[Waiting], messages: &Messages, last_fetch: Option<&crate::sto
     for Waiting { row, items, .. } in report {
         let flag = if items.iter().any(|i| i.overdue) { "OVERDUE" } else { "open" };
         output::say(&format!("{} [{flag}] {} ({})", row.reference, row.title, row.scheme));
+        // What the CERT vouched for with a good, bound signature, and what was filed.
+        if row.acknowledged {
+            let at = row.acknowledged_at.as_deref().map(|t| format!(" on {}", shown_time(t))).unwrap_or_default();
+            let case = row.cert_case.as_deref().map(|c| format!("; CERT case {}", output::one_line(c))).unwrap_or_default();
+            output::say(&format!("  acknowledged by the CERT with a good signature{at}{case}"));
+        }
+        if let Some(virk) = row.virk_reference.as_deref().filter(|_| row.virk_filed) {
+            output::say(&format!("  filed on Virk.dk: {}", output::one_line(virk)));
+        }
+        if row.bounced_but_acknowledged > 0 {
+            output::say(&format!(
+                "  a bounce reported {} message(s) undelivered, but the CERT has since acknowledged receipt with a good signature: see `certmail read {}`",
+                row.bounced_but_acknowledged, row.reference
+            ));
+        }
         if let Some(at) = &row.last_reply_at {
             let from = row.last_reply_from.as_deref().map(output::one_line).unwrap_or_else(|| "unknown sender".into());
             let closed = if row.cert_closed { "; the CERT has closed its case (your clocks still run)" } else { "" };

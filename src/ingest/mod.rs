@@ -24,7 +24,7 @@ use crate::exit::Failure;
 use crate::identity;
 use crate::recipients;
 use crate::reply::{self, Kind, Mail};
-use crate::store::{Correlation, NewReceived, Store};
+use crate::store::{Correlation, MessageState, NewReceived, Store};
 use reading::{Reader, Reading};
 
 pub use reading::MAX_PLAINTEXT_BYTES;
@@ -60,6 +60,35 @@ pub struct Outcome {
     pub flags: Vec<String>,
     /// Why a message is malformed, or what a bounce said.
     pub detail: Option<String>,
+    /// For a delivery status notification: what it says of which message of ours.
+    pub bounce: Option<BounceReport>,
+}
+
+/// What a delivery status notification (a bounce) reports, and of which message.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BounceReport {
+    /// Undelivered for good (else only delayed).
+    pub failed: bool,
+    /// The message of ours it names, if it names one.
+    pub message_id: Option<String>,
+    /// The recipient (CERT) that message went to: the one to call.
+    pub recipient: Option<String>,
+    /// That message's state when the bounce came (none: it names no message of ours).
+    pub state: Option<MessageState>,
+}
+
+impl BounceReport {
+    /// A message of ours that a relay took is reported undelivered for good: the
+    /// notification did not reach the CERT.
+    pub fn undelivered(&self) -> bool {
+        self.failed && self.state.is_some_and(MessageState::relay_accepted)
+    }
+
+    /// It names a message of ours that no relay has taken yet: it cannot be about
+    /// anything we sent (a forged bounce, or a relay's mistake), and changes nothing.
+    pub fn for_unsent(&self) -> bool {
+        self.state.is_some_and(|s| !s.relay_accepted())
+    }
 }
 
 /// The reporter's decryption keys, unlocked the first time an encrypted message
@@ -153,6 +182,7 @@ struct Decision {
     events: Vec<(&'static str, serde_json::Value)>,
     cert_case: Option<String>,
     bounced_message: Option<String>,
+    bounce: Option<BounceReport>,
     from: Option<String>,
     subject: String,
 }
@@ -290,10 +320,15 @@ impl<'a> Ingestor<'a> {
         let mut events = Vec::new();
         let mut detail = None;
         let mut bounced_message = None;
+        let mut bounce = None;
         let kind = if let Some(b) = &reading.bounce {
+            let mut report = BounceReport { failed: b.failed, message_id: None, recipient: None, state: None };
             if let Some(original) = &b.original_message_id
                 && let Some(c) = self.store.correlate_message_id(original)?
             {
+                report.message_id = c.message_id.clone();
+                report.recipient = c.recipient.clone();
+                report.state = self.store.message_state(original)?;
                 correlation = Some(c);
             }
             detail = Some(format!(
@@ -301,15 +336,20 @@ impl<'a> Ingestor<'a> {
                 if b.failed { "delivery FAILED" } else { "delivery delayed" },
                 b.status.as_deref().unwrap_or("no status")
             ));
-            if correlation.is_some() {
+            if report.for_unsent() {
+                // Anyone can write a bounce: one for a message that never left would
+                // otherwise cancel its delivery. Recorded, flagged, nothing changed.
+                flags.push("bounce-for-unsent-message".to_string());
+            } else if correlation.is_some() {
                 events.push((
                     if b.failed { "bounced" } else { "delayed" },
                     serde_json::json!({ "status": b.status, "message": b.original_message_id }),
                 ));
-                if b.failed {
-                    bounced_message = b.original_message_id.clone();
+                if report.undelivered() {
+                    bounced_message = report.message_id.clone();
                 }
             }
+            bounce = Some(report);
             Kind::Bounce
         } else if correlation.is_none() {
             Kind::Unrelated
@@ -344,6 +384,7 @@ impl<'a> Ingestor<'a> {
             events,
             cert_case,
             bounced_message,
+            bounce,
             from: None,
             subject: String::new(),
         })
@@ -447,6 +488,7 @@ impl<'a> Ingestor<'a> {
             flags: &d.flags,
             from: d.from.as_deref(),
             subject: &d.subject,
+            reason: d.detail.as_deref(),
             raw,
             // Kept for `certmail read` when it is about an incident (other mail stays in
             // its mailbox and only its hash is kept); unsigned, unencrypted mail only up
@@ -479,6 +521,7 @@ impl<'a> Ingestor<'a> {
             duplicate: !fresh,
             flags: d.flags,
             detail: d.detail,
+            bounce: d.bounce,
         })
     }
 }
@@ -505,6 +548,7 @@ fn malformed(
         events: Vec::new(),
         cert_case: None,
         bounced_message: None,
+        bounce: None,
         from: None,
         subject: String::new(),
     }
@@ -525,6 +569,7 @@ fn duplicate(source: &str, e: crate::store::Earlier) -> Outcome {
         duplicate: true,
         flags: Vec::new(),
         detail: None,
+        bounce: None,
     }
 }
 
@@ -639,7 +684,9 @@ pub fn prepare(source: &str, raw: Vec<u8>) -> Prepared {
     let mut parsed = std::panic::catch_unwind(|| reply::parse(&raw))
         .unwrap_or_else(|panic| Err(format!("certmail failed while parsing it: {}", panic_text(&*panic))));
     let early = match &mut parsed {
-        Ok(mail) if matches!(mail.content, reply::Content::Plain { .. } | reply::Content::Bounce { .. }) => {
+        Ok(mail)
+            if matches!(mail.content, reply::Content::Plain { .. } | reply::Content::Bounce { .. } | reply::Content::Unreadable { .. }) =>
+        {
             // The content moves into the reading; what stays is the envelope.
             let content = std::mem::replace(&mut mail.content, reply::Content::Plain { parts: Vec::new() });
             let mut keys = LazyKeys { settings: None, now: SystemTime::UNIX_EPOCH, unlocked: None };

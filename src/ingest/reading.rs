@@ -149,14 +149,20 @@ impl Reader<'_, '_> {
         let shown = |parts: Vec<Part>, walk: &mut Walk| {
             walk.parts.extend(parts.into_iter().map(|part| ShownPart { part, signature: cover.cloned(), encrypted }));
         };
+        // What a layer does not cover is shown where the message has it: the parts
+        // before the layer, what the layer holds, the parts after it.
         match content {
             Content::Plain { parts } => shown(parts, walk),
             Content::Bounce { failed, original_message_id, status, parts } => {
                 walk.bounce = Some(Bounce { failed, original_message_id, status });
                 shown(parts, walk);
             }
+            Content::Unreadable { reason, parts } => {
+                walk.problem.get_or_insert(reason);
+                shown(parts, walk);
+            }
             Content::Signed { signed, signature, outside } => {
-                shown(outside, walk);
+                shown(outside.before, walk);
                 let verified = crypto::verify_detached(self.certs, &signed, &signature, self.now);
                 match reply::parse_entity(&signed) {
                     Ok(inner) => {
@@ -170,9 +176,10 @@ impl Reader<'_, '_> {
                     }
                 }
                 walk.signatures.push(verified);
+                shown(outside.after, walk);
             }
             Content::InlineSigned { armored, charset, outside } => {
-                shown(outside, walk);
+                shown(outside.before, walk);
                 match crypto::verify_inline(self.certs, &armored, self.now, MAX_PLAINTEXT_BYTES) {
                     Ok((plaintext, verified)) => {
                         let text = match &charset {
@@ -191,9 +198,10 @@ impl Reader<'_, '_> {
                         walk.problem.get_or_insert_with(|| format!("unreadable signed message: {e}"));
                     }
                 }
+                shown(outside.after, walk);
             }
             Content::Encrypted { payload, mime, outside } => {
-                shown(outside, walk);
+                shown(outside.before, walk);
                 walk.encrypted = true;
                 let keys = self.keys.get()?;
                 match crypto::decrypt(keys, self.certs, &payload, self.now, MAX_PLAINTEXT_BYTES) {
@@ -232,6 +240,7 @@ impl Reader<'_, '_> {
                         }
                     }
                 }
+                shown(outside.after, walk);
             }
         }
         Ok(())

@@ -87,14 +87,26 @@ pub enum Content {
     Plain { parts: Vec<Part> },
     /// OpenPGP encrypted data: RFC 3156 multipart/encrypted (`mime`: its plaintext
     /// is a MIME entity) or an armored block in the text.
-    Encrypted { payload: Vec<u8>, mime: bool, outside: Vec<Part> },
+    Encrypted { payload: Vec<u8>, mime: bool, outside: Around },
     /// RFC 3156 multipart/signed: `signed` is the entity the signature covers
     /// (canonical CRLF), headers included.
-    Signed { signed: Vec<u8>, signature: Vec<u8>, outside: Vec<Part> },
+    Signed { signed: Vec<u8>, signature: Vec<u8>, outside: Around },
     /// Inline "BEGIN PGP SIGNED MESSAGE" block; `charset` is the one its bytes are in.
-    InlineSigned { armored: Vec<u8>, charset: Option<String>, outside: Vec<Part> },
+    InlineSigned { armored: Vec<u8>, charset: Option<String>, outside: Around },
     /// RFC 3464 delivery status notification.
     Bounce { failed: bool, original_message_id: Option<String>, status: Option<String>, parts: Vec<Part> },
+    /// A whole message whose OpenPGP structure is broken (a truncated block, a
+    /// multipart/signed without its signature): what it shows, none of it signed,
+    /// and why it cannot be read further.
+    Unreadable { reason: String, parts: Vec<Part> },
+}
+
+/// The parts a layer does not cover, in the message's order: those before it and
+/// those after it (a reader shows them where the sender put them).
+#[derive(Debug, Clone, Default)]
+pub struct Around {
+    pub before: Vec<Part>,
+    pub after: Vec<Part>,
 }
 
 fn ids(value: &HeaderValue) -> Vec<String> {
@@ -117,19 +129,28 @@ pub fn parse(raw: &[u8]) -> Result<Mail, String> {
     if raw.len() > MAX_MESSAGE_BYTES {
         return Err(format!("larger than {MAX_MESSAGE_BYTES} bytes"));
     }
-    parse_entity(raw)
+    limits::prescan(raw)?;
+    parse_checked(raw, Whole::Message)
 }
 
-/// Parses a MIME entity: a whole message, or what a signature or an encryption
-/// layer holds (which may carry only a Content-Type header). The nesting is checked
-/// first, without recursion: mail-parser drops and clones nested messages
-/// recursively, so a small mail nested deep enough would overflow the stack.
+/// Parses a MIME entity: what a signature or an encryption layer holds (which may
+/// carry only a Content-Type header). The nesting is checked first, without
+/// recursion: mail-parser drops and clones nested messages recursively, so a small
+/// mail nested deep enough would overflow the stack.
 pub fn parse_entity(raw: &[u8]) -> Result<Mail, String> {
     limits::prescan(raw)?;
-    parse_checked(raw)
+    parse_checked(raw, Whole::Entity)
 }
 
-fn parse_checked(raw: &[u8]) -> Result<Mail, String> {
+/// What is being parsed: a whole message has headers to thread it by even when its
+/// OpenPGP structure is broken; an entity inside a layer is its caller's to judge.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Whole {
+    Message,
+    Entity,
+}
+
+fn parse_checked(raw: &[u8], whole: Whole) -> Result<Mail, String> {
     let header_end = bytes::find(raw, b"\r\n\r\n").or_else(|| bytes::find(raw, b"\n\n")).unwrap_or(raw.len());
     if header_end > MAX_HEADER_BYTES {
         return Err(format!("header block larger than {MAX_HEADER_BYTES} bytes"));
@@ -145,7 +166,13 @@ fn parse_checked(raw: &[u8]) -> Result<Mail, String> {
         return Err(format!("MIME nesting deeper than {MAX_DEPTH}"));
     }
     let auto_reply = is_auto_reply(&message);
-    let content = content(&message, raw)?;
+    let content = match content(&message, raw) {
+        Ok(content) => content,
+        // Shown as what it shows, unsigned, with the reason: the analyst then sees
+        // what arrived about the incident, and that it cannot be trusted.
+        Err(reason) if whole == Whole::Message => Content::Unreadable { reason, parts: leaves(&message, None) },
+        Err(reason) => return Err(reason),
+    };
     Ok(Mail {
         message_id: message.message_id().map(str::to_string),
         in_reply_to: ids(message.in_reply_to()),
@@ -203,7 +230,7 @@ fn content(message: &Message, raw: &[u8]) -> Result<Content, String> {
     });
     if let Some(id) = layer {
         let part = &message.parts[id];
-        let mut outside = leaves(message, Some(id));
+        let mut outside = leaves_around(message, id);
         if content_type_is(part, "multipart", "encrypted") {
             // RFC 3156 § 4: the first part is exactly the version statement; anything
             // else there would be shown and not covered.
@@ -214,13 +241,16 @@ fn content(message: &Message, raw: &[u8]) -> Result<Content, String> {
                 return Err("multipart/encrypted whose first part is not the RFC 3156 version statement".into());
             }
             let payload = child(message, part, 1).ok_or("multipart/encrypted without its encrypted part")?.contents().to_vec();
-            // RFC 3156: exactly a version part and the data; anything more is not covered.
-            outside.extend(children(message, part).skip(2).flat_map(|c| leaves_under(message, c)));
+            // RFC 3156: exactly a version part and the data; anything more is not
+            // covered, and comes right after what the layer shows.
+            let extra: Vec<Part> = children(message, part).skip(2).flat_map(|c| leaves_under(message, c)).collect();
+            outside.after.splice(0..0, extra);
             return Ok(Content::Encrypted { payload, mime: true, outside });
         }
         let (signed, signature) = signed(message, part, raw)?;
         // A third part inside multipart/signed is not covered by the signature.
-        outside.extend(children(message, part).skip(2).flat_map(|c| leaves_under(message, c)));
+        let extra: Vec<Part> = children(message, part).skip(2).flat_map(|c| leaves_under(message, c)).collect();
+        outside.after.splice(0..0, extra);
         return Ok(Content::Signed { signed, signature, outside });
     }
     inline_layer(leaves(message, None))
@@ -259,14 +289,20 @@ fn inline_layer(mut parts: Vec<Part>) -> Result<Content, String> {
         {
             return Err(format!("a signature block larger than {MAX_SIGNATURE_BYTES} bytes (a flood of signatures)"));
         }
-        let around = match &charset {
-            Some(c) => format!("{}\n{}", decode_charset(&source[..start], c), decode_charset(&source[end..], c)),
-            None => format!("{}\n{}", &text[..start], &text[end..]),
+        let (before_text, after_text) = match &charset {
+            Some(c) => (decode_charset(&source[..start], c), decode_charset(&source[end..], c)),
+            None => (text[..start].to_string(), text[end..].to_string()),
         };
-        parts.remove(i);
-        let mut outside = parts;
-        outside.insert(i.min(outside.len()), Part::text(around));
-        outside.retain(|p| !p.is_blank());
+        // In the message's order: the parts before, the text before the block, (the
+        // block), the text after it, the parts after.
+        let mut after = parts.split_off(i + 1);
+        parts.truncate(i);
+        let mut before = parts;
+        before.push(Part::text(before_text));
+        after.insert(0, Part::text(after_text));
+        before.retain(|p| !p.is_blank());
+        after.retain(|p| !p.is_blank());
+        let outside = Around { before, after };
         return Ok(if is_encrypted {
             Content::Encrypted { payload: block, mime: false, outside }
         } else {
@@ -294,19 +330,35 @@ fn child<'a>(message: &'a Message, part: &MessagePart, index: usize) -> Option<&
 
 /// The shown parts of the tree from the root, leaving out the subtree at `skip`.
 fn leaves(message: &Message, skip: Option<usize>) -> Vec<Part> {
-    leaves_from(message, 0, skip)
+    let mut out = leaves_from(message, 0, skip).0;
+    out.retain(|p| !p.is_blank());
+    out
+}
+
+/// The shown parts of the tree around the subtree at `layer`: those before it and
+/// those after it.
+fn leaves_around(message: &Message, layer: usize) -> Around {
+    let (mut after, at) = leaves_from(message, 0, Some(layer));
+    let mut before: Vec<Part> = after.drain(..at.unwrap_or(0)).collect();
+    before.retain(|p| !p.is_blank());
+    after.retain(|p| !p.is_blank());
+    Around { before, after }
 }
 
 /// The shown parts of the subtree at `id`.
 fn leaves_under(message: &Message, id: usize) -> Vec<Part> {
-    leaves_from(message, id, None)
+    let mut out = leaves_from(message, id, None).0;
+    out.retain(|p| !p.is_blank());
+    out
 }
 
 /// Walks the part tree from `root` without recursion, in order, leaving out the
-/// subtree at `skip` and blank text parts; bounded like the parser.
-fn leaves_from(message: &Message, root: usize, skip: Option<usize>) -> Vec<Part> {
+/// subtree at `skip` (and saying how many parts came before it); bounded like the
+/// parser. Blank text parts are still in: the caller leaves them out.
+fn leaves_from(message: &Message, root: usize, skip: Option<usize>) -> (Vec<Part>, Option<usize>) {
     let raw: &[u8] = &message.raw_message;
     let mut out = Vec::new();
+    let mut at = None;
     let mut stack = vec![root];
     let mut seen = 0;
     while let Some(id) = stack.pop() {
@@ -315,6 +367,7 @@ fn leaves_from(message: &Message, root: usize, skip: Option<usize>) -> Vec<Part>
             break;
         }
         if Some(id) == skip {
+            at = Some(out.len());
             continue;
         }
         let Some(part) = message.parts.get(id) else { continue };
@@ -323,8 +376,7 @@ fn leaves_from(message: &Message, root: usize, skip: Option<usize>) -> Vec<Part>
             _ => out.push(shown(part, raw)),
         }
     }
-    out.retain(|p| !p.is_blank());
-    out
+    (out, at)
 }
 
 fn shown(part: &MessagePart, raw: &[u8]) -> Part {

@@ -1,8 +1,8 @@
 //! What the chain vouches for beyond its own events. Every column that `status`,
 //! `log` and delivery read changes only in the transaction of an event that says
 //! what it became (a state change is an event named for the new state; a queued
-//! event holds the SHA-256 of the bytes; a received event the reply's kind and
-//! signature). Walking the chain therefore gives what each row must hold now, and
+//! event holds the SHA-256 of the bytes; a received event what its row holds: kind,
+//! signature, binding, flags, From, reason; a `marked` event the analyst's kind). Walking the chain therefore gives what each row must hold now, and
 //! [`check_rows`] reports a row that holds something else, a row no event recorded,
 //! and a recorded row that is gone: each was changed outside certmail.
 //!
@@ -100,6 +100,12 @@ const COLUMNS: &[&str] = &[
     "encrypted",
     "received_at",
     "raw",
+    "bound",
+    "flags",
+    "signer_recipient",
+    "from_address",
+    "marked_kind",
+    "reason",
 ];
 
 fn column_name(name: &str) -> Option<&'static str> {
@@ -169,6 +175,15 @@ const RECEIVED: &[(&str, Source)] = &[
     ("encrypted", Detail("encrypted")),
     ("received_at", At),
     ("raw", Detail("raw-sha256")),
+    // What `read` and `status` trust: whether a good signature binds it, what an
+    // analyst should know, whose pinned key signed it, who it says it is from, and
+    // (stated since COVER_RECEIVED) an analyst's correction and why it is malformed.
+    ("bound", Detail("bound")),
+    ("flags", Detail("flags")),
+    ("signer_recipient", Detail("signer-recipient")),
+    ("from_address", Detail("from")),
+    ("marked_kind", Detail("marked_kind")),
+    ("reason", Detail("reason")),
 ];
 
 /// One event as the walk reads it.
@@ -269,14 +284,17 @@ impl Stated {
             _ => {}
         }
         // Any event naming a received message by its content hash (the received event,
-        // a later correction of its kind) states the columns it carries.
+        // an analyst's correction of its kind) states the columns it carries.
         if let Some(hash) = e.detail.get("content_hash").and_then(Value::as_str) {
             let row = Row::Received(hash.to_string());
             if e.kind == "received" {
                 self.set(e, row, true, RECEIVED);
             } else {
-                let carried: Vec<(&str, Source)> =
-                    ["kind", "signature", "signer"].into_iter().filter(|f| e.detail.get(*f).is_some()).map(|f| (f, Detail(f))).collect();
+                let carried: Vec<(&str, Source)> = ["kind", "signature", "signer", "marked_kind"]
+                    .into_iter()
+                    .filter(|f| e.detail.get(*f).is_some())
+                    .map(|f| (f, Detail(f)))
+                    .collect();
                 self.set(e, row, false, &carried);
             }
         }
@@ -391,12 +409,25 @@ fn actual_rows(conn: &Connection) -> Result<BTreeMap<Row, Actual>, Failure> {
         );
     }
     let mut stmt = conn
-        .prepare("SELECT content_hash, incident_id, message_id, kind, signature, signer, encrypted, received_at, raw FROM received")
+        .prepare(
+            "SELECT content_hash, incident_id, message_id, kind, signature, signer, encrypted, received_at, raw,
+                    bound, flags, signer_recipient, from_address, marked_kind, reason
+             FROM received",
+        )
         .map_err(&err)?;
     let mut q = stmt.query([]).map_err(&err)?;
     while let Some(r) = q.next().map_err(&err)? {
         let text = |i: usize| r.get::<_, Option<String>>(i).map(|v| json!(v));
         let raw: Vec<u8> = r.get(8).map_err(&err)?;
+        // As the events state them: `bound` a boolean (any other number is itself an
+        // edit), `flags` the list its JSON text holds.
+        let bound = match r.get::<_, i64>(9).map_err(&err)? {
+            0 => json!(false),
+            1 => json!(true),
+            other => json!(other),
+        };
+        let flags: String = r.get(10).map_err(&err)?;
+        let flags = serde_json::from_str::<Value>(&flags).unwrap_or(Value::String(flags));
         put(
             Row::Received(r.get(0).map_err(&err)?),
             vec![
@@ -408,6 +439,12 @@ fn actual_rows(conn: &Connection) -> Result<BTreeMap<Row, Actual>, Failure> {
                 ("encrypted", json!(r.get::<_, bool>(6).map_err(&err)?)),
                 ("received_at", text(7).map_err(&err)?),
                 ("raw", if raw.is_empty() { Value::Null } else { json!(sha256_hex(&raw)) }),
+                ("bound", bound),
+                ("flags", flags),
+                ("signer_recipient", text(11).map_err(&err)?),
+                ("from_address", text(12).map_err(&err)?),
+                ("marked_kind", text(13).map_err(&err)?),
+                ("reason", text(14).map_err(&err)?),
             ],
             None,
         );

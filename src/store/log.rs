@@ -282,11 +282,21 @@ pub struct StatusRow {
     pub detected_at: Option<String>,
     /// When the first message of the incident was accepted by the relay.
     pub first_sent_at: Option<String>,
-    /// Messages not yet delivered (queued, sending or deferred) and failed ones.
+    /// Messages not yet delivered (queued, sending or deferred) and failed ones:
+    /// refused by the relay, or bounced with no good, bound reply since.
     pub undelivered: i64,
     pub failed: i64,
+    /// Messages a bounce reported undelivered that were made before a good, bound
+    /// reply from the CERT: the CERT has acknowledged receipt all the same.
+    pub bounced_but_acknowledged: i64,
     pub acknowledged: bool,
+    /// When the CERT first acknowledged receipt (a good, bound reply).
+    pub acknowledged_at: Option<String>,
+    /// The CERT's case number, learnt from a good, bound reply.
+    pub cert_case: Option<String>,
     pub virk_filed: bool,
+    /// The Virk.dk filing's reference, as recorded by `incident virk`.
+    pub virk_reference: Option<String>,
     /// When the newest question from the CERT was ingested, if no message of the
     /// incident was made after it (a follow-up answers it).
     pub unanswered_question_at: Option<String>,
@@ -298,7 +308,8 @@ pub struct StatusRow {
     pub last_reply_at: Option<String>,
     pub last_reply_from: Option<String>,
     /// Messages about the incident that no good, whole-message signature binds: shown,
-    /// never trusted.
+    /// never trusted (what they say, malformed ones, and bounces for a message that
+    /// never left).
     pub unverified: i64,
     /// The recipient its newest notification went to.
     pub recipient: Option<String>,
@@ -325,16 +336,28 @@ impl Store {
                 "SELECT i.reference, i.scheme, i.title, i.created_at, i.detected_at,
                         (SELECT MIN(e.at) FROM events e WHERE e.incident_id = i.id AND e.kind = 'sent'),
                         (SELECT COUNT(*) FROM messages m WHERE m.incident_id = i.id AND m.state IN ('queued', 'sending', 'deferred')),
-                        (SELECT COUNT(*) FROM messages m WHERE m.incident_id = i.id AND m.state IN ('failed', 'bounced')),
+                        (SELECT COUNT(*) FROM messages m WHERE m.incident_id = i.id
+                            AND (m.state = 'failed' OR (m.state = 'bounced' AND m.created_at >= COALESCE(receipt.at, '')))),
+                        (SELECT COUNT(*) FROM messages m WHERE m.incident_id = i.id AND m.state = 'bounced' AND m.created_at < receipt.at),
                         EXISTS (SELECT 1 FROM events e WHERE e.incident_id = i.id AND e.kind = 'acknowledged'),
+                        (SELECT MIN(e.at) FROM events e WHERE e.incident_id = i.id AND e.kind = 'acknowledged'),
+                        i.cert_case,
                         EXISTS (SELECT 1 FROM events e WHERE e.incident_id = i.id AND e.kind = 'virk-filed'),
+                        (SELECT json_extract(e.detail, '$.\"virk-reference\"') FROM events e
+                            WHERE e.incident_id = i.id AND e.kind = 'virk-filed' ORDER BY e.id DESC LIMIT 1),
                         q.received_at, q.signature,
                         EXISTS (SELECT 1 FROM events e WHERE e.incident_id = i.id AND e.kind = 'cert-closed'),
                         l.received_at, l.from_address,
                         (SELECT COUNT(*) FROM received r WHERE r.incident_id = i.id AND r.bound = 0
-                            AND r.kind IN ('ack', 'question', 'closed', 'reply')),
+                            AND (r.kind IN ('ack', 'question', 'closed', 'reply', 'malformed')
+                                 OR r.flags LIKE '%\"bounce-for-unsent-message\"%')),
                         (SELECT m.recipient FROM messages m WHERE m.incident_id = i.id ORDER BY m.id DESC LIMIT 1)
                  FROM incidents i
+                 -- The newest good, bound reply that is not a replay: the CERT has what
+                 -- we sent before it, whatever a bounce says.
+                 LEFT JOIN (SELECT r.incident_id, MAX(r.received_at) AS at FROM received r
+                            WHERE r.bound = 1 AND r.flags NOT LIKE '%\"replay\"%' GROUP BY r.incident_id) receipt
+                        ON receipt.incident_id = i.id
                  LEFT JOIN received q ON q.id = (
                      SELECT r.id FROM received r
                      WHERE r.incident_id = i.id AND COALESCE(r.marked_kind, r.kind) = 'question' AND r.bound = 1
@@ -359,15 +382,19 @@ impl Store {
                     first_sent_at: r.get(5)?,
                     undelivered: r.get(6)?,
                     failed: r.get(7)?,
-                    acknowledged: r.get(8)?,
-                    virk_filed: r.get(9)?,
-                    unanswered_question_at: r.get(10)?,
-                    unanswered_question_signature: r.get(11)?,
-                    cert_closed: r.get(12)?,
-                    last_reply_at: r.get(13)?,
-                    last_reply_from: r.get(14)?,
-                    unverified: r.get(15)?,
-                    recipient: r.get(16)?,
+                    bounced_but_acknowledged: r.get(8)?,
+                    acknowledged: r.get(9)?,
+                    acknowledged_at: r.get(10)?,
+                    cert_case: r.get(11)?,
+                    virk_filed: r.get(12)?,
+                    virk_reference: r.get(13)?,
+                    unanswered_question_at: r.get(14)?,
+                    unanswered_question_signature: r.get(15)?,
+                    cert_closed: r.get(16)?,
+                    last_reply_at: r.get(17)?,
+                    last_reply_from: r.get(18)?,
+                    unverified: r.get(19)?,
+                    recipient: r.get(20)?,
                 })
             })
             .map_err(db_error("status"))?;

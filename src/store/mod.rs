@@ -171,6 +171,7 @@ CREATE TABLE idempotency_keys (
     result      TEXT NOT NULL
 );
 "#,
+    COVER_RECEIVED,
 ];
 
 /// The chain covers rows (see store/cover.rs): nothing changes in the schema, but a
@@ -179,6 +180,19 @@ const COVER_ROWS: &str = r#"
 -- The hash chain covers the rows: every column status, log and delivery read is
 -- stated by an event (store/cover.rs). Older logs are attested once, after this.
 "#;
+
+/// The chain covers what `read` and `status` trust in a received row, and a row
+/// keeps why a message is malformed; a log older than this gets the received columns
+/// its events did not state attested once, when it is applied (as [`COVER_ROWS`]).
+const COVER_RECEIVED: &str = r#"
+-- Why a received message is malformed, or what a bounce said, as ingest found it
+-- (`certmail read` shows it). From here the chain also covers a received row's bound,
+-- flags, signer recipient, From, an analyst's correction and this reason.
+ALTER TABLE received ADD COLUMN reason TEXT;
+"#;
+
+/// The migrations after which the chain covers more than before, newest last.
+const COVERING: [&str; 2] = [COVER_ROWS, COVER_RECEIVED];
 
 pub struct Store {
     conn: Connection,
@@ -278,7 +292,10 @@ impl Store {
         }
         // Events recorded before the chain existed get their hashes now.
         log::backfill_chain(&tx)?;
-        let covering_from = MIGRATIONS.iter().position(|m| *m == COVER_ROWS).map_or(0, |i| i + 1);
+        // Once, for a log from before the newest covering step: it states what only
+        // that step's events would have said (an older log gets it all at once).
+        let newest = COVERING[COVERING.len() - 1];
+        let covering_from = MIGRATIONS.iter().position(|m| *m == newest).map_or(0, |i| i + 1);
         if version < covering_from {
             // The upgrade is an edge like a command's start: it reads the clock itself.
             cover::attest_uncovered(&tx, &timestamp(chrono::Utc::now()))?;

@@ -55,6 +55,8 @@ pub struct NewReceived<'a> {
     pub flags: &'a [String],
     pub from: Option<&'a str>,
     pub subject: &'a str,
+    /// Why it is malformed, or what a bounce said.
+    pub reason: Option<&'a str>,
     /// The message as received, kept as evidence when it is signed or encrypted and
     /// tied to an incident; other mail stays in its mailbox and only its hash is kept.
     pub raw: &'a [u8],
@@ -65,7 +67,8 @@ pub struct NewReceived<'a> {
     pub events: Vec<(&'a str, serde_json::Value)>,
     /// The CERT's case number, kept if the incident has none yet.
     pub cert_case: Option<&'a str>,
-    /// Our message a failed bounce reports as undelivered.
+    /// Our message a failed bounce reports as undelivered; only one a relay took
+    /// (see [`super::MessageState::relay_accepted`]).
     pub bounced_message: Option<&'a str>,
 }
 
@@ -132,6 +135,16 @@ impl Store {
             .map_err(db_error("correlate"))
     }
 
+    /// The delivery state of one of our messages, by Message-ID.
+    pub fn message_state(&self, message_id: &str) -> Result<Option<super::MessageState>, Failure> {
+        let state: Option<String> = self
+            .conn
+            .prepare_cached("SELECT state FROM messages WHERE message_id = ?1")
+            .and_then(|mut s| s.query_row([message_id.trim().trim_matches(['<', '>'])], |r| r.get(0)).optional())
+            .map_err(db_error("message state"))?;
+        Ok(state.as_deref().map(super::MessageState::from_key))
+    }
+
     /// The incident with this certmail reference or CERT case number.
     pub fn correlate_reference(&self, reference: &str) -> Result<Option<Correlation>, Failure> {
         self.conn
@@ -177,8 +190,8 @@ impl Store {
         let inserted = tx
             .prepare_cached(
                 "INSERT OR IGNORE INTO received (incident_id, message_id, content_hash, source, kind, signature, encrypted, signer, received_at, raw,
-                                                 identity, bound, signer_recipient, flags, from_address, subject, file)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                                                 identity, bound, signer_recipient, flags, from_address, subject, file, reason)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -199,6 +212,7 @@ impl Store {
                     r.from,
                     r.subject,
                     file,
+                    r.reason,
                 ])
             })
             .map_err(db_error("received"))?;
@@ -233,8 +247,8 @@ fn correlation(r: &rusqlite::Row) -> rusqlite::Result<Correlation> {
 
 fn record_events(tx: &Connection, c: &Correlation, r: &NewReceived, raw: &[u8], now: &str) -> Result<(), Failure> {
     // The content hash names the row, and the evidence's hash covers what is kept:
-    // `log verify` holds the row's kind, signature and evidence to this event.
-    // The content hash is the SHA-256 of the raw message, which is what is kept.
+    // `log verify` holds every column `read` and `status` trust to this event (see
+    // cover.rs). The content hash is the SHA-256 of the raw message, which is what is kept.
     let raw_sha256 = (!raw.is_empty()).then(|| {
         if raw.len() == r.raw.len() {
             r.content_hash.to_string()
@@ -247,6 +261,7 @@ fn record_events(tx: &Connection, c: &Correlation, r: &NewReceived, raw: &[u8], 
         "bound": r.bound, "flags": r.flags, "encrypted": r.encrypted,
         "message_id": r.message_id, "source": r.source, "answers": c.message_id,
         "content_hash": r.content_hash, "raw-sha256": raw_sha256,
+        "from": r.from, "reason": r.reason, "marked_kind": null,
     });
     event(tx, c.incident_id, c.message_id.as_deref(), now, "received", &detail)?;
     for (kind, extra) in &r.events {
@@ -267,9 +282,13 @@ fn record_events(tx: &Connection, c: &Correlation, r: &NewReceived, raw: &[u8], 
     }
     if let Some(id) = r.bounced_message {
         // The one change unsigned mail may make: a bounce marks our message
-        // undelivered, which only ever makes status more cautious.
-        tx.execute("UPDATE messages SET state = 'bounced', updated_at = ?1 WHERE message_id = ?2", params![now, id])
-            .map_err(db_error("bounce"))?;
+        // undelivered, which only ever makes status more cautious. Only a message a
+        // relay took: a queued one must still be sent (ingest flags a bounce for it).
+        tx.execute(
+            "UPDATE messages SET state = 'bounced', updated_at = ?1 WHERE message_id = ?2 AND state IN ('sent', 'bounced')",
+            params![now, id],
+        )
+        .map_err(db_error("bounce"))?;
     }
     Ok(())
 }
@@ -297,6 +316,8 @@ pub struct StoredMessage {
     pub bound: bool,
     pub flags: Vec<String>,
     pub from: Option<String>,
+    /// Received: why it is malformed, or what a bounce said (as ingest found it).
+    pub reason: Option<String>,
     /// Sent: the delivery state.
     pub state: Option<super::MessageState>,
 }
@@ -345,13 +366,14 @@ impl Store {
                 bound: false,
                 flags: Vec::new(),
                 from: None,
+                reason: None,
                 state: Some(super::MessageState::from_key(&state)),
             });
         }
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT message_id, received_at, raw, kind, marked_kind, signature, bound, flags, from_address, file, content_hash
+                "SELECT message_id, received_at, raw, kind, marked_kind, signature, bound, flags, from_address, file, content_hash, reason
                  FROM received WHERE incident_id = ?1 ORDER BY id",
             )
             .map_err(db_error("read"))?;
@@ -373,6 +395,7 @@ impl Store {
                     bound: r.get(6)?,
                     flags: flags.and_then(|f| serde_json::from_str(&f).ok()).unwrap_or_default(),
                     from: r.get(8)?,
+                    reason: r.get(11)?,
                     state: None,
                 })
             })
@@ -390,21 +413,32 @@ impl Store {
     pub fn mark_kind(&mut self, reference: &str, message_id: &str, kind: Kind, reason: &str, now: &str) -> Result<(Kind, bool), Failure> {
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(db_error("mark"))?;
         let id = message_id.trim().trim_matches(['<', '>']);
-        let row: Option<(i64, i64, String, bool)> = tx
+        let known: bool = tx
+            .query_row("SELECT EXISTS (SELECT 1 FROM incidents WHERE reference = ?1)", [reference], |r| r.get(0))
+            .map_err(db_error("mark"))?;
+        if !known {
+            return Err(Failure::input(format!("no incident {reference} in the log")));
+        }
+        let row: Option<(i64, i64, String, bool, String)> = tx
             .query_row(
-                "SELECT r.id, i.id, r.kind, r.bound FROM received r JOIN incidents i ON i.id = r.incident_id
+                "SELECT r.id, i.id, r.kind, r.bound, r.content_hash FROM received r JOIN incidents i ON i.id = r.incident_id
                  WHERE i.reference = ?1 AND r.message_id = ?2 ORDER BY r.id DESC LIMIT 1",
                 params![reference, id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
             )
             .optional()
             .map_err(db_error("mark"))?;
-        let Some((row_id, incident_id, was, bound)) = row else {
+        let Some((row_id, incident_id, was, bound, content_hash)) = row else {
             return Err(Failure::input(format!("--message {message_id}: no received message with that Message-ID on {reference}")));
         };
         let was = Kind::from_key(&was).unwrap_or(Kind::Malformed);
         tx.execute("UPDATE received SET marked_kind = ?1 WHERE id = ?2", params![kind.key(), row_id]).map_err(db_error("mark"))?;
-        let detail = serde_json::json!({ "message_id": id, "was": was.key(), "as": kind.key(), "reason": reason, "bound": bound });
+        // Names the row by its content hash and states what it now holds, so `log
+        // verify` holds the row's correction to this event.
+        let detail = serde_json::json!({
+            "message_id": id, "was": was.key(), "as": kind.key(), "reason": reason, "bound": bound,
+            "content_hash": content_hash, "marked_kind": kind.key(),
+        });
         event(&tx, incident_id, None, now, "marked", &detail)?;
         if bound && kind == Kind::Closed && !has_event(&tx, incident_id, "cert-closed")? {
             event(&tx, incident_id, None, now, "cert-closed", &serde_json::json!({ "marked": id }))?;

@@ -35,6 +35,13 @@ impl MessageState {
         }
     }
 
+    /// Whether a relay has taken the message (answered 250 to its data): only such a
+    /// message can bounce. A report that one never handed over failed is not about
+    /// anything we sent, and must not stop it from being sent.
+    pub fn relay_accepted(self) -> bool {
+        matches!(self, MessageState::Sent | MessageState::Bounced)
+    }
+
     /// The state as the log stores it; text no release writes reads as failed, so a
     /// message in an unknown state is never taken for delivered.
     pub fn from_key(key: &str) -> MessageState {
@@ -58,5 +65,11 @@ mod tests {
             assert_eq!(MessageState::from_key(s.key()), s);
         }
         assert_eq!(MessageState::from_key("delivered?"), MessageState::Failed);
+    }
+
+    #[test]
+    fn only_what_a_relay_took_can_bounce() {
+        let accepted: Vec<_> = MessageState::ALL.into_iter().filter(|s| s.relay_accepted()).collect();
+        assert_eq!(accepted, [MessageState::Sent, MessageState::Bounced]);
     }
 }

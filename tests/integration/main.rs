@@ -1,6 +1,7 @@
 //! certmail's one integration test target: the binary end to end in throwaway homes,
 //! with GnuPG and Debian's `sq` as independent readers of what it sends.
 
+mod analyst;
 mod compose;
 mod corpus;
 mod delivery;
