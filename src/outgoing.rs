@@ -200,7 +200,15 @@ pub fn deliver(store: &mut Store, settings: &Settings, relay: Option<&Relay>, qu
             w.bytes.copy_to(out).map_err(|f| f.context(format!("{} is queued, but --out failed", sent.reference)))?;
         }
     }
+    // Said before the first byte to the relay, so a slow or silent relay never leaves
+    // the person wondering whether anything happened (stderr: stdout is the result).
+    let count = match sent.messages.len() {
+        1 => String::new(),
+        n => format!(" ({n} messages)"),
+    };
+    output::note(&format!("{}: {} queued in the outbox{count}.", sent.reference, sent.kind.noun()));
     let Some(relay) = relay else { return Ok(sent) };
+    output::note(&format!("Delivering to {} (at most {} s) …", relay.name(), relay.timeout.as_secs()));
     let password = || outbox::smtp_password(settings, relay);
     let clock = Utc::now;
     let delivery = Delivery { relay, password: &password, lifetime: settings.outbox_lifetime(), clock: &clock, retry_now: false };
@@ -210,6 +218,11 @@ pub fn deliver(store: &mut Store, settings: &Settings, relay: Option<&Relay>, qu
     crate::commands::outbox::tell_failures(settings, store, &reports);
     for (m, r) in sent.messages.iter_mut().zip(&reports) {
         m.delivered(r);
+        if r.state == MessageState::Sent {
+            output::note(&format!("{}: delivered to {}.", sent.reference, m.to));
+        } else {
+            output::note(&format!("{}: not delivered to {}: {}", sent.reference, m.to, r.detail));
+        }
     }
     if let Some(key) = &key {
         let result = serde_json::to_value(&sent).map_err(|e| Failure::failed(format!("the result: {e}")))?;
