@@ -132,10 +132,16 @@ pub fn queue(pending: Pending, signing: &Signing, letters: Vec<Letter>, parts: &
         })
         .collect();
     let record = Record { revision: how.revision, messages: &new_messages, key, claim: how.relay };
+    // Ctrl-C waits for the commit, then says the mail is queued (signals.rs).
+    let mut on_interrupt = crate::signals::hold();
     if let Err(f) = pending.commit(&record, &timestamp(signing.now)) {
         written.iter().for_each(|w| w.bytes.discard());
         return Err(f);
     }
+    if let Some(line) = on_interrupt.as_mut() {
+        **line = format!("{} is queued; `certmail outbox flush` sends it", sent.reference);
+    }
+    drop(on_interrupt);
     Ok(Queued { written, sent, key: how.key.map(|(k, _)| k.to_string()) })
 }
 
