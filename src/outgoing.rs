@@ -132,10 +132,16 @@ pub fn queue(pending: Pending, signing: &Signing, letters: Vec<Letter>, parts: &
         })
         .collect();
     let record = Record { revision: how.revision, messages: &new_messages, key, claim: how.relay };
+    // Ctrl-C waits for the commit, then says the mail is queued (signals.rs).
+    let mut on_interrupt = crate::signals::hold();
     if let Err(f) = pending.commit(&record, &timestamp(signing.now)) {
         written.iter().for_each(|w| w.bytes.discard());
         return Err(f);
     }
+    if let Some(line) = on_interrupt.as_mut() {
+        **line = format!("{} is queued; `certmail outbox flush` sends it", sent.reference);
+    }
+    drop(on_interrupt);
     Ok(Queued { written, sent, key: how.key.map(|(k, _)| k.to_string()) })
 }
 
@@ -200,7 +206,15 @@ pub fn deliver(store: &mut Store, settings: &Settings, relay: Option<&Relay>, qu
             w.bytes.copy_to(out).map_err(|f| f.context(format!("{} is queued, but --out failed", sent.reference)))?;
         }
     }
+    // Said before the first byte to the relay, so a slow or silent relay never leaves
+    // the person wondering whether anything happened (stderr: stdout is the result).
+    let count = match sent.messages.len() {
+        1 => String::new(),
+        n => format!(" ({n} messages)"),
+    };
+    output::note(&format!("{}: {} queued in the outbox{count}.", sent.reference, sent.kind.noun()));
     let Some(relay) = relay else { return Ok(sent) };
+    output::note(&format!("Delivering to {} (at most {} s) …", relay.name(), relay.timeout.as_secs()));
     let password = || outbox::smtp_password(settings, relay);
     let clock = Utc::now;
     let delivery = Delivery { relay, password: &password, lifetime: settings.outbox_lifetime(), clock: &clock, retry_now: false };
@@ -210,6 +224,11 @@ pub fn deliver(store: &mut Store, settings: &Settings, relay: Option<&Relay>, qu
     crate::commands::outbox::tell_failures(settings, store, &reports);
     for (m, r) in sent.messages.iter_mut().zip(&reports) {
         m.delivered(r);
+        if r.state == MessageState::Sent {
+            output::note(&format!("{}: delivered to {}.", sent.reference, m.to));
+        } else {
+            output::note(&format!("{}: not delivered to {}: {}", sent.reference, m.to, r.detail));
+        }
     }
     if let Some(key) = &key {
         let result = serde_json::to_value(&sent).map_err(|e| Failure::failed(format!("the result: {e}")))?;

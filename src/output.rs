@@ -41,6 +41,12 @@ pub fn say(text: &str) {
     let _ = writeln!(out, "{}", sanitize(text));
 }
 
+/// Prints a line of progress for the person watching, on stderr (stdout is the
+/// command's result, text or JSON, and stays as it was).
+pub fn note(text: &str) {
+    eprintln!("certmail: {}", sanitize(text));
+}
+
 /// Prints a warning on stderr.
 pub fn warn(text: &str) {
     eprintln!("certmail: warning: {}", sanitize(text));

@@ -140,9 +140,13 @@ fn run_secret_command(argv: &[String], source: &SecretSource) -> Result<Secret, 
     Ok(Secret::new(text))
 }
 
-/// Asks on the terminal without echo.
+/// Asks on the terminal without echo. Ctrl-C ends the command as an interruption
+/// (see signals.rs: the terminal gets its echo back).
 pub fn prompt(label: &str) -> Result<Secret, Failure> {
-    rpassword::prompt_password(label).map(Secret::new).map_err(|e| Failure::input(format!("cannot read from the terminal: {e}")))
+    rpassword::prompt_password(label).map(Secret::new).map_err(|e| match e.kind() {
+        std::io::ErrorKind::Interrupted => crate::signals::interrupted(),
+        _ => Failure::input(format!("cannot read from the terminal: {e}")),
+    })
 }
 
 fn keyring_store() -> Result<std::sync::Arc<zbus_secret_service_keyring_store::Store>, String> {

@@ -1,16 +1,20 @@
 //! The only user of lettre's SMTP client: one connection to the relay with TLS
 //! required (implicit TLS, or STARTTLS that must be offered), AUTH only inside TLS,
-//! a deadline on every network step, and errors sorted into what the outbox needs to
-//! know: retry later, give up, or "the message may have arrived".
+//! one deadline for the whole session, and errors sorted into what the outbox needs
+//! to know: retry later, give up, or "the message may have arrived".
 //!
 //! It sends bytes it is given and never builds or changes a message; the outbox only
 //! hands it CRLF-only messages (lettre 0.11.23 does not dot-stuff after a bare CR or
 //! LF, RUSTSEC-2026-0561).
 
-use std::net::{IpAddr, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::PathBuf;
 use std::str::FromStr;
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use lettre::Address;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
@@ -40,6 +44,8 @@ pub struct Relay {
     pub security: Security,
     pub username: Option<String>,
     pub ca_file: Option<PathBuf>,
+    /// The whole session's deadline: connect, greeting, TLS, AUTH and one message
+    /// (each further message on the same connection gets as long again).
     pub timeout: Duration,
     /// Name given in EHLO.
     pub hello_name: String,
@@ -71,6 +77,107 @@ impl SendError {
 pub struct Session {
     conn: SmtpConnection,
     relay_name: String,
+    deadline: Deadline,
+    /// A message went over this connection: the next one renews the deadline.
+    sent_one: bool,
+}
+
+impl Relay {
+    /// "host:port", as messages name the relay.
+    pub fn name(&self) -> String {
+        format!("{}:{}", self.host, self.port)
+    }
+}
+
+/// One deadline for a whole exchange with the relay.
+///
+/// lettre's timeout is per read and per write: a relay that never greets holds us
+/// for it and then reports EAGAIN, and one that drips a byte a second holds us for
+/// ever, since every read succeeds. So before each lettre call the socket's
+/// timeouts are set to the time left, and a watchdog thread shuts the socket down
+/// at the deadline, which ends even a read that keeps getting bytes.
+struct Deadline {
+    end: Instant,
+    timeout: Duration,
+    fired: Arc<AtomicBool>,
+    /// Re-arms the watchdog with a new end; dropping it ends the watchdog.
+    rearm: mpsc::Sender<Instant>,
+}
+
+impl Deadline {
+    fn start(timeout: Duration, peers: Vec<SocketAddr>) -> Deadline {
+        let end = Instant::now() + timeout;
+        let fired = Arc::new(AtomicBool::new(false));
+        let (rearm, ends) = mpsc::channel();
+        let flag = Arc::clone(&fired);
+        std::thread::spawn(move || watchdog(end, &ends, &flag, &peers));
+        Deadline { end, timeout, fired, rearm }
+    }
+
+    /// Gives the next message as long again as the first had.
+    fn renew(&mut self) {
+        self.end = Instant::now() + self.timeout;
+        self.fired.store(false, Ordering::SeqCst);
+        let _ = self.rearm.send(self.end);
+    }
+
+    /// Between messages the connection is idle and ours: the watchdog waits.
+    fn pause(&self) {
+        let _ = self.rearm.send(Instant::now() + Duration::from_secs(24 * 3600));
+    }
+
+    fn resume(&self) {
+        let _ = self.rearm.send(self.end);
+    }
+
+    /// The time left, or `None` once it is up.
+    fn left(&self) -> Option<Duration> {
+        Some(self.end.saturating_duration_since(Instant::now())).filter(|d| !d.is_zero())
+    }
+
+    fn passed(&self, e: &lettre::transport::smtp::Error) -> bool {
+        self.fired.load(Ordering::SeqCst) || self.left().is_none() || is_timeout(e)
+    }
+
+    /// What a person reads: the configured number, not lettre's "os error 11".
+    fn text(&self, context: &str) -> String {
+        format!("{context}: timed out after {} s ([smtp] timeout-seconds, for the whole session)", self.timeout.as_secs())
+    }
+}
+
+/// Waits for the deadline (moved by re-arming) and then shuts the relay's socket
+/// down, so the blocked lettre call returns; ends when its [`Deadline`] is dropped.
+fn watchdog(mut end: Instant, ends: &mpsc::Receiver<Instant>, fired: &AtomicBool, peers: &[SocketAddr]) {
+    loop {
+        match ends.recv_timeout(end.saturating_duration_since(Instant::now())) {
+            Ok(new_end) => end = new_end,
+            Err(mpsc::RecvTimeoutError::Disconnected) => return,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                fired.store(true, Ordering::SeqCst);
+                for_each_relay_socket(peers, |s| {
+                    let _ = s.shutdown(std::net::Shutdown::Both);
+                });
+                match ends.recv() {
+                    Ok(new_end) => end = new_end,
+                    Err(_) => return,
+                }
+            }
+        }
+    }
+}
+
+/// A read or write that ran out of the time it was given (EAGAIN on Linux).
+fn is_timeout(e: &lettre::transport::smtp::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>()
+            && matches!(io.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut)
+        {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 fn is_loopback(host: &str) -> bool {
@@ -84,8 +191,15 @@ fn is_loopback(host: &str) -> bool {
 /// message, as msmtp and swaks lose). lettre 0.11 neither sets TCP_NODELAY nor
 /// exposes its socket, so the socket is found by its peer address among our own
 /// open file descriptors. Best effort: if it cannot be found, mail still flows.
-fn disable_nagle(peers: &[std::net::SocketAddr]) {
-    use std::os::fd::BorrowedFd;
+fn disable_nagle(peers: &[SocketAddr]) {
+    for_each_relay_socket(peers, |s| {
+        let _ = s.set_tcp_nodelay(true);
+    });
+}
+
+/// Calls `f` with each of this process's sockets connected to one of `peers`
+/// (lettre keeps its socket to itself; see [`disable_nagle`] and [`Deadline`]).
+fn for_each_relay_socket(peers: &[SocketAddr], f: impl Fn(&socket2::Socket)) {
     let Ok(entries) = std::fs::read_dir("/proc/self/fd") else { return };
     for entry in entries.flatten() {
         let Some(fd) = entry.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else { continue };
@@ -93,14 +207,17 @@ fn disable_nagle(peers: &[std::net::SocketAddr]) {
         if !is_socket {
             continue;
         }
-        // SAFETY: the descriptor is open (listed just now) and this thread is the
-        // only one opening or closing descriptors while a session is being set up;
-        // it is only borrowed for two socket options, never closed here.
-        let fd = unsafe { BorrowedFd::borrow_raw(fd) };
-        let socket = socket2::SockRef::from(&fd);
-        let peer = socket.peer_addr().ok().and_then(|p| p.as_socket());
-        if peer.is_some_and(|p| peers.contains(&p)) {
-            let _ = socket.set_tcp_nodelay(true);
+        // A duplicate, so that what is checked is what is changed even if another
+        // thread closes the number and opens another file under it meanwhile.
+        // SAFETY: fcntl only reads the descriptor number; a closed one gives -1.
+        let copy = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
+        if copy < 0 {
+            continue;
+        }
+        // SAFETY: `copy` is a new descriptor that nothing else owns.
+        let socket = socket2::Socket::from(unsafe { OwnedFd::from_raw_fd(copy) });
+        if socket.peer_addr().ok().and_then(|p| p.as_socket()).is_some_and(|p| peers.contains(&p)) {
+            f(&socket);
         }
     }
 }
@@ -155,7 +272,7 @@ impl Session {
     /// Connects, secures and authenticates. The password is only sent inside TLS.
     pub fn open(relay: &Relay, password: Option<&Secret>) -> Result<Session, SendError> {
         check_relay(relay).map_err(SendError::Setup)?;
-        let relay_name = format!("{}:{}", relay.host, relay.port);
+        let relay_name = relay.name();
         let addrs: Vec<_> = (relay.host.as_str(), relay.port)
             .to_socket_addrs()
             .map_err(|e| SendError::Transient(format!("cannot resolve {relay_name}: {e}")))?
@@ -166,32 +283,83 @@ impl Session {
             _ => Some(tls_parameters(relay)?),
         };
         let implicit = if relay.security == Security::Tls { tls.as_ref() } else { None };
-        let mut conn = SmtpConnection::connect(addrs.as_slice(), Some(relay.timeout), &hello, implicit, None)
-            .map_err(|e| classify(&format!("connecting to {relay_name}"), &e))?;
+        // Connecting also reads the greeting and says EHLO, all under the deadline.
+        let deadline = Deadline::start(relay.timeout, addrs.clone());
+        let context = format!("connecting to {relay_name}");
+        let conn = SmtpConnection::connect(addrs.as_slice(), Some(relay.timeout), &hello, implicit, None)
+            .map_err(|e| if deadline.passed(&e) { SendError::Transient(deadline.text(&context)) } else { classify(&context, &e) })?;
         disable_nagle(&addrs);
+        let mut session = Session { conn, relay_name: relay_name.clone(), deadline, sent_one: false };
+        session.secure_and_login(relay, tls.as_ref(), &hello, password)?;
+        Ok(session)
+    }
+
+    /// STARTTLS (when configured) and AUTH, on a connection that has said EHLO.
+    fn secure_and_login(
+        &mut self,
+        relay: &Relay,
+        tls: Option<&TlsParameters>,
+        hello: &ClientId,
+        password: Option<&Secret>,
+    ) -> Result<(), SendError> {
+        let relay_name = self.relay_name.clone();
         if relay.security == Security::Starttls {
-            if !conn.can_starttls() {
-                conn.abort();
+            if !self.conn.can_starttls() {
+                self.conn.abort();
                 return Err(SendError::Setup(format!(
                     "{relay_name} does not offer STARTTLS; certmail will not go on without TLS (the password and the message would travel in clear)"
                 )));
             }
-            let params = tls.as_ref().ok_or_else(|| SendError::Setup("no TLS parameters".into()))?;
-            conn.starttls(params, &hello).map_err(|e| classify(&format!("STARTTLS with {relay_name}"), &e))?;
+            let params = tls.ok_or_else(|| SendError::Setup("no TLS parameters".into()))?;
+            self.step(&format!("STARTTLS with {relay_name}"), |c| c.starttls(params, hello)).map_err(|(e, _)| e)?;
         }
         if let Some(user) = &relay.username {
             let password = password.ok_or_else(|| SendError::Setup(format!("no password for {user} at {relay_name}")))?;
             let credentials = Credentials::new(user.clone(), password.expose().to_string());
-            if let Err(e) = conn.auth(&[Mechanism::Plain, Mechanism::Login], &credentials) {
-                conn.abort();
-                return Err(if e.is_transient() {
-                    SendError::Transient(format!("AUTH at {relay_name}: {e}"))
-                } else {
-                    SendError::Setup(format!("{relay_name} rejected the login of {user}: {e}"))
+            if let Err((sorted, e)) =
+                self.step(&format!("AUTH at {relay_name}"), |c| c.auth(&[Mechanism::Plain, Mechanism::Login], &credentials))
+            {
+                self.conn.abort();
+                return Err(match e {
+                    Some(e) if !e.is_transient() => SendError::Setup(format!("{relay_name} rejected the login of {user}: {e}")),
+                    Some(e) => SendError::Transient(format!("AUTH at {relay_name}: {e}")),
+                    // Timed out: sorted already.
+                    None => sorted,
                 });
             }
         }
-        Ok(Session { conn, relay_name })
+        Ok(())
+    }
+
+    /// Runs one lettre call with the socket's timeouts set to the time left. A
+    /// timeout is sorted here (transient, "timed out after N s"); any other error
+    /// is sorted by [`classify`] and also handed back for callers that sort it
+    /// their own way.
+    fn step<T>(
+        &mut self,
+        context: &str,
+        call: impl FnOnce(&mut SmtpConnection) -> Result<T, lettre::transport::smtp::Error>,
+    ) -> Result<T, (SendError, Option<lettre::transport::smtp::Error>)> {
+        let Some(left) = self.deadline.left() else {
+            self.give_up();
+            return Err((SendError::Transient(self.deadline.text(context)), None));
+        };
+        self.conn.set_timeout(Some(left)).map_err(|e| (SendError::Transient(format!("{context}: {e}")), None))?;
+        match call(&mut self.conn) {
+            Ok(v) => Ok(v),
+            Err(e) if self.deadline.passed(&e) => {
+                self.give_up();
+                Err((SendError::Transient(self.deadline.text(context)), None))
+            }
+            Err(e) => Err((classify(context, &e), Some(e))),
+        }
+    }
+
+    /// Out of time: the connection is dropped without waiting for the relay again
+    /// (lettre's abort says QUIT, so it gets a millisecond for it).
+    fn give_up(&mut self) {
+        let _ = self.conn.set_timeout(Some(Duration::from_millis(1)));
+        self.conn.abort();
     }
 
     /// Sends one message; returns the server's final reply (it usually carries the
@@ -200,18 +368,32 @@ impl Session {
         let from = Address::from_str(from).map_err(|e| SendError::Permanent(format!("sender address {from:?}: {e}")))?;
         let to = Address::from_str(to).map_err(|e| SendError::Permanent(format!("recipient address {to:?}: {e}")))?;
         let name = self.relay_name.clone();
-        self.conn.command(Mail::new(Some(from), vec![])).map_err(|e| classify(&format!("MAIL FROM at {name}"), &e))?;
-        self.conn.command(Rcpt::new(to, vec![])).map_err(|e| classify(&format!("RCPT TO at {name}"), &e))?;
-        self.conn.command(Data).map_err(|e| classify(&format!("DATA at {name}"), &e))?;
+        if self.sent_one {
+            self.deadline.renew();
+        } else {
+            self.deadline.resume();
+        }
+        self.sent_one = true;
+        let result = self.transaction(from, to, bytes, &name);
+        self.deadline.pause();
+        result
+    }
+
+    /// MAIL, RCPT, DATA and the message, each under the deadline.
+    fn transaction(&mut self, from: Address, to: Address, bytes: &[u8], name: &str) -> Result<String, SendError> {
+        self.step(&format!("MAIL FROM at {name}"), |c| c.command(Mail::new(Some(from), vec![]))).map_err(|(e, _)| e)?;
+        self.step(&format!("RCPT TO at {name}"), |c| c.command(Rcpt::new(to, vec![]))).map_err(|(e, _)| e)?;
+        self.step(&format!("DATA at {name}"), |c| c.command(Data)).map_err(|(e, _)| e)?;
         // lettre adds CRLF . CRLF itself: hand it the message without its last CRLF,
         // so the server stores exactly the queued bytes.
         let body = bytes.strip_suffix(b"\r\n").unwrap_or(bytes);
-        match self.conn.message(body) {
+        match self.step(&format!("no reply after the end of DATA at {name}"), |c| c.message(body)) {
             Ok(reply) => Ok(format!("{} {}", reply.code(), reply.message().collect::<Vec<_>>().join(" "))),
-            Err(e) if e.is_permanent() => Err(SendError::Permanent(format!("end of DATA at {name}: {e}"))),
-            Err(e) if e.is_transient() => Err(SendError::Transient(format!("end of DATA at {name}: {e}"))),
-            // Sent, but no verdict: lost connection or no reply in time.
-            Err(e) => Err(SendError::PossiblyDelivered(format!("no reply after the end of DATA at {name}: {e}"))),
+            Err((_, Some(e))) if e.is_permanent() => Err(SendError::Permanent(format!("end of DATA at {name}: {e}"))),
+            Err((_, Some(e))) if e.is_transient() => Err(SendError::Transient(format!("end of DATA at {name}: {e}"))),
+            // Sent (perhaps), but no verdict: lost connection or no reply in time.
+            Err((_, Some(e))) => Err(SendError::PossiblyDelivered(format!("no reply after the end of DATA at {name}: {e}"))),
+            Err((timed_out, None)) => Err(SendError::PossiblyDelivered(timed_out.text().to_string())),
         }
     }
 
@@ -220,8 +402,10 @@ impl Session {
         !self.conn.has_broken()
     }
 
+    /// Says QUIT if there is time left; the relay has all it needs either way.
     pub fn close(mut self) {
-        let _ = self.conn.quit();
+        self.deadline.resume();
+        let _ = self.step("QUIT", |c| c.quit());
     }
 }
 

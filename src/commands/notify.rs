@@ -15,9 +15,13 @@ use crate::mime::{self, Mailbox};
 use crate::outgoing::{self, Kind, Letter, Parts, Queue, Signing};
 use crate::recipients;
 use crate::sample;
+use crate::signals;
 use crate::store::{MessageState, NewIncident, Notified, Revision, Store};
 
 pub fn run(settings: &Settings, args: &NotifyArgs) -> CmdResult {
+    // Ctrl-C, at a passphrase prompt or while the relay is slow, says where the
+    // notification is; the line changes once it is queued (outgoing::queue).
+    signals::report_on_interrupt("nothing was queued yet; run the same command again to notify".into())?;
     let now = Utc::now();
     // A broken relay configuration is an input error before anything is queued.
     let relay = settings.relay()?;

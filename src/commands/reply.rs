@@ -26,6 +26,8 @@ use crate::template::{self, MessageInput, Reporter};
 const MAX_TEXT_BYTES: u64 = 1024 * 1024;
 
 pub fn run(settings: &Settings, args: &ReplyArgs) -> CmdResult {
+    // As in notify: Ctrl-C says whether the message was queued yet.
+    crate::signals::report_on_interrupt("nothing was queued yet; run the same command again to send it".into())?;
     let now = Utc::now();
     let relay = settings.relay()?;
     let text = read_text(args.text.as_deref(), &args.reference)?;

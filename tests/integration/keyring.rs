@@ -70,7 +70,7 @@ pub(crate) fn in_keyring_session(env: &Env, steps: &[(&[&str], Option<&str>)]) -
 
 /// A home whose key is protected by `passphrase` and whose configuration names no
 /// passphrase source: the keyring is where it must come from.
-fn env_with_protected_key(passphrase: &str) -> Env {
+pub fn env_with_protected_key(passphrase: &str) -> Env {
     let env = Env::bare();
     std::fs::create_dir_all(&env.home).unwrap();
     std::fs::write(env.config_path(), "[identity]\npassphrase-env = \"CM_TEST_PASSPHRASE\"\n").unwrap();

@@ -19,5 +19,6 @@ mod new;
 mod notify;
 mod sending;
 mod smtp;
+mod stress;
 mod support;
 mod validation;
