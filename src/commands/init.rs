@@ -22,6 +22,9 @@ pub fn run(settings: &Settings, args: &InitArgs) -> CmdResult {
         return Err(Failure::input(format!("an identity already exists ({}); use --force to replace it", key_path.display())));
     }
     let interactive = std::io::stdin().is_terminal();
+    // Ctrl-C at a question or the passphrase prompt: the terminal back as it was, and
+    // a word on what is left (nothing is written before the last answer).
+    crate::signals::report_on_interrupt("nothing was created; run `certmail init` again".into())?;
     let mut config = settings.file.clone();
     let previous = config.identity.clone().unwrap_or_default();
     let ask = |flag: &Option<String>, existing: &str, question: Question| field(flag, existing, question, interactive);
