@@ -16,13 +16,24 @@ use crate::store::Store;
 
 pub fn run(settings: &Settings, args: &PreviewArgs) -> CmdResult {
     let now = Utc::now();
-    let mut draft = compose::load(settings, &args.incident, args.lang.map(language), &args.attachments, now)?;
+    let store_path = settings.store_path();
+    // A follow-up may hold only what changed: read over the incident as last reported,
+    // exactly as notify will.
+    let earlier = match (&args.follow_up, store_path.exists()) {
+        (Some(r), true) => Some(
+            Store::open(&store_path)?
+                .reported(r)?
+                .ok_or_else(|| crate::exit::Failure::input(format!("--follow-up {r}: no such incident in the log")))?
+                .incident_json,
+        ),
+        _ => None,
+    };
+    let mut draft = compose::load_onto(settings, &args.incident, earlier.as_deref(), args.lang.map(language), &args.attachments, &[], now)?;
     let recipient = settings.recipient(args.to.as_deref().unwrap_or(settings.default_recipient()))?;
     let key_note = match recipients::check(&recipient, now.into()) {
         Ok(_) => None,
         Err(f) => Some(f.message),
     };
-    let store_path = settings.store_path();
     let (reference, thread) = match (&args.follow_up, store_path.exists()) {
         (Some(r), true) => {
             let store = Store::open(&store_path)?;

@@ -165,6 +165,10 @@ fn follow_up_is_threaded_to_the_earlier_notification() {
     // Only what changed: the rest comes from the report as last sent.
     let changes =
         env.write("changes.toml", "[scope]\ntotal = 2100\n\n[handling]\nmeasures = \"Lageret er lukket.\\nDe berørte er underrettet.\"\n");
+    // The preview reads it the same way.
+    let preview = env.certmail(&["preview", changes.to_str().unwrap(), "--follow-up", reference]);
+    assert_success(&preview);
+    assert!(text(&preview.stdout).contains("== Ændret siden den tidligere anmeldelse =="), "{}", text(&preview.stdout));
     let (second, second_message) = env.notify(&changes, &["--json", "--follow-up", reference]);
     assert_queued(&second);
     let second_json: serde_json::Value = serde_json::from_slice(&second.stdout).unwrap();
