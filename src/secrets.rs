@@ -91,13 +91,23 @@ impl SecretSource<'_> {
         if let Some(s) = self.explicit()? {
             return Ok(s);
         }
-        let keyring_error = match keyring_get(self.keyring_user) {
+        let (keyring_error, unavailable) = match keyring_get(self.keyring_user) {
             Ok(Some(s)) => return Ok(s),
-            Ok(None) => format!("the OS keyring has no entry {KEYRING_SERVICE}/{}", self.keyring_user),
-            Err(e) => e,
+            Ok(None) => (format!("the OS keyring has no entry {KEYRING_SERVICE}/{}", self.keyring_user), false),
+            Err(e) => (e, true),
         };
         if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
-            eprintln!("certmail: {keyring_error}");
+            // Said once per run, in plain words: no keyring is a normal state on many
+            // machines, and the library's own error text means nothing to a responder.
+            static SAID: std::sync::Once = std::sync::Once::new();
+            if unavailable {
+                SAID.call_once(|| {
+                    eprintln!(
+                        "certmail: no OS keyring is running here, so certmail asks instead (set {}-command or {}-env to not be asked)",
+                        self.config_hint, self.config_hint
+                    )
+                });
+            }
             return prompt(&format!("{}: ", capitalise(self.purpose)));
         }
         Err(Failure::input(format!(

@@ -143,6 +143,9 @@ fn ctrl_c_at_the_passphrase_prompt_restores_echo_and_says_nothing_was_queued() {
     let screen = text(&screen.lock().unwrap());
     assert!(screen.contains("rc=130"), "{screen}");
     assert!(screen.contains("interrupted: nothing was queued yet"), "{screen}");
+    // No keyring here: said once, in plain words, not as the D-Bus library's error.
+    assert_eq!(screen.matches("no OS keyring is running here").count(), 1, "{screen}");
+    assert!(!screen.contains("zbus"), "{screen}");
     let modes: Vec<&str> = screen.split(|c: char| c.is_whitespace() || c == ';').collect();
     assert!(modes.contains(&"echo") && !modes.contains(&"-echo"), "echo is back on: {screen}");
     assert!(modes.contains(&"icanon") && modes.contains(&"isig"), "{screen}");
