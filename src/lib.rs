@@ -58,6 +58,18 @@ pub fn run(cli: Cli) -> CmdResult {
         _ => {}
     }
     let settings = config::Settings::load(cli.home, cli.config)?;
+    // Commands that only read the log say so when there is no home at all (a mistyped
+    // --home), instead of "no open incidents" or creating a log there.
+    let reads_only = matches!(
+        &cli.command,
+        Command::Status { .. } | Command::Read(_) | Command::Log(_) | Command::Outbox(cli::OutboxCommand::List { .. })
+    );
+    if reads_only && !settings.home.exists() {
+        return Err(exit::Failure::input(format!(
+            "no certmail home at {}: check --home or CERTMAIL_HOME, or run `certmail init` there first; nothing was created",
+            settings.home.display()
+        )));
+    }
     match &cli.command {
         Command::Init(args) => commands::init::run(&settings, args),
         Command::Notify(args) => commands::notify::run(&settings, args),

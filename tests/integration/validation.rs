@@ -499,3 +499,15 @@ fn broken_form_and_broken_meaning_come_in_the_same_run() {
     let (_, numbers) = problem_lines(&err);
     assert!(numbers.windows(2).all(|w| w[0] <= w[1]), "{err}");
 }
+
+#[test]
+fn read_commands_on_a_home_that_does_not_exist_say_so_and_create_nothing() {
+    let env = Env::bare();
+    let missing = env.path("mistyped-home");
+    for args in [&["status"][..], &["status", "--json"], &["outbox", "list"], &["log", "list"], &["read", "CM-7KQ2-M9XD-3RTA"]] {
+        let out = env.command().env("CERTMAIL_HOME", &missing).args(args).output().unwrap();
+        assert_exit(&out, 2);
+        assert!(text(&out.stderr).contains("no certmail home at"), "{args:?}: {}", text(&out.stderr));
+        assert!(!missing.exists(), "{args:?} created {}", missing.display());
+    }
+}
