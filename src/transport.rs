@@ -148,20 +148,31 @@ impl Deadline {
 /// Waits for the deadline (moved by re-arming) and then shuts the relay's socket
 /// down, so the blocked lettre call returns; ends when its [`Deadline`] is dropped.
 fn watchdog(mut end: Instant, ends: &mpsc::Receiver<Instant>, fired: &AtomicBool, peers: &[SocketAddr]) {
+    // Short relative sleeps, not a timed wait: a timed wait becomes an absolute
+    // deadline on the monotonic clock, which a faked clock (libfaketime, as the suite
+    // is run a year ahead) moves a year away, and the deadline would never come.
+    const SLICE: Duration = Duration::from_millis(50);
     loop {
-        match ends.recv_timeout(end.saturating_duration_since(Instant::now())) {
-            Ok(new_end) => end = new_end,
-            Err(mpsc::RecvTimeoutError::Disconnected) => return,
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                fired.store(true, Ordering::SeqCst);
-                for_each_relay_socket(peers, |s| {
-                    let _ = s.shutdown(std::net::Shutdown::Both);
-                });
-                match ends.recv() {
-                    Ok(new_end) => end = new_end,
-                    Err(_) => return,
-                }
+        match ends.try_recv() {
+            Ok(new_end) => {
+                end = new_end;
+                continue;
             }
+            Err(mpsc::TryRecvError::Disconnected) => return,
+            Err(mpsc::TryRecvError::Empty) => {}
+        }
+        let left = end.saturating_duration_since(Instant::now());
+        if !left.is_zero() {
+            std::thread::sleep(left.min(SLICE));
+            continue;
+        }
+        fired.store(true, Ordering::SeqCst);
+        for_each_relay_socket(peers, |s| {
+            let _ = s.shutdown(std::net::Shutdown::Both);
+        });
+        match ends.recv() {
+            Ok(new_end) => end = new_end,
+            Err(_) => return,
         }
     }
 }
