@@ -75,6 +75,17 @@ pub struct Packed {
     file: File,
 }
 
+/// The packed samples as attachments of the encrypted part, each read from its zip.
+pub fn attachments(packed: &[Packed]) -> Result<Vec<crate::mime::Attachment>, Failure> {
+    packed
+        .iter()
+        .map(|p| {
+            let content = p.reader().map_err(|e| Failure::failed(format!("--sample {}: {e}", p.info.name)))?;
+            Ok(crate::mime::Attachment { file_name: p.info.zip_name.clone(), content })
+        })
+        .collect()
+}
+
 impl Packed {
     /// The zip from its first byte (once per recipient's message).
     pub fn reader(&self) -> io::Result<Box<dyn Read>> {

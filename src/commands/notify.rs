@@ -11,7 +11,7 @@ use crate::compose::{self, Draft};
 use crate::config::Settings;
 use crate::exit::{CmdResult, Failure};
 use crate::identity;
-use crate::mime::{self, Mailbox};
+use crate::mime::Mailbox;
 use crate::outgoing::{self, Kind, Letter, Parts, Queue, Signing};
 use crate::recipients;
 use crate::sample;
@@ -89,10 +89,7 @@ pub fn run(settings: &Settings, args: &NotifyArgs) -> CmdResult {
     }
     let attachments = || {
         let mut all = compose::open_attachments(&draft)?;
-        for p in &packed {
-            let content = p.reader().map_err(|e| Failure::failed(format!("--sample {}: {e}", p.info.name)))?;
-            all.push(mime::Attachment { file_name: p.info.zip_name.clone(), content });
-        }
+        all.extend(crate::sample::attachments(&packed)?);
         Ok(all)
     };
     let estimate = |body_len| compose::estimated_size(&draft, body_len);

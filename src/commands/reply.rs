@@ -15,7 +15,7 @@ use crate::config::Settings;
 use crate::exit::{CmdResult, Failure, io_failure};
 use crate::identity;
 use crate::incident::{Incident, Language};
-use crate::mime::{self, Mailbox};
+use crate::mime::Mailbox;
 use crate::outgoing::{self, Kind, Letter, Parts, Queue, Signing};
 use crate::recipients;
 use crate::sample::{self, Sample};
@@ -100,10 +100,7 @@ pub fn run(settings: &Settings, args: &ReplyArgs) -> CmdResult {
     }
     let attachments = || {
         let mut all = compose::open_files(&files)?;
-        for p in &packed {
-            let content = p.reader().map_err(|e| Failure::failed(format!("--sample {}: {e}", p.info.name)))?;
-            all.push(mime::Attachment { file_name: p.info.zip_name.clone(), content });
-        }
+        all.extend(crate::sample::attachments(&packed)?);
         Ok(all)
     };
     let parts = Parts { attachments: &attachments, estimate: &estimate, limit };
