@@ -258,7 +258,18 @@ impl Store {
         }
         let conn = Connection::open(path).map_err(|e| Failure::failed(format!("cannot open the incident log {}: {e}", path.display())))?;
         conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(db_error("busy timeout"))?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(db_error("WAL mode"))?;
+        // Switching a new file to WAL needs it alone, and SQLite answers "busy" at
+        // once (without the busy handler) while another process opens it too: retry.
+        let mut tries = 0;
+        loop {
+            match conn.pragma_update(None, "journal_mode", "WAL") {
+                Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::DatabaseBusy && tries < 100 => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                other => break other.map_err(db_error("WAL mode"))?,
+            }
+        }
         conn.pragma_update(None, "synchronous", "FULL").map_err(db_error("synchronous mode"))?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(db_error("foreign keys"))?;
         // A WAL that once grew large is cut back when it is next reset, so it does not
