@@ -53,7 +53,15 @@ const CASE_NOUNS: &str = r"sag(?:en|er|erne)?|henvendelse(?:n)?|ticket(?:et|s)?|
 /// Status lines of ticketing systems.
 const CLOSE_STATUS: &str = r"^\s*(?:status|state|tilstand)\s*:\s*(?:closed|resolved|lukket|afsluttet|løst)\b";
 /// Words that make a closing sentence conditional, negated or about the future.
-const CLOSE_GUARDS: &str = r"\b(?:not|never|ikke|aldrig|before|inden|før|once|if|hvis|unless|medmindre|until|indtil|when|når|open|åben|reopen|genåbn\w*|yet|endnu|whether|om vi|hvornår)\b|n't\b";
+/// What makes a closing sentence not (yet) a closure, wherever it stands in it: a
+/// condition ("we will close it if/unless/when ..."), a question about closing, or a
+/// reopening. "inden"/"før" count only as "before we/you ..." ("inden for fristen",
+/// within the deadline, is no condition).
+const CLOSE_CONDITIONS: &str = r"\b(?:before|(?:inden|før) (?:vi|i|du|sagen|den|det|vores|jeres)|once|if|hvis|unless|medmindre|until|indtil|when|når|open|åben|reopen\w*|genåbn\w*|whether|om vi|hvornår)\b";
+/// A negation in the clause of the closing verb ("Sagen er ikke lukket endnu"); in
+/// another clause it negates something else ("Da vi ikke har hørt fra jer, lukker vi
+/// sagen").
+const CLOSE_NEGATIONS: &str = r"\b(?:not|never|ikke|aldrig|yet|endnu)\b|n't\b";
 
 /// Polite requests that open a sentence (asked without a question mark too).
 const ASK_OPENERS: &str =
@@ -69,13 +77,19 @@ const PLEASE_NOT_ASKING: &[&str] =
 const PROCEDURAL: &str = r"\b(?:subject|emne\w*|correspondence|korrespondance|reply to this|svar på denne|svare på denne|do not hesitate|don't hesitate|tøv ikke|henvis\w*|refer to|quote|sagsnummer\w*|sagsnr|case number|ticket number)\b";
 
 /// Offers and conditions: "if you have questions, call us" asks nothing.
-const ASK_GUARDS: &str = r"\b(?:if you|if we|hvis i|hvis du|hvis vi|should you|skulle i|do not hesitate|don't hesitate|feel free|velkomne?|velkommen|tøv ikke|in case you|i tilfælde af|har i (?:yderligere )?spørgsmål|any (?:further )?questions)\b";
+const ASK_GUARDS: &str = r"\b(?:if you|if we|hvis i|hvis du|hvis vi|should you|skulle i|do not hesitate|don't hesitate|feel free|velkomne?|velkommen|tøv ikke|in case you|i tilfælde af|har (?:i|du) (?:nogen |yderligere |flere |andre )?spørgsmål|any (?:further |other |more )?questions|questions\?)\b";
+/// A request put as a condition ("we would appreciate it if you could forward ..."):
+/// asks, although "if you" is in it.
+const ASK_CONDITIONAL: &str = r"\b(?:appreciate(?: it)?|grateful|thankful|helpful) if (?:you|i) (?:could|can|would|will)\b|\b(?:sætte pris på|være taknemmelige?|være en hjælp),? (?:hvis|om) (?:i|du) (?:kan|kunne|vil|ville)\b";
 
 /// Confidentiality footers ask the wrong reader to delete the mail: not a question.
 const DISCLAIMER: &str = r"\b(?:rette modtager|intended recipient|fortrolig\w*|confidential|ved en fejl|in error)\b";
 
 /// Receipt and "we are on it".
-const ACK_PHRASES: &str = r"\b(?:modtag\w*|kvitter\w*|registrer\w*|oprettet|sagsn(?:ummer|r)|tak for|vi kigger på|vi ser på|ser nærmere|kigger nærmere|vender tilbage|behandl\w*|videresendt|taget hånd om|received|receipt|acknowledg\w*|registered|logged|created|ticket (?:number|id)|case (?:number|id)|reference number|thank you for|thanks for|looking into|look into|get back to you|will review|being handled|under investigation|forwarded|assigned)\b";
+/// Receipt and "we are on it". Thanks count when they are for the report itself
+/// ("thanks for the quick fix" is no receipt), and "we will get back to you" alone
+/// promises an answer without saying anything was received.
+const ACK_PHRASES: &str = r"\b(?:modtag\w*|kvitter\w*|registrer\w*|oprettet|sagsn(?:ummer|r)|(?:tak|takker) for (?:(?:din|jeres|jer|den|det|denne|de|dine|en|jeres hurtige|din hurtige|hurtig) )?(?:henvendelse\w*|anmeldelse\w*|underretning\w*|indberetning\w*|besked\w*|mail\w*|e-mail\w*|orientering\w*|oplysning\w*|information\w*|rapport\w*|notifikation\w*|advisering\w*|varsling\w*|at (?:(?:i|du) (?:har )?)?(?:kontakte|henvende|orientere|underrette|anmelde|indberette)\w*)|vi kigger på|vi ser på|ser nærmere|kigger nærmere|behandl\w*|videresendt|taget hånd om|received|receipt|acknowledg\w*|registered|logged|created|ticket (?:number|id)|case (?:number|id)|reference number|thank(?:s| you) for (?:(?:your|the|this|sending|submitting) )?(?:report\w*|notification\w*|notice|message|e-?mail|mail|information|heads[- ]up|alert|reporting|bringing this|flagging|submission|letting us know|informing us|notifying us|reaching out|contacting us|getting in touch)|looking into|look into|will review|being handled|under investigation|forwarded|assigned)\b";
 const ACK_GUARDS: &str = r"\b(?:not|ikke|never|aldrig)\b|n't\b";
 
 /// Out-of-office wording, for mail that says it was sent automatically.
@@ -87,7 +101,7 @@ enum Rule {
     Disclaimer,
     CloseVerb,
     CaseNoun,
-    CloseGuard,
+    CloseCondition,
     AskGuard,
     Please,
     Procedural,
@@ -95,6 +109,7 @@ enum Rule {
     AskPhrase,
     AckPhrase,
     AckGuard,
+    AskConditional,
 }
 
 struct Rules {
@@ -102,6 +117,8 @@ struct Rules {
     /// them (a reply with no full stops is one long sentence, and a pass per rule
     /// over it was most of what ingest spent on a message).
     sentence: RegexSet,
+    /// The closing verb and a negation, on each clause of a sentence that closes.
+    clause: RegexSet,
     /// A ticketing system's status line, matched on one line as it is.
     close_status: Regex,
     /// Out-of-office wording.
@@ -123,7 +140,7 @@ fn rules() -> &'static Rules {
             DISCLAIMER.into(),
             format!(r"\b(?:{CLOSE_VERBS})\b"),
             format!(r"\b(?:{CASE_NOUNS})\b"),
-            CLOSE_GUARDS.into(),
+            CLOSE_CONDITIONS.into(),
             ASK_GUARDS.into(),
             PLEASE.into(),
             PROCEDURAL.into(),
@@ -131,7 +148,9 @@ fn rules() -> &'static Rules {
             ASK_PHRASES.into(),
             ACK_PHRASES.into(),
             ACK_GUARDS.into(),
+            ASK_CONDITIONAL.into(),
         ]),
+        clause: set(&[format!(r"\b(?:{CLOSE_VERBS})\b"), CLOSE_NEGATIONS.into()]),
         close_status: Regex::new(&pattern(CLOSE_STATUS)).expect("classifier pattern"),
         away: Regex::new(&pattern(AWAY)).expect("classifier pattern"),
         please: Regex::new(&pattern(PLEASE)).expect("classifier pattern"),
@@ -217,11 +236,18 @@ pub fn own_words(text: &str) -> String {
 /// sentence often runs over a line end), then split after ".", "!" or "?".
 fn sentences(text: &str) -> Vec<&str> {
     // The paragraphs were joined into `text` by `paragraphs`; the marks are ASCII, so
-    // every split falls on a character boundary.
+    // every split falls on a character boundary. A mark inside a token ("cfcs.dk",
+    // "10.0.0.1", "/?tema=2") ends nothing: only one followed by white space, a
+    // closing quote or bracket, or the end of the text does.
+    let bytes = text.as_bytes();
+    let ends_sentence = |at: usize| bytes.get(at + 1).is_none_or(|&b| b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b')' | b']'));
     let mut out = Vec::new();
     let mut from = 0;
-    for at in crate::bytes::positions3(text.as_bytes(), b'.', b'!', b'?').chain([text.len()]) {
+    for at in crate::bytes::positions3(bytes, b'.', b'!', b'?').filter(|&at| ends_sentence(at)).chain([text.len()]) {
         let end = (at + 1).min(text.len());
+        if end <= from {
+            continue;
+        }
         out.extend(text[from..end].split('\n').map(str::trim).filter(|s| !s.is_empty()));
         from = end;
     }
@@ -229,12 +255,21 @@ fn sentences(text: &str) -> Vec<&str> {
 }
 
 /// The text with the lines of each paragraph joined by a space, one paragraph per
-/// line.
+/// line (a paragraph ending in ":" runs on into the next).
 fn paragraphs(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
+    // Inside an announced run: after a paragraph ending in ":", up to the next one
+    // that ends a sentence.
+    let mut announced = false;
     for line in crate::bytes::lines(text).map(str::trim) {
         if line.is_empty() {
-            if !out.is_empty() && !out.ends_with('\n') {
+            // A paragraph ending in a colon announces the next ("Please include the
+            // string:", blank line, the string, blank line, "in the subject line of
+            // all future correspondence."): they are one sentence.
+            let colon = out.ends_with(": ");
+            let runs_on = colon || announced && !out.trim_end().ends_with(['.', '!', '?']);
+            announced = runs_on;
+            if !runs_on && !out.is_empty() && !out.ends_with('\n') {
                 out.push('\n');
             }
         } else {
@@ -283,14 +318,20 @@ fn classify_own(own: &str) -> Kind {
         if has(Rule::Disclaimer) {
             continue;
         }
-        closed = has(Rule::CloseVerb) && has(Rule::CaseNoun) && !has(Rule::CloseGuard);
+        closed = has(Rule::CloseVerb) && has(Rule::CaseNoun) && !has(Rule::CloseCondition) && closes_in_a_clause(s);
+        if !question && has(Rule::AskConditional) {
+            question = true;
+        }
         if !question && !has(Rule::AskGuard) {
             let please = has(Rule::Please)
                 && !has(Rule::Procedural)
                 && r.please
                     .captures_iter(s)
                     .any(|c| c.get(1).is_none_or(|verb| !PLEASE_NOT_ASKING.contains(&verb.as_str().to_lowercase().as_str())));
-            question = s.ends_with('?') || has(Rule::AskOpener) || has(Rule::AskPhrase) || please;
+            question = s.trim_end_matches(['"', '\'', ')', ']', '»', '”']).ends_with('?')
+                || has(Rule::AskOpener)
+                || has(Rule::AskPhrase)
+                || please;
         }
         ack |= has(Rule::AckPhrase) && !has(Rule::AckGuard);
     }
@@ -303,6 +344,16 @@ fn classify_own(own: &str) -> Kind {
     } else {
         Kind::Reply
     }
+}
+
+/// Whether a clause of the sentence (split at commas, semicolons, colons and dashes)
+/// has the closing verb without a negation of its own.
+fn closes_in_a_clause(sentence: &str) -> bool {
+    let clause = &rules().clause;
+    sentence.split([',', ';', ':', '–', '—']).flat_map(|c| c.split(" - ")).any(|c| {
+        let found = clause.matches(c);
+        found.matched(0) && !found.matched(1)
+    })
 }
 
 /// An out-of-office subject ("Autosvar:", "Automatic reply:", "Out of Office:").
@@ -390,6 +441,33 @@ mod tests {
         assert_eq!(classify_text("Thanks, noted."), Kind::Reply);
         // The reporter's own question quoted back is not the CERT asking.
         assert_eq!(classify_text("> Can you help?\nWe have received your report."), Kind::Ack);
+    }
+
+    #[test]
+    fn sentences_end_at_marks_before_white_space_only() {
+        // A dot or question mark inside a host name, address or URL ends no sentence,
+        // so neither half is read as a request or a question.
+        assert_eq!(
+            sentences("See https://cfcs.dk/vejledning/?tema=2 for advice. Ok"),
+            ["See https://cfcs.dk/vejledning/?tema=2 for advice.", "Ok"]
+        );
+        assert_eq!(sentences("Blocked 10.0.0.1. Done!"), ["Blocked 10.0.0.1.", "Done!"]);
+        assert_eq!(sentences("Hvornår (i dag)? Nu."), ["Hvornår (i dag)?", "Nu."]);
+    }
+
+    #[test]
+    fn a_colon_runs_on_into_the_announced_paragraphs() {
+        assert_eq!(paragraphs("Include this:\n\n  [x #1]\n\nin the subject.\n\nBye"), "Include this: [x #1] in the subject. \nBye ");
+    }
+
+    #[test]
+    fn a_negation_counts_in_the_closing_verbs_own_clause() {
+        assert_eq!(classify_text("The case is not closed yet."), Kind::Reply);
+        assert_eq!(classify_text("Da vi ikke har hørt fra jer, lukker vi sagen."), Kind::Closed);
+        assert_eq!(classify_text("We are closing the case, as we have not heard from you."), Kind::Closed);
+        // A condition anywhere keeps it open.
+        assert_eq!(classify_text("We will close the case unless we hear from you."), Kind::Reply);
+        assert_ne!(classify_text("Vi lukker sagen, når vi har modtaget loggen."), Kind::Closed);
     }
 
     #[test]

@@ -27,19 +27,17 @@ fn event_hash(prev: &str, id: i64, incident_id: i64, message_id: Option<&str>, a
 
 pub(super) fn head(tx: &Connection) -> Result<(i64, String), Failure> {
     let row: Option<(i64, String)> = tx
-        .query_row("SELECT count, hash FROM chain_head WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()
+        .prepare_cached("SELECT count, hash FROM chain_head WHERE id = 1")
+        .and_then(|mut s| s.query_row([], |r| Ok((r.get(0)?, r.get(1)?))).optional())
         .map_err(db_error("chain head"))?;
     Ok(row.unwrap_or((0, GENESIS.to_string())))
 }
 
 fn set_head(tx: &Connection, count: i64, hash: &str) -> Result<(), Failure> {
-    tx.execute(
-        "INSERT INTO chain_head (id, count, hash) VALUES (1, ?1, ?2) ON CONFLICT(id) DO UPDATE SET count = ?1, hash = ?2",
-        params![count, hash],
-    )
-    .map(|_| ())
-    .map_err(db_error("chain head"))
+    tx.prepare_cached("INSERT INTO chain_head (id, count, hash) VALUES (1, ?1, ?2) ON CONFLICT(id) DO UPDATE SET count = ?1, hash = ?2")
+        .and_then(|mut s| s.execute(params![count, hash]))
+        .map(|_| ())
+        .map_err(db_error("chain head"))
 }
 
 /// Appends an event to the log, chained to the previous one. Call inside the

@@ -272,6 +272,9 @@ impl Store {
         }
         conn.pragma_update(None, "synchronous", "FULL").map_err(db_error("synchronous mode"))?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(db_error("foreign keys"))?;
+        // Statement journals (one per savepoint: each received message is recorded in
+        // its own) stay in memory instead of a temporary file written for every message.
+        conn.pragma_update(None, "temp_store", "MEMORY").map_err(db_error("temporary storage"))?;
         // A WAL that once grew large is cut back when it is next reset, so it does not
         // stay large on disk, nor make every later open read it.
         conn.pragma_update(None, "journal_size_limit", 4 * 1024 * 1024).map_err(db_error("WAL size limit"))?;

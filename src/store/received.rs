@@ -183,8 +183,27 @@ impl Store {
     /// Records a received message (and its events) as one unit, inside the open
     /// batch if any; `false` if this content was recorded before.
     pub fn record_received(&mut self, incident: Option<&Correlation>, r: &NewReceived, now: &str) -> Result<bool, Failure> {
-        // A savepoint nests in a batch, and is a transaction of its own without one.
+        // Mail about no incident is one INSERT, atomic on its own; the rest is several
+        // statements, so a savepoint (which nests in a batch, and is a transaction of its
+        // own without one) makes them one unit. Opening one for every message of a
+        // mailbox cost more than the insert.
+        let Some(c) = incident else {
+            return insert_received(&self.conn, None, r, now);
+        };
         let tx = self.conn.savepoint().map_err(db_error("received"))?;
+        if !insert_received(&tx, incident, r, now)? {
+            return Ok(false);
+        }
+        let raw: &[u8] = if r.keep_raw { r.raw } else { &[] };
+        record_events(&tx, c, r, raw, now)?;
+        tx.commit().map_err(db_error("received"))?;
+        Ok(true)
+    }
+}
+
+/// Inserts the row of a received message; `false` if its content was recorded before.
+fn insert_received(tx: &Connection, incident: Option<&Correlation>, r: &NewReceived, now: &str) -> Result<bool, Failure> {
+    {
         let raw: &[u8] = if incident.is_some() && r.keep_raw { r.raw } else { &[] };
         let file = if raw.is_empty() { r.file } else { None };
         let inserted = tx
@@ -216,14 +235,7 @@ impl Store {
                 ])
             })
             .map_err(db_error("received"))?;
-        if inserted == 0 {
-            return Ok(false);
-        }
-        if let Some(c) = incident {
-            record_events(&tx, c, r, raw, now)?;
-        }
-        tx.commit().map_err(db_error("received"))?;
-        Ok(true)
+        Ok(inserted > 0)
     }
 }
 
