@@ -16,9 +16,17 @@ cases further: a good signature by the CERT key, bound, `state_change` following
 the incident's reference (or, for the one protected-headers case, the notification's
 Message-ID) inside what the good signature covers, and no other incident's reference there.
 
-    python3 tests/corpus/selftest.py [--keep DIR] [--only main|wording]
+Then make_corpus_heldout.py (set "heldout", in a store of its own too): besides the
+signature verdicts (attached message/rfc822 parts are looked into for this set, so the
+forwarded ack's signature is found), a bound case's covered content names its incident and
+no other, a good unbound one's names nothing of ours, a bound case's state follows its kind
+unless an earlier case's signature covered the very same content (a replay: null), nothing
+unbound changes state, and no case follows its incident's closure.
 
-With --keep, the main corpus is kept in DIR and the wording corpus in DIR-wordings.
+    python3 tests/corpus/selftest.py [--keep DIR] [--only main|wording|heldout]
+
+With --keep, the main corpus is kept in DIR, the wording corpus in DIR-wordings and the
+held-out corpus in DIR-heldout.
 """
 
 import argparse
@@ -72,6 +80,7 @@ class Checker:
     def __init__(self, home, cert_fpr):
         self.home, self.cert_fpr = home, cert_fpr
         self.covered = []  # what each good CERT signature of the current file covers
+        self.rfc822 = False  # look inside attached messages (the held-out set's forwarded ack)
 
     def good(self, found, data):
         if "good" in found:
@@ -140,13 +149,17 @@ class Checker:
             res = self.verify_detached(signed, sig)
             sub = email.message_from_bytes(signed, policy=email.policy.compat32)
             return res + self.part(sub, signed)
+        if ct == "message/rfc822":
+            if not self.rfc822:
+                return []
+            return self.entity(raw[raw.index(b"\r\n\r\n") + 4:])
+        if msg.get_content_maintype() == "message":  # message/delivery-status: status fields, no OpenPGP
+            return []
         if msg.is_multipart():
             res = []
             for sub in split_raw(raw, msg.get_param("boundary").encode()):
                 res += self.part(email.message_from_bytes(sub, policy=email.policy.compat32), sub)
             return res
-        if ct == "message/rfc822":
-            return []
         payload = msg.get_payload(decode=True) or b""
         return self.text(payload)
 
@@ -177,12 +190,52 @@ GPG_DIFFERS = {
 STATE = {"ack": "acknowledged", "reply": "acknowledged", "question": "question", "closed": "closed"}
 
 
-def check(ck, out, incidents, sets, wording):
+def heldout_why(e, found, covered, incidents, earlier, closed):
+    """The held-out set's own claims, beyond the signature verdict: what a good signature covers names the
+    incident when bound and nothing of ours when not; state follows kind for new bound mail and is null for
+    replays (whose covered content an earlier case carried) and for everything not bound; nothing after a closure."""
+    refs = {i["reference"]: i for i in incidents}
+    inc = refs.get(e["incident"])
+    ours = [i["reference"] for i in incidents] + [i["message_id"].strip("<>") for i in incidents]
+    text = "\n".join(readable(b) for b in covered)
+    key = tuple(b.replace(b"\r\n", b"\n") for b in covered)
+    if e["incident"] in closed:
+        return "incident touched after its closure"
+    if e["kind"] not in ("ack", "question", "closed", "reply", "auto-reply", "bounce", "unrelated", "malformed"):
+        return "unknown kind"
+    if e["bound"]:
+        if not inc:
+            return "bound without an incident"
+        if inc["reference"] not in text and inc["message_id"].strip("<>") not in text:
+            return "incident not named in what the signature covers"
+        if any(r in text for r in refs if r != e["incident"]):
+            return "another incident named in what the signature covers"
+        if key in earlier:
+            if e["state_change"] is not None:
+                return "replay of %s changes state" % earlier[key]
+        elif e["state_change"] != STATE.get(e["kind"]):
+            return "new bound message whose state does not follow its kind"
+    else:
+        if e["state_change"] is not None:
+            return "state change without binding"
+        if e["signature"] == "good" and any(o in text for o in ours):
+            return "good but unbound, yet the signature covers something of ours"
+        if e["signature"] == "unknown-signer" and "good" in found:
+            return "unknown-signer with a good CERT signature"
+    if covered and e["signature"] == "good":
+        earlier.setdefault(key, e["file"])
+    if e["state_change"] == "closed":
+        closed.add(e["incident"])
+    return ""
+
+
+def check(ck, out, incidents, sets, wording, heldout=False):
     expected = json.load(open(os.path.join(out, "expected.json"), encoding="utf-8"))
     files = sorted(f for f in os.listdir(out) if f.endswith(".eml"))
     assert files == [e["file"] for e in expected], "expected.json does not list the files in order"
     refs = {i["reference"]: i for i in incidents}
     fails = 0
+    earlier, closed = {}, set()
     for e in expected:
         raw = open(os.path.join(out, e["file"]), "rb").read()
         ck.covered = []
@@ -215,6 +268,9 @@ def check(ck, out, incidents, sets, wording):
                 ok, why = False, "incident not named in what the signature covers"
             elif any(r in covered for r in refs if r != e["incident"]):
                 ok, why = False, "another incident named in what the signature covers"
+        if heldout and ok:
+            why = heldout_why(e, found, ck.covered, incidents, earlier, closed)
+            ok = not why
         if not ok:
             fails += 1
         print("%-4s %-58s %-15s %s %s" % ("ok" if ok else "FAIL", e["file"], s, ",".join(found), why))
@@ -227,8 +283,9 @@ def check(ck, out, incidents, sets, wording):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--keep", help="write the corpus here (the wording corpus in DIR-wordings) and keep it")
-    ap.add_argument("--only", choices=("main", "wording"), help="generate and check only this corpus")
+    ap.add_argument("--keep", help="write the corpus here (the wording corpus in DIR-wordings, the held-out one in "
+                                   "DIR-heldout) and keep it")
+    ap.add_argument("--only", choices=("main", "wording", "heldout"), help="generate and check only this corpus")
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="corpus-selftest-")
     homes = []
@@ -265,7 +322,8 @@ def main():
 
         fails = 0
         runs = [("main", "make_corpus.py", "", ("dev", "holdout")),
-                ("wording", "make_corpus_wordings.py", "-wordings", ("wording",))]
+                ("wording", "make_corpus_wordings.py", "-wordings", ("wording",)),
+                ("heldout", "make_corpus_heldout.py", "-heldout", ("heldout",))]
         for name, script, suffix, sets in runs:
             if a.only and a.only != name:
                 continue
@@ -273,7 +331,8 @@ def main():
             if a.keep and os.path.isdir(out):
                 shutil.rmtree(out)
             subprocess.run([sys.executable, os.path.join(HERE, script), "--manifest", mpath, "--out", out], check=True)
-            fails += check(ck, out, incidents, sets, wording=(name == "wording"))
+            ck.rfc822 = name == "heldout"
+            fails += check(ck, out, incidents, sets, wording=(name == "wording"), heldout=(name == "heldout"))
         return 1 if fails else 0
     finally:
         for h in homes:
