@@ -6,6 +6,8 @@ use std::sync::OnceLock;
 
 use regex::{Regex, RegexSet};
 
+use super::phrases::*;
+
 /// The kinds of received message ingest records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -47,54 +49,6 @@ impl Kind {
 /// bounds the time a huge message can take.
 const CLASSIFY_BYTES: usize = 16 * 1024;
 
-/// A sentence that closes a case names the case and a closing verb.
-const CLOSE_VERBS: &str = r"luk(?:ker|ke|kes|ket|kede)|afslut(?:ter|te|tes|tet|tede)|clos(?:e|ed|es|ing)|resolv(?:e|ed|es|ing)|conclud(?:e|ed|es|ing)|complet(?:e|ed)";
-const CASE_NOUNS: &str = r"sag(?:en|er|erne)?|henvendelse(?:n)?|ticket(?:et|s)?|billet(?:ten)?|case|incident|issue|request|matter|report|anmeldelse(?:n)?|underretning(?:en)?|indberetning(?:en)?";
-/// Status lines of ticketing systems.
-const CLOSE_STATUS: &str = r"^\s*(?:status|state|tilstand)\s*:\s*(?:closed|resolved|lukket|afsluttet|løst)\b";
-/// Words that make a closing sentence conditional, negated or about the future.
-/// What makes a closing sentence not (yet) a closure, wherever it stands in it: a
-/// condition ("we will close it if/unless/when ..."), a question about closing, or a
-/// reopening. "inden"/"før" count only as "before we/you ..." ("inden for fristen",
-/// within the deadline, is no condition).
-const CLOSE_CONDITIONS: &str = r"\b(?:before|(?:inden|før) (?:vi|i|du|sagen|den|det|vores|jeres)|once|if|hvis|unless|medmindre|until|indtil|when|når|open|åben|reopen\w*|genåbn\w*|whether|om vi|hvornår)\b";
-/// A negation in the clause of the closing verb ("Sagen er ikke lukket endnu"); in
-/// another clause it negates something else ("Da vi ikke har hørt fra jer, lukker vi
-/// sagen").
-const CLOSE_NEGATIONS: &str = r"\b(?:not|never|ikke|aldrig|yet|endnu)\b|n't\b";
-
-/// Polite requests that open a sentence (asked without a question mark too).
-const ASK_OPENERS: &str =
-    r"^(?:kan|kunne|vil|ville|må|har|er)\s+(?:i|du|vi få)\b|^(?:can|could|would|will|do|did|have|are|is there|may we)\s+(?:you|there|we)\b";
-/// Requests anywhere in a sentence.
-const ASK_PHRASES: &str = r"\b(?:oplyse?|send (?:venligst|os)|venligst (?:send|oplys|bekræft|fremsend)|sende os|fremsende?|eftersende?|bedes|vi beder|(?:vi vil|vil vi) (?:gerne )?bede|bede (?:jer|dig) om|vi har brug for|vi skal bruge|vi mangler|bekræft venligst|uddybe?|please (?:provide|send|share|confirm|advise|let us know|forward|submit|upload|clarify|describe|answer|reply with|indicate|specify|check|verify)|we (?:would )?need|we require|we would like (?:to know|you to)|we kindly ask|we ask that you|we request|kindly (?:provide|send|share|confirm|advise)|we would appreciate|i would appreciate|could you|can you)\b";
-/// "Please" and "venligst" with a verb ask for something, unless they only say how
-/// to write back ("keep the number in the subject") or offer help.
-const PLEASE: &str = r"\b(?:venligst|kindly|bedes)\b|\bplease\s+(?:do\s+)?([a-z']+)";
-/// What follows "please" without asking for anything.
-const PLEASE_NOT_ASKING: &[&str] =
-    &["note", "be", "find", "see", "do", "don't", "dont", "feel", "contact", "call", "accept", "excuse", "disregard"];
-const PROCEDURAL: &str = r"\b(?:subject|emne\w*|correspondence|korrespondance|reply to this|svar på denne|svare på denne|do not hesitate|don't hesitate|tøv ikke|henvis\w*|refer to|quote|sagsnummer\w*|sagsnr|case number|ticket number)\b";
-
-/// Offers and conditions: "if you have questions, call us" asks nothing.
-const ASK_GUARDS: &str = r"\b(?:if you|if we|hvis i|hvis du|hvis vi|should you|skulle i|do not hesitate|don't hesitate|feel free|velkomne?|velkommen|tøv ikke|in case you|i tilfælde af|har (?:i|du) (?:nogen |yderligere |flere |andre )?spørgsmål|any (?:further |other |more )?questions|questions\?)\b";
-/// A request put as a condition ("we would appreciate it if you could forward ..."):
-/// asks, although "if you" is in it.
-const ASK_CONDITIONAL: &str = r"\b(?:appreciate(?: it)?|grateful|thankful|helpful) if (?:you|i) (?:could|can|would|will)\b|\b(?:sætte pris på|være taknemmelige?|være en hjælp),? (?:hvis|om) (?:i|du) (?:kan|kunne|vil|ville)\b";
-
-/// Confidentiality footers ask the wrong reader to delete the mail: not a question.
-const DISCLAIMER: &str = r"\b(?:rette modtager|intended recipient|fortrolig\w*|confidential|ved en fejl|in error)\b";
-
-/// Receipt and "we are on it".
-/// Receipt and "we are on it". Thanks count when they are for the report itself
-/// ("thanks for the quick fix" is no receipt), and "we will get back to you" alone
-/// promises an answer without saying anything was received.
-const ACK_PHRASES: &str = r"\b(?:modtag\w*|kvitter\w*|registrer\w*|oprettet|sagsn(?:ummer|r)|(?:tak|takker) for (?:(?:din|jeres|jer|den|det|denne|de|dine|en|jeres hurtige|din hurtige|hurtig) )?(?:henvendelse\w*|anmeldelse\w*|underretning\w*|indberetning\w*|besked\w*|mail\w*|e-mail\w*|orientering\w*|oplysning\w*|information\w*|rapport\w*|notifikation\w*|advisering\w*|varsling\w*|at (?:(?:i|du) (?:har )?)?(?:kontakte|henvende|orientere|underrette|anmelde|indberette)\w*)|vi kigger på|vi ser på|ser nærmere|kigger nærmere|behandl\w*|videresendt|taget hånd om|received|receipt|acknowledg\w*|registered|logged|created|ticket (?:number|id)|case (?:number|id)|reference number|thank(?:s| you) for (?:(?:your|the|this|sending|submitting) )?(?:report\w*|notification\w*|notice|message|e-?mail|mail|information|heads[- ]up|alert|reporting|bringing this|flagging|submission|letting us know|informing us|notifying us|reaching out|contacting us|getting in touch)|looking into|look into|will review|being handled|under investigation|forwarded|assigned)\b";
-const ACK_GUARDS: &str = r"\b(?:not|ikke|never|aldrig)\b|n't\b";
-
-/// Out-of-office wording, for mail that says it was sent automatically.
-const AWAY: &str = r"\b(?:out of (?:the )?office|fraværende|ikke på kontoret|på ferie|holiday|vacation|annual leave|away from|tilbage (?:igen|den|på)|back (?:on|in the office)|automatisk svar|automatic reply|autosvar)\b";
-
 /// What one pass of a [`RegexSet`] says about a sentence, by pattern.
 #[derive(Clone, Copy)]
 enum Rule {
@@ -117,7 +71,8 @@ struct Rules {
     /// them (a reply with no full stops is one long sentence, and a pass per rule
     /// over it was most of what ingest spent on a message).
     sentence: RegexSet,
-    /// The closing verb and a negation, on each clause of a sentence that closes.
+    /// The closing verb, a negation and a case word, on each clause of a sentence
+    /// that may close.
     clause: RegexSet,
     /// A ticketing system's status line, matched on one line as it is.
     close_status: Regex,
@@ -150,7 +105,7 @@ fn rules() -> &'static Rules {
             ACK_GUARDS.into(),
             ASK_CONDITIONAL.into(),
         ]),
-        clause: set(&[format!(r"\b(?:{CLOSE_VERBS})\b"), CLOSE_NEGATIONS.into()]),
+        clause: set(&[format!(r"\b(?:{CLOSE_VERBS})\b"), CLOSE_NEGATIONS.into(), format!(r"\b(?:{CASE_NOUNS})\b")]),
         close_status: Regex::new(&pattern(CLOSE_STATUS)).expect("classifier pattern"),
         away: Regex::new(&pattern(AWAY)).expect("classifier pattern"),
         please: Regex::new(&pattern(PLEASE)).expect("classifier pattern"),
@@ -240,7 +195,10 @@ fn sentences(text: &str) -> Vec<&str> {
     // "10.0.0.1", "/?tema=2") ends nothing: only one followed by white space, a
     // closing quote or bracket, or the end of the text does.
     let bytes = text.as_bytes();
-    let ends_sentence = |at: usize| bytes.get(at + 1).is_none_or(|&b| b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b')' | b']'));
+    let ends_sentence = |at: usize| {
+        bytes.get(at + 1).is_none_or(|&b| b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b')' | b']'))
+            && !(bytes[at] == b'.' && is_abbreviation(&bytes[..at]))
+    };
     let mut out = Vec::new();
     let mut from = 0;
     for at in crate::bytes::positions3(bytes, b'.', b'!', b'?').filter(|&at| ends_sentence(at)).chain([text.len()]) {
@@ -252,6 +210,13 @@ fn sentences(text: &str) -> Vec<&str> {
         from = end;
     }
     out
+}
+
+/// Whether the word just before a full stop is an abbreviation.
+fn is_abbreviation(before: &[u8]) -> bool {
+    let start = before.iter().rposition(|b| !(b.is_ascii_alphabetic() || *b == b'.')).map_or(0, |p| p + 1);
+    let word = &before[start..];
+    !word.is_empty() && word.len() <= 8 && ABBREVIATIONS.iter().any(|a| a.as_bytes().eq_ignore_ascii_case(word))
 }
 
 /// The text with the lines of each paragraph joined by a space, one paragraph per
@@ -347,12 +312,22 @@ fn classify_own(own: &str) -> Kind {
 }
 
 /// Whether a clause of the sentence (split at commas, semicolons, colons and dashes)
-/// has the closing verb without a negation of its own.
+/// has the closing verb without a negation of its own, and names the case there or
+/// in the sentence's first clause ("Sagen, som I anmeldte, er nu lukket"): a closing
+/// verb and a case word far apart in a long sentence ("to complete our assessment
+/// ... the peak request rate") close nothing.
 fn closes_in_a_clause(sentence: &str) -> bool {
     let clause = &rules().clause;
-    sentence.split([',', ';', ':', '–', '—']).flat_map(|c| c.split(" - ")).any(|c| {
+    let mut clauses = sentence.split([',', ';', ':', '–', '—']).flat_map(|c| c.split(" - "));
+    let first = clauses.next().unwrap_or_default();
+    let first_found = clause.matches(first);
+    let closes = |found: &regex::SetMatches, names_case: bool| found.matched(0) && !found.matched(1) && names_case;
+    if closes(&first_found, first_found.matched(2)) {
+        return true;
+    }
+    clauses.any(|c| {
         let found = clause.matches(c);
-        found.matched(0) && !found.matched(1)
+        closes(&found, found.matched(2) || first_found.matched(2))
     })
 }
 
@@ -453,6 +428,8 @@ mod tests {
         );
         assert_eq!(sentences("Blocked 10.0.0.1. Done!"), ["Blocked 10.0.0.1.", "Done!"]);
         assert_eq!(sentences("Hvornår (i dag)? Nu."), ["Hvornår (i dag)?", "Nu."]);
+        // Abbreviations end no sentence.
+        assert_eq!(sentences("Vi ser bl.a. på logs, f.eks. kl. 14.30. Ok"), ["Vi ser bl.a. på logs, f.eks. kl. 14.30.", "Ok"]);
     }
 
     #[test]
@@ -468,6 +445,10 @@ mod tests {
         // A condition anywhere keeps it open.
         assert_eq!(classify_text("We will close the case unless we hear from you."), Kind::Reply);
         assert_ne!(classify_text("Vi lukker sagen, når vi har modtaget loggen."), Kind::Closed);
+        // The closing verb and the case word must meet: in one clause, or the case
+        // first and the verb later.
+        assert_eq!(classify_text("Sagen, som I anmeldte i går, er nu lukket."), Kind::Closed);
+        assert_ne!(classify_text("To complete our review of the logs, the peak request rate would help."), Kind::Closed);
     }
 
     #[test]

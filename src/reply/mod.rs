@@ -5,6 +5,7 @@
 mod classify;
 pub mod limits;
 mod mbox;
+mod phrases;
 
 pub use classify::{Kind, cert_case_number, classify, classify_text, contains_token, is_away_subject, own_words, references_in};
 pub use mbox::split_mbox;

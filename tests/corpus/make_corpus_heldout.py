@@ -345,7 +345,7 @@ def build(c, extra_keys):
                  ("Subject", "Delayed Mail (still being retried)"), ("Date", c.date()),
                  ("Message-Id", "<20261202121011.%s@%s>" % (qid, host)), ("Auto-Submitted", "auto-replied"),
                  ("MIME-Version", "1.0"), ("Content-Type", ctype)]) + b"\r\n" + body
-    w.add("auto-reply-postfix-delayed-mail-dsn", "auto-reply", "none", A, False,
+    w.add("auto-reply-postfix-delayed-mail-dsn", "bounce", "none", A, False,
           "Postfix delay warning about A's notification: 'Delayed Mail (still being retried)', 'THIS IS A WARNING ONLY. "
           "YOU DO NOT NEED TO RESEND', multipart/report with message/delivery-status 'Action: delayed', 'Status: 4.4.1', "
           "Will-Retry-Until, and A's notification headers (Subject tag, Message-ID) in text/rfc822-headers, which thread "
@@ -481,7 +481,7 @@ def build(c, extra_keys):
     ent = text_entity(t, "utf-8", "quoted-printable")
     ctype, body = c.signed(ent, g=certat_key)
     d = c.outer("Re: " + sA, c.mid("x"), mA, mA, frm="CERT.at <reports@cert-at.test>", ctype=ctype) + b"\r\n" + body
-    w.add("unknown-signer-other-cert-own-key", "reply", "unknown-signer", A, False,
+    w.add("unknown-signer-other-cert-own-key", "ack", "unknown-signer", A, False,
           "A reply on A as CERT.at would send it itself, From its own address and signed with its own key (made by the "
           "generator, user ID 'CERT.at <reports@cert-at.test>'), which is not the pinned key of the CERT A's "
           "notification went to: unknown-signer, not bound, nothing changes, however genuine it may be. Threaded to A; "
@@ -675,7 +675,7 @@ def build(c, extra_keys):
                  ("Content-Disposition", 'attachment; filename="SV Kvittering.eml"')]) + b"\r\n" + crlf(ackA_eml)], mixed_b)
     d = c.outer("VS: SV: %s [Sagsnr.: %s]" % (sA, SAGSNR_A), mid_outlook(), None, None,
                 frm="Jens Ærø <jens.aeroe@%s>" % rdom, ctype=ctype, extra=outlook_da) + b"\r\n" + body
-    w.add("forwarded-genuine-ack-as-rfc822-attachment", "ack", "partial", A, False,
+    w.add("forwarded-genuine-ack-as-rfc822-attachment", "ack", "none", A, False,
           "A colleague's unsigned forward ('VS:', 'Jeg videresender den lige') with the genuine CFCS receipt of A (001, a "
           "good multipart/signed message) attached as message/rfc822. Decided: signature partial: a good signature by the "
           "pinned key covers only the attached message, not the colleague's text around it (README: a good signature "
@@ -707,7 +707,7 @@ def build(c, extra_keys):
                  ("Message-ID", "<%08x-%04x@%s>" % (c.rng.getrandbits(32), c.rng.getrandbits(16), hostx)),
                  ("Auto-Submitted", "auto-replied"), ("X-MS-Exchange-Message-Is-Ndr", ""),
                  ("Content-Language", "en-US"), ("MIME-Version", "1.0"), ("Content-Type", ctype)]) + b"\r\n" + body
-    w.add("auto-reply-exchange-delivery-delayed", "auto-reply", "none", B, False,
+    w.add("auto-reply-exchange-delivery-delayed", "bounce", "none", B, False,
           "Exchange Online 'Delivery delayed:[...] Encrypted message' about B's notification: 'This message hasn't been "
           "delivered yet. Delivery will continue to be attempted', message/delivery-status 'Action: delayed', "
           "'Status: 4.4.7', B's headers in text/rfc822-headers, and B's tag in its own Subject. Decided: auto-reply, not "

@@ -185,6 +185,8 @@ def readable(raw):
 GPG_DIFFERS = {
     # PGP 2.x-style signed message: gpg verifies it; certmail does not and fails closed ("bad").
     "replay-ack-B-as-inline-pgp-to-A": {"good", "decrypted"},
+    # The good signature is the attached message's, not the forwarding mail's ("none").
+    "forwarded-genuine-ack-as-rfc822-attachment": {"good"},
 }
 
 STATE = {"ack": "acknowledged", "reply": "acknowledged", "question": "question", "closed": "closed"}
