@@ -143,30 +143,9 @@ fn fold(text: &str) -> String {
 /// Outlook "From:/Sent:" block) and the signature after "-- " are left out.
 pub fn own_words(text: &str) -> String {
     let mut own = String::with_capacity(text.len().min(CLASSIFY_BYTES));
-    let lines: Vec<&str> = crate::bytes::lines(text).take(4000).collect();
-    for (i, line) in lines.iter().enumerate() {
+    for line in crate::bytes::lines(text).take(4000) {
         let t = line.trim();
-        // Lower-cased only where a quote or signature marker can start (most lines
-        // are neither, and lower-casing every line was a fifth of the classifier).
-        let maybe_marker = t.ends_with(':') || t.starts_with(['-', 'b', 'B', 'f', 'F']);
-        let lower = if maybe_marker { t.to_lowercase() } else { String::new() };
-        let attribution = (lower.ends_with("wrote:") || lower.ends_with("skrev:") || lower.contains(" skrev ") && lower.ends_with(':'))
-            && (lower.starts_with("on ")
-                || lower.starts_with("den ")
-                || lower.starts_with("d. ")
-                || lower.contains('@')
-                || lower.len() < 200);
-        let separator = lower.starts_with("-----original message")
-            || lower.starts_with("-----oprindelig meddelelse")
-            || lower.starts_with("-------- forwarded")
-            || lower.starts_with("-------- videresendt")
-            || lower.starts_with("begin forwarded message");
-        let outlook = (lower.starts_with("from:") || lower.starts_with("fra:"))
-            && lines[i + 1..].iter().take(4).any(|l| {
-                let l = l.trim().to_lowercase();
-                l.starts_with("sent:") || l.starts_with("sendt:") || l.starts_with("date:") || l.starts_with("dato:")
-            });
-        if attribution || separator || outlook || *line == "-- " || t == "--" {
+        if is_quote_start(text, line, t) || line == "-- " || t == "--" {
             break;
         }
         if t.starts_with('>') {
@@ -185,6 +164,44 @@ pub fn own_words(text: &str) -> String {
         own.push('\n');
     }
     own
+}
+
+/// Whether `t` (the trimmed `line`, a line of `text`) starts the quoted original: an
+/// attribution line, a separator, or an Outlook "From:" block (a "Sent:" or "Date:"
+/// line among the next four). Compared without lower-casing every line (most lines
+/// are none of these, and lower-casing each was a fifth of the classifier).
+fn is_quote_start(text: &str, line: &str, t: &str) -> bool {
+    let starts = |p: &str| t.len() >= p.len() && t.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes());
+    if t.ends_with(':') {
+        let lower = t.to_lowercase();
+        let attribution = (lower.ends_with("wrote:") || lower.ends_with("skrev:") || lower.contains(" skrev "))
+            && (lower.starts_with("on ")
+                || lower.starts_with("den ")
+                || lower.starts_with("d. ")
+                || lower.contains('@')
+                || lower.len() < 200);
+        if attribution {
+            return true;
+        }
+    }
+    let separator =
+        ["-----original message", "-----oprindelig meddelelse", "-------- forwarded", "-------- videresendt", "begin forwarded message"]
+            .iter()
+            .any(|p| starts(p));
+    if separator {
+        return true;
+    }
+    if !(starts("from:") || starts("fra:")) {
+        return false;
+    }
+    // The lines after this one: `line` lies inside `text`.
+    let end = (line.as_ptr() as usize - text.as_ptr() as usize) + line.len();
+    crate::bytes::lines(&text[end..]).skip(1).take(4).any(|l| {
+        let l = l.trim();
+        ["sent:", "sendt:", "date:", "dato:"]
+            .iter()
+            .any(|p| l.len() >= p.len() && l.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes()))
+    })
 }
 
 /// Sentences of a text: lines wrapped inside a paragraph are joined again (a
