@@ -402,6 +402,21 @@ pub enum OutboxCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Send a notification the outbox gave up (or that bounced) again, once its cause is fixed.
+    ///
+    /// The same message (same reference, Message-ID and encrypted bytes) is queued
+    /// again with a new delivery lifetime and delivered at once; the log records who
+    /// asked and why. Example: certmail outbox retry CM-7KQ2-M9XD-3RTA --reason "relay fixed"
+    Retry {
+        /// The incident's reference (all its failed messages) or one Message-ID.
+        target: String,
+        /// Why it is sent again, for the log.
+        #[arg(long, default_value = "sent again by the operator")]
+        reason: String,
+        /// Print one JSON object per message attempted.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

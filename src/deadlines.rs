@@ -94,7 +94,7 @@ pub fn items(row: &StatusRow, now: DateTime<Utc>, ack_timeout: Duration, clocks:
             what: "the notification FAILED and was not delivered".into(),
             due: None,
             overdue: true,
-            action: format!("call the CERT at {cert_phone} now; see `certmail outbox list`"),
+            action: format!("call the CERT at {cert_phone} now; once the cause is fixed, `certmail outbox retry {}`", row.reference),
         });
     } else if row.undelivered > 0 {
         items.push(Item {

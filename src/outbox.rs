@@ -123,7 +123,7 @@ pub fn deliver_claimed(store: &mut Store, delivery: &Delivery, claimed: Vec<Clai
 }
 
 fn attempt(claimed: &Claimed, session: &mut Option<Session>, delivery: &Delivery, now: DateTime<Utc>) -> Result<String, SendError> {
-    let created = DateTime::parse_from_rfc3339(&claimed.created_at).map(|t| t.with_timezone(&Utc)).unwrap_or(now);
+    let created = DateTime::parse_from_rfc3339(&claimed.lifetime_from).map(|t| t.with_timezone(&Utc)).unwrap_or(now);
     if now - created > delivery.lifetime {
         return Err(SendError::Permanent(format!("not delivered within {} hours of queueing; giving up", delivery.lifetime.num_hours())));
     }
@@ -227,7 +227,10 @@ pub fn describe(r: &Report) -> String {
     match r.state {
         MessageState::Sent => format!("{}: delivered <{}>: {}", r.reference, r.message_id, r.detail),
         MessageState::Failed | MessageState::Bounced => {
-            format!("{}: FAILED, not delivered <{}>: {}. Call the CERT.", r.reference, r.message_id, r.detail)
+            format!(
+                "{}: FAILED, not delivered <{}>: {}. Call the CERT; once the cause is fixed, `certmail outbox retry {}` sends the same message again.",
+                r.reference, r.message_id, r.detail, r.reference
+            )
         }
         _ => {
             let possibly = if r.possibly_delivered { " (it may have arrived; it will be sent again)" } else { "" };

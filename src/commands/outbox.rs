@@ -1,4 +1,5 @@
-//! `certmail outbox list | flush`: the outbox's states, and delivering what is due.
+//! `certmail outbox list | flush | retry`: the outbox's states, delivering what is
+//! due, and sending a given-up notification again once its cause is fixed.
 
 use chrono::Utc;
 
@@ -14,7 +15,43 @@ pub fn run(settings: &Settings, command: &OutboxCommand) -> CmdResult {
     match command {
         OutboxCommand::List { json } => list(settings, *json),
         OutboxCommand::Flush { json, retry_now } => flush(settings, *json, *retry_now),
+        OutboxCommand::Retry { target, reason, json } => retry(settings, target, reason, *json),
     }
+}
+
+fn retry(settings: &Settings, target: &str, reason: &str, json: bool) -> CmdResult {
+    let Some(relay) = settings.relay()? else {
+        return Err(Failure::input(format!(
+            "no [smtp] relay in {}: nothing can be delivered (see README, \"Delivery\")",
+            settings.config_path.display()
+        )));
+    };
+    let mut store = Store::open(&settings.store_path())?;
+    let requeued = store.requeue_failed(target, reason, &timestamp(Utc::now()))?;
+    if requeued.is_empty() {
+        return Err(Failure::input(format!(
+            "{target}: no failed or bounced message of that reference or Message-ID (see `certmail outbox list`)"
+        )));
+    }
+    if !json {
+        output::say(&format!("{target}: queued again ({} message(s)); delivering ...", requeued.len()));
+    }
+    let password = || outbox::smtp_password(settings, &relay);
+    let clock = Utc::now;
+    let delivery = Delivery { relay: &relay, password: &password, lifetime: settings.outbox_lifetime(), clock: &clock, retry_now: true };
+    let mut reports = Vec::new();
+    for id in &requeued {
+        reports.extend(outbox::flush(&mut store, &delivery, Some(id))?);
+    }
+    tell_failures(settings, &store, &reports);
+    for r in &reports {
+        if json {
+            output::json(&serde_json::to_value(r).unwrap_or_default());
+        } else {
+            output::say(&describe(r));
+        }
+    }
+    summary_outcome(&reports)
 }
 
 fn list(settings: &Settings, json: bool) -> CmdResult {
@@ -78,6 +115,16 @@ fn flush(settings: &Settings, json: bool, retry_now: bool) -> CmdResult {
         }
     } else if reports.is_empty() {
         output::say("Nothing is due.");
+        // Given-up messages are never due again by themselves: say how to send one.
+        for r in store.outbox()?.iter().filter(|r| matches!(r.state, MessageState::Failed | MessageState::Bounced)) {
+            output::say(&format!(
+                "{} <{}> was {}: once the cause is fixed, `certmail outbox retry {}` sends it again.",
+                r.reference,
+                r.message_id,
+                r.state.key(),
+                r.reference
+            ));
+        }
     }
     if !json {
         for r in &reports {

@@ -166,6 +166,7 @@ const DEFERRED: &[(&str, Source)] =
 const FAILED: &[(&str, Source)] =
     &[("state", Text("failed")), ("last_error", Detail("error")), ("next_attempt_at", Null), ("claimed_by", Null)];
 const BOUNCED: &[(&str, Source)] = &[("state", Text("bounced"))];
+const REQUEUED: &[(&str, Source)] = &[("state", Text("queued")), ("last_error", Null), ("next_attempt_at", Null), ("claimed_by", Null)];
 const RECEIVED: &[(&str, Source)] = &[
     ("incident_id", Incident),
     ("message_id", Detail("message_id")),
@@ -263,10 +264,11 @@ impl Stated {
             "follow-up" => self.set(e, Row::Incident(e.incident_id), false, FOLLOW_UP),
             "cert-case" => self.set(e, Row::Incident(e.incident_id), false, &[("cert_case", Detail("case"))]),
             "attested" => self.attest(e),
-            "queued" | "sending" | "sent" | "deferred" | "failed" => {
+            "queued" | "requeued" | "sending" | "sent" | "deferred" | "failed" => {
                 let Some(row) = message() else { return };
                 let (records, columns) = match e.kind.as_str() {
                     "queued" => (true, QUEUED),
+                    "requeued" => (false, REQUEUED),
                     "sending" => (false, SENDING),
                     "sent" => (false, SENT),
                     "deferred" => (false, DEFERRED),

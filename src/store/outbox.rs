@@ -19,7 +19,9 @@ pub struct Claimed {
     pub envelope_from: String,
     pub envelope_to: String,
     pub attempts: i64,
-    pub created_at: String,
+    /// When its delivery lifetime started: when it was queued, or queued again by
+    /// `outbox retry`.
+    pub lifetime_from: String,
     /// The previous attempt died while sending (crash): it may have arrived.
     pub was_interrupted: bool,
     /// The exact bytes to send, or why they cannot be had (a spool file that is
@@ -106,6 +108,37 @@ impl Store {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_error("record attempt"))?;
         record_in(&tx, claimed, attempt, now)?;
         tx.commit().map_err(db_error("record attempt"))
+    }
+
+    /// Queues again the messages of an incident (or the one message) that were given
+    /// up or bounced, with an event saying who asked and why: the same message, same
+    /// Message-ID and bytes, with a new delivery lifetime. The Message-IDs queued.
+    pub fn requeue_failed(&mut self, reference_or_message_id: &str, reason: &str, now: &str) -> Result<Vec<String>, Failure> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_error("retry"))?;
+        let rows: Vec<(i64, String, String)> = {
+            let mut stmt = tx
+                .prepare(
+                    "SELECT m.incident_id, m.message_id, m.state FROM messages m JOIN incidents i ON i.id = m.incident_id
+                     WHERE (i.reference = ?1 OR m.message_id = ?2) AND m.state IN ('failed', 'bounced') ORDER BY m.id",
+                )
+                .map_err(db_error("retry"))?;
+            let rows = stmt
+                .query_map(params![reference_or_message_id, reference_or_message_id.trim_matches(['<', '>'])], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
+                .map_err(db_error("retry"))?;
+            rows.collect::<Result<_, _>>().map_err(db_error("retry"))?
+        };
+        for (incident_id, message_id, was) in &rows {
+            tx.execute(
+                "UPDATE messages SET state = 'queued', last_error = NULL, next_attempt_at = NULL, claimed_by = NULL, updated_at = ?1 WHERE message_id = ?2",
+                params![now, message_id],
+            )
+            .map_err(db_error("retry"))?;
+            event(&tx, *incident_id, Some(message_id), now, "requeued", &serde_json::json!({ "was": was, "reason": reason }))?;
+        }
+        tx.commit().map_err(db_error("retry"))?;
+        Ok(rows.into_iter().map(|(_, id, _)| id).collect())
     }
 
     /// The outbox, oldest first.
@@ -227,7 +260,9 @@ fn record_in(tx: &Connection, claimed: &Claimed, attempt: &Attempt, now: &str) -
 /// The columns [`claimed_row`] reads; the bytes' columns come last.
 fn claimed_columns() -> String {
     format!(
-        "m.id, m.incident_id, i.reference, m.message_id, m.envelope_from, m.envelope_to, m.attempts, m.created_at, m.recipient, {STORED_BYTES}"
+        "m.id, m.incident_id, i.reference, m.message_id, m.envelope_from, m.envelope_to, m.attempts,
+         COALESCE((SELECT MAX(e.at) FROM events e WHERE e.incident_id = m.incident_id AND e.message_id = m.message_id AND e.kind = 'requeued'), m.created_at),
+         m.recipient, {STORED_BYTES}"
     )
 }
 
@@ -240,7 +275,7 @@ fn claimed_row(r: &rusqlite::Row) -> rusqlite::Result<(Claimed, StoredBytes)> {
         envelope_from: r.get(4)?,
         envelope_to: r.get(5)?,
         attempts: r.get(6)?,
-        created_at: r.get(7)?,
+        lifetime_from: r.get(7)?,
         recipient: r.get(8)?,
         was_interrupted: false,
         bytes: Ok(Vec::new()),

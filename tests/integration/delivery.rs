@@ -116,6 +116,34 @@ fn rcpt_451_is_transient_and_550_permanent() {
     assert!(text(&flush.stdout).contains("Nothing is due"), "a failed message is not retried");
 }
 
+/// A notification given up (a relay's 550) is sent again by `outbox retry` once the
+/// cause is fixed: the same bytes and Message-ID, under the same reference, with the
+/// log still verifying; a second retry has nothing left to send.
+#[test]
+fn outbox_retry_sends_a_given_up_notification_again() {
+    let refusing = SmtpServer::start("starttls", "rcpt-550");
+    let env = relay_env(&refusing, "starttls", 2);
+    let (out, bytes, json) = notify(&env);
+    assert_exit(&out, 1);
+    let reference = json["reference"].as_str().unwrap().to_string();
+    let status = env.certmail(&["status"]);
+    assert!(text(&status.stdout).contains(&format!("outbox retry {reference}")), "status says how: {}", text(&status.stdout));
+    drop(refusing);
+    let fixed = SmtpServer::start("starttls", "none");
+    env.set_relay(fixed.port, "starttls", &tls().ca, 5);
+    let retry = env.certmail(&["outbox", "retry", &reference, "--reason", "the relay's recipient check was fixed", "--json"]);
+    assert_success(&retry);
+    assert_eq!(fixed.received(), vec![bytes], "the very same message");
+    let rows = outbox(&env);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["state"], "sent");
+    assert_eq!(rows[0]["message_id"], json["message_id"]);
+    assert_success(&env.certmail(&["log", "verify"]));
+    let again = env.certmail(&["outbox", "retry", &reference]);
+    assert_exit(&again, 2);
+    assert!(text(&again.stderr).contains("no failed or bounced message"), "{}", text(&again.stderr));
+}
+
 #[test]
 fn data_451_is_transient_and_550_permanent() {
     fault_case("starttls", "data-451", "starttls", 2, 3, "deferred", "451");
