@@ -3,6 +3,8 @@
 //! and queue one message per recipient with the incident in one transaction, and
 //! deliver. Fails closed: if any step fails, nothing is queued.
 
+use std::io::IsTerminal;
+
 use chrono::{Datelike, Utc};
 
 use crate::cli::NotifyArgs;
@@ -13,6 +15,7 @@ use crate::exit::{CmdResult, Failure};
 use crate::identity;
 use crate::mime::Mailbox;
 use crate::outgoing::{self, Kind, Letter, Parts, Queue, Signing};
+use crate::output;
 use crate::recipients;
 use crate::sample;
 use crate::signals;
@@ -47,6 +50,9 @@ pub fn run(settings: &Settings, args: &NotifyArgs) -> CmdResult {
             None => Vec::new(),
         };
         refuse_duplicate(args, &draft, &store.notified_with(&content_sha256)?, &thread)?;
+        if args.follow_up.is_none() {
+            refuse_same_title(args, &draft, &store)?;
+        }
     }
     let ids: Vec<String> = match (&earlier, args.to.is_empty()) {
         (_, false) => unique(&args.to),
@@ -170,6 +176,30 @@ fn refuse_duplicate(args: &NotifyArgs, draft: &Draft, same: &[Notified], thread:
     )))
 }
 
+/// A new incident whose title an open one already has is most likely that incident
+/// again, edited (a second notification would give the CERT two cases for one
+/// attack). On a terminal, certmail asks before sending it as a new incident (no
+/// answer: nothing is queued); a script, whose alerts may share a title, is warned
+/// on stderr and goes on. `--again` says it is meant.
+fn refuse_same_title(args: &NotifyArgs, draft: &Draft, store: &Store) -> Result<(), Failure> {
+    let Some(title) = draft.incident.title.as_deref().map(str::trim).filter(|t| !t.is_empty()) else { return Ok(()) };
+    let open = store.open_incidents()?;
+    let Some(same) = open.iter().find(|row| row.title.trim().eq_ignore_ascii_case(title)) else { return Ok(()) };
+    let reference = &same.reference;
+    let file = args.incident.display();
+    let said = format!(
+        "{reference} is an open incident with the same title ({title:?}). To report what changed in it: `certmail notify {file} --follow-up {reference}`"
+    );
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        output::warn(&format!("{said}. Sending this as a new incident (add --again to say so and not be warned)."));
+        return Ok(());
+    }
+    eprint!("{said}.\nSend it as a NEW incident anyway? [y/N] ");
+    let mut line = String::new();
+    let yes = std::io::stdin().read_line(&mut line).is_ok() && matches!(line.trim().to_lowercase().as_str(), "y" | "yes" | "j" | "ja");
+    if yes { Ok(()) } else { Err(Failure::input(format!("nothing was queued. {said}; to send it as a new incident, add --again"))) }
+}
+
 /// The messages and their states, and what to do about those not delivered.
 fn where_they_are(messages: &[Notified]) -> String {
     if messages.is_empty() {
@@ -182,7 +212,7 @@ fn where_they_are(messages: &[Notified]) -> String {
     let what = if waiting {
         " Not delivered yet: `certmail outbox flush` sends what waits."
     } else if failed {
-        " Delivery failed (`certmail outbox list` says why)."
+        " Delivery failed (`certmail outbox list` says why; `certmail outbox retry REF` sends it again once fixed)."
     } else {
         ""
     };

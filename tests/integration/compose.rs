@@ -201,3 +201,25 @@ fn compose_without_a_terminal_says_how_to_do_without_one() {
     assert!(text(&out.stderr).contains("certmail new SCHEME"), "{}", text(&out.stderr));
     assert!(!env.path("x.toml").exists());
 }
+
+/// On a terminal, notifying a new incident with an open incident's title asks first;
+/// no "y" queues nothing and says how to follow up instead.
+#[test]
+fn notify_on_a_terminal_asks_before_a_second_incident_with_the_same_title() {
+    let env = Env::new();
+    let file = "examples/personal-data-breach.toml";
+    let first = env.certmail(&["notify", file, "--json"]);
+    assert_queued(&first);
+    let reference = serde_json::from_slice::<serde_json::Value>(&first.stdout).unwrap()["reference"].as_str().unwrap().to_string();
+    let source = std::fs::read_to_string(file).unwrap();
+    let edited = env.write("edited.toml", &source.replacen("what-happened = \"", "what-happened = \"Opdatering: ", 1));
+    let mut terminal = Terminal::start(&env, &["notify", edited.to_str().unwrap()]);
+    let asked = terminal.expect("[y/N] ");
+    assert!(asked.contains(&reference) && asked.contains("--follow-up"), "{asked}");
+    terminal.keys(b"n\r");
+    let (code, screen) = terminal.wait();
+    assert_eq!(code, 2, "{screen}");
+    assert!(screen.contains("nothing was queued"), "{screen}");
+    let outbox: serde_json::Value = serde_json::from_slice(&env.certmail(&["outbox", "list", "--json"]).stdout).unwrap();
+    assert_eq!(outbox["messages"].as_array().unwrap().len(), 1, "nothing more queued");
+}

@@ -314,6 +314,32 @@ fn the_same_incident_file_twice_is_refused_and_again_sends_it() {
     assert_queued(&env.certmail(&["notify", "examples/voluntary-ransomware.toml"]));
 }
 
+/// The file edited a little after it was notified (a tired responder's second run),
+/// from a script: an open incident has its title, so stderr says so and how to
+/// follow up, and the new incident is sent (alerts of a script may share a title).
+/// On a terminal certmail asks first (compose.rs).
+#[test]
+fn an_edited_file_with_an_open_incidents_title_is_warned_about_from_a_script() {
+    let env = Env::new();
+    let first = env.certmail(&["notify", FULL, "--json"]);
+    assert_queued(&first);
+    let reference = json(&first)["reference"].as_str().unwrap().to_string();
+    let source = std::fs::read_to_string(FULL).unwrap();
+    let edited =
+        env.write("edited.toml", &source.replacen("what-happened = \"", "what-happened = \"Opdatering: flere lagre er berørt. ", 1));
+    assert_ne!(std::fs::read_to_string(&edited).unwrap(), source, "the file was edited");
+    let second = env.certmail(&["notify", edited.to_str().unwrap()]);
+    assert_queued(&second);
+    let err = text(&second.stderr);
+    for expected in [reference.as_str(), "same title", "--follow-up", "--again"] {
+        assert!(err.contains(expected), "{expected:?} missing: {err}");
+    }
+    // --again: meant, and not warned about.
+    let third = env.certmail(&["notify", edited.to_str().unwrap(), "--again"]);
+    assert_queued(&third);
+    assert!(!text(&third.stderr).contains("same title"), "{}", text(&third.stderr));
+}
+
 /// A header's RFC 2047 words decoded (certmail writes UTF-8 "B" words).
 fn decoded(value: &str) -> String {
     use base64::Engine;
