@@ -253,7 +253,7 @@ pub enum IncidentCommand {
     ///
     /// Example: certmail incident virk CM-2026-0001 --reference 2026-123456 --receipt kvittering.pdf
     Virk {
-        /// The incident's reference (CM-YYYY-NNNN).
+        /// The incident's reference (as `status` shows it, e.g. CM-7KQ2-M9XD-3RTA).
         #[arg(value_name = "REF")]
         incident: String,
         /// The reference number Virk.dk gave the filing.
@@ -287,7 +287,7 @@ pub enum IncidentCommand {
     ///
     /// Example: certmail incident close CM-2026-0001 --reason "resolved, CERT case closed"
     Close {
-        /// The incident's reference (CM-YYYY-NNNN).
+        /// The incident's reference (as `status` shows it, e.g. CM-7KQ2-M9XD-3RTA).
         #[arg(value_name = "REF")]
         incident: String,
         /// Why it is closed.

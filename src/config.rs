@@ -500,7 +500,20 @@ impl ConfigFile {
     pub fn write_new(&self, path: &Path) -> Result<(), Failure> {
         let text = toml::to_string(self).map_err(|e| Failure::failed(format!("cannot serialise configuration: {e}")))?;
         let header = "# certmail configuration (written by `certmail init`; see README.md for every key)\n\n";
-        fsutil::write_private(path, format!("{header}{text}").as_bytes())
+        // Without a relay, notify only queues: show where it goes, ready to fill in.
+        let relay_hint = if self.smtp.is_none() {
+            "\n# Your organisation's mail relay: without it `notify` only queues (exit 3).\n\
+             # [smtp]\n\
+             # host = \"smtp.example.dk\"\n\
+             # port = 587\n\
+             # security = \"starttls\"               # or \"tls\"\n\
+             # username = \"soc@example.dk\"\n\
+             # and the password: `certmail secrets set smtp` (the OS keyring), or a command or an\n\
+             # environment variable named here (README, \"Delivery\")\n"
+        } else {
+            ""
+        };
+        fsutil::write_private(path, format!("{header}{text}{relay_hint}").as_bytes())
     }
 }
 

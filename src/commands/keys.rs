@@ -119,16 +119,32 @@ fn import(settings: &Settings, file: &std::path::Path, name: Option<&str>, re_pi
     }
     let actual = crypto::fingerprint(&cert);
     let all = settings.recipients()?;
+    // A key no recipient names yet: say exactly what to add to the configuration,
+    // filled in from the key (a new user cannot guess the table).
+    let add_it = |why: &str| {
+        let address = cert
+            .userids()
+            .find_map(|u| u.userid().email().ok().flatten().map(str::to_string))
+            .unwrap_or_else(|| "cert@example.invalid".into());
+        let label = name.unwrap_or("my-cert");
+        Failure::input(format!(
+            "{}: {why}. Add the recipient to {} first (check the fingerprint with them by phone), then run this again:\n\n[recipients.{label}]\nname = \"...\"\naddress = \"{address}\"\nfingerprint = \"{}\"\nphone = \"+45 ...\"\n",
+            file.display(),
+            settings.config_path.display(),
+            pretty_fingerprint(&actual)
+        ))
+    };
     let recipient = match name {
-        Some(n) => settings.recipient(n)?,
+        Some(n) => match settings.recipient(n) {
+            Ok(r) => r,
+            Err(e) => return Err(add_it(&e.message)),
+        },
         None => all
             .values()
             .find(|r| normalise_fingerprint(&r.pin) == actual)
             .or_else(|| all.values().find(|r| cert.userids().any(|u| u.userid().email().ok().flatten() == Some(r.config.address.as_str()))))
             .cloned()
-            .ok_or_else(|| {
-                Failure::input(format!("{}: no recipient has this key's fingerprint or address; name one with --name", file.display()))
-            })?,
+            .ok_or_else(|| add_it("no recipient has this key's fingerprint or address"))?,
     };
     let now = SystemTime::now();
     let pinned = normalise_fingerprint(&recipient.pin);

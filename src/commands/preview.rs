@@ -14,6 +14,9 @@ use crate::output;
 use crate::recipients;
 use crate::store::Store;
 
+/// What a new incident's reference looks like in a preview.
+const PLACEHOLDER_REFERENCE: &str = "CM-XXXX-XXXX-XXXX";
+
 pub fn run(settings: &Settings, args: &PreviewArgs) -> CmdResult {
     let now = Utc::now();
     let store_path = settings.store_path();
@@ -44,8 +47,9 @@ pub fn run(settings: &Settings, args: &PreviewArgs) -> CmdResult {
         (Some(r), false) => {
             return Err(crate::exit::Failure::input(format!("--follow-up {r}: no incident log yet at {}", store_path.display())));
         }
-        // References are random: the preview shows one like it, notify draws its own.
-        (None, _) => (crate::reference::new_reference()?, Vec::new()),
+        // References are random and notify draws its own: the preview shows a
+        // placeholder no one can write down or read out to the CERT as the real one.
+        (None, _) => (PLACEHOLDER_REFERENCE.to_string(), Vec::new()),
     };
     if args.follow_up.is_some() {
         compose::mark_follow_up(&mut draft.incident, &reference);
@@ -54,6 +58,11 @@ pub fn run(settings: &Settings, args: &PreviewArgs) -> CmdResult {
     let message_id = compose::new_message_id(&settings.identity()?.email)?;
     let headers = compose::headers(settings, &reference, &recipient, rendered.subject.clone(), message_id, &thread, now)?;
 
+    if args.follow_up.is_none() {
+        output::say(&format!(
+            "({PLACEHOLDER_REFERENCE} stands for the reference `certmail notify` gives the incident; it prints it first.)"
+        ));
+    }
     output::say("===== Inner message: signed by you, encrypted to the recipient and to you =====");
     output::say(&format!("From: {}", mime::format_mailbox(&headers.from)));
     output::say(&format!("To: {}", mime::format_mailbox(&headers.to)));

@@ -58,7 +58,7 @@ pub struct Incident {
 pub struct Elaboration {
     /// Is this an elaboration of an earlier report?
     pub is_elaboration: bool,
-    /// Reference of the earlier report (certmail's CM-YYYY-NNNN or the Virk.dk number).
+    /// Reference of the earlier report (certmail's CM-… reference or the Virk.dk number).
     pub earlier_reference: Option<String>,
 }
 
