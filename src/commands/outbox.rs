@@ -10,10 +10,10 @@ use crate::outbox::{self, Delivery, Report, describe, summary_outcome};
 use crate::output;
 use crate::store::{MessageState, Store, timestamp};
 
-pub fn run(settings: &Settings, command: &OutboxCommand) -> CmdResult {
+pub fn run(settings: &Settings, command: &OutboxCommand, json: bool) -> CmdResult {
     match command {
-        OutboxCommand::List { json } => list(settings, *json),
-        OutboxCommand::Flush { json, retry_now } => flush(settings, *json, *retry_now),
+        OutboxCommand::List => list(settings, json),
+        OutboxCommand::Flush { retry_now } => flush(settings, json, *retry_now),
     }
 }
 
@@ -52,7 +52,7 @@ fn list(settings: &Settings, json: bool) -> CmdResult {
 
 fn flush(settings: &Settings, json: bool, retry_now: bool) -> CmdResult {
     let Some(relay) = settings.relay()? else {
-        return Err(Failure::input(format!(
+        return Err(Failure::config(format!(
             "no [smtp] relay in {}: nothing can be delivered (see README, \"Delivery\")",
             settings.config_path.display()
         )));

@@ -3,6 +3,7 @@
 
 mod analyst;
 mod compose;
+mod contract;
 mod corpus;
 mod delivery;
 mod docs;
