@@ -198,6 +198,16 @@ pub enum Command {
     /// Example: certmail status --json
     Status,
 
+    /// Check that everything a notification needs works, and say what to fix.
+    ///
+    /// The identity and its key, every recipient key (pin, expiry within 30 days,
+    /// revocation), the relay (connect, greeting, STARTTLS, AUTH, never a message),
+    /// the keyring, the clock, file modes and template overrides. Exits 1 when a
+    /// check is in error, 0 otherwise (warnings included).
+    /// Example: certmail doctor
+    /// Example: certmail doctor --json
+    Doctor,
+
     /// Record steps of an incident's handling.
     #[command(subcommand)]
     Incident(IncidentCommand),

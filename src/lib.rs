@@ -22,6 +22,7 @@ pub mod config;
 pub mod crypto;
 pub mod deadlines;
 pub mod diagnostics;
+pub mod doctor;
 pub mod exit;
 pub mod followup;
 pub mod fsutil;
@@ -62,8 +63,10 @@ pub fn run(cli: Cli) -> CmdResult {
     let settings = config::Settings::load(cli.home, cli.config)?;
     // Commands that only read the log say so when there is no home at all (a mistyped
     // --home), instead of "no open incidents" or creating a log there.
-    let reads_only =
-        matches!(&cli.command, Command::Status | Command::Read(_) | Command::Log(_) | Command::Outbox(cli::OutboxCommand::List));
+    let reads_only = matches!(
+        &cli.command,
+        Command::Status | Command::Read(_) | Command::Log(_) | Command::Outbox(cli::OutboxCommand::List) | Command::Doctor
+    );
     if reads_only && !settings.home.exists() {
         return Err(exit::Failure::new(
             exit::FailureKind::NoHome,
@@ -87,6 +90,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Fetch => commands::fetch::run(&settings, json),
         Command::Watch => commands::watch::run(&settings, json),
         Command::Status => commands::status::run(&settings, json),
+        Command::Doctor => commands::doctor::run(&settings, json),
         Command::Incident(command) => commands::incident::run(&settings, command, json),
         Command::Read(args) => commands::read::run(&settings, args, json),
         Command::Completions { shell } => commands::docs::completions(*shell),

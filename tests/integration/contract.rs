@@ -80,7 +80,7 @@ fn every_command_fails_as_one_json_object_with_its_documented_exit_code() {
     }
     // A mistyped home: the read commands say so and create nothing.
     let nowhere = env.path("no-home-here");
-    for args in [&["status"][..], &["outbox", "list"][..], &["log", "list"][..], &["read", "CM-AAAA-BBBB-CCCC"][..]] {
+    for args in [&["status"][..], &["outbox", "list"][..], &["log", "list"][..], &["read", "CM-AAAA-BBBB-CCCC"][..], &["doctor"][..]] {
         let mut with = args.to_vec();
         with.push("--json");
         let out = env.command().env("CERTMAIL_HOME", &nowhere).args(&with).output().unwrap();

@@ -7,6 +7,7 @@ mod contract;
 mod corpus;
 mod delivery;
 mod docs;
+mod doctor;
 mod golden;
 mod hooks;
 mod imap;
