@@ -149,3 +149,44 @@ fn a_secret_key_others_can_read_and_a_broken_template_are_errors() {
     let message = shown["message"].as_str().unwrap();
     assert!(message.contains("voluntary.en.txt") && message.contains("volunatry.da.txt"), "{shown}");
 }
+
+#[test]
+fn a_rejected_login_and_a_passphrase_that_does_not_unlock_are_errors() {
+    let env = Env::bare();
+    std::fs::create_dir_all(&env.home).unwrap();
+    std::fs::write(env.config_path(), "[identity]\npassphrase-env = \"CM_TEST_PASSPHRASE\"\n").unwrap();
+    let init = env
+        .command()
+        .env("CM_TEST_PASSPHRASE", "correct horse")
+        .args(["init", "--name", "A B", "--email", "a@example.dk", "--org", "O", "--cvr", "12345678", "--phone", "12345678"])
+        .output()
+        .unwrap();
+    assert_success(&init);
+    env.add_recipient("test-cert", &cert_key().fingerprint, &cert_key().public);
+    let server = SmtpServer::start("starttls", "none");
+    env.set_relay(server.port, "starttls", &tls().ca, 10);
+    let doctor = |passphrase: &str, smtp_password: &str| {
+        let out = env
+            .command()
+            .env("CM_TEST_PASSPHRASE", passphrase)
+            .env("CM_TEST_SMTP_PASSWORD", smtp_password)
+            .args(["doctor", "--json"])
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out.stdout)));
+        (report, out.status.code())
+    };
+    let (report, code) = doctor("correct horse", crate::smtp::SMTP_PASSWORD);
+    assert_eq!(code, Some(0), "{report}");
+    assert!(check(&report, "identity passphrase")["message"].as_str().unwrap().contains("CM_TEST_PASSPHRASE"), "{report}");
+    let (report, code) = doctor("wrong", "not the password");
+    assert_eq!(code, Some(1), "{report}");
+    let passphrase = check(&report, "identity passphrase");
+    assert_eq!(passphrase["status"], "error", "{report}");
+    assert!(passphrase["message"].as_str().unwrap().contains("does not unlock"), "{passphrase}");
+    let relay = check(&report, "relay");
+    assert_eq!(relay["status"], "error", "{report}");
+    assert!(relay["message"].as_str().unwrap().contains("rejected the login of cm-user"), "{relay}");
+    assert!(relay["fix"].as_str().unwrap().contains("username and password"), "{relay}");
+    assert!(!text(&serde_json::to_vec(&report).unwrap()).contains("not the password"), "no secret in the report");
+}
