@@ -69,7 +69,9 @@ pub fn load_onto(
         Some(earlier) => {
             let parsed = diagnostics::parse(&source)?;
             let input_sha256 = sha256_hex(serde_json::to_string(&parsed).unwrap_or_default().as_bytes());
-            let unreadable = |e: serde_json::Error| Failure::failed(format!("the incident as last reported cannot be read: {e}"));
+            let unreadable = |e: serde_json::Error| {
+                Failure::new(crate::exit::FailureKind::Internal, format!("the incident as last reported cannot be read: {e}"))
+            };
             let earlier: serde_json::Value = serde_json::from_str(earlier).map_err(unreadable)?;
             let update = serde_json::to_value(&parsed).map_err(unreadable)?;
             let merged = followup::merge(&earlier, &update);

@@ -117,7 +117,7 @@ pub fn queue(pending: Pending, signing: &Signing, letters: Vec<Letter>, parts: &
         written.iter().map(|w| SentMessage::queued(w, how.out.map(|o| out_path(o, &w.ready.recipient.id, several)))).collect();
     let sent =
         Sent { reference: pending.reference.clone(), kind: how.kind, messages, store: how.store_path.to_path_buf(), relay: how.relay };
-    let result = serde_json::to_value(&sent).map_err(|e| Failure::failed(format!("the result: {e}")))?;
+    let result = serde_json::to_value(&sent).map_err(|e| Failure::new(crate::exit::FailureKind::Internal, format!("the result: {e}")))?;
     let key = how.key.map(|(key, request)| NewKey { key, command: how.kind.noun(), request, result: &result });
     let new_messages: Vec<NewMessage> = written
         .iter()
@@ -168,7 +168,10 @@ fn write_one(pending: &Pending, signing: &Signing, log_head: &LogHead, letter: L
         })
     });
     written.and_then(|()| sink.write_all(mime::outer_tail(&headers).as_bytes()).map_err(|e| e.to_string())).map_err(|e| {
-        Failure::failed(format!("signing and encrypting the message to '{}' failed, nothing was queued: {e}", recipient.id))
+        Failure::new(
+            crate::exit::FailureKind::Crypto,
+            format!("signing and encrypting the message to '{}' failed, nothing was queued: {e}", recipient.id),
+        )
     })?;
     let bytes = sink.finish()?;
     if bytes.len() > parts.limit {
@@ -231,7 +234,8 @@ pub fn deliver(store: &mut Store, settings: &Settings, relay: Option<&Relay>, qu
         }
     }
     if let Some(key) = &key {
-        let result = serde_json::to_value(&sent).map_err(|e| Failure::failed(format!("the result: {e}")))?;
+        let result =
+            serde_json::to_value(&sent).map_err(|e| Failure::new(crate::exit::FailureKind::Internal, format!("the result: {e}")))?;
         store.record_key_result(key, &result)?;
     }
     Ok(sent)
@@ -249,8 +253,9 @@ pub fn replay(settings: &Settings, key: &str, request: &str, used: KeyUse, json:
             ),
         ));
     }
-    let sent: Sent = serde_json::from_value(used.result)
-        .map_err(|e| Failure::failed(format!("the result kept under --idempotency-key {key} cannot be read: {e}")))?;
+    let sent: Sent = serde_json::from_value(used.result).map_err(|e| {
+        Failure::new(crate::exit::FailureKind::Internal, format!("the result kept under --idempotency-key {key} cannot be read: {e}"))
+    })?;
     output::warn(&format!(
         "--idempotency-key {key} was used at {} ({}): nothing was sent again; this is that run's result",
         used.created_at, sent.reference

@@ -225,7 +225,7 @@ fn take_anchor(settings: &Settings, store: &Store, json: bool) -> CmdResult {
     let statement = Statement { head: found.head, at: timestamp(now), log: settings.store_path().display().to_string() };
     let (identity, signer) = identity::unlock(settings, now.into())?;
     let signed = crypto::sign_statement(signer, &statement.text(), now.into())
-        .map_err(|e| Failure::failed(format!("signing the anchor failed: {e}")))?;
+        .map_err(|e| Failure::new(FailureKind::Crypto, format!("signing the anchor failed: {e}")))?;
     if json {
         output::json(&serde_json::json!({
             "events": statement.head.count,

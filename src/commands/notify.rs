@@ -118,7 +118,7 @@ pub fn run(settings: &Settings, args: &NotifyArgs, json: bool) -> CmdResult {
 }
 
 fn incident_json(draft: &Draft) -> Result<String, Failure> {
-    serde_json::to_string(&draft.incident).map_err(|e| Failure::failed(format!("serialising the incident: {e}")))
+    serde_json::to_string(&draft.incident).map_err(|e| Failure::new(FailureKind::Internal, format!("serialising the incident: {e}")))
 }
 
 /// What an idempotency key is held to: the same file (as parsed), on the same

@@ -190,3 +190,25 @@ fn a_rejected_login_and_a_passphrase_that_does_not_unlock_are_errors() {
     assert!(relay["fix"].as_str().unwrap().contains("username and password"), "{relay}");
     assert!(!text(&serde_json::to_vec(&report).unwrap()).contains("not the password"), "no secret in the report");
 }
+
+#[test]
+fn the_keyring_is_found_and_the_passphrase_it_holds_is_tried() {
+    let env = crate::keyring::env_with_protected_key("keyring horse");
+    let steps = crate::keyring::in_keyring_session(
+        &env,
+        &[(&["doctor", "--json"], None), (&["secrets", "set", "identity"], Some("keyring horse")), (&["doctor", "--json"], None)],
+    );
+    let report =
+        |i: usize| -> serde_json::Value { serde_json::from_str(&steps[i].stdout).unwrap_or_else(|e| panic!("{e}: {}", steps[i].stdout)) };
+    let before = report(0);
+    assert_eq!(steps[0].code, 0, "{before}");
+    assert_eq!(check(&before, "keyring")["status"], "ok", "{before}");
+    let passphrase = check(&before, "identity passphrase");
+    assert_eq!(passphrase["status"], "warning", "{before}");
+    assert!(passphrase["fix"].as_str().unwrap().contains("certmail secrets set identity"), "{passphrase}");
+    assert_eq!(steps[1].code, 0, "{}", steps[1].stderr);
+    let after = report(2);
+    assert_eq!(check(&after, "identity passphrase")["status"], "ok", "{after}");
+    assert!(check(&after, "identity passphrase")["message"].as_str().unwrap().contains("the OS keyring"), "{after}");
+    assert!(check(&after, "keyring")["message"].as_str().unwrap().contains("the key's passphrase"), "{after}");
+}
