@@ -21,6 +21,36 @@ pub fn parse() -> Result<Cli, clap::Error> {
     Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut command))
 }
 
+/// Whether `--json` was asked for, read from the raw arguments: when the command
+/// line does not parse, its usage error must still be JSON for the script.
+pub fn json_requested(args: impl IntoIterator<Item = std::ffi::OsString>) -> bool {
+    args.into_iter().skip(1).take_while(|a| a.as_os_str() != "--").any(|a| a == "--json")
+}
+
+/// A command line clap refused, as plain values (the binary says it as JSON).
+#[derive(Debug, Clone)]
+pub struct Refusal {
+    /// clap's own words, "did you mean" and usage included, without colours.
+    pub text: String,
+    /// The argument or subcommand it is about.
+    pub arg: Option<String>,
+    pub did_you_mean: Option<String>,
+}
+
+pub fn refusal(e: &clap::Error) -> Refusal {
+    use clap::error::{ContextKind, ContextValue};
+    let text = |kind| match e.get(kind) {
+        Some(ContextValue::String(s)) => Some(s.clone()),
+        Some(ContextValue::Strings(list)) => list.first().cloned(),
+        _ => None,
+    };
+    Refusal {
+        text: e.render().to_string().trim().to_string(),
+        arg: text(ContextKind::InvalidArg).or_else(|| text(ContextKind::InvalidSubcommand)),
+        did_you_mean: text(ContextKind::SuggestedArg).or_else(|| text(ContextKind::SuggestedSubcommand)),
+    }
+}
+
 fn examples_apart(mut command: clap::Command) -> clap::Command {
     if let Some(long) = command.get_long_about().map(|s| s.to_string()) {
         let (prose, examples) = split_examples(&long);
@@ -83,6 +113,10 @@ pub struct Cli {
     #[arg(long, global = true, env = "CERTMAIL_CONFIG", value_name = "FILE", help_heading = "Global options")]
     pub config: Option<PathBuf>,
 
+    /// Print the result, and any failure, as JSON on stdout (one object; see README, "JSON").
+    #[arg(long, global = true, help_heading = "Global options")]
+    pub json: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -139,11 +173,7 @@ pub enum Command {
     /// delivers the outbox when messages fall due, reconnects with backoff, logs one
     /// line per event on stderr. SIGTERM or Ctrl-C ends it. For a service or a terminal.
     /// Example: certmail watch --json
-    Watch {
-        /// Print one JSON object per message.
-        #[arg(long)]
-        json: bool,
-    },
+    Watch,
 
     /// Read the CERT's replies (and bounces) into the incident log.
     ///
@@ -157,11 +187,7 @@ pub enum Command {
     /// Each message is read once (by UID) and nothing is marked read on the server;
     /// with processed-folder, recorded mail is moved there. Run it from cron or a timer.
     /// Example: certmail fetch --json
-    Fetch {
-        /// Print one JSON object per message.
-        #[arg(long)]
-        json: bool,
-    },
+    Fetch,
 
     /// Read, export and verify the incident log.
     #[command(subcommand)]
@@ -170,11 +196,17 @@ pub enum Command {
     /// Open incidents, what each waits for, and what is overdue.
     ///
     /// Example: certmail status --json
-    Status {
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Status,
+
+    /// Check that everything a notification needs works, and say what to fix.
+    ///
+    /// The identity and its key, every recipient key (pin, expiry within 30 days,
+    /// revocation), the relay (connect, greeting, STARTTLS, AUTH, never a message),
+    /// the keyring, the clock, file modes and template overrides. Exits 1 when a
+    /// check is in error, 0 otherwise (warnings included).
+    /// Example: certmail doctor
+    /// Example: certmail doctor --json
+    Doctor,
 
     /// Record steps of an incident's handling.
     #[command(subcommand)]
@@ -239,9 +271,6 @@ pub struct ReadArgs {
     /// An incident's reference, or the Message-ID of one message.
     #[arg(value_name = "REF|MSGID")]
     pub target: String,
-    /// Print one JSON object per message.
-    #[arg(long)]
-    pub json: bool,
     /// Save attachments into this folder (created owner-only).
     #[arg(long, value_name = "DIR")]
     pub save_attachments: Option<PathBuf>,
@@ -312,9 +341,6 @@ pub struct IngestArgs {
     /// this, `certmail read` reads unsigned mail again from its file.
     #[arg(long)]
     pub keep_copies: bool,
-    /// Print one JSON object per message.
-    #[arg(long)]
-    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -322,11 +348,7 @@ pub enum LogCommand {
     /// List the incidents, newest first.
     ///
     /// Example: certmail log list --json
-    List {
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    List,
     /// Show one incident's timeline.
     ///
     /// Example: certmail log show CM-2026-0001
@@ -334,19 +356,13 @@ pub enum LogCommand {
         /// The incident's reference.
         #[arg(value_name = "REF")]
         reference: String,
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
     },
     /// Export every event of every incident, as JSON lines or CSV.
     ///
     /// Example: certmail log export --csv > log.csv
     Export {
-        /// One JSON object per event (the default).
-        #[arg(long, conflicts_with = "csv")]
-        json: bool,
-        /// CSV with a header line.
-        #[arg(long)]
+        /// CSV with a header line (instead of JSON lines, the default).
+        #[arg(long, conflicts_with = "json")]
         csv: bool,
     },
     /// Check that no event was edited, deleted or reordered since it was recorded,
@@ -362,9 +378,6 @@ pub enum LogCommand {
         /// --json), or a decrypted notification (its X-Certmail-Log-Head header).
         #[arg(long, value_name = "FILE")]
         anchor: Option<PathBuf>,
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
     },
     /// Print the log's head (event count, last hash, time) signed by your key, to
     /// keep somewhere an attacker on this machine cannot reach.
@@ -373,11 +386,7 @@ pub enum LogCommand {
     /// against it later with `certmail log verify --anchor FILE`. Refuses if the log
     /// is not consistent now.
     /// Example: certmail log anchor > ~/paper/certmail-anchor.asc
-    Anchor {
-        /// Print the result as JSON (the signed statement is its "anchor").
-        #[arg(long)]
-        json: bool,
-    },
+    Anchor,
 }
 
 #[derive(Debug, Subcommand)]
@@ -385,11 +394,7 @@ pub enum OutboxCommand {
     /// List every message in the outbox with its delivery state.
     ///
     /// Example: certmail outbox list --json
-    List {
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    List,
     /// Deliver every message that is due, over one connection.
     ///
     /// Safe to run from cron or a systemd timer: two flushes never send the same
@@ -398,9 +403,6 @@ pub enum OutboxCommand {
         /// Retry deferred messages now, without waiting for their next attempt time.
         #[arg(long)]
         retry_now: bool,
-        /// Print one JSON object per message attempted.
-        #[arg(long)]
-        json: bool,
     },
     /// Send a notification the outbox gave up (or that bounced) again, once its cause is fixed.
     ///
@@ -413,9 +415,6 @@ pub enum OutboxCommand {
         /// Why it is sent again, for the log.
         #[arg(long, default_value = "sent again by the operator")]
         reason: String,
-        /// Print one JSON object per message attempted.
-        #[arg(long)]
-        json: bool,
     },
 }
 
@@ -507,9 +506,6 @@ pub struct NotifyArgs {
     /// Language of the report.
     #[arg(long, value_enum)]
     pub lang: Option<Lang>,
-    /// Print the result as JSON.
-    #[arg(long)]
-    pub json: bool,
 }
 
 /// `certmail reply`: a message in your own words on an incident already notified.
@@ -539,9 +535,6 @@ pub struct ReplyArgs {
     /// Language of the signature block and subject (default: the incident's).
     #[arg(long, value_enum)]
     pub lang: Option<Lang>,
-    /// Print the result as JSON.
-    #[arg(long)]
-    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -574,20 +567,12 @@ pub enum KeysCommand {
     /// List recipients, their pinned fingerprints and key files, and the identity.
     ///
     /// Example: certmail keys list --json
-    List {
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    List,
     /// Check every recipient key and the identity at the current time.
     ///
     /// Fails if a key is missing, revoked, expired, unpinned or cannot encrypt;
     /// warns 30 days before a key expires. Example: certmail keys check
-    Check {
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Check,
     /// Import a recipient's public key after checking it against its pin.
     ///
     /// A fingerprint that differs from the pin is refused. After verifying the new

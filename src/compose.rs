@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 
 use crate::config::{Recipient, Settings};
+use crate::diagnostics;
 use crate::exit::{Failure, io_failure};
 use crate::followup::{self, Change};
 use crate::incident::{self, Elaboration, Incident, Language};
@@ -57,18 +58,20 @@ pub fn load_onto(
     let (incident, input_sha256, changes) = match earlier {
         // Every problem of the file, of form and of meaning alike, in one error.
         None => {
-            let incident = incident::load(&source, settings.file.identity.as_ref(), now)?;
+            let incident = diagnostics::load(&source, settings.file.identity.as_ref(), now)?;
             // The file as written, before the identity fills it in (as for a follow-up).
-            let parsed = incident::parse(&source)?;
+            let parsed = diagnostics::parse(&source)?;
             let input_sha256 = sha256_hex(serde_json::to_string(&parsed).unwrap_or_default().as_bytes());
             (incident, input_sha256, Vec::new())
         }
         // A follow-up may hold only what changed: it is read over the incident as last
         // reported, and what results is checked.
         Some(earlier) => {
-            let parsed = incident::parse(&source)?;
+            let parsed = diagnostics::parse(&source)?;
             let input_sha256 = sha256_hex(serde_json::to_string(&parsed).unwrap_or_default().as_bytes());
-            let unreadable = |e: serde_json::Error| Failure::failed(format!("the incident as last reported cannot be read: {e}"));
+            let unreadable = |e: serde_json::Error| {
+                Failure::new(crate::exit::FailureKind::Internal, format!("the incident as last reported cannot be read: {e}"))
+            };
             let earlier: serde_json::Value = serde_json::from_str(earlier).map_err(unreadable)?;
             let update = serde_json::to_value(&parsed).map_err(unreadable)?;
             let merged = followup::merge(&earlier, &update);
@@ -76,7 +79,7 @@ pub fn load_onto(
             let incident = incident::with_identity(serde_json::from_value(merged).map_err(unreadable)?, settings.file.identity.as_ref());
             let problems = incident::validate(&incident, now);
             if !problems.is_empty() {
-                return Err(incident::problems_to_failure(&source.name, &problems));
+                return Err(diagnostics::unlocated(&source.name, &problems));
             }
             (incident, input_sha256, changes)
         }

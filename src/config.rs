@@ -322,7 +322,7 @@ impl Settings {
     pub fn relay(&self) -> Result<Option<crate::transport::Relay>, Failure> {
         use crate::transport::{Relay, Security};
         let Some(smtp) = &self.file.smtp else { return Ok(None) };
-        let bad = |msg: String| Failure::input(format!("{}: [smtp] {msg}", self.config_path.display()));
+        let bad = |msg: String| Failure::config(format!("{}: [smtp] {msg}", self.config_path.display()));
         if smtp.password_command.is_some() && smtp.password_env.is_some() {
             return Err(bad("has both password-command and password-env; keep one".into()));
         }
@@ -359,7 +359,7 @@ impl Settings {
     pub fn mailbox(&self) -> Result<Option<crate::imap::Mailbox>, Failure> {
         use crate::imap::{Mailbox, Security};
         let Some(imap) = &self.file.imap else { return Ok(None) };
-        let bad = |msg: &str| Failure::input(format!("{}: [imap] {msg}", self.config_path.display()));
+        let bad = |msg: &str| Failure::config(format!("{}: [imap] {msg}", self.config_path.display()));
         if imap.password_command.is_some() && imap.password_env.is_some() {
             return Err(bad("has both password-command and password-env; keep one"));
         }
@@ -393,7 +393,7 @@ impl Settings {
     pub fn hook(&self) -> Result<Option<crate::hooks::Hook>, Failure> {
         let Some(hooks) = &self.file.hooks else { return Ok(None) };
         if hooks.command.is_empty() {
-            return Err(Failure::input(format!(
+            return Err(Failure::config(format!(
                 "{}: [hooks] command is empty: give a program and its arguments",
                 self.config_path.display()
             )));
@@ -412,7 +412,7 @@ impl Settings {
     pub fn identity(&self) -> Result<&IdentityConfig, Failure> {
         match self.file.identity.as_ref() {
             Some(id) if !id.name.is_empty() && !id.email.is_empty() && !id.organisation.is_empty() && !id.cvr.is_empty() => Ok(id),
-            _ => Err(Failure::input(format!(
+            _ => Err(Failure::config(format!(
                 "no complete reporter identity in {}: run `certmail init --name ... --email ... --org ... --cvr ...` first",
                 self.config_path.display()
             ))),
@@ -471,7 +471,7 @@ impl Settings {
         let mut all = self.recipients()?;
         all.remove(id).ok_or_else(|| {
             let known: Vec<_> = all.keys().cloned().collect();
-            Failure::input(format!("unknown recipient '{id}' (known: {})", known.join(", ")))
+            Failure::not_found(format!("unknown recipient '{id}' (known: {})", known.join(", ")))
         })
     }
 
@@ -479,7 +479,7 @@ impl Settings {
     pub fn re_pins(&self) -> Result<BTreeMap<String, RePin>, Failure> {
         let path = self.pins_path();
         match std::fs::read_to_string(&path) {
-            Ok(text) => toml::from_str(&text).map_err(|e| Failure::input(format!("{}: {}", path.display(), e.message()))),
+            Ok(text) => toml::from_str(&text).map_err(|e| Failure::config(format!("{}: {}", path.display(), e.message()))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
             Err(e) => Err(io_failure("cannot read", &path, e)),
         }
@@ -519,10 +519,10 @@ impl ConfigFile {
 
 /// Parses the configuration, naming the file and the key path on any error.
 pub fn parse_config(text: &str, path: &Path) -> Result<ConfigFile, Failure> {
-    let de = toml::Deserializer::parse(text).map_err(|e| Failure::input(format!("{}: {}", path.display(), e.to_string().trim())))?;
+    let de = toml::Deserializer::parse(text).map_err(|e| Failure::config(format!("{}: {}", path.display(), e.to_string().trim())))?;
     serde_path_to_error::deserialize(de).map_err(|e| {
         let field = e.path().to_string();
-        Failure::input(format!("{}: {}: {}", path.display(), field, e.inner().message().trim()))
+        Failure::config(format!("{}: {}: {}", path.display(), field, e.inner().message().trim())).with_field(field)
     })
 }
 
@@ -532,7 +532,7 @@ fn default_home() -> Result<PathBuf, Failure> {
     }
     match std::env::var_os("HOME").filter(|d| !d.is_empty()) {
         Some(h) => Ok(PathBuf::from(h).join(".local/share/certmail")),
-        None => Err(Failure::input("no home folder: set --home or CERTMAIL_HOME")),
+        None => Err(Failure::new(crate::exit::FailureKind::NoHome, "no home folder: set --home or CERTMAIL_HOME")),
     }
 }
 

@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use crate::config::{IdentityConfig, Settings};
 use crate::crypto::{Decryptor, Identity, UnlockedSigner};
-use crate::exit::Failure;
+use crate::exit::{Failure, FailureKind};
 use crate::fsutil;
 use crate::secrets::{Secret, SecretSource};
 
@@ -45,13 +45,15 @@ fn load(settings: &Settings, now: SystemTime) -> Result<(Identity, Option<Secret
 pub fn read(settings: &Settings) -> Result<Identity, Failure> {
     let path = settings.secret_key_path();
     let bytes = fsutil::read(&path).map_err(|f| f.context("the reporter's key (run `certmail init` to create it)"))?;
-    Identity::from_bytes(&bytes).map_err(|e| Failure::input(format!("{}: {e}", path.display())))
+    Identity::from_bytes(&bytes).map_err(|e| Failure::config(format!("{}: {e}", path.display())))
 }
 
 /// Reads the reporter's key and unlocks its signing key.
 pub fn unlock(settings: &Settings, now: SystemTime) -> Result<(Identity, UnlockedSigner), Failure> {
     let (identity, passphrase, path) = load(settings, now)?;
-    let signer = identity.unlock(passphrase.as_ref(), now).map_err(|e| Failure::failed(format!("the reporter's key {path}: {e}")))?;
+    let signer = identity
+        .unlock(passphrase.as_ref(), now)
+        .map_err(|e| Failure::new(FailureKind::Crypto, format!("the reporter's key {path}: {e}")))?;
     Ok((identity, signer))
 }
 
@@ -61,7 +63,9 @@ pub fn unlock(settings: &Settings, now: SystemTime) -> Result<(Identity, Unlocke
 /// loudly and left out; the current one must work.
 pub fn unlock_decryptor(settings: &Settings, now: SystemTime) -> Result<Decryptor, Failure> {
     let (identity, passphrase, path) = load(settings, now)?;
-    let mut keys = identity.decryptor(passphrase.as_ref()).map_err(|e| Failure::failed(format!("the reporter's key {path}: {e}")))?;
+    let mut keys = identity
+        .decryptor(passphrase.as_ref())
+        .map_err(|e| Failure::new(FailureKind::Crypto, format!("the reporter's key {path}: {e}")))?;
     for archived in archived_keys(settings) {
         let unlocked = fsutil::read(&archived)
             .and_then(|bytes| Identity::from_bytes(&bytes).map_err(|e| Failure::input(e.to_string())))

@@ -21,6 +21,8 @@ pub mod compose;
 pub mod config;
 pub mod crypto;
 pub mod deadlines;
+pub mod diagnostics;
+pub mod doctor;
 pub mod exit;
 pub mod followup;
 pub mod fsutil;
@@ -57,38 +59,43 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Man { command } => return commands::docs::man(command),
         _ => {}
     }
+    let json = cli.json;
     let settings = config::Settings::load(cli.home, cli.config)?;
     // Commands that only read the log say so when there is no home at all (a mistyped
     // --home), instead of "no open incidents" or creating a log there.
     let reads_only = matches!(
         &cli.command,
-        Command::Status { .. } | Command::Read(_) | Command::Log(_) | Command::Outbox(cli::OutboxCommand::List { .. })
+        Command::Status | Command::Read(_) | Command::Log(_) | Command::Outbox(cli::OutboxCommand::List) | Command::Doctor
     );
     if reads_only && !settings.home.exists() {
-        return Err(exit::Failure::input(format!(
-            "no certmail home at {}: check --home or CERTMAIL_HOME, or run `certmail init` there first; nothing was created",
-            settings.home.display()
-        )));
+        return Err(exit::Failure::new(
+            exit::FailureKind::NoHome,
+            format!(
+                "no certmail home at {}: check --home or CERTMAIL_HOME, or run `certmail init` there first; nothing was created",
+                settings.home.display()
+            ),
+        ));
     }
     match &cli.command {
-        Command::Init(args) => commands::init::run(&settings, args),
-        Command::Notify(args) => commands::notify::run(&settings, args),
-        Command::Reply(args) => commands::reply::run(&settings, args),
-        Command::Preview(args) => commands::preview::run(&settings, args),
+        Command::Init(args) => commands::init::run(&settings, args, json),
+        Command::Notify(args) => commands::notify::run(&settings, args, json),
+        Command::Reply(args) => commands::reply::run(&settings, args, json),
+        Command::Preview(args) => commands::preview::run(&settings, args, json),
         Command::Schema => commands::schema::run(),
-        Command::Keys(command) => commands::keys::run(&settings, command),
-        Command::Outbox(command) => commands::outbox::run(&settings, command),
-        Command::Secrets(command) => commands::secrets::run(&settings, command),
-        Command::Log(command) => commands::log::run(&settings, command),
-        Command::Ingest(args) => commands::ingest::run(&settings, args),
-        Command::Fetch { json } => commands::fetch::run(&settings, *json),
-        Command::Watch { json } => commands::watch::run(&settings, *json),
-        Command::Status { json } => commands::status::run(&settings, *json),
-        Command::Incident(command) => commands::incident::run(&settings, command),
-        Command::Read(args) => commands::read::run(&settings, args),
+        Command::Keys(command) => commands::keys::run(&settings, command, json),
+        Command::Outbox(command) => commands::outbox::run(&settings, command, json),
+        Command::Secrets(command) => commands::secrets::run(&settings, command, json),
+        Command::Log(command) => commands::log::run(&settings, command, json),
+        Command::Ingest(args) => commands::ingest::run(&settings, args, json),
+        Command::Fetch => commands::fetch::run(&settings, json),
+        Command::Watch => commands::watch::run(&settings, json),
+        Command::Status => commands::status::run(&settings, json),
+        Command::Doctor => commands::doctor::run(&settings, json),
+        Command::Incident(command) => commands::incident::run(&settings, command, json),
+        Command::Read(args) => commands::read::run(&settings, args, json),
         Command::Completions { shell } => commands::docs::completions(*shell),
         Command::Man { command } => commands::docs::man(command),
-        Command::New(args) => commands::new::run(&settings, args),
+        Command::New(args) => commands::new::run(&settings, args, json),
         Command::Compose(args) => commands::compose::run(&settings, args),
     }
 }

@@ -8,12 +8,16 @@ fn main() -> ExitCode {
         Err(e) => {
             let _ = e.print();
             // clap: 0 for --help/--version, 2 for usage errors, as documented.
+            if e.use_stderr() && certmail::cli::json_requested(std::env::args_os()) {
+                certmail::output::usage_error(&certmail::cli::refusal(&e));
+            }
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    let json = cli.json;
     let result = certmail::run(cli);
     if let Err(failure) = &result {
-        certmail::output::error(&failure.message);
+        certmail::output::failure(failure, json);
     }
     ExitCode::from(certmail::exit::code(&result))
 }

@@ -210,16 +210,21 @@ pub fn smtp_password(settings: &crate::config::Settings, relay: &Relay) -> Resul
     if relay.username.is_none() {
         return Ok(None);
     }
-    let smtp = settings.file.smtp.as_ref();
     let user = smtp_keyring_user(relay);
-    let source = crate::secrets::SecretSource {
+    smtp_password_source(settings, &user).resolve().map(Some)
+}
+
+/// Where the configuration says the relay password comes from (`keyring_user`
+/// from [`smtp_keyring_user`]).
+pub fn smtp_password_source<'a>(settings: &'a crate::config::Settings, keyring_user: &'a str) -> crate::secrets::SecretSource<'a> {
+    let smtp = settings.file.smtp.as_ref();
+    crate::secrets::SecretSource {
         purpose: "the SMTP password",
         config_hint: "[smtp] password",
         env: smtp.and_then(|s| s.password_env.as_deref()),
         command: smtp.and_then(|s| s.password_command.as_deref()),
-        keyring_user: &user,
-    };
-    source.resolve().map(Some)
+        keyring_user,
+    }
 }
 
 /// One line a person can act on.
@@ -243,7 +248,7 @@ pub fn describe(r: &Report) -> String {
 /// 0 if all went out, 1 if any failed or the relay needs fixing, 3 if any waits.
 pub fn summary_outcome(reports: &[Report]) -> CmdResult {
     if reports.iter().any(|r| r.state == MessageState::Failed || r.needs_fixing) {
-        Err(Failure::failed("delivery failed; see above"))
+        Err(Failure::new(crate::exit::FailureKind::Delivery, "delivery failed; see above"))
     } else if reports.iter().any(|r| r.state == MessageState::Deferred) {
         Ok(Outcome::Queued)
     } else {

@@ -117,7 +117,7 @@ pub fn queue(pending: Pending, signing: &Signing, letters: Vec<Letter>, parts: &
         written.iter().map(|w| SentMessage::queued(w, how.out.map(|o| out_path(o, &w.ready.recipient.id, several)))).collect();
     let sent =
         Sent { reference: pending.reference.clone(), kind: how.kind, messages, store: how.store_path.to_path_buf(), relay: how.relay };
-    let result = serde_json::to_value(&sent).map_err(|e| Failure::failed(format!("the result: {e}")))?;
+    let result = serde_json::to_value(&sent).map_err(|e| Failure::new(crate::exit::FailureKind::Internal, format!("the result: {e}")))?;
     let key = how.key.map(|(key, request)| NewKey { key, command: how.kind.noun(), request, result: &result });
     let new_messages: Vec<NewMessage> = written
         .iter()
@@ -168,7 +168,10 @@ fn write_one(pending: &Pending, signing: &Signing, log_head: &LogHead, letter: L
         })
     });
     written.and_then(|()| sink.write_all(mime::outer_tail(&headers).as_bytes()).map_err(|e| e.to_string())).map_err(|e| {
-        Failure::failed(format!("signing and encrypting the message to '{}' failed, nothing was queued: {e}", recipient.id))
+        Failure::new(
+            crate::exit::FailureKind::Crypto,
+            format!("signing and encrypting the message to '{}' failed, nothing was queued: {e}", recipient.id),
+        )
     })?;
     let bytes = sink.finish()?;
     if bytes.len() > parts.limit {
@@ -231,7 +234,8 @@ pub fn deliver(store: &mut Store, settings: &Settings, relay: Option<&Relay>, qu
         }
     }
     if let Some(key) = &key {
-        let result = serde_json::to_value(&sent).map_err(|e| Failure::failed(format!("the result: {e}")))?;
+        let result =
+            serde_json::to_value(&sent).map_err(|e| Failure::new(crate::exit::FailureKind::Internal, format!("the result: {e}")))?;
         store.record_key_result(key, &result)?;
     }
     Ok(sent)
@@ -241,19 +245,22 @@ pub fn deliver(store: &mut Store, settings: &Settings, relay: Option<&Relay>, qu
 /// The same key for another request is refused.
 pub fn replay(settings: &Settings, key: &str, request: &str, used: KeyUse, json: bool) -> CmdResult {
     if used.request != request {
-        return Err(Failure::input(format!(
-            "--idempotency-key {key} was used at {} for another {} ({}); nothing was sent. Use a new key for a new request",
-            used.created_at, used.command, used.reference
-        )));
+        return Err(Failure::new(
+            crate::exit::FailureKind::Conflict,
+            format!(
+                "--idempotency-key {key} was used at {} for another {} ({}); nothing was sent. Use a new key for a new request",
+                used.created_at, used.command, used.reference
+            ),
+        ));
     }
-    let sent: Sent = serde_json::from_value(used.result)
-        .map_err(|e| Failure::failed(format!("the result kept under --idempotency-key {key} cannot be read: {e}")))?;
+    let sent: Sent = serde_json::from_value(used.result).map_err(|e| {
+        Failure::new(crate::exit::FailureKind::Internal, format!("the result kept under --idempotency-key {key} cannot be read: {e}"))
+    })?;
     output::warn(&format!(
         "--idempotency-key {key} was used at {} ({}): nothing was sent again; this is that run's result",
         used.created_at, sent.reference
     ));
-    sent.print(settings, json);
-    sent.outcome()
+    sent.finish(settings, json)
 }
 
 /// The SHA-256 of a request, to hold an idempotency key to what was asked under it.
@@ -343,7 +350,7 @@ impl Sent {
     pub fn outcome(&self) -> CmdResult {
         let states = || self.messages.iter().map(|m| m.state);
         if self.messages.iter().any(|m| m.needs_fixing) || states().any(|s| matches!(s, MessageState::Failed | MessageState::Bounced)) {
-            Err(Failure::failed("delivery failed; see above"))
+            Err(Failure::new(crate::exit::FailureKind::Delivery, "delivery failed; see above"))
         } else if states().any(|s| s != MessageState::Sent) {
             Ok(Outcome::Queued)
         } else {
@@ -372,11 +379,24 @@ impl Sent {
         })
     }
 
-    pub fn print(&self, settings: &Settings, json: bool) {
-        if json {
-            output::json(&self.to_json());
-            return;
+    /// Prints the result and ends the command: under --json a failed delivery is
+    /// one object, the result with its `error` beside it, never two.
+    pub fn finish(&self, settings: &Settings, json: bool) -> CmdResult {
+        let outcome = self.outcome();
+        match (json, outcome) {
+            (true, Err(failure)) => Err(failure.with_report(self.to_json())),
+            (true, ok) => {
+                output::json(&self.to_json());
+                ok
+            }
+            (false, outcome) => {
+                self.print_text(settings);
+                outcome
+            }
         }
+    }
+
+    fn print_text(&self, settings: &Settings) {
         let reference = &self.reference;
         for m in &self.messages {
             output::say(&format!(

@@ -57,10 +57,46 @@ pub fn error(text: &str) {
     eprintln!("certmail: error: {}", sanitize(text));
 }
 
+/// Says why a command failed: on stderr always, and under --json as one object on
+/// stdout too (see [`crate::exit::Failure::to_json`]), so a script needs only stdout.
+pub fn failure(failure: &crate::exit::Failure, as_json: bool) {
+    error(&failure.message);
+    if as_json {
+        json(&failure.to_json());
+    }
+}
+
+/// Under --json, a command line that did not parse (exit 2) as one `usage` error
+/// object; clap has printed its own words on stderr already.
+pub fn usage_error(refusal: &crate::cli::Refusal) {
+    let mut failure = crate::exit::Failure::new(crate::exit::FailureKind::Usage, refusal.text.clone());
+    if let Some(arg) = &refusal.arg {
+        failure = failure.with_field(arg.clone());
+    }
+    let mut value = failure.to_json();
+    if let Some(meant) = &refusal.did_you_mean {
+        value["error"]["did_you_mean"] = meant.clone().into();
+    }
+    json(&value);
+}
+
 /// Prints one JSON value on stdout, on one line.
 pub fn json(value: &serde_json::Value) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{}", escape_json_text(&value.to_string()));
+}
+
+/// The same JSON with every object key in snake_case (`next-attempt` →
+/// `next_attempt`). Event details keep the kebab-case keys they were recorded with
+/// (they are in the hash chain and cannot change); what scripts read has one style.
+pub fn snake_case_keys(value: &serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => {
+            serde_json::Value::Object(map.iter().map(|(k, v)| (k.replace('-', "_"), snake_case_keys(v))).collect())
+        }
+        serde_json::Value::Array(items) => serde_json::Value::Array(items.iter().map(snake_case_keys).collect()),
+        other => other.clone(),
+    }
 }
 
 /// serde_json escapes C0 controls only: C1 controls, bidi overrides and line
@@ -151,6 +187,12 @@ mod tests {
         assert_eq!(line, "ingested [################..............]  52%  5200/10000  5200/s  1 s left");
         assert!(render_bar("ingested", 0, 0, Duration::ZERO).contains("[##############################] 100%"));
         assert!(render_bar("ingested", 12, 10, Duration::from_secs(1)).contains("100%  12/10"));
+    }
+
+    #[test]
+    fn keys_become_snake_case_at_every_depth_and_values_stay() {
+        let v = serde_json::json!({ "after-interruption": true, "a": [{ "next-attempt": "x-y" }] });
+        assert_eq!(snake_case_keys(&v), serde_json::json!({ "after_interruption": true, "a": [{ "next_attempt": "x-y" }] }));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use crate::config::{CertSource, Recipient, Settings};
 use crate::crypto::{self, CertProblem, CheckedCert, pretty_fingerprint};
-use crate::exit::Failure;
+use crate::exit::{Failure, FailureKind};
 
 /// A recipient whose key passed every check.
 pub struct Ready {
@@ -33,9 +33,12 @@ pub fn load_checked(settings: &Settings, id: &str, now: SystemTime) -> Result<Re
 fn cert_bytes(recipient: &Recipient, purpose: Purpose) -> Result<Vec<u8>, Failure> {
     match &recipient.cert {
         CertSource::Embedded(text) => Ok(text.as_bytes().to_vec()),
-        CertSource::File(path) => std::fs::read(path)
-            .map_err(|e| Failure::input(format!("recipient '{}': cannot read its key {}: {e}", recipient.id, path.display()))),
-        CertSource::Missing(path) => Err(Failure::input(missing_key_help(recipient, &path.display().to_string(), purpose))),
+        CertSource::File(path) => std::fs::read(path).map_err(|e| {
+            Failure::new(FailureKind::KeyMissing, format!("recipient '{}': cannot read its key {}: {e}", recipient.id, path.display()))
+        }),
+        CertSource::Missing(path) => {
+            Err(Failure::new(FailureKind::KeyMissing, missing_key_help(recipient, &path.display().to_string(), purpose)))
+        }
     }
 }
 
@@ -80,17 +83,20 @@ fn problem_failure(r: &Recipient, problem: &CertProblem, purpose: Purpose) -> Fa
         CertProblem::Unreadable(_) => "Replace the key file with the CERT's published key.",
     };
     let queued = if purpose == Purpose::Queueing { " Nothing was queued." } else { "" };
-    Failure::failed(format!(
-        "recipient '{}' ({} <{}>), pinned key {}: {problem}.{queued} {what} If the incident is urgent, call {} now.",
-        r.id,
-        r.display_name(),
-        r.config.address,
-        pretty_fingerprint(&r.pin),
-        r.phone()
-    ))
+    Failure::new(
+        FailureKind::KeyRefused,
+        format!(
+            "recipient '{}' ({} <{}>), pinned key {}: {problem}.{queued} {what} If the incident is urgent, call {} now.",
+            r.id,
+            r.display_name(),
+            r.config.address,
+            pretty_fingerprint(&r.pin),
+            r.phone()
+        ),
+    )
 }
 
-/// What to do when a recipient's key is not installed: for CFCS, exactly how to
+/// What to do when a recipient's key is not installed (for `doctor` too): for CFCS, exactly how to
 /// obtain the genuine key and verify it.
 fn missing_key_help(r: &Recipient, slot: &str, purpose: Purpose) -> String {
     let obtain = r.config.obtain.as_deref().unwrap_or("Get the recipient's public key from its website.");

@@ -90,7 +90,7 @@ pub fn interrupted() -> Failure {
     if ON_INTERRUPT.get().is_some() {
         stop();
     }
-    Failure { kind: crate::exit::FailureKind::Interrupted, message: "interrupted".into() }
+    Failure::new(crate::exit::FailureKind::Interrupted, "interrupted")
 }
 
 /// Restores the terminal, says the line and exits 130. Whoever calls it first

@@ -84,6 +84,12 @@ pub struct Rendered {
     pub body: String,
 }
 
+/// The names of the embedded templates, which a file of the same name in the
+/// template folder overrides.
+pub fn embedded_names() -> impl Iterator<Item = &'static str> {
+    EMBEDDED.iter().map(|(name, _)| *name)
+}
+
 /// The template file used for a scheme and language.
 pub fn template_name(scheme: Scheme, language: Language) -> String {
     format!("{}.{}.txt", scheme.key(), language.code())

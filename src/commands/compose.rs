@@ -88,7 +88,7 @@ pub fn run(settings: &Settings, args: &ComposeArgs) -> CmdResult {
     let Command::Preview(preview_args) = typed(&[&["preview"], with_lang.as_slice()].concat())? else {
         return Err(Failure::failed("compose: preview did not read as preview"));
     };
-    preview::run(settings, &preview_args)?;
+    preview::run(settings, &preview_args, false)?;
 
     let recipient = settings.recipient(settings.default_recipient()).map(|r| r.display_name().to_string()).unwrap_or_default();
     let send = session.confirm(&session.words(
@@ -105,7 +105,7 @@ pub fn run(settings: &Settings, args: &ComposeArgs) -> CmdResult {
     let Command::Notify(notify_args) = typed(&[&["notify"], with_lang.as_slice()].concat())? else {
         return Err(Failure::failed("compose: notify did not read as notify"));
     };
-    notify::run(settings, &notify_args)
+    notify::run(settings, &notify_args, false)
 }
 
 /// A command as if typed on the command line.
@@ -165,13 +165,13 @@ impl<R: BufRead> Session<R> {
         match self.input.read_line(&mut line) {
             Ok(0) => {
                 let _ = writeln!(out);
-                Err(Failure {
-                    kind: FailureKind::Interrupted,
-                    message: self.words(
+                Err(Failure::new(
+                    FailureKind::Interrupted,
+                    self.words(
                         &format!("stoppet; svarene indtil nu er gemt i {0}, og `certmail compose {0}` fortsætter", self.file),
                         &format!("stopped; the answers so far are saved in {0}, and `certmail compose {0}` goes on", self.file),
                     ),
-                })
+                ))
             }
             Ok(_) => Ok(line.trim_end_matches(['\n', '\r']).to_string()),
             Err(e) => Err(Failure::input(format!("cannot read the answer: {e}"))),

@@ -30,7 +30,7 @@ pub fn man(path: &[String]) -> CmdResult {
     for name in path {
         let Some(sub) = command.find_subcommand(name).cloned() else {
             let known: Vec<_> = command.get_subcommands().map(|c| c.get_name().to_string()).collect();
-            return Err(Failure::input(format!("no command `{title} {name}`: one of {}", known.join(", "))));
+            return Err(Failure::not_found(format!("no command `{title} {name}`: one of {}", known.join(", "))));
         };
         title = format!("{title}-{name}");
         command = sub;

@@ -41,7 +41,7 @@ pub fn run(settings: &Settings, json: bool) -> CmdResult {
 pub(crate) fn configured(settings: &Settings) -> Result<Mailbox, Failure> {
     settings
         .mailbox()?
-        .ok_or_else(|| Failure::input(format!("no [imap] mailbox in {}: see README.md, \"[imap]\"", settings.config_path.display())))
+        .ok_or_else(|| Failure::config(format!("no [imap] mailbox in {}: see README.md, \"[imap]\"", settings.config_path.display())))
 }
 
 /// One pass over the folder on an open session: read what is new, record it, move
@@ -154,7 +154,7 @@ fn chunks(messages: &[(u32, u32)]) -> Vec<Vec<u32>> {
 }
 
 pub(crate) fn failure(e: ImapError) -> Failure {
-    Failure::failed(e.text().to_string())
+    Failure::new(crate::exit::FailureKind::Mailbox, e.text().to_string())
 }
 
 /// The mailbox password from the configured source, else the OS keyring.

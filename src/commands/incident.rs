@@ -13,10 +13,10 @@ use crate::{fsutil, output};
 /// Receipts are evidence, not attachments to parse: a sane upper bound.
 const MAX_RECEIPT_BYTES: u64 = 50 * 1024 * 1024;
 
-pub fn run(settings: &Settings, command: &IncidentCommand) -> CmdResult {
+pub fn run(settings: &Settings, command: &IncidentCommand, json: bool) -> CmdResult {
     let path = settings.store_path();
     if !path.exists() {
-        return Err(Failure::input(format!("no incident log yet at {}", path.display())));
+        return Err(Failure::not_found(format!("no incident log yet at {}", path.display())));
     }
     let mut store = Store::open(&path)?;
     let now = timestamp(Utc::now());
@@ -35,22 +35,35 @@ pub fn run(settings: &Settings, command: &IncidentCommand) -> CmdResult {
                 detail["receipt"] = serde_json::json!({ "file": kept, "sha256": digest, "bytes": bytes.len() });
             }
             store.add_event(incident, "virk-filed", &detail, &now)?;
-            output::say(&format!("{incident}: Virk.dk filing {reference} recorded."));
+            say(
+                json,
+                &format!("{incident}: Virk.dk filing {reference} recorded."),
+                serde_json::json!({ "reference": incident, "event": "virk-filed", "detail": output::snake_case_keys(&detail) }),
+            );
         }
         IncidentCommand::Mark { incident, message, kind, reason } => {
             let Some(kind) = crate::reply::Kind::from_key(kind) else {
                 let all: Vec<&str> = crate::reply::Kind::ALL.iter().map(|k| k.key()).collect();
-                return Err(Failure::input(format!("--as {kind}: not a kind of message; one of {}", all.join(", "))));
+                return Err(Failure::input(format!("--as {kind}: not a kind of message; one of {}", all.join(", "))).with_field("--as"));
             };
             let (was, bound) = store.mark_kind(incident, message, kind, reason, &now)?;
             let effect =
                 if bound { "" } else { " It is not bound to the incident by a good signature, so the incident's state is unchanged." };
-            output::say(&format!("{incident}: {message} marked as {} (was {}).{effect}", kind.key(), was.key()));
+            say(
+                json,
+                &format!("{incident}: {message} marked as {} (was {}).{effect}", kind.key(), was.key()),
+                serde_json::json!({ "reference": incident, "event": "marked", "message_id": message, "kind": kind.key(), "was": was.key(), "bound": bound }),
+            );
         }
         IncidentCommand::Close { incident, reason } => {
             store.add_event(incident, "closed", &serde_json::json!({ "reason": reason, "by": "reporter" }), &now)?;
-            output::say(&format!("{incident}: closed."));
+            say(json, &format!("{incident}: closed."), serde_json::json!({ "reference": incident, "event": "closed", "reason": reason }));
         }
     }
     Ok(Outcome::Done)
+}
+
+/// What was recorded: a line for a person, an object for a script.
+fn say(json: bool, text: &str, value: serde_json::Value) {
+    if json { output::json(&value) } else { output::say(text) }
 }

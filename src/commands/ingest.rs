@@ -39,7 +39,7 @@ impl Item {
     }
 }
 
-pub fn run(settings: &Settings, args: &IngestArgs) -> CmdResult {
+pub fn run(settings: &Settings, args: &IngestArgs, json: bool) -> CmdResult {
     let mut items = Vec::new();
     for p in &args.paths {
         if p == Path::new("-") {
@@ -88,7 +88,7 @@ pub fn run(settings: &Settings, args: &IngestArgs) -> CmdResult {
     let now = SystemTime::now();
     let mut ingestor = Ingestor::new(settings, store, now);
     ingestor.keep_copies = args.keep_copies;
-    let Recorded { errors, events } = record_all(settings, &mut ingestor, items, total, args.json, &timestamp(now.into()), |_| {});
+    let Recorded { errors, events } = record_all(settings, &mut ingestor, items, total, json, &timestamp(now.into()), |_| {});
     ingestor.finish()?;
     hooks::fire(hook.as_ref(), &ingestor.store, &events);
     if errors > 0 { Err(Failure::failed(format!("{errors} message(s) could not be ingested"))) } else { Ok(Outcome::Done) }

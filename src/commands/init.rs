@@ -8,18 +8,21 @@ use std::time::SystemTime;
 use crate::cli::InitArgs;
 use crate::config::{IdentityConfig, Settings};
 use crate::crypto::{self, Identity, pretty_fingerprint};
-use crate::exit::{CmdResult, Failure, Outcome};
+use crate::exit::{CmdResult, Failure, FailureKind, Outcome};
 use crate::fsutil;
 use crate::identity::{keyring_user, passphrase_source};
 use crate::incident::validate_contact;
 use crate::output;
 use crate::secrets::{self, Secret};
 
-pub fn run(settings: &Settings, args: &InitArgs) -> CmdResult {
+pub fn run(settings: &Settings, args: &InitArgs, json: bool) -> CmdResult {
     let now = SystemTime::now();
     let key_path = settings.secret_key_path();
     if key_path.exists() && !args.force {
-        return Err(Failure::input(format!("an identity already exists ({}); use --force to replace it", key_path.display())));
+        return Err(Failure::new(
+            FailureKind::Conflict,
+            format!("an identity already exists ({}); use --force to replace it", key_path.display()),
+        ));
     }
     let interactive = std::io::stdin().is_terminal();
     // Ctrl-C at a question or the passphrase prompt: the terminal back as it was, and
@@ -70,6 +73,18 @@ pub fn run(settings: &Settings, args: &InitArgs) -> CmdResult {
     fsutil::private_dir(&settings.home)?;
     config.write_new(&settings.config_path)?;
 
+    if json {
+        output::json(&serde_json::json!({
+            "user_id": user_id,
+            "fingerprint": fingerprint,
+            "protection": protected.to_string(),
+            "secret_key": key_path,
+            "public_key": public_path,
+            "config": settings.config_path,
+            "archived_key": archived,
+        }));
+        return Ok(Outcome::Done);
+    }
     output::say(&format!("Identity ready: {user_id}"));
     output::say(&format!("  Key {}, {}", pretty_fingerprint(&fingerprint), protected));
     output::say(&format!("  Secret key: {} (owner-only)", key_path.display()));
@@ -145,7 +160,8 @@ fn field(flag: &Option<String>, existing: &str, q: Question, interactive: bool) 
     }
     if !interactive {
         if q.required && !q.script_may_omit {
-            return Err(Failure::input(format!("init: {} is required (standard input is not a terminal, so certmail cannot ask)", q.flag)));
+            return Err(Failure::input(format!("init: {} is required (standard input is not a terminal, so certmail cannot ask)", q.flag))
+                .with_field(q.flag));
         }
         return Ok(String::new());
     }

@@ -8,7 +8,7 @@ use chrono::Utc;
 use crate::cli::KeysCommand;
 use crate::config::{CertSource, RePin, Recipient, Settings};
 use crate::crypto::{self, CertProblem, format_time, normalise_fingerprint, pretty_fingerprint};
-use crate::exit::{CmdResult, Failure, Outcome};
+use crate::exit::{CmdResult, Failure, FailureKind, Outcome};
 use crate::fsutil;
 use crate::identity;
 use crate::output;
@@ -17,11 +17,11 @@ use crate::recipients;
 /// `keys check` warns this long before a key expires.
 const EXPIRY_WARNING: Duration = Duration::from_secs(30 * 24 * 3600);
 
-pub fn run(settings: &Settings, command: &KeysCommand) -> CmdResult {
+pub fn run(settings: &Settings, command: &KeysCommand, json: bool) -> CmdResult {
     match command {
-        KeysCommand::List { json } => list(settings, *json),
-        KeysCommand::Check { json } => check(settings, *json),
-        KeysCommand::ImportRecipient { file, name, re_pin } => import(settings, file, name.as_deref(), re_pin.as_deref()),
+        KeysCommand::List => list(settings, json),
+        KeysCommand::Check => check(settings, json),
+        KeysCommand::ImportRecipient { file, name, re_pin } => import(settings, file, name.as_deref(), re_pin.as_deref(), json),
     }
 }
 
@@ -40,14 +40,14 @@ fn list(settings: &Settings, json: bool) -> CmdResult {
             .values()
             .map(|r| {
                 serde_json::json!({
-                    "name": r.id, "display-name": r.display_name(), "address": r.config.address,
-                    "phone": r.config.phone, "pin": normalise_fingerprint(&r.pin), "re-pinned": r.re_pinned,
+                    "name": r.id, "display_name": r.display_name(), "address": r.config.address,
+                    "phone": r.config.phone, "pin": normalise_fingerprint(&r.pin), "re_pinned": r.re_pinned,
                     "key": source_text(r), "installed": !matches!(r.cert, CertSource::Missing(_)),
-                    "test-only": r.config.test_only, "default": r.id == settings.default_recipient(),
+                    "test_only": r.config.test_only, "default": r.id == settings.default_recipient(),
                 })
             })
             .collect();
-        output::json(&serde_json::json!({ "recipients": items, "identity-key": settings.secret_key_path() }));
+        output::json(&serde_json::json!({ "recipients": items, "identity_key": settings.secret_key_path() }));
         return Ok(Outcome::Done);
     }
     for r in recipients.values() {
@@ -63,7 +63,9 @@ fn list(settings: &Settings, json: bool) -> CmdResult {
 
 fn check(settings: &Settings, json: bool) -> CmdResult {
     let now = SystemTime::now();
-    let mut failed = false;
+    // The first failure that matters decides the exit code and kind, so a missing
+    // CFCS key fails `keys check` exactly as it fails `notify` (key_missing, 2).
+    let mut first_failure: Option<FailureKind> = None;
     let mut results = Vec::new();
     for r in settings.recipients()?.values() {
         let (status, detail) = match recipients::check(r, now) {
@@ -71,7 +73,9 @@ fn check(settings: &Settings, json: bool) -> CmdResult {
             Err(f) => {
                 // A missing test-only key is no problem; a missing default is.
                 let matters = r.id == settings.default_recipient() || !matches!(r.cert, CertSource::Missing(_));
-                failed |= matters;
+                if matters {
+                    first_failure.get_or_insert(f.kind);
+                }
                 (if matters { "error" } else { "not-installed" }, f.message)
             }
         };
@@ -83,20 +87,28 @@ fn check(settings: &Settings, json: bool) -> CmdResult {
             (status, format!("{} {detail}", pretty_fingerprint(&key.fingerprint())))
         }
         Err(f) => {
-            failed = true;
+            first_failure.get_or_insert(f.kind);
             ("error", f.message)
         }
     };
     results.push(("identity".into(), identity_result.0, identity_result.1));
-    if json {
-        let items: Vec<_> = results.iter().map(|(w, s, d)| serde_json::json!({ "what": w, "status": s, "detail": d })).collect();
-        output::json(&serde_json::json!({ "ok": !failed, "checks": items }));
-    } else {
+    let items: Vec<_> = results.iter().map(|(w, s, d)| serde_json::json!({ "what": w, "status": s, "detail": d })).collect();
+    let report = serde_json::json!({ "ok": first_failure.is_none(), "checks": items });
+    if !json {
         for (what, status, detail) in &results {
             output::say(&format!("{what}: {status}: {detail}"));
         }
     }
-    if failed { Err(Failure::failed("some keys cannot be used; see above")) } else { Ok(Outcome::Done) }
+    match first_failure {
+        // Under --json the checks travel with the error: one object.
+        Some(kind) => Err(Failure::new(kind, "some keys cannot be used; see above").with_report(report)),
+        None => {
+            if json {
+                output::json(&report);
+            }
+            Ok(Outcome::Done)
+        }
+    }
 }
 
 fn expiry_status(expires: Option<SystemTime>, now: SystemTime) -> (&'static str, String) {
@@ -111,9 +123,9 @@ fn expiry_status(expires: Option<SystemTime>, now: SystemTime) -> (&'static str,
     }
 }
 
-fn import(settings: &Settings, file: &std::path::Path, name: Option<&str>, re_pin: Option<&str>) -> CmdResult {
+fn import(settings: &Settings, file: &std::path::Path, name: Option<&str>, re_pin: Option<&str>, json: bool) -> CmdResult {
     let bytes = fsutil::read(file)?;
-    let cert = crypto::read_cert(&bytes).map_err(|p| Failure::input(format!("{}: {p}", file.display())))?;
+    let cert = crypto::read_cert(&bytes).map_err(|p| Failure::new(FailureKind::KeyRefused, format!("{}: {p}", file.display())))?;
     if cert.is_tsk() {
         return Err(Failure::input(format!("{}: this file holds a secret key; import only the recipient's public key", file.display())));
     }
@@ -150,14 +162,17 @@ fn import(settings: &Settings, file: &std::path::Path, name: Option<&str>, re_pi
     let pinned = normalise_fingerprint(&recipient.pin);
     if actual != pinned {
         let Some(new_pin) = re_pin else {
-            return Err(Failure::failed(format!(
-                "{}: {}. Refused. Call {} and have them read the fingerprint of their current key. If it is {}, re-run with --re-pin \"{}\"",
-                file.display(),
-                CertProblem::PinMismatch { pinned: pinned.clone(), actual: actual.clone() },
-                recipient.phone(),
-                pretty_fingerprint(&actual),
-                pretty_fingerprint(&actual)
-            )));
+            return Err(Failure::new(
+                FailureKind::KeyRefused,
+                format!(
+                    "{}: {}. Refused. Call {} and have them read the fingerprint of their current key. If it is {}, re-run with --re-pin \"{}\"",
+                    file.display(),
+                    CertProblem::PinMismatch { pinned: pinned.clone(), actual: actual.clone() },
+                    recipient.phone(),
+                    pretty_fingerprint(&actual),
+                    pretty_fingerprint(&actual)
+                ),
+            ));
         };
         if normalise_fingerprint(new_pin) != actual {
             return Err(Failure::input(format!(
@@ -168,7 +183,10 @@ fn import(settings: &Settings, file: &std::path::Path, name: Option<&str>, re_pi
         }
     }
     let checked = crypto::check_recipient(cert, &actual, now).map_err(|p| {
-        Failure::failed(format!("{}: {p}. Refused; nothing changed. Call {} for the current key.", file.display(), recipient.phone()))
+        Failure::new(
+            FailureKind::KeyRefused,
+            format!("{}: {p}. Refused; nothing changed. Call {} for the current key.", file.display(), recipient.phone()),
+        )
     })?;
     let slot = settings.recipients_dir().join(format!("{}.asc", recipient.id));
     fsutil::write_private(&slot, &bytes)?;
@@ -184,6 +202,13 @@ fn import(settings: &Settings, file: &std::path::Path, name: Option<&str>, re_pi
             pretty_fingerprint(&actual),
             settings.pins_path().display()
         ));
+    }
+    if json {
+        output::json(&serde_json::json!({
+            "recipient": recipient.id, "fingerprint": actual, "re_pinned": actual != pinned,
+            "expires": checked.expires.map(format_time), "file": slot,
+        }));
+        return Ok(Outcome::Done);
     }
     output::say(&format!(
         "Installed the key of '{}' ({} <{}>): {}, {}. Stored at {}",

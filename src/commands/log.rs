@@ -9,25 +9,25 @@ use chrono::Utc;
 use crate::anchor::{self, Kept, LogHead, Statement};
 use crate::cli::LogCommand;
 use crate::config::Settings;
-use crate::exit::{CmdResult, Failure, Outcome};
+use crate::exit::{CmdResult, Failure, FailureKind, Outcome};
 use crate::store::{ChainProblem, Store, timestamp};
 use crate::{crypto, fsutil, identity, output};
 
 /// What `log verify` cannot know from the log alone, said whenever no anchor is given.
 const WITHOUT_ANCHOR: &str = "Without an anchor this cannot show that the whole chain was not rewritten with its hashes recomputed, nor that its newest events were not deleted with the head moved back. Keep the output of `certmail log anchor` elsewhere and check the log with `certmail log verify --anchor FILE`.";
 
-pub fn run(settings: &Settings, command: &LogCommand) -> CmdResult {
+pub fn run(settings: &Settings, command: &LogCommand, json: bool) -> CmdResult {
     let path = settings.store_path();
     if !path.exists() {
-        return Err(Failure::input(format!("no incident log yet at {}: `certmail notify` creates it", path.display())));
+        return Err(Failure::not_found(format!("no incident log yet at {}: `certmail notify` creates it", path.display())));
     }
     let store = Store::open(&path)?;
     match command {
-        LogCommand::List { json } => list(&store, *json),
-        LogCommand::Show { reference, json } => show(&store, reference, *json),
-        LogCommand::Export { csv, .. } => export(&store, *csv),
-        LogCommand::Verify { json, anchor } => verify(settings, &store, anchor.as_deref(), *json),
-        LogCommand::Anchor { json } => take_anchor(settings, &store, *json),
+        LogCommand::List => list(&store, json),
+        LogCommand::Show { reference } => show(&store, reference, json),
+        LogCommand::Export { csv } => export(&store, *csv),
+        LogCommand::Verify { anchor } => verify(settings, &store, anchor.as_deref(), json),
+        LogCommand::Anchor => take_anchor(settings, &store, json),
     }
 }
 
@@ -53,8 +53,12 @@ fn list(store: &Store, json: bool) -> CmdResult {
 }
 
 fn show(store: &Store, reference: &str, json: bool) -> CmdResult {
-    let events = store.timeline(reference)?.ok_or_else(|| Failure::input(format!("no incident {reference} in the log")))?;
+    let events = store.timeline(reference)?.ok_or_else(|| Failure::not_found(format!("no incident {reference} in the log")))?;
     if json {
+        let events: Vec<_> = events
+            .iter()
+            .map(|e| serde_json::json!({ "id": e.id, "at": e.at, "kind": e.kind, "message_id": e.message_id, "detail": output::snake_case_keys(&e.detail) }))
+            .collect();
         output::json(&serde_json::json!({ "reference": reference, "events": events }));
         return Ok(Outcome::Done);
     }
@@ -69,7 +73,7 @@ fn show(store: &Store, reference: &str, json: bool) -> CmdResult {
 fn export(store: &Store, csv: bool) -> CmdResult {
     let mut out = std::io::stdout().lock();
     if csv {
-        let _ = writeln!(out, "reference,event,at,kind,message_id,detail");
+        let _ = writeln!(out, "reference,id,at,kind,message_id,detail");
     }
     for incident in store.incidents()?.iter().rev() {
         for e in store.timeline(&incident.reference)?.unwrap_or_default() {
@@ -84,7 +88,7 @@ fn export(store: &Store, csv: bool) -> CmdResult {
                 ];
                 fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(",")
             } else {
-                serde_json::json!({ "reference": incident.reference, "event": e.id, "at": e.at, "kind": e.kind, "message_id": e.message_id, "detail": e.detail }).to_string()
+                serde_json::json!({ "reference": incident.reference, "id": e.id, "at": e.at, "kind": e.kind, "message_id": e.message_id, "detail": output::snake_case_keys(&e.detail) }).to_string()
             };
             // A closed pipe ends the export quietly.
             if writeln!(out, "{line}").is_err() {
@@ -134,32 +138,35 @@ fn verify(settings: &Settings, store: &Store, anchor: Option<&Path>, json: bool)
     let anchored = anchor.map(|path| read_anchor(settings, path)).transpose()?;
     let found = store.verify(anchored.as_ref().map(|a| &a.head))?;
     let problems = &found.problems;
-    if json {
-        output::json(&serde_json::json!({
-            "ok": problems.is_empty(),
-            "problems": problems,
-            "events": found.head.count,
-            "head": found.head.hash,
-            "anchor": anchored.as_ref().map(|a| serde_json::json!({
-                "events": a.head.count,
-                "head": a.head.hash,
-                "at": a.at,
-                "signer": a.signer,
-                "source": if a.signer.is_some() { "signed" } else { "notification" },
-                "events_after": found.after_anchor,
-            })),
-            "cannot_prove": if anchored.is_none() { WITHOUT_ANCHOR } else { ANCHOR_LIMIT },
-        }));
-    } else if problems.is_empty() {
-        say_intact(&found.head, anchored.as_ref(), found.after_anchor);
-    } else {
+    let report = serde_json::json!({
+        "ok": problems.is_empty(),
+        "problems": problems,
+        "events": found.head.count,
+        "head": found.head.hash,
+        "anchor": anchored.as_ref().map(|a| serde_json::json!({
+            "events": a.head.count,
+            "head": a.head.hash,
+            "at": a.at,
+            "signer": a.signer,
+            "source": if a.signer.is_some() { "signed" } else { "notification" },
+            "events_after": found.after_anchor,
+        })),
+        "cannot_prove": if anchored.is_none() { WITHOUT_ANCHOR } else { ANCHOR_LIMIT },
+    });
+    if problems.is_empty() {
+        if json {
+            output::json(&report);
+        } else {
+            say_intact(&found.head, anchored.as_ref(), found.after_anchor);
+        }
+        return Ok(Outcome::Done);
+    }
+    if !json {
         say_problems(problems);
     }
-    if problems.is_empty() {
-        Ok(Outcome::Done)
-    } else {
-        Err(Failure::failed(format!("the incident log was changed: {} problem(s)", problems.len())))
-    }
+    // Under --json the report travels with the error: one object.
+    Err(Failure::new(FailureKind::LogInconsistent, format!("the incident log was changed: {} problem(s)", problems.len()))
+        .with_report(report))
 }
 
 /// What a holding anchor still leaves open.
@@ -204,16 +211,21 @@ fn take_anchor(settings: &Settings, store: &Store, json: bool) -> CmdResult {
     let now = Utc::now();
     let found = store.verify(None)?;
     if !found.problems.is_empty() {
-        say_problems(&found.problems);
-        return Err(Failure::failed(format!(
-            "the incident log is not consistent ({} problem(s)): an anchor now would vouch for the changes, so none was made",
-            found.problems.len()
-        )));
+        if !json {
+            say_problems(&found.problems);
+        }
+        return Err(Failure::new(
+            FailureKind::LogInconsistent,
+            format!(
+                "the incident log is not consistent ({} problem(s)): an anchor now would vouch for the changes, so none was made",
+                found.problems.len()
+            ),
+        ));
     }
     let statement = Statement { head: found.head, at: timestamp(now), log: settings.store_path().display().to_string() };
     let (identity, signer) = identity::unlock(settings, now.into())?;
     let signed = crypto::sign_statement(signer, &statement.text(), now.into())
-        .map_err(|e| Failure::failed(format!("signing the anchor failed: {e}")))?;
+        .map_err(|e| Failure::new(FailureKind::Crypto, format!("signing the anchor failed: {e}")))?;
     if json {
         output::json(&serde_json::json!({
             "events": statement.head.count,

@@ -1,6 +1,7 @@
 //! One file per command: what the command does, nothing reusable.
 
 pub mod docs;
+pub mod doctor;
 pub mod fetch;
 pub mod incident;
 pub mod ingest;

@@ -11,7 +11,7 @@ use crate::cli::NotifyArgs;
 use crate::commands::language;
 use crate::compose::{self, Draft};
 use crate::config::Settings;
-use crate::exit::{CmdResult, Failure};
+use crate::exit::{CmdResult, Failure, FailureKind};
 use crate::identity;
 use crate::mime::Mailbox;
 use crate::outgoing::{self, Kind, Letter, Parts, Queue, Signing};
@@ -21,7 +21,7 @@ use crate::sample;
 use crate::signals;
 use crate::store::{MessageState, NewIncident, Notified, Revision, Store};
 
-pub fn run(settings: &Settings, args: &NotifyArgs) -> CmdResult {
+pub fn run(settings: &Settings, args: &NotifyArgs, json: bool) -> CmdResult {
     // Ctrl-C, at a passphrase prompt or while the relay is slow, says where the
     // notification is; the line changes once it is queued (outgoing::queue).
     signals::report_on_interrupt("nothing was queued yet; run the same command again to notify".into())?;
@@ -31,7 +31,7 @@ pub fn run(settings: &Settings, args: &NotifyArgs) -> CmdResult {
     let store_path = settings.store_path();
     let mut store = Store::open(&store_path)?;
     let earlier = match &args.follow_up {
-        Some(r) => Some(store.reported(r)?.ok_or_else(|| Failure::input(format!("--follow-up {r}: no such incident in the log")))?),
+        Some(r) => Some(store.reported(r)?.ok_or_else(|| Failure::not_found(format!("--follow-up {r}: no such incident in the log")))?),
         None => None,
     };
     let earlier_json = earlier.as_ref().map(|e| e.incident_json.as_str());
@@ -42,7 +42,7 @@ pub fn run(settings: &Settings, args: &NotifyArgs) -> CmdResult {
     if let Some(key) = &args.idempotency_key
         && let Some(used) = store.idempotency_key(key)?
     {
-        return outgoing::replay(settings, key, &request, used, args.json);
+        return outgoing::replay(settings, key, &request, used, json);
     }
     if !args.again {
         let thread = match &args.follow_up {
@@ -72,7 +72,7 @@ pub fn run(settings: &Settings, args: &NotifyArgs) -> CmdResult {
         && let Some(used) = pending.idempotency_key(key)?
     {
         drop(pending);
-        return outgoing::replay(settings, key, &request, used, args.json);
+        return outgoing::replay(settings, key, &request, used, json);
     }
     if !args.again {
         refuse_duplicate(args, &draft, &pending.notified_with(&content_sha256)?, &pending.messages()?)?;
@@ -120,12 +120,11 @@ pub fn run(settings: &Settings, args: &NotifyArgs) -> CmdResult {
     };
     let queued = outgoing::queue(pending, &signing, letters, &parts, how)?;
     let sent = outgoing::deliver(&mut store, settings, relay.as_ref(), queued)?;
-    sent.print(settings, args.json);
-    sent.outcome()
+    sent.finish(settings, json)
 }
 
 fn incident_json(draft: &Draft) -> Result<String, Failure> {
-    serde_json::to_string(&draft.incident).map_err(|e| Failure::failed(format!("serialising the incident: {e}")))
+    serde_json::to_string(&draft.incident).map_err(|e| Failure::new(FailureKind::Internal, format!("serialising the incident: {e}")))
 }
 
 /// What an idempotency key is held to: the same file (as parsed), on the same
@@ -162,18 +161,24 @@ fn refuse_duplicate(args: &NotifyArgs, draft: &Draft, same: &[Notified], thread:
         if !draft.changes.is_empty() {
             return Ok(());
         }
-        return Err(Failure::input(format!(
-            "{file} changes nothing in {reference} as last reported, so nothing was queued. {} To send the report again anyway, add --again; to answer the CERT in your own words, `certmail reply {reference}`",
-            where_they_are(thread)
-        )));
+        return Err(Failure::new(
+            FailureKind::Conflict,
+            format!(
+                "{file} changes nothing in {reference} as last reported, so nothing was queued. {} To send the report again anyway, add --again; to answer the CERT in your own words, `certmail reply {reference}`",
+                where_they_are(thread)
+            ),
+        ));
     }
     let Some(last) = same.last() else { return Ok(()) };
     let reference = &last.reference;
     let mine: Vec<Notified> = same.iter().filter(|n| &n.reference == reference).cloned().collect();
-    Err(Failure::input(format!(
-        "{file} was already notified as {reference}, so nothing was queued. {} To send it as a new incident anyway, add --again; to add to {reference}, change the file and run `certmail notify FILE --follow-up {reference}`, or `certmail reply {reference}`",
-        where_they_are(&mine)
-    )))
+    Err(Failure::new(
+        FailureKind::Conflict,
+        format!(
+            "{file} was already notified as {reference}, so nothing was queued. {} To send it as a new incident anyway, add --again; to add to {reference}, change the file and run `certmail notify FILE --follow-up {reference}`, or `certmail reply {reference}`",
+            where_they_are(&mine)
+        ),
+    ))
 }
 
 /// A new incident whose title an open one already has is most likely that incident

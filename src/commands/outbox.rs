@@ -11,17 +11,17 @@ use crate::outbox::{self, Delivery, Report, describe, summary_outcome};
 use crate::output;
 use crate::store::{MessageState, Store, timestamp};
 
-pub fn run(settings: &Settings, command: &OutboxCommand) -> CmdResult {
+pub fn run(settings: &Settings, command: &OutboxCommand, json: bool) -> CmdResult {
     match command {
-        OutboxCommand::List { json } => list(settings, *json),
-        OutboxCommand::Flush { json, retry_now } => flush(settings, *json, *retry_now),
-        OutboxCommand::Retry { target, reason, json } => retry(settings, target, reason, *json),
+        OutboxCommand::List => list(settings, json),
+        OutboxCommand::Flush { retry_now } => flush(settings, json, *retry_now),
+        OutboxCommand::Retry { target, reason } => retry(settings, target, reason, json),
     }
 }
 
 fn retry(settings: &Settings, target: &str, reason: &str, json: bool) -> CmdResult {
     let Some(relay) = settings.relay()? else {
-        return Err(Failure::input(format!(
+        return Err(Failure::config(format!(
             "no [smtp] relay in {}: nothing can be delivered (see README, \"Delivery\")",
             settings.config_path.display()
         )));
@@ -29,7 +29,7 @@ fn retry(settings: &Settings, target: &str, reason: &str, json: bool) -> CmdResu
     let mut store = Store::open(&settings.store_path())?;
     let requeued = store.requeue_failed(target, reason, &timestamp(Utc::now()))?;
     if requeued.is_empty() {
-        return Err(Failure::input(format!(
+        return Err(Failure::not_found(format!(
             "{target}: no failed or bounced message of that reference or Message-ID (see `certmail outbox list`)"
         )));
     }
@@ -89,7 +89,7 @@ fn list(settings: &Settings, json: bool) -> CmdResult {
 
 fn flush(settings: &Settings, json: bool, retry_now: bool) -> CmdResult {
     let Some(relay) = settings.relay()? else {
-        return Err(Failure::input(format!(
+        return Err(Failure::config(format!(
             "no [smtp] relay in {}: nothing can be delivered (see README, \"Delivery\")",
             settings.config_path.display()
         )));

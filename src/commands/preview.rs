@@ -17,7 +17,7 @@ use crate::store::Store;
 /// What a new incident's reference looks like in a preview.
 const PLACEHOLDER_REFERENCE: &str = "CM-XXXX-XXXX-XXXX";
 
-pub fn run(settings: &Settings, args: &PreviewArgs) -> CmdResult {
+pub fn run(settings: &Settings, args: &PreviewArgs, json: bool) -> CmdResult {
     let now = Utc::now();
     let store_path = settings.store_path();
     // A follow-up may hold only what changed: read over the incident as last reported,
@@ -26,7 +26,7 @@ pub fn run(settings: &Settings, args: &PreviewArgs) -> CmdResult {
         (Some(r), true) => Some(
             Store::open(&store_path)?
                 .reported(r)?
-                .ok_or_else(|| crate::exit::Failure::input(format!("--follow-up {r}: no such incident in the log")))?
+                .ok_or_else(|| crate::exit::Failure::not_found(format!("--follow-up {r}: no such incident in the log")))?
                 .incident_json,
         ),
         _ => None,
@@ -41,7 +41,7 @@ pub fn run(settings: &Settings, args: &PreviewArgs) -> CmdResult {
         (Some(r), true) => {
             let store = Store::open(&store_path)?;
             let thread =
-                store.thread(r)?.ok_or_else(|| crate::exit::Failure::input(format!("--follow-up {r}: no such incident in the log")))?;
+                store.thread(r)?.ok_or_else(|| crate::exit::Failure::not_found(format!("--follow-up {r}: no such incident in the log")))?;
             (r.clone(), thread)
         }
         (Some(r), false) => {
@@ -57,6 +57,26 @@ pub fn run(settings: &Settings, args: &PreviewArgs) -> CmdResult {
     let rendered = compose::render(settings, &draft, &reference, &recipient, now, args.follow_up.as_deref())?;
     let message_id = compose::new_message_id(&settings.identity()?.email)?;
     let headers = compose::headers(settings, &reference, &recipient, rendered.subject.clone(), message_id, &thread, now)?;
+    let outer = mime::outer_head(&headers);
+    let visible = outer.split("\r\n\r\n").next().unwrap_or_default().replace("\r\n", "\n");
+    let encrypted_bytes = compose::estimated_size(&draft, rendered.body.len());
+    if json {
+        let attachments: Vec<_> = draft.attachments.iter().map(|(_, a)| serde_json::json!({ "name": a.name, "bytes": a.size })).collect();
+        output::json(&serde_json::json!({
+            "reference": reference,
+            "recipient": recipient.id,
+            "from": headers.from.address,
+            "to": headers.to.address,
+            "subject": rendered.subject,
+            "date": headers.date,
+            "body": rendered.body,
+            "attachments": attachments,
+            "cleartext_headers": visible,
+            "encrypted_bytes": encrypted_bytes,
+            "key_problem": key_note,
+        }));
+        return Ok(Outcome::Done);
+    }
 
     if args.follow_up.is_none() {
         output::say(&format!(
@@ -76,12 +96,9 @@ pub fn run(settings: &Settings, args: &PreviewArgs) -> CmdResult {
     output::say("");
     output::say("===== Travels in cleartext: visible to every mail server on the way =====");
     output::say(&format!("SMTP envelope: MAIL FROM:<{}> RCPT TO:<{}>", headers.from.address, headers.to.address));
-    let outer = mime::outer_head(&headers);
-    let visible = outer.split("\r\n\r\n").next().unwrap_or_default();
-    output::say(&visible.replace("\r\n", "\n"));
+    output::say(&visible);
     output::say(&format!(
-        "(then the OpenPGP-encrypted part: about {} bytes, which reveals the message's size but nothing of its content)",
-        compose::estimated_size(&draft, rendered.body.len())
+        "(then the OpenPGP-encrypted part: about {encrypted_bytes} bytes, which reveals the message's size but nothing of its content)"
     ));
     if let Some(note) = key_note {
         output::warn(&format!("`certmail notify` would refuse this now: {note}"));

@@ -16,19 +16,19 @@ use crate::ingest::reading::{Reading, ShownPart};
 use crate::store::{Store, StoredMessage};
 use crate::{fsutil, output};
 
-pub fn run(settings: &crate::config::Settings, args: &ReadArgs) -> CmdResult {
+pub fn run(settings: &crate::config::Settings, args: &ReadArgs, json: bool) -> CmdResult {
     let path = settings.store_path();
     if !path.exists() {
-        return Err(Failure::input(format!("no incident log yet at {}", path.display())));
+        return Err(Failure::not_found(format!("no incident log yet at {}", path.display())));
     }
     let store = Store::open(&path)?;
     let Some((incident_id, reference)) = store.find_incident(&args.target)? else {
-        return Err(Failure::input(format!("{}: no incident or message with that reference or Message-ID in the log", args.target)));
+        return Err(Failure::not_found(format!("{}: no incident or message with that reference or Message-ID in the log", args.target)));
     };
     let messages = store.incident_messages(incident_id)?;
     let mut reader = Rereader::new(settings, SystemTime::now());
     let mut saved_count = 0;
-    if !args.json {
+    if !json {
         output::say(&format!("{reference}: {} message(s), oldest first", messages.len()));
     }
     for (n, message) in messages.iter().enumerate() {
@@ -42,13 +42,13 @@ pub fn run(settings: &crate::config::Settings, args: &ReadArgs) -> CmdResult {
             _ => Vec::new(),
         };
         saved_count += saved.len();
-        if args.json {
+        if json {
             output::json(&as_json(&reference, message, &read, &reader, &saved));
         } else {
             show(message, &read, &reader, &saved);
         }
     }
-    if !args.json && args.save_attachments.is_some() {
+    if !json && args.save_attachments.is_some() {
         output::say(&format!("{saved_count} attachment(s) saved."));
     }
     Ok(Outcome::Done)

@@ -25,7 +25,7 @@ use crate::template::{self, MessageInput, Reporter};
 /// A message is text; evidence goes in attachments.
 const MAX_TEXT_BYTES: u64 = 1024 * 1024;
 
-pub fn run(settings: &Settings, args: &ReplyArgs) -> CmdResult {
+pub fn run(settings: &Settings, args: &ReplyArgs, json: bool) -> CmdResult {
     // As in notify: Ctrl-C says whether the message was queued yet.
     crate::signals::report_on_interrupt("nothing was queued yet; run the same command again to send it".into())?;
     let now = Utc::now();
@@ -46,13 +46,13 @@ pub fn run(settings: &Settings, args: &ReplyArgs) -> CmdResult {
     let mut store = Store::open(&store_path)?;
     let reported = store
         .reported(&args.reference)?
-        .ok_or_else(|| Failure::input(format!("{}: no such incident in the log (see `certmail log list`)", args.reference)))?;
+        .ok_or_else(|| Failure::not_found(format!("{}: no such incident in the log (see `certmail log list`)", args.reference)))?;
     let text_sha256 = compose::sha256_hex(text.as_bytes());
     let request = request(args, &text_sha256);
     if let Some(key) = &args.idempotency_key
         && let Some(used) = store.idempotency_key(key)?
     {
-        return outgoing::replay(settings, key, &request, used, args.json);
+        return outgoing::replay(settings, key, &request, used, json);
     }
     let ids = if args.to.is_empty() { reported.recipients.clone() } else { args.to.clone() };
     if ids.is_empty() {
@@ -79,7 +79,7 @@ pub fn run(settings: &Settings, args: &ReplyArgs) -> CmdResult {
         && let Some(used) = pending.idempotency_key(key)?
     {
         drop(pending);
-        return outgoing::replay(settings, key, &request, used, args.json);
+        return outgoing::replay(settings, key, &request, used, json);
     }
     let mut letters = Vec::new();
     for ready in ready {
@@ -114,8 +114,7 @@ pub fn run(settings: &Settings, args: &ReplyArgs) -> CmdResult {
     };
     let queued = outgoing::queue(pending, &signing, letters, &parts, how)?;
     let sent = outgoing::deliver(&mut store, settings, relay.as_ref(), queued)?;
-    sent.print(settings, args.json);
-    sent.outcome()
+    sent.finish(settings, json)
 }
 
 /// The message from `--text FILE`, or from standard input (`-`, or no --text); on a

@@ -11,18 +11,18 @@ use crate::output;
 use crate::secrets::{self, Secret};
 use crate::{fsutil, identity, outbox};
 
-pub fn run(settings: &Settings, command: &SecretsCommand) -> CmdResult {
+pub fn run(settings: &Settings, command: &SecretsCommand, json: bool) -> CmdResult {
     let SecretsCommand::Set { which } = command;
     let (user, label) = match which {
         SecretName::Smtp => {
-            let relay = settings.relay()?.ok_or_else(|| Failure::input("no [smtp] relay configured"))?;
+            let relay = settings.relay()?.ok_or_else(|| Failure::config("no [smtp] relay configured"))?;
             if relay.username.is_none() {
-                return Err(Failure::input("[smtp] has no username: the relay takes no password"));
+                return Err(Failure::config("[smtp] has no username: the relay takes no password"));
             }
             (outbox::smtp_keyring_user(&relay), format!("Password for {} at {}: ", relay.username.as_deref().unwrap_or(""), relay.host))
         }
         SecretName::Imap => {
-            let mailbox = settings.mailbox()?.ok_or_else(|| Failure::input("no [imap] mailbox configured"))?;
+            let mailbox = settings.mailbox()?.ok_or_else(|| Failure::config("no [imap] mailbox configured"))?;
             (crate::imap::keyring_user(&mailbox), format!("Password for {} at {}: ", mailbox.username, mailbox.host))
         }
         SecretName::Identity => {
@@ -43,6 +43,10 @@ pub fn run(settings: &Settings, command: &SecretsCommand) -> CmdResult {
     secrets::keyring_set(&user, &secret).map_err(|e| {
         Failure::failed(format!("{e}. Nothing stored. On a server, use password-command or password-env in the configuration instead"))
     })?;
-    output::say(&format!("Stored in the OS keyring as certmail/{user}."));
+    if json {
+        output::json(&serde_json::json!({ "stored": format!("certmail/{user}") }));
+    } else {
+        output::say(&format!("Stored in the OS keyring as certmail/{user}."));
+    }
     Ok(Outcome::Done)
 }

@@ -196,6 +196,17 @@ impl Identity {
         Ok(Decryptor(keys))
     }
 
+    /// Whether the key can sign and encrypt at `now` (without unlocking it), and
+    /// until when; the error says why not.
+    pub fn usable_until(&self, now: SystemTime) -> Result<Option<SystemTime>, String> {
+        check_usable(&self.tsk, now, true).map_err(|e| e.to_string())
+    }
+
+    /// When the key was made: a clock behind it is wrong.
+    pub fn created(&self) -> SystemTime {
+        self.tsk.primary_key().key().creation_time()
+    }
+
     /// When the key stops being usable (primary or last encryption subkey), if ever.
     pub fn expires(&self, now: SystemTime) -> Option<SystemTime> {
         check_usable(&self.tsk, now, true).ok().flatten()

@@ -321,7 +321,7 @@ impl Store {
             .query_row("SELECT id FROM incidents WHERE reference = ?1", [reference], |r| r.get(0))
             .optional()
             .map_err(db_error("event"))?;
-        let Some(id) = id else { return Err(Failure::input(format!("no incident {reference} in the log"))) };
+        let Some(id) = id else { return Err(Failure::not_found(format!("no incident {reference} in the log"))) };
         event(&tx, id, None, now, kind, detail)?;
         tx.commit().map_err(db_error("event"))
     }

@@ -334,7 +334,7 @@ impl Store {
                     .optional()
                     .map_err(db_error("lookup"))?;
                 let Some(id) = id else {
-                    return Err(Failure::input(format!("{r}: no such incident in the log (see `certmail log list`)")));
+                    return Err(Failure::not_found(format!("{r}: no such incident in the log (see `certmail log list`)")));
                 };
                 (r.to_string(), Some(id), 0)
             }

@@ -429,7 +429,7 @@ impl Store {
             .query_row("SELECT EXISTS (SELECT 1 FROM incidents WHERE reference = ?1)", [reference], |r| r.get(0))
             .map_err(db_error("mark"))?;
         if !known {
-            return Err(Failure::input(format!("no incident {reference} in the log")));
+            return Err(Failure::not_found(format!("no incident {reference} in the log")));
         }
         let row: Option<(i64, i64, String, bool, String)> = tx
             .query_row(

@@ -126,7 +126,7 @@ fn keys_list_shows_the_cfcs_pin_and_phone() {
     assert_eq!(cfcs["address"], "cert@cert.cfcs.dk");
     assert_eq!(cfcs["installed"], false);
     let example = json["recipients"].as_array().unwrap().iter().find(|r| r["name"] == "example-cert").unwrap();
-    assert_eq!(example["test-only"], true);
+    assert_eq!(example["test_only"], true);
 }
 
 #[test]

@@ -100,7 +100,7 @@ fn list_show_and_export() {
     let csv = env.certmail(&["log", "export", "--csv"]);
     assert_success(&csv);
     let csv = text(&csv.stdout);
-    assert!(csv.starts_with("reference,event,at,kind,message_id,detail\n"));
+    assert!(csv.starts_with("reference,id,at,kind,message_id,detail\n"));
     assert_eq!(csv.lines().count(), 5, "{csv}");
     let jsonl = env.certmail(&["log", "export"]);
     assert_eq!(text(&jsonl.stdout).lines().filter(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()).count(), 4);

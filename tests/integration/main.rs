@@ -3,9 +3,11 @@
 
 mod analyst;
 mod compose;
+mod contract;
 mod corpus;
 mod delivery;
 mod docs;
+mod doctor;
 mod golden;
 mod hooks;
 mod imap;
