@@ -36,6 +36,7 @@ pub mod outgoing;
 pub mod output;
 pub mod recipients;
 pub mod reference;
+pub mod regimes;
 pub mod reminders;
 pub mod reply;
 pub mod sample;

@@ -1,14 +1,82 @@
 //! `certmail incident virk | close`: record the Virk.dk filing and the closing of an
 //! incident as events in its log.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use crate::cli::IncidentCommand;
 use crate::config::Settings;
 use crate::exit::{CmdResult, Failure, Outcome};
-use crate::store::{Store, timestamp};
+use crate::regimes::schedule::{self, Deadline};
+use crate::regimes::{RegimeId, StageId};
+use crate::store::{NewFiling, Store, timestamp};
 use crate::{fsutil, output};
+
+/// When a stage was submitted: `--at` (a valid time, not in the future), or now.
+fn submitted_at(at: Option<&str>, now: DateTime<Utc>) -> Result<DateTime<Utc>, Failure> {
+    let Some(at) = at else { return Ok(now) };
+    let t = DateTime::parse_from_rfc3339(at.trim())
+        .map_err(|_| Failure::input(format!("--at {at:?}: a date and time in RFC 3339 with offset, e.g. 2026-11-20T08:15:00+01:00")))?
+        .with_timezone(&Utc);
+    // Five minutes of slack for clocks that disagree a little, as for the incident's times.
+    if t > now + chrono::Duration::minutes(5) {
+        return Err(Failure::input(format!("--at {at}: a time in the past; a filing cannot be recorded before it is made")));
+    }
+    Ok(t)
+}
+
+/// The regime and stage a filing is for, and that stage's due time: as given, or the
+/// unfiled stage due first. Refuses a stage or regime the incident does not have.
+fn which_stage(
+    settings: &Settings,
+    store: &Store,
+    reference: &str,
+    regime: Option<&str>,
+    stage: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(RegimeId, StageId, Option<DateTime<Utc>>), Failure> {
+    let table = crate::commands::status::regimes_table(settings)?;
+    let row = store.incident_status(reference)?.ok_or_else(|| Failure::input(format!("no incident {reference} in the log")))?;
+    let legal = crate::commands::status::position(settings, &table, store, &row, now)?;
+    let ids: Vec<&str> = legal.regimes.iter().map(|r| r.id.key()).collect();
+    let regime = match regime {
+        None => None,
+        Some(r) => match RegimeId::from_key(r).filter(|id| legal.regime(*id).is_some()) {
+            Some(id) => Some(id),
+            None => return Err(Failure::input(format!("--regime {r}: {reference} is reported under {}", ids.join(", ")))),
+        },
+    };
+    let stage = stage.and_then(StageId::from_key);
+    let found: Option<&Deadline> = match stage {
+        None => schedule::next_open(&legal.deadlines, regime),
+        Some(s) => {
+            let of_stage: Vec<&Deadline> =
+                legal.deadlines.iter().filter(|d| d.stage == s && regime.is_none_or(|r| r == d.regime)).collect();
+            match of_stage.as_slice() {
+                [one] => Some(*one),
+                [] => {
+                    let stages: Vec<String> =
+                        legal.regimes.iter().flat_map(|r| r.stage.iter().map(move |st| format!("{} ({})", st.id, r.id))).collect();
+                    return Err(Failure::input(format!(
+                        "--stage {s}: not a stage of {reference}'s regimes; its stages: {}",
+                        stages.join(", ")
+                    )));
+                }
+                several => {
+                    let which: Vec<&str> = several.iter().map(|d| d.regime.key()).collect();
+                    return Err(Failure::input(format!(
+                        "--stage {s}: {reference} has it under {}; say which with --regime",
+                        which.join(" and ")
+                    )));
+                }
+            }
+        }
+    };
+    let Some(d) = found else {
+        return Err(Failure::input(format!("{reference}: every stage is filed; name the one this filing is for with --stage")));
+    };
+    Ok((d.regime, d.stage, d.due))
+}
 
 /// Receipts are evidence, not attachments to parse: a sane upper bound.
 const MAX_RECEIPT_BYTES: u64 = 50 * 1024 * 1024;
@@ -21,8 +89,11 @@ pub fn run(settings: &Settings, command: &IncidentCommand) -> CmdResult {
     let mut store = Store::open(&path)?;
     let now = timestamp(Utc::now());
     match command {
-        IncidentCommand::Virk { incident, reference, receipt } => {
-            let mut detail = serde_json::json!({ "virk-reference": reference });
+        IncidentCommand::Virk { incident, stage, regime, at, late_reason, reference, receipt } => {
+            let now_t = Utc::now();
+            let submitted = submitted_at(at.as_deref(), now_t)?;
+            let (regime, stage, due) = which_stage(settings, &store, incident, regime.as_deref(), stage.as_deref(), now_t)?;
+            let mut kept_receipt = None;
             if let Some(file) = receipt {
                 let size = std::fs::metadata(file).map_err(|e| crate::exit::io_failure("--receipt: cannot read", file, e))?.len();
                 if size > MAX_RECEIPT_BYTES {
@@ -32,10 +103,29 @@ pub fn run(settings: &Settings, command: &IncidentCommand) -> CmdResult {
                 let digest: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
                 let kept = settings.home.join("receipts").join(format!("{incident}-{}.pdf", &digest[..16]));
                 fsutil::write_private(&kept, &bytes)?;
-                detail["receipt"] = serde_json::json!({ "file": kept, "sha256": digest, "bytes": bytes.len() });
+                kept_receipt = Some(serde_json::json!({ "file": kept, "sha256": digest, "bytes": bytes.len() }));
             }
-            store.add_event(incident, "virk-filed", &detail, &now)?;
-            output::say(&format!("{incident}: Virk.dk filing {reference} recorded."));
+            let late = due.is_some_and(|d| submitted > d);
+            let submitted_text = timestamp(submitted);
+            let filing = NewFiling {
+                regime: regime.key(),
+                stage: stage.key(),
+                virk_reference: reference,
+                submitted_at: &submitted_text,
+                late_reason: late_reason.as_deref(),
+                receipt: kept_receipt,
+            };
+            store.record_filing(incident, &filing, &now)?;
+            output::say(&format!("{incident}: Virk.dk filing {reference} recorded as the {stage} under {regime}."));
+            if let Some(d) = due.filter(|_| late) {
+                let asked = if late_reason.is_some() {
+                    "its reason is recorded".to_string()
+                } else {
+                    "the Virk.dk form asks why (\"Begrundelse af hvorfor tidsfristen ikke er overholdt\"); record it with --late-reason"
+                        .to_string()
+                };
+                output::warn(&format!("the {stage} was filed after its deadline ({}): {asked}", crate::deadlines::stamp(d)));
+            }
         }
         IncidentCommand::Mark { incident, message, kind, reason } => {
             let Some(kind) = crate::reply::Kind::from_key(kind) else {

@@ -17,6 +17,7 @@ mod keys;
 mod log;
 mod new;
 mod notify;
+mod regimes;
 mod sending;
 mod smtp;
 mod stress;
