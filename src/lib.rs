@@ -29,6 +29,7 @@ pub mod identity;
 pub mod imap;
 pub mod incident;
 pub mod ingest;
+pub mod legal;
 pub mod mailbox;
 pub mod mime;
 pub mod outbox;

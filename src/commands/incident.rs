@@ -35,9 +35,9 @@ fn which_stage(
     stage: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(RegimeId, StageId, Option<DateTime<Utc>>), Failure> {
-    let table = crate::commands::status::regimes_table(settings)?;
+    let table = crate::legal::regimes_table(settings)?;
     let row = store.incident_status(reference)?.ok_or_else(|| Failure::input(format!("no incident {reference} in the log")))?;
-    let legal = crate::commands::status::position(settings, &table, store, &row, now)?;
+    let legal = crate::legal::position(settings, &table, store, &row, now)?;
     let ids: Vec<&str> = legal.regimes.iter().map(|r| r.id.key()).collect();
     let regime = match regime {
         None => None,

@@ -146,9 +146,9 @@ fn require_late_reason(
     if given {
         return Ok(());
     }
-    let table = crate::commands::status::regimes_table(settings)?;
+    let table = crate::legal::regimes_table(settings)?;
     let legal = match follow_up.map(|r| store.incident_status(r)).transpose()?.flatten() {
-        Some(row) => crate::commands::status::position(settings, &table, store, &row, now)?,
+        Some(row) => crate::legal::position(settings, &table, store, &row, now)?,
         None => {
             let timeline = draft.incident.timeline.as_ref();
             let known_at = |p: Option<&crate::incident::TimePoint>| {
@@ -166,7 +166,7 @@ fn require_late_reason(
                 filings: Vec::new(),
             };
             let config = settings.file.deadlines.clone().unwrap_or_default();
-            position(&table, &known, &|s| crate::commands::status::configured(&config, s), now)
+            position(&table, &known, &|s| crate::legal::configured(&config, s), now)
         }
     };
     // The report is each regime's next stage.
