@@ -187,3 +187,73 @@ fn new_and_schema_take_several_schemes() {
     assert!(schema.contains("\"contains\""), "a list of schemes requires each one's fields");
     assert_success(&env.certmail(&["new", "financial"]));
 }
+
+#[test]
+fn dora_stages_chain_a_home_table_replaces_a_regime_and_the_chain_covers_filings() {
+    let env = Env::new();
+    let now = Utc::now().trunc_subsecs(0);
+    let detected = now - Duration::hours(10);
+    let classified = now - Duration::hours(9);
+    let example = std::fs::read_to_string("examples/bank-outage.toml").unwrap();
+    let incident: String = example
+        .lines()
+        .map(|l| match l.split(' ').next() {
+            Some("start") => format!("start = {{ status = \"known\", at = \"{}\" }}", rfc(detected - Duration::minutes(15))),
+            Some("detected") => format!("detected = {{ status = \"known\", at = \"{}\" }}", rfc(detected)),
+            Some("classified") => format!("classified = {{ status = \"known\", at = \"{}\" }}", rfc(classified)),
+            _ => l.to_string(),
+        })
+        .map(|l| l + "\n")
+        .collect();
+    let file = env.write("bank.toml", &incident);
+    let (out, _) = env.notify(&file, &["--json"]);
+    assert_queued(&out);
+    let reference = serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["reference"].as_str().unwrap().to_string();
+    let s = status(&env);
+    // 4 hours after classification, sooner than 24 hours after awareness: overdue.
+    assert_eq!(deadline(&s, "dora", "initial"), (classified + Duration::hours(4), "overdue".into()));
+    let initial = now - Duration::hours(4);
+    let out = env.certmail(&[
+        "incident",
+        "virk",
+        &reference,
+        "--stage",
+        "initial",
+        "--at",
+        &rfc(initial),
+        "--reference",
+        "FT-1",
+        "--late-reason",
+        "x",
+    ]);
+    assert_success(&out);
+    assert_eq!(deadline(&status(&env), "dora", "intermediate"), (initial + Duration::hours(72), "open".into()));
+
+    // The chain covers the filing's row: an edit behind certmail's back is found.
+    assert_success(&env.certmail(&["log", "verify"]));
+    crate::log::tamper(&env, "UPDATE filings SET submitted_at = '2099-01-01T00:00:00.000Z'");
+    assert_exit(&env.certmail(&["log", "verify"]), 1);
+    crate::log::tamper(&env, &format!("UPDATE filings SET submitted_at = '{}'", certmail::store::timestamp(initial)));
+    assert_success(&env.certmail(&["log", "verify"]));
+
+    // A sector's own figures, from the home.
+    let table = r#"
+[[regime]]
+id = "dora"
+name = { da = "DORA", en = "DORA" }
+basis = { da = "b", en = "b" }
+authority = { da = "Finanstilsynet", en = "Finanstilsynet" }
+citation = "a sector's own rules, for this test"
+[[regime.stage]]
+id = "initial"
+name = { da = "første", en = "initial" }
+citation = "test figures"
+clock = [{ hours = 48, from = "awareness" }]
+"#;
+    std::fs::write(env.home.join("regimes.toml"), table).unwrap();
+    assert_eq!(deadline(&status(&env), "dora", "initial"), (detected + Duration::hours(48), "met".into()));
+    std::fs::write(env.home.join("regimes.toml"), table.replace("hours = 48", "hours = 48, months = 1")).unwrap();
+    let out = env.certmail(&["status"]);
+    assert_exit(&out, 2);
+    assert!(text(&out.stderr).contains("regimes.toml"), "{}", text(&out.stderr));
+}
