@@ -253,7 +253,9 @@ pub enum IncidentCommand {
     ///
     /// Each stage is its own submission and clears only its own clock; a stage whose
     /// clock counts from it (NIS2's final report, a month after the notification)
-    /// starts then. Without --stage, the stage due first that is not filed yet.
+    /// starts then. A stage named without --regime is recorded for each of the
+    /// incident's regimes that has it (the joint form sends one filing to each
+    /// authority); without --stage, the stage due first that is not filed yet.
     /// Example: certmail incident virk CM-2026-0001 --stage early-warning --reference 2026-123456 --receipt kvittering.pdf
     Virk {
         /// The incident's reference (CM-YYYY-NNNN).
@@ -262,7 +264,7 @@ pub enum IncidentCommand {
         /// The stage filed (DORA: initial, intermediate, final).
         #[arg(long, value_name = "STAGE", value_parser = ["early-warning", "initial", "notification", "intermediate", "final"])]
         stage: Option<String>,
-        /// The regime it was filed under, when the incident has several (nis2, gdpr, dora, ...).
+        /// Only under this regime, when the incident has several (nis2, gdpr, dora, ...).
         #[arg(long, value_name = "REGIME")]
         regime: Option<String>,
         /// When it was submitted on Virk.dk (RFC 3339, e.g. 2026-11-20T08:15:00+01:00); default now.

@@ -25,7 +25,16 @@ fn submitted_at(at: Option<&str>, now: DateTime<Utc>) -> Result<DateTime<Utc>, F
     Ok(t)
 }
 
-/// The regime and stage a filing is for, and that stage's due time: as given, or the
+/// One stage of one regime a filing records, and when it was due.
+struct Target {
+    regime: RegimeId,
+    stage: StageId,
+    due: Option<DateTime<Utc>>,
+}
+
+/// The regimes and stage a filing is for, each with that stage's due time: as given
+/// (a stage named without --regime is filed for every regime of the incident that has
+/// it, as the joint Virk.dk form sends one filing to each authority chosen), or the
 /// unfiled stage due first. Refuses a stage or regime the incident does not have.
 fn which_stage(
     settings: &Settings,
@@ -34,7 +43,7 @@ fn which_stage(
     regime: Option<&str>,
     stage: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<(RegimeId, StageId, Option<DateTime<Utc>>), Failure> {
+) -> Result<Vec<Target>, Failure> {
     let table = crate::legal::regimes_table(settings)?;
     let row = store.incident_status(reference)?.ok_or_else(|| Failure::input(format!("no incident {reference} in the log")))?;
     let legal = crate::legal::position(settings, &table, store, &row, now)?;
@@ -47,13 +56,12 @@ fn which_stage(
         },
     };
     let stage = stage.and_then(StageId::from_key);
-    let found: Option<&Deadline> = match stage {
-        None => schedule::next_open(&legal.deadlines, regime),
+    let found: Vec<&Deadline> = match stage {
+        None => schedule::next_open(&legal.deadlines, regime).into_iter().collect(),
         Some(s) => {
             let of_stage: Vec<&Deadline> =
                 legal.deadlines.iter().filter(|d| d.stage == s && regime.is_none_or(|r| r == d.regime)).collect();
             match of_stage.as_slice() {
-                [one] => Some(*one),
                 [] => {
                     let stages: Vec<String> =
                         legal.regimes.iter().flat_map(|r| r.stage.iter().map(move |st| format!("{} ({})", st.id, r.id))).collect();
@@ -62,20 +70,14 @@ fn which_stage(
                         stages.join(", ")
                     )));
                 }
-                several => {
-                    let which: Vec<&str> = several.iter().map(|d| d.regime.key()).collect();
-                    return Err(Failure::input(format!(
-                        "--stage {s}: {reference} has it under {}; say which with --regime",
-                        which.join(" and ")
-                    )));
-                }
+                all => all.to_vec(),
             }
         }
     };
-    let Some(d) = found else {
+    if found.is_empty() {
         return Err(Failure::input(format!("{reference}: every stage is filed; name the one this filing is for with --stage")));
-    };
-    Ok((d.regime, d.stage, d.due))
+    }
+    Ok(found.into_iter().map(|d| Target { regime: d.regime, stage: d.stage, due: d.due }).collect())
 }
 
 /// Receipts are evidence, not attachments to parse: a sane upper bound.
@@ -92,7 +94,7 @@ pub fn run(settings: &Settings, command: &IncidentCommand) -> CmdResult {
         IncidentCommand::Virk { incident, stage, regime, at, late_reason, reference, receipt } => {
             let now_t = Utc::now();
             let submitted = submitted_at(at.as_deref(), now_t)?;
-            let (regime, stage, due) = which_stage(settings, &store, incident, regime.as_deref(), stage.as_deref(), now_t)?;
+            let stages = which_stage(settings, &store, incident, regime.as_deref(), stage.as_deref(), now_t)?;
             let mut kept_receipt = None;
             if let Some(file) = receipt {
                 let size = std::fs::metadata(file).map_err(|e| crate::exit::io_failure("--receipt: cannot read", file, e))?.len();
@@ -105,26 +107,29 @@ pub fn run(settings: &Settings, command: &IncidentCommand) -> CmdResult {
                 fsutil::write_private(&kept, &bytes)?;
                 kept_receipt = Some(serde_json::json!({ "file": kept, "sha256": digest, "bytes": bytes.len() }));
             }
-            let late = due.is_some_and(|d| submitted > d);
             let submitted_text = timestamp(submitted);
-            let filing = NewFiling {
-                regime: regime.key(),
-                stage: stage.key(),
-                virk_reference: reference,
-                submitted_at: &submitted_text,
-                late_reason: late_reason.as_deref(),
-                receipt: kept_receipt,
-            };
-            store.record_filing(incident, &filing, &now)?;
-            output::say(&format!("{incident}: Virk.dk filing {reference} recorded as the {stage} under {regime}."));
-            if let Some(d) = due.filter(|_| late) {
+            let filings: Vec<NewFiling> = stages
+                .iter()
+                .map(|t| NewFiling {
+                    regime: t.regime.key(),
+                    stage: t.stage.key(),
+                    virk_reference: reference,
+                    submitted_at: &submitted_text,
+                    late_reason: late_reason.as_deref(),
+                    receipt: kept_receipt.clone(),
+                })
+                .collect();
+            store.record_filings(incident, &filings, &now)?;
+            for Target { regime, stage, due } in &stages {
+                output::say(&format!("{incident}: Virk.dk filing {reference} recorded as the {stage} under {regime}."));
+                let Some(d) = due.filter(|d| submitted > *d) else { continue };
                 let asked = if late_reason.is_some() {
                     "its reason is recorded".to_string()
                 } else {
                     "the Virk.dk form asks why (\"Begrundelse af hvorfor tidsfristen ikke er overholdt\"); record it with --late-reason"
                         .to_string()
                 };
-                output::warn(&format!("the {stage} was filed after its deadline ({}): {asked}", crate::deadlines::stamp(d)));
+                output::warn(&format!("the {stage} under {regime} was filed after its deadline ({}): {asked}", crate::deadlines::stamp(d)));
             }
         }
         IncidentCommand::Mark { incident, message, kind, reason } => {

@@ -32,35 +32,17 @@ pub struct Filed {
 }
 
 impl Store {
-    /// Records a stage's filing on the incident `reference`.
-    pub fn record_filing(&mut self, reference: &str, f: &NewFiling, now: &str) -> Result<(), Failure> {
+    /// Records a filing on the incident `reference`: one stage of each regime it was
+    /// for (one submission of the joint form can go to several authorities), all or none.
+    pub fn record_filings(&mut self, reference: &str, filings: &[NewFiling], now: &str) -> Result<(), Failure> {
         let err = db_error("filing");
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(&err)?;
         let id: Option<i64> =
             tx.query_row("SELECT id FROM incidents WHERE reference = ?1", [reference], |r| r.get(0)).optional().map_err(&err)?;
         let Some(id) = id else { return Err(Failure::input(format!("no incident {reference} in the log"))) };
-        let receipt_sha256 = f.receipt.as_ref().and_then(|r| r["sha256"].as_str()).map(str::to_string);
-        tx.execute(
-            "INSERT INTO filings (incident_id, regime, stage, virk_reference, submitted_at, late_reason, receipt_sha256)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![id, f.regime, f.stage, f.virk_reference, f.submitted_at, f.late_reason, receipt_sha256],
-        )
-        .map_err(&err)?;
-        let filing = tx.last_insert_rowid();
-        // Every column of the row, so `log verify` holds the row to it.
-        let mut detail = serde_json::json!({
-            "virk-reference": f.virk_reference,
-            "filing": filing,
-            "regime": f.regime,
-            "stage": f.stage,
-            "submitted-at": f.submitted_at,
-            "late-reason": f.late_reason,
-            "receipt-sha256": receipt_sha256,
-        });
-        if let Some(r) = &f.receipt {
-            detail["receipt"] = r.clone();
+        for f in filings {
+            record(&tx, id, f, now)?;
         }
-        event(&tx, id, None, now, "virk-filed", &detail)?;
         tx.commit().map_err(&err)
     }
 
@@ -86,4 +68,31 @@ impl Store {
             .map_err(&err)?;
         rows.collect::<Result<_, _>>().map_err(&err)
     }
+}
+
+/// One stage's row and the `virk-filed` event that states it.
+fn record(tx: &rusqlite::Transaction, id: i64, f: &NewFiling, now: &str) -> Result<(), Failure> {
+    let err = db_error("filing");
+    let receipt_sha256 = f.receipt.as_ref().and_then(|r| r["sha256"].as_str()).map(str::to_string);
+    tx.execute(
+        "INSERT INTO filings (incident_id, regime, stage, virk_reference, submitted_at, late_reason, receipt_sha256)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![id, f.regime, f.stage, f.virk_reference, f.submitted_at, f.late_reason, receipt_sha256],
+    )
+    .map_err(&err)?;
+    let filing = tx.last_insert_rowid();
+    // Every column of the row, so `log verify` holds the row to it.
+    let mut detail = serde_json::json!({
+        "virk-reference": f.virk_reference,
+        "filing": filing,
+        "regime": f.regime,
+        "stage": f.stage,
+        "submitted-at": f.submitted_at,
+        "late-reason": f.late_reason,
+        "receipt-sha256": receipt_sha256,
+    });
+    if let Some(r) = &f.receipt {
+        detail["receipt"] = r.clone();
+    }
+    event(tx, id, None, now, "virk-filed", &detail)
 }

@@ -82,10 +82,7 @@ fn each_stage_is_filed_on_its_own_and_the_final_report_counts_a_month_from_the_n
     assert!(s["deadlines"].as_array().unwrap().iter().all(|d| d["stage"] != "final"));
     assert!(s["stages_without_deadline"].to_string().contains("submission of notification"), "{}", s["stages_without_deadline"]);
 
-    // Two regimes have a notification: which one must be said.
-    let out = env.certmail(&["incident", "virk", &reference, "--stage", "notification", "--reference", "V-1"]);
-    assert_exit(&out, 2);
-    assert!(text(&out.stderr).contains("--regime"), "{}", text(&out.stderr));
+    // A stage the incident's regimes do not have is refused.
     let out = env.certmail(&["incident", "virk", &reference, "--stage", "initial", "--reference", "V-1"]);
     assert_exit(&out, 2);
 
@@ -256,4 +253,20 @@ clock = [{ hours = 48, from = "awareness" }]
     let out = env.certmail(&["status"]);
     assert_exit(&out, 2);
     assert!(text(&out.stderr).contains("regimes.toml"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn one_filing_of_a_stage_covers_every_regime_that_has_it() {
+    let env = Env::new();
+    let detected = Utc::now().trunc_subsecs(0) - Duration::hours(2);
+    let reference = notified(&env, &hospital(serde_json::json!({ "status": "known", "at": rfc(detected) }), None));
+    let out = env.certmail(&["incident", "virk", &reference, "--stage", "notification", "--reference", "V-9"]);
+    assert_success(&out);
+    assert!(text(&out.stdout).contains("under nis2") && text(&out.stdout).contains("under gdpr"), "{}", text(&out.stdout));
+    let s = status(&env);
+    assert_eq!(deadline(&s, "nis2", "notification").1, "met");
+    assert_eq!(deadline(&s, "gdpr", "notification").1, "met");
+    assert_eq!(deadline(&s, "nis2", "early-warning").1, "open", "the early warning is a submission of its own");
+    assert_eq!(deadline(&s, "nis2", "final").1, "open");
+    assert_success(&env.certmail(&["log", "verify"]));
 }
