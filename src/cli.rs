@@ -268,7 +268,7 @@ pub enum IncidentCommand {
         #[arg(long, value_name = "REGIME")]
         regime: Option<String>,
         /// When it was submitted on Virk.dk (RFC 3339, e.g. 2026-11-20T08:15:00+01:00); default now.
-        #[arg(long, value_name = "TIME")]
+        #[arg(long, visible_alias = "submitted-at", value_name = "TIME")]
         at: Option<String>,
         /// Why it was filed after its deadline (the form's "Begrundelse af hvorfor
         /// tidsfristen ikke er overholdt"), kept in the log.
