@@ -278,13 +278,31 @@ pub struct ReadArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum IncidentCommand {
-    /// Record the Virk.dk filing of an incident (its reference, and the receipt).
+    /// Record one stage's filing on Virk.dk (its reference, and the receipt).
     ///
-    /// Example: certmail incident virk CM-2026-0001 --reference 2026-123456 --receipt kvittering.pdf
+    /// Each stage is its own submission and clears only its own clock; a stage whose
+    /// clock counts from it (NIS2's final report, a month after the notification)
+    /// starts then. A stage named without --regime is recorded for each of the
+    /// incident's regimes that has it (the joint form sends one filing to each
+    /// authority); without --stage, the stage due first that is not filed yet.
+    /// Example: certmail incident virk CM-2026-0001 --stage early-warning --reference 2026-123456 --receipt kvittering.pdf
     Virk {
         /// The incident's reference (as `status` shows it, e.g. CM-7KQ2-M9XD-3RTA).
         #[arg(value_name = "REF")]
         incident: String,
+        /// The stage filed (DORA: initial, intermediate, final).
+        #[arg(long, value_name = "STAGE", value_parser = ["early-warning", "initial", "notification", "intermediate", "final"])]
+        stage: Option<String>,
+        /// Only under this regime, when the incident has several (nis2, gdpr, dora, ...).
+        #[arg(long, value_name = "REGIME")]
+        regime: Option<String>,
+        /// When it was submitted on Virk.dk (RFC 3339, e.g. 2026-11-20T08:15:00+01:00); default now.
+        #[arg(long, visible_alias = "submitted-at", value_name = "TIME")]
+        at: Option<String>,
+        /// Why it was filed after its deadline (the form's "Begrundelse af hvorfor
+        /// tidsfristen ikke er overholdt"), kept in the log.
+        #[arg(long, value_name = "TEXT")]
+        late_reason: Option<String>,
         /// The reference number Virk.dk gave the filing.
         #[arg(long, value_name = "VIRK-REF")]
         reference: String,
@@ -593,9 +611,10 @@ pub enum KeysCommand {
 
 #[derive(Debug, Args)]
 pub struct NewArgs {
-    /// The notification scheme.
-    #[arg(value_enum)]
-    pub scheme: SchemeName,
+    /// The notification scheme; several for one incident reported under several
+    /// (`certmail new nis-operator personal-data`).
+    #[arg(value_enum, required = true, num_args = 1..)]
+    pub scheme: Vec<SchemeName>,
     /// Language of the comments and of the report (default: the configuration's).
     #[arg(long, value_enum)]
     pub lang: Option<Lang>,
@@ -627,6 +646,8 @@ pub enum SchemeName {
     Voluntary,
     /// Personal data breaches.
     PersonalData,
+    /// Incidents in the financial sector (DORA).
+    Financial,
 }
 
 impl Cli {

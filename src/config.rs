@@ -65,12 +65,15 @@ pub struct DeadlinesConfig {
     /// call the CERT (default 60).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ack_minutes: Option<u64>,
-    /// `[deadlines.schemes.personal-data]` etc.: hours after detection.
+    /// `[deadlines.schemes.personal-data]` etc.: hours after detection replacing the
+    /// figures of the scheme's regime (regimes/regimes.toml), where sector rules set
+    /// others. Mapped onto the regime's stages by `regimes::incident`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub schemes: BTreeMap<String, SchemeClocks>,
 }
 
-/// Legal clocks of one scheme, in hours after detection.
+/// Legal clocks of one scheme, in hours after detection: the early warning, the
+/// first report (notification; DORA's initial notification) and the final report.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct SchemeClocks {

@@ -1,14 +1,17 @@
 //! What an open incident waits for, and by when: delivery, the CERT's
-//! acknowledgement, and the legal clocks of its scheme counted from detection
-//! (NIS2: early warning 24 h, notification 72 h, final report one month; GDPR: 72 h).
-//! Pure: the log's facts and `now` in, items out. Each item says what it is (a
-//! [`Kind`]), so `status`, the hooks and whatever computes the clocks later agree on
-//! it without reading its words.
+//! acknowledgement, and each open stage of its regimes (computed by
+//! `regimes::incident`: NIS2's early warning, notification and final report, GDPR's
+//! notification, ...). Pure: the log's facts and `now` in, items out. Each item says
+//! what it is (a [`Kind`]), so `status` and the hooks agree on it without reading its
+//! words.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Serialize, Serializer};
 
-use crate::config::SchemeClocks;
+use crate::incident::Language;
+use crate::regimes::incident::{ClocksFrom, Position};
+use crate::regimes::schedule::{NoClock, State};
+use crate::regimes::{RegimeId, StageId};
 use crate::store::StatusRow;
 
 /// What an incident waits for.
@@ -22,8 +25,10 @@ pub enum Kind {
     Answer,
     /// Messages about the incident that no good signature binds, to be read.
     Unverified,
-    /// A stage of a legal clock (`name`: "early warning", ...), counted from `since`.
-    LegalStage { name: String, since: DateTime<Utc> },
+    /// A stage of a regime not filed yet; `name` is how the hooks name it ("early
+    /// warning", or "gdpr notification" when the incident has several regimes), its
+    /// clock counted from `since`.
+    LegalStage { regime: RegimeId, stage: StageId, name: String, since: DateTime<Utc> },
 }
 
 /// One thing an incident waits for.
@@ -45,36 +50,6 @@ fn due_text<S: Serializer>(due: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S
     due.map(stamp).serialize(s)
 }
 
-/// The legal clocks of a scheme in hours after detection: (name, hours).
-pub fn legal_clocks(scheme: &str, configured: Option<&SchemeClocks>) -> Vec<(&'static str, u64)> {
-    let defaults: &[(&str, u64)] = match scheme {
-        "nis-operator" | "digital-service-provider" => &[("early warning", 24), ("notification", 72), ("final report", 30 * 24)],
-        "personal-data" => &[("notification to the supervisory authority (GDPR art. 33)", 72)],
-        _ => &[],
-    };
-    let Some(c) = configured else { return defaults.to_vec() };
-    let mut clocks = Vec::new();
-    for (name, hours) in defaults {
-        let set = match *name {
-            "early warning" => c.early_warning_hours,
-            "final report" => c.final_report_hours,
-            _ => c.notification_hours,
-        };
-        clocks.push((*name, set.unwrap_or(*hours)));
-    }
-    if defaults.is_empty() {
-        // Schemes without a legal clock can be given one by the operator.
-        for (name, value) in
-            [("early warning", c.early_warning_hours), ("notification", c.notification_hours), ("final report", c.final_report_hours)]
-        {
-            if let Some(h) = value {
-                clocks.push((name, h));
-            }
-        }
-    }
-    clocks
-}
-
 fn parse(t: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(t).ok().map(|t| t.with_timezone(&Utc))
 }
@@ -85,7 +60,7 @@ pub fn stamp(t: DateTime<Utc>) -> String {
 }
 
 /// The items of one open incident at `now`; `phone` is the CERT's (its recipient's).
-pub fn items(row: &StatusRow, now: DateTime<Utc>, ack_timeout: Duration, clocks: &[(&str, u64)], phone: &str) -> Vec<Item> {
+pub fn items(row: &StatusRow, now: DateTime<Utc>, ack_timeout: Duration, legal: &Position, phone: &str) -> Vec<Item> {
     let cert_phone = phone;
     let mut items = Vec::new();
     if row.failed > 0 {
@@ -152,23 +127,62 @@ pub fn items(row: &StatusRow, now: DateTime<Utc>, ack_timeout: Duration, clocks:
             ),
         });
     }
-    let detected = row.detected_at.as_deref().and_then(parse).or_else(|| parse(&row.created_at));
-    if let Some(detected) = detected {
-        for (name, hours) in clocks {
-            // The Virk.dk filing covers the early warning and the notification; the
-            // final report stays until the incident is closed.
-            if row.virk_filed && *name != "final report" {
-                continue;
+    items.extend(legal_items(&row.reference, legal));
+    items
+}
+
+/// How the hooks name a stage: as before regimes ("early warning", "notification",
+/// "final report"), with the regime in front when an incident has several.
+pub fn stage_name(regime: RegimeId, stage: StageId, several: bool) -> String {
+    let words = match stage {
+        StageId::EarlyWarning => "early warning",
+        StageId::Initial => "initial notification",
+        StageId::Notification => "notification",
+        StageId::Intermediate => "intermediate report",
+        StageId::Final => "final report",
+    };
+    if several { format!("{regime} {words}") } else { words.to_string() }
+}
+
+/// The stages of `legal` not filed yet, as items.
+fn legal_items(reference: &str, legal: &Position) -> Vec<Item> {
+    let several = legal.regimes.len() > 1;
+    let mut items = Vec::new();
+    for d in legal.deadlines.iter().filter(|d| d.state != State::Met) {
+        let Some(regime) = legal.regime(d.regime) else { continue };
+        let words = regime.stage(d.stage).map(|s| s.name.get(Language::En).to_string()).unwrap_or_else(|| d.stage.to_string());
+        let when = match (&d.rule, d.no_clock) {
+            (Some(rule), _) => rule.clone(),
+            (None, Some(NoClock::Waits(of))) => format!("its clock starts when the {of} is filed"),
+            (None, Some(NoClock::WaitsClassification)) => "its clock starts at classification as major".to_string(),
+            (None, _) if d.stage == StageId::Intermediate => "on request".to_string(),
+            (None, _) => "no fixed deadline".to_string(),
+        };
+        let unknown_start = match legal.clocks_from {
+            ClocksFrom::Recorded(_) if d.rule.as_deref().is_some_and(|r| r.contains("detection")) => {
+                "; counted from when the incident was recorded, as its detection time is not known"
             }
-            let due = detected + Duration::hours(*hours as i64);
-            items.push(Item {
-                kind: Kind::LegalStage { name: name.to_string(), since: detected },
-                what: format!("{name} via Virk.dk ({hours} h after detection)"),
-                due: Some(due),
-                overdue: now > due,
-                action: "file it on Virk.dk, then `certmail incident virk REF --reference ...`".into(),
-            });
-        }
+            _ => "",
+        };
+        items.push(Item {
+            kind: Kind::LegalStage {
+                regime: d.regime,
+                stage: d.stage,
+                name: stage_name(d.regime, d.stage, several),
+                since: d.started.unwrap_or(legal.clocks_from.at()),
+            },
+            what: if several {
+                format!("{}: {words} via Virk.dk ({when}{unknown_start})", regime.name.en)
+            } else {
+                format!("{words} via Virk.dk ({when}{unknown_start})")
+            },
+            due: d.due,
+            overdue: d.state == State::Overdue,
+            action: format!(
+                "file it on Virk.dk (for {}), then `certmail incident virk {reference} --stage {} --regime {} --reference ...`",
+                regime.authority.en, d.stage, d.regime
+            ),
+        });
     }
     items
 }
@@ -176,6 +190,8 @@ pub fn items(row: &StatusRow, now: DateTime<Utc>, ack_timeout: Duration, clocks:
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::regimes::Table;
+    use crate::regimes::incident::{Known, Recorded, position};
 
     const PHONE: &str = "+45 3332 5580";
 
@@ -202,6 +218,8 @@ mod tests {
             last_reply_from: None,
             unverified: 0,
             recipient: Some("cfcs".into()),
+            personal_data_to: None,
+            classified_at: None,
         }
     }
 
@@ -209,9 +227,25 @@ mod tests {
         parse(t).unwrap()
     }
 
+    fn legal(row: &StatusRow, filings: Vec<Recorded>, now: &str) -> Position {
+        let known = Known {
+            schemes: crate::incident::Schemes::from_keys(&row.scheme),
+            detected: row.detected_at.as_deref().and_then(parse),
+            recorded: parse(&row.created_at).unwrap(),
+            personal_data_to: None,
+            classification: None,
+            filings,
+        };
+        position(&Table::embedded(), &known, &|_| None, at(now))
+    }
+
+    fn none() -> Position {
+        legal(&StatusRow { scheme: "voluntary".into(), ..row() }, vec![], "2026-11-22T10:30:00Z")
+    }
+
     #[test]
     fn unacknowledged_after_an_hour_says_to_call_cfcs() {
-        let clocks = legal_clocks("nis-operator", None);
+        let clocks = legal(&row(), vec![], "2026-11-22T10:30:00Z");
         let early = items(&row(), at("2026-11-22T10:30:00Z"), Duration::hours(1), &clocks, PHONE);
         assert!(!early[0].overdue);
         let late = items(&row(), at("2026-11-22T11:01:00Z"), Duration::hours(1), &clocks, PHONE);
@@ -224,22 +258,27 @@ mod tests {
     }
 
     #[test]
-    fn nis_clocks_count_from_detection_and_virk_filing_covers_the_notifications() {
-        let clocks = legal_clocks("nis-operator", None);
-        let list = items(&row(), at("2026-11-23T09:00:00Z"), Duration::hours(1), &clocks, PHONE);
-        let stage =
-            |list: &[Item], stage: &str| list.iter().find(|i| matches!(&i.kind, Kind::LegalStage { name, .. } if name == stage)).cloned();
-        let early = stage(&list, "early warning").unwrap();
+    fn each_stage_is_an_item_and_a_filing_clears_only_its_own() {
+        let now = "2026-11-23T09:00:00Z";
+        let list = items(&row(), at(now), Duration::hours(1), &legal(&row(), vec![], now), PHONE);
+        let stage = |list: &[Item], stage: StageId| {
+            list.iter().find(|i| matches!(&i.kind, Kind::LegalStage { stage: s, .. } if *s == stage)).cloned()
+        };
+        let early = stage(&list, StageId::EarlyWarning).unwrap();
         assert_eq!(early.due.map(stamp).as_deref(), Some("2026-11-23 08:00 UTC"));
-        assert_eq!(early.kind, Kind::LegalStage { name: "early warning".into(), since: at("2026-11-22T08:00:00Z") });
-        assert!(early.overdue);
-        let notification = stage(&list, "notification").unwrap();
-        assert!(!notification.overdue);
-        let mut filed = row();
-        filed.virk_filed = true;
-        let list = items(&filed, at("2026-11-23T09:00:00Z"), Duration::hours(1), &clocks, PHONE);
-        assert!(stage(&list, "early warning").is_none() && stage(&list, "notification").is_none());
-        assert!(stage(&list, "final report").is_some());
+        assert!(
+            matches!(&early.kind, Kind::LegalStage { name, since, .. } if name == "early warning" && *since == at("2026-11-22T08:00:00Z"))
+        );
+        assert!(early.overdue && early.action.contains("--stage early-warning --regime nis2"), "{early:?}");
+        assert!(!stage(&list, StageId::Notification).unwrap().overdue);
+        assert!(stage(&list, StageId::Final).unwrap().what.contains("its clock starts when the notification is filed"));
+        let filed = vec![Recorded { regime: Some(RegimeId::Nis2), stage: Some(StageId::EarlyWarning), at: at("2026-11-22T20:00:00Z") }];
+        let list = items(&row(), at(now), Duration::hours(1), &legal(&row(), filed, now), PHONE);
+        assert!(stage(&list, StageId::EarlyWarning).is_none() && stage(&list, StageId::Notification).is_some());
+        // Detection not known: the clocks count from the recording, and it says so.
+        let unknown = StatusRow { detected_at: None, ..row() };
+        let list = items(&unknown, at(now), Duration::hours(1), &legal(&unknown, vec![], now), PHONE);
+        assert!(stage(&list, StageId::Notification).unwrap().what.contains("detection time is not known"));
     }
 
     #[test]
@@ -249,26 +288,22 @@ mod tests {
             unanswered_question_signature: Some("good".into()),
             ..row()
         };
-        let list = items(&asked, at("2026-11-22T10:30:00Z"), Duration::hours(1), &[], PHONE);
+        let list = items(&asked, at("2026-11-22T10:30:00Z"), Duration::hours(1), &none(), PHONE);
         let q = list.iter().find(|i| i.what.contains("question")).unwrap();
         assert!(q.what.contains("2026-11-22 10:20 UTC") && !q.what.contains("confirm"), "{}", q.what);
         assert!(q.what.starts_with("the CERT asked a question") && q.what.contains("waiting for your answer"), "{}", q.what);
         assert!(q.action.contains("--follow-up CM-2026-0001"));
         // Unsigned mail is never listed as the CERT's question: it is an unverified message.
         let unsigned = StatusRow { unverified: 1, ..row() };
-        let list = items(&unsigned, at("2026-11-22T10:30:00Z"), Duration::hours(1), &[], PHONE);
+        let list = items(&unsigned, at("2026-11-22T10:30:00Z"), Duration::hours(1), &none(), PHONE);
         assert!(list.iter().all(|i| !i.what.contains("question")));
         assert!(list.iter().any(|i| i.what.contains("not signed by the CERT") && i.action.contains("certmail read CM-2026-0001")));
-        assert!(items(&row(), at("2026-11-22T10:30:00Z"), Duration::hours(1), &[], PHONE).iter().all(|i| !i.what.contains("question")));
+        assert!(items(&row(), at("2026-11-22T10:30:00Z"), Duration::hours(1), &none(), PHONE).iter().all(|i| !i.what.contains("question")));
     }
 
     #[test]
-    fn configured_clocks_replace_the_defaults() {
-        let c = SchemeClocks { early_warning_hours: None, notification_hours: Some(48), final_report_hours: None };
-        assert_eq!(legal_clocks("personal-data", Some(&c))[0].1, 48);
-        assert_eq!(legal_clocks("voluntary", None), vec![]);
-        assert_eq!(legal_clocks("voluntary", Some(&c)), vec![("notification", 48)]);
+    fn a_failed_delivery_says_to_call() {
         let failed = StatusRow { failed: 1, ..row() };
-        assert!(items(&failed, at("2026-11-22T10:01:00Z"), Duration::hours(1), &[], PHONE)[0].action.contains(PHONE));
+        assert!(items(&failed, at("2026-11-22T10:01:00Z"), Duration::hours(1), &none(), PHONE)[0].action.contains(PHONE));
     }
 }

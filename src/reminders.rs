@@ -29,7 +29,7 @@ pub fn events(reference: &str, items: &[Item], now: DateTime<Utc>, phone: &str) 
         let (event, deadline, phone) = match &item.kind {
             Kind::Acknowledgement if item.overdue => (EventKind::AckOverdue, "acknowledgement".to_string(), Some(phone.to_string())),
             Kind::LegalStage { name, .. } if item.overdue => (EventKind::DeadlineOverdue, name.clone(), None),
-            Kind::LegalStage { name, since } if now >= due - lead(*since, due) => (EventKind::DeadlineDue, name.clone(), None),
+            Kind::LegalStage { name, since, .. } if now >= due - lead(*since, due) => (EventKind::DeadlineDue, name.clone(), None),
             _ => continue,
         };
         events.push(Event {
@@ -52,7 +52,12 @@ mod tests {
 
     fn stage(name: &str, since: i64, due: i64, now: i64) -> Item {
         Item {
-            kind: Kind::LegalStage { name: name.into(), since: at(since) },
+            kind: Kind::LegalStage {
+                regime: crate::regimes::RegimeId::Nis2,
+                stage: crate::regimes::StageId::EarlyWarning,
+                name: name.into(),
+                since: at(since),
+            },
             what: name.into(),
             due: Some(at(due)),
             overdue: at(now) > at(due),

@@ -28,6 +28,8 @@ const EMBEDDED: &[(&str, &str)] = &[
     ("voluntary.en.txt", include_str!("../templates/voluntary.en.txt")),
     ("personal-data.da.txt", include_str!("../templates/personal-data.da.txt")),
     ("personal-data.en.txt", include_str!("../templates/personal-data.en.txt")),
+    ("financial.da.txt", include_str!("../templates/financial.da.txt")),
+    ("financial.en.txt", include_str!("../templates/financial.en.txt")),
 ];
 
 /// What the template shows about an attachment (its content stays out of the body).
@@ -97,7 +99,8 @@ pub fn template_name(scheme: Scheme, language: Language) -> String {
 
 /// Renders the report; `user_dir` holds templates overriding the embedded ones.
 pub fn render(input: &ReportInput, user_dir: Option<&Path>) -> Result<Rendered, Failure> {
-    let scheme = input.incident.scheme.ok_or_else(|| Failure::input("incident has no scheme"))?;
+    // Several schemes: the first one's template frames the report.
+    let scheme = input.incident.scheme.as_ref().and_then(|s| s.primary()).ok_or_else(|| Failure::input("incident has no scheme"))?;
     let name = template_name(scheme, input.language);
     let env = environment(user_dir.map(Path::to_path_buf));
     let where_ = |e: minijinja::Error| {
@@ -111,6 +114,9 @@ pub fn render(input: &ReportInput, user_dir: Option<&Path>) -> Result<Rendered, 
     let context = minijinja::context! {
         incident => snake_keys(serde_json::to_value(input.incident).unwrap_or_default()),
         labels => choices::labels(input.language),
+        regimes => regimes(input.incident, input.language),
+        // `incident.scheme` is one key or a list of them: the templates list these.
+        schemes => input.incident.scheme.as_ref().map(|s| s.list().iter().map(|s| s.key()).collect::<Vec<_>>()).unwrap_or_default(),
         reference => input.reference,
         recipient => minijinja::context! { name => input.recipient_name, address => input.recipient_address },
         created => input.created,
@@ -123,6 +129,37 @@ pub fn render(input: &ReportInput, user_dir: Option<&Path>) -> Result<Rendered, 
     let subject = captured.with_state_mut(|state| state.render_block("subject")).map_err(where_)?;
     let body = captured.with_state_mut(|state| state.render_block("body")).map_err(where_)?;
     Ok(Rendered { subject: one_line(&subject), body: tidy(&body) })
+}
+
+/// The regimes the report is for, each with its legal basis and who receives it, as
+/// the embedded table names them (`regimes`; a report is rendered before the log
+/// knows the incident). A detection time not known counts as the law in force now.
+fn regimes(incident: &Incident, lang: Language) -> Vec<serde_json::Value> {
+    use crate::incident::choices::TimeKnowledge;
+    use crate::regimes::{Table, select};
+    let detected = incident
+        .timeline
+        .as_ref()
+        .and_then(|t| t.detected.as_ref())
+        .filter(|d| d.status == TimeKnowledge::Known)
+        .and_then(|d| d.at.as_deref())
+        .and_then(|a| chrono::DateTime::parse_from_rfc3339(a).ok())
+        .map(|t| t.with_timezone(&chrono::Utc));
+    let facts = select::Facts {
+        awareness: detected.unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC),
+        personal_data_to: incident.personal_data.as_ref().and_then(|p| p.report_to),
+    };
+    let schemes = incident.scheme.as_ref().map(|s| s.list()).unwrap_or_default();
+    let table = Table::embedded();
+    select::regimes(&schemes, &facts)
+        .into_iter()
+        .filter_map(|id| table.get(id))
+        .map(|r| {
+            serde_json::json!({
+                "id": r.id.key(), "name": r.name.get(lang), "basis": r.basis.get(lang), "authority": r.authority.get(lang),
+            })
+        })
+        .collect()
 }
 
 /// Renders a free-text message from `_message.LANG.txt` (overridable like the reports).

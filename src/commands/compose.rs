@@ -53,7 +53,7 @@ pub fn run(settings: &Settings, args: &ComposeArgs) -> CmdResult {
             Some(s) => scheme(s),
             None => session.ask_scheme()?,
         };
-        let text = skeleton(scheme, session.lang);
+        let text = skeleton(&[scheme], session.lang);
         fsutil::write_private(path, text.as_bytes())?;
         text
     };
@@ -254,7 +254,7 @@ impl<R: BufRead> Session<R> {
 
     fn hint(&self, f: &Field) {
         match f.kind {
-            Kind::Choice(options) => self.options(options),
+            Kind::Choice(options) | Kind::OneOrMore(options) => self.options(options),
             Kind::Choices(options) => {
                 self.options(options);
                 self.say(&self.words(

@@ -1,14 +1,84 @@
 //! `certmail incident virk | close`: record the Virk.dk filing and the closing of an
 //! incident as events in its log.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use crate::cli::IncidentCommand;
 use crate::config::Settings;
 use crate::exit::{CmdResult, Failure, Outcome};
-use crate::store::{Store, timestamp};
+use crate::regimes::schedule::{self, Deadline};
+use crate::regimes::{RegimeId, StageId};
+use crate::store::{NewFiling, Store, timestamp};
 use crate::{fsutil, output};
+
+/// When a stage was submitted: `--at` (a valid time, not in the future), or now.
+fn submitted_at(at: Option<&str>, now: DateTime<Utc>) -> Result<DateTime<Utc>, Failure> {
+    let Some(at) = at else { return Ok(now) };
+    let t = DateTime::parse_from_rfc3339(at.trim())
+        .map_err(|_| Failure::input(format!("--at {at:?}: a date and time in RFC 3339 with offset, e.g. 2026-11-20T08:15:00+01:00")))?
+        .with_timezone(&Utc);
+    // Five minutes of slack for clocks that disagree a little, as for the incident's times.
+    if t > now + chrono::Duration::minutes(5) {
+        return Err(Failure::input(format!("--at {at}: a time in the past; a filing cannot be recorded before it is made")));
+    }
+    Ok(t)
+}
+
+/// One stage of one regime a filing records, and when it was due.
+struct Target {
+    regime: RegimeId,
+    stage: StageId,
+    due: Option<DateTime<Utc>>,
+}
+
+/// The regimes and stage a filing is for, each with that stage's due time: as given
+/// (a stage named without --regime is filed for every regime of the incident that has
+/// it, as the joint Virk.dk form sends one filing to each authority chosen), or the
+/// unfiled stage due first. Refuses a stage or regime the incident does not have.
+fn which_stage(
+    settings: &Settings,
+    store: &Store,
+    reference: &str,
+    regime: Option<&str>,
+    stage: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Target>, Failure> {
+    let table = crate::legal::regimes_table(settings)?;
+    let row = store.incident_status(reference)?.ok_or_else(|| Failure::not_found(format!("no incident {reference} in the log")))?;
+    let legal = crate::legal::position(settings, &table, store, &row, now)?;
+    let ids: Vec<&str> = legal.regimes.iter().map(|r| r.id.key()).collect();
+    let regime = match regime {
+        None => None,
+        Some(r) => match RegimeId::from_key(r).filter(|id| legal.regime(*id).is_some()) {
+            Some(id) => Some(id),
+            None => return Err(Failure::input(format!("--regime {r}: {reference} is reported under {}", ids.join(", ")))),
+        },
+    };
+    let stage = stage.and_then(StageId::from_key);
+    let found: Vec<&Deadline> = match stage {
+        None => schedule::next_open(&legal.deadlines, regime).into_iter().collect(),
+        Some(s) => {
+            let of_stage: Vec<&Deadline> =
+                legal.deadlines.iter().filter(|d| d.stage == s && regime.is_none_or(|r| r == d.regime)).collect();
+            match of_stage.as_slice() {
+                [] => {
+                    let stages: Vec<String> =
+                        legal.regimes.iter().flat_map(|r| r.stage.iter().map(move |st| format!("{} ({})", st.id, r.id))).collect();
+                    return Err(Failure::input(format!(
+                        "--stage {s}: not a stage of {reference}'s regimes; its stages: {}",
+                        stages.join(", ")
+                    )));
+                }
+                all => all.to_vec(),
+            }
+        }
+    };
+    if found.is_empty() {
+        return Err(Failure::input(format!("{reference}: every stage is filed; name the one this filing is for with --stage")));
+    }
+    Ok(found.into_iter().map(|d| Target { regime: d.regime, stage: d.stage, due: d.due }).collect())
+}
 
 /// Receipts are evidence, not attachments to parse: a sane upper bound.
 const MAX_RECEIPT_BYTES: u64 = 50 * 1024 * 1024;
@@ -21,8 +91,11 @@ pub fn run(settings: &Settings, command: &IncidentCommand, json: bool) -> CmdRes
     let mut store = Store::open(&path)?;
     let now = timestamp(Utc::now());
     match command {
-        IncidentCommand::Virk { incident, reference, receipt } => {
-            let mut detail = serde_json::json!({ "virk-reference": reference });
+        IncidentCommand::Virk { incident, stage, regime, at, late_reason, reference, receipt } => {
+            let now_t = Utc::now();
+            let submitted = submitted_at(at.as_deref(), now_t)?;
+            let stages = which_stage(settings, &store, incident, regime.as_deref(), stage.as_deref(), now_t)?;
+            let mut kept_receipt = None;
             if let Some(file) = receipt {
                 let size = std::fs::metadata(file).map_err(|e| crate::exit::io_failure("--receipt: cannot read", file, e))?.len();
                 if size > MAX_RECEIPT_BYTES {
@@ -32,14 +105,44 @@ pub fn run(settings: &Settings, command: &IncidentCommand, json: bool) -> CmdRes
                 let digest: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
                 let kept = settings.home.join("receipts").join(format!("{incident}-{}.pdf", &digest[..16]));
                 fsutil::write_private(&kept, &bytes)?;
-                detail["receipt"] = serde_json::json!({ "file": kept, "sha256": digest, "bytes": bytes.len() });
+                kept_receipt = Some(serde_json::json!({ "file": kept, "sha256": digest, "bytes": bytes.len() }));
             }
-            store.add_event(incident, "virk-filed", &detail, &now)?;
-            say(
-                json,
-                &format!("{incident}: Virk.dk filing {reference} recorded."),
-                serde_json::json!({ "reference": incident, "event": "virk-filed", "detail": output::snake_case_keys(&detail) }),
-            );
+            let submitted_text = timestamp(submitted);
+            let filings: Vec<NewFiling> = stages
+                .iter()
+                .map(|t| NewFiling {
+                    regime: t.regime.key(),
+                    stage: t.stage.key(),
+                    virk_reference: reference,
+                    submitted_at: &submitted_text,
+                    late_reason: late_reason.as_deref(),
+                    receipt: kept_receipt.clone(),
+                })
+                .collect();
+            store.record_filings(incident, &filings, &now)?;
+            for Target { regime, stage, due } in &stages {
+                if !json {
+                    output::say(&format!("{incident}: Virk.dk filing {reference} recorded as the {stage} under {regime}."));
+                }
+                let Some(d) = due.filter(|d| submitted > *d) else { continue };
+                let asked = if late_reason.is_some() {
+                    "its reason is recorded".to_string()
+                } else {
+                    "the Virk.dk form asks why (\"Begrundelse af hvorfor tidsfristen ikke er overholdt\"); record it with --late-reason"
+                        .to_string()
+                };
+                output::warn(&format!("the {stage} under {regime} was filed after its deadline ({}): {asked}", crate::deadlines::stamp(d)));
+            }
+            if json {
+                let recorded: Vec<_> = stages
+                    .iter()
+                    .map(|t| serde_json::json!({ "regime": t.regime.key(), "stage": t.stage.key(), "due": t.due.map(crate::deadlines::stamp) }))
+                    .collect();
+                output::json(&serde_json::json!({
+                    "reference": incident, "event": "virk-filed", "virk_reference": reference,
+                    "submitted_at": submitted_text, "filings": recorded, "receipt": kept_receipt,
+                }));
+            }
         }
         IncidentCommand::Mark { incident, message, kind, reason } => {
             let Some(kind) = crate::reply::Kind::from_key(kind) else {

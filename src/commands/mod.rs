@@ -40,5 +40,6 @@ pub fn scheme(name: SchemeName) -> Scheme {
         SchemeName::PublicAuthority => Scheme::PublicAuthority,
         SchemeName::Voluntary => Scheme::Voluntary,
         SchemeName::PersonalData => Scheme::PersonalData,
+        SchemeName::Financial => Scheme::Financial,
     }
 }

@@ -1,4 +1,4 @@
-//! `certmail new`: prints the commented incident file of a scheme (see
+//! `certmail new`: prints the commented incident file of one or more schemes (see
 //! `incident::skeleton`) on standard output. Reads and writes nothing else.
 
 use std::io::Write;
@@ -11,7 +11,8 @@ use crate::incident::skeleton::skeleton;
 
 pub fn run(settings: &Settings, args: &NewArgs, json: bool) -> CmdResult {
     let lang = args.lang.map(language).unwrap_or(settings.language());
-    let text = skeleton(scheme(args.scheme), lang);
+    let schemes: Vec<_> = args.scheme.iter().map(|s| scheme(*s)).collect();
+    let text = skeleton(&schemes, lang);
     if json {
         // The file to save is a value among others for a script.
         crate::output::json(&serde_json::json!({ "language": lang.code(), "text": text }));

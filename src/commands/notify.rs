@@ -37,6 +37,7 @@ pub fn run(settings: &Settings, args: &NotifyArgs, json: bool) -> CmdResult {
     let earlier_json = earlier.as_ref().map(|e| e.incident_json.as_str());
     let mut draft =
         compose::load_onto(settings, &args.incident, earlier_json, args.lang.map(language), &args.attachments, &args.samples, now)?;
+    require_late_reason(settings, &store, &draft, args.follow_up.as_deref(), now)?;
     let content_sha256 = compose::sha256_hex(incident_json(&draft)?.as_bytes());
     let request = request(args, &draft);
     if let Some(key) = &args.idempotency_key
@@ -103,9 +104,18 @@ pub fn run(settings: &Settings, args: &NotifyArgs, json: bool) -> CmdResult {
 
     let incident_json = incident_json(&draft)?;
     let title = draft.incident.title.clone().unwrap_or_default();
-    let detected_at = draft.incident.timeline.as_ref().and_then(|t| t.detected.as_ref()).and_then(|d| d.at.clone());
+    // Only a known detection time starts the clocks; with "unknown" or "other" they
+    // start when the incident is recorded, and `status` says so.
+    let detected_at = draft
+        .incident
+        .timeline
+        .as_ref()
+        .and_then(|t| t.detected.as_ref())
+        .filter(|d| d.status == crate::incident::choices::TimeKnowledge::Known)
+        .and_then(|d| d.at.clone());
+    let scheme_keys = draft.incident.scheme.as_ref().map(crate::incident::Schemes::keys).unwrap_or_default();
     let revision = Revision::Report(NewIncident {
-        scheme: draft.incident.scheme.map(|s| s.key()).unwrap_or_default(),
+        scheme: &scheme_keys,
         title: &title,
         detected_at: detected_at.as_deref(),
         incident_json: &incident_json,
@@ -121,6 +131,69 @@ pub fn run(settings: &Settings, args: &NotifyArgs, json: bool) -> CmdResult {
     let queued = outgoing::queue(pending, &signing, letters, &parts, how)?;
     let sent = outgoing::deliver(&mut store, settings, relay.as_ref(), queued)?;
     sent.finish(settings, json)
+}
+
+/// The report is the next stage due of each of its regimes; made after that stage's
+/// deadline where the law asks a late report for its reasons (GDPR art. 33(1), DORA:
+/// `reasons-if-late` in the table), it must give them (the Virk.dk form's "Begrundelse
+/// af hvorfor tidsfristen ikke er overholdt"); another late stage is warned about. A
+/// timely report, or a follow-up whose next stage is not due yet, is not asked.
+fn require_late_reason(
+    settings: &Settings,
+    store: &Store,
+    draft: &Draft,
+    follow_up: Option<&str>,
+    now: chrono::DateTime<Utc>,
+) -> Result<(), Failure> {
+    use crate::incident::choices::TimeKnowledge;
+    use crate::regimes::incident::{Known, position};
+    let given = draft.incident.timeline.as_ref().and_then(|t| t.late_reason.as_deref()).is_some_and(|r| !r.trim().is_empty());
+    if given {
+        return Ok(());
+    }
+    let table = crate::legal::regimes_table(settings)?;
+    let legal = match follow_up.map(|r| store.incident_status(r)).transpose()?.flatten() {
+        Some(row) => crate::legal::position(settings, &table, store, &row, now)?,
+        None => {
+            let timeline = draft.incident.timeline.as_ref();
+            let known_at = |p: Option<&crate::incident::TimePoint>| {
+                p.filter(|d| d.status == TimeKnowledge::Known)
+                    .and_then(|d| d.at.as_deref())
+                    .and_then(|a| chrono::DateTime::parse_from_rfc3339(a).ok())
+                    .map(|t| t.with_timezone(&Utc))
+            };
+            let known = Known {
+                schemes: draft.incident.scheme.as_ref().map(crate::incident::Schemes::list).unwrap_or_default(),
+                detected: known_at(timeline.and_then(|t| t.detected.as_ref())),
+                recorded: now,
+                personal_data_to: draft.incident.personal_data.as_ref().and_then(|p| p.report_to),
+                classification: known_at(timeline.and_then(|t| t.classified.as_ref())),
+                filings: Vec::new(),
+            };
+            let config = settings.file.deadlines.clone().unwrap_or_default();
+            position(&table, &known, &|s| crate::legal::configured(&config, s), now)
+        }
+    };
+    // The report is each regime's next stage.
+    for regime in &legal.regimes {
+        let Some(d) = crate::regimes::schedule::next_open(&legal.deadlines, Some(regime.id)) else { continue };
+        let Some(due) = d.due.filter(|due| now > *due) else { continue };
+        let said = format!(
+            "this report is the {} under {}, due {} ({})",
+            d.stage,
+            d.regime,
+            crate::deadlines::stamp(due),
+            d.rule.as_deref().unwrap_or("its clock")
+        );
+        if regime.stage(d.stage).is_some_and(|s| s.reasons_if_late) {
+            return Err(Failure::input(format!(
+                "{}: timeline.late-reason: required: {said}, and the law asks a late report to give the reasons for the delay",
+                draft.source_name
+            )));
+        }
+        crate::output::warn(&format!("{said}: it is late; timeline.late-reason can say why"));
+    }
+    Ok(())
 }
 
 fn incident_json(draft: &Draft) -> Result<String, Failure> {

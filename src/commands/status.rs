@@ -8,7 +8,12 @@ use crate::config::Settings;
 use crate::deadlines::{self, Item};
 use crate::exit::{CmdResult, Failure, Outcome};
 use crate::hooks::{self, Event};
+use crate::incident::Schemes;
+use crate::legal;
 use crate::output;
+use crate::regimes;
+use crate::regimes::incident::{ClocksFrom, Position};
+use crate::regimes::schedule::NoClock;
 use crate::reminders;
 use crate::store::{StatusRow, Store};
 
@@ -18,22 +23,64 @@ pub(crate) struct Waiting {
     pub items: Vec<Item>,
     /// The number to call the CERT its notification went to.
     pub phone: String,
+    /// Its regimes and each stage's deadline.
+    pub legal: Position,
 }
 
 /// Every open incident of `store` and what it waits for at `now`.
 pub(crate) fn waiting(settings: &Settings, store: &Store, now: DateTime<Utc>) -> Result<Vec<Waiting>, Failure> {
     let config = settings.file.deadlines.clone().unwrap_or_default();
     let ack = chrono::Duration::minutes(config.ack_minutes.unwrap_or(60) as i64);
+    let table = legal::regimes_table(settings)?;
     let rows = store.open_incidents()?;
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .map(|row| {
-            let clocks = deadlines::legal_clocks(&row.scheme, config.schemes.get(&row.scheme));
+            let legal = legal::position(settings, &table, store, &row, now)?;
             let phone = crate::recipients::cert_phone(settings, row.recipient.as_deref());
-            let items = deadlines::items(&row, now, ack, &clocks, &phone);
-            Waiting { row, items, phone }
+            let items = deadlines::items(&row, now, ack, &legal, &phone);
+            Ok(Waiting { row, items, phone, legal })
         })
-        .collect())
+        .collect()
+}
+
+/// The `deadlines` of `status --json`: every stage that has a due time, overdue first.
+fn deadlines_json(legal: &Position) -> Vec<serde_json::Value> {
+    legal
+        .deadlines
+        .iter()
+        .filter_map(|d| {
+            let due = d.due?;
+            Some(serde_json::json!({
+                "regime": d.regime.key(),
+                "stage": d.stage.key(),
+                "due": due.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                "due_local": regimes::clock::copenhagen(due),
+                "state": d.state,
+                "submitted_at": d.submitted.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                "late": d.late,
+                "rule": d.rule,
+            }))
+        })
+        .collect()
+}
+
+/// The stages without a due time (on request, no fixed deadline, or waiting for an
+/// earlier stage), for `status --json`.
+fn undated_json(legal: &Position) -> Vec<serde_json::Value> {
+    legal
+        .deadlines
+        .iter()
+        .filter(|d| d.due.is_none())
+        .map(|d| {
+            let waits = match d.no_clock {
+                Some(NoClock::Waits(of)) => Some(format!("submission of {of}")),
+                Some(NoClock::WaitsClassification) => Some("classification".to_string()),
+                _ => None,
+            };
+            serde_json::json!({ "regime": d.regime.key(), "stage": d.stage.key(), "state": d.state, "waits_for": waits,
+                "submitted_at": d.submitted.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)) })
+        })
+        .collect()
 }
 
 /// Tells the hook (if one is configured) of each deadline event of `report` not told
@@ -83,7 +130,15 @@ fn print(report: &[Waiting], messages: &Messages, last_fetch: Option<&crate::sto
     if json {
         let incidents: Vec<_> = report
             .iter()
-            .map(|Waiting { row, items, .. }| {
+            .map(|Waiting { row, items, legal, .. }| {
+                let clocks_from = match legal.clocks_from {
+                    ClocksFrom::Detection(t) => {
+                        serde_json::json!({ "event": "detection", "at": t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true) })
+                    }
+                    ClocksFrom::Recorded(t) => {
+                        serde_json::json!({ "event": "recorded", "at": t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true) })
+                    }
+                };
                 serde_json::json!({
                     "reference": row.reference, "scheme": row.scheme, "title": row.title,
                     "detected_at": row.detected_at, "acknowledged": row.acknowledged, "acknowledged_at": row.acknowledged_at,
@@ -93,6 +148,13 @@ fn print(report: &[Waiting], messages: &Messages, last_fetch: Option<&crate::sto
                     "unverified_messages": row.unverified,
                     "overdue": items.iter().any(|i| i.overdue), "waiting_for": items,
                     "messages": messages.get(&row.reference),
+                    "schemes": Schemes::from_keys(&row.scheme).iter().map(|s| s.key()).collect::<Vec<_>>(),
+                    "regimes": legal.regimes.iter().map(|r| serde_json::json!({
+                        "id": r.id.key(), "name": r.name.en, "basis": r.basis.en, "authority": r.authority.en,
+                    })).collect::<Vec<_>>(),
+                    "clocks_from": clocks_from,
+                    "deadlines": deadlines_json(legal),
+                    "stages_without_deadline": undated_json(legal),
                 })
             })
             .collect();
@@ -102,9 +164,24 @@ fn print(report: &[Waiting], messages: &Messages, last_fetch: Option<&crate::sto
     if report.is_empty() {
         output::say("No open incidents.");
     }
-    for Waiting { row, items, .. } in report {
+    for Waiting { row, items, legal, .. } in report {
         let flag = if items.iter().any(|i| i.overdue) { "OVERDUE" } else { "open" };
         output::say(&format!("{} [{flag}] {} ({})", row.reference, row.title, row.scheme));
+        let names: Vec<String> = legal.regimes.iter().map(|r| format!("{} ({})", r.name.en, r.id)).collect();
+        if !names.is_empty() {
+            output::say(&format!("  reported under {}", names.join(", ")));
+        }
+        if let ClocksFrom::Recorded(t) = legal.clocks_from {
+            output::say(&format!(
+                "  the detection time is not known (timeline.detected is \"unknown\" or \"other\"): the legal clocks count from when the incident was recorded, {}; send a follow-up with the time to correct them",
+                deadlines::stamp(t)
+            ));
+        }
+        for d in legal.deadlines.iter().filter(|d| d.state == regimes::schedule::State::Met) {
+            let late = if d.late { " (after its deadline)" } else { "" };
+            let at = d.submitted.map(deadlines::stamp).unwrap_or_default();
+            output::say(&format!("  filed: {} {} on {at}{late}", d.regime, d.stage));
+        }
         // What the CERT vouched for with a good, bound signature, and what was filed.
         if row.acknowledged {
             let at = row.acknowledged_at.as_deref().map(|t| format!(" on {}", shown_time(t))).unwrap_or_default();

@@ -86,7 +86,8 @@ fn renders(dir: &Path, name: &str) -> Result<(), String> {
     // `_report` is shared by every scheme's report: each must still render.
     let schemes: Vec<Scheme> = SCHEMES.into_iter().filter(|s| parts[0] == "_report" || s.key() == parts[0]).collect();
     for scheme in schemes {
-        let incident = Incident { scheme: Some(scheme), title: Some("certmail doctor: a test rendering".into()), ..Incident::default() };
+        let incident =
+            Incident { scheme: Some(scheme.into()), title: Some("certmail doctor: a test rendering".into()), ..Incident::default() };
         let input = ReportInput {
             incident: &incident,
             reference: "CM-0000-0000-0000",

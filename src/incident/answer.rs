@@ -59,7 +59,7 @@ pub fn read(field: &Field, typed: &str, cx: &Context) -> Result<Option<Answer>, 
                 _ => Err(cx.say("et helt tal, f.eks. 450", "a whole number, e.g. 450")),
             }
         }
-        Kind::Choice(options) => option(typed, options, cx).map(|o| Some(Answer::Choice(o))),
+        Kind::Choice(options) | Kind::OneOrMore(options) => option(typed, options, cx).map(|o| Some(Answer::Choice(o))),
         Kind::Choices(options) => {
             let mut chosen = Vec::new();
             for part in typed.split([',', ';']).map(str::trim).filter(|p| !p.is_empty()) {

@@ -184,7 +184,17 @@ impl Checked {
                 chosen
             }
             (Kind::Choice(options), _) => self.wrong(path, node, format_args!("one of {} in quotes", keys(options))),
-            (Kind::Choices(options), Value::List(items)) => self.choices(path, items, options),
+            (Kind::Choices(options) | Kind::OneOrMore(options), Value::List(items)) => self.choices(path, items, options),
+            (Kind::OneOrMore(options), Value::Text(t)) => {
+                let chosen = self.choice(path, node.at, t, options).map(Json::from);
+                if chosen.is_none() {
+                    self.refused.push(path.to_string());
+                }
+                chosen
+            }
+            (Kind::OneOrMore(options), _) => {
+                self.wrong(path, node, format_args!("one of {} in quotes, or a list of them in brackets", keys(options)))
+            }
             (Kind::Choices(options), Value::Text(t)) => {
                 let parts: Vec<&str> = t.split(',').map(str::trim).collect();
                 let meant: Option<Vec<&str>> = parts.iter().map(|p| suggest::choice(p, options)).collect();

@@ -21,6 +21,10 @@ macro_rules! choice {
             /// Every option: (key in incident files, Danish label, English label).
             pub const OPTIONS: &'static [(&'static str, &'static str, &'static str)] = &[$(($key, $da, $en),)+];
 
+            /// Every option, in the order of [`Self::OPTIONS`].
+            #[allow(dead_code)]
+            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
+
             pub fn key(self) -> &'static str {
                 match self { $($name::$variant => $key,)+ }
             }
@@ -42,6 +46,55 @@ choice! {
         PublicAuthority = "public-authority", "Større brud på it-sikkerheden i en offentlig myndighed", "Major IT security breach in a public authority";
         Voluntary = "voluntary", "Frivillig indberetning fra virksomhed til Center for Cybersikkerhed", "Voluntary report from a company to the Centre for Cyber Security";
         PersonalData = "personal-data", "Hændelse vedrørende persondata", "Personal data breach";
+        Financial = "financial", "Hændelse vedrørende den finansielle sektor", "Incident in the financial sector (DORA)";
+    }
+}
+
+/// An incident file's `scheme`: one name, or a list when one incident is reported
+/// under several (a hospital's ransomware case: NIS2 and a personal data breach), as
+/// the Virk.dk form routes one filing to several authorities.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Schemes {
+    One(Scheme),
+    Several(Vec<Scheme>),
+}
+
+impl Schemes {
+    /// Every scheme, in the order given, each once.
+    pub fn list(&self) -> Vec<Scheme> {
+        let all = match self {
+            Schemes::One(s) => vec![*s],
+            Schemes::Several(v) => v.clone(),
+        };
+        let mut out = Vec::new();
+        for s in all {
+            if !out.contains(&s) {
+                out.push(s);
+            }
+        }
+        out
+    }
+
+    /// The first scheme: its template frames the report.
+    pub fn primary(&self) -> Option<Scheme> {
+        self.list().first().copied()
+    }
+
+    /// The keys joined by commas, as the log's `scheme` column keeps them.
+    pub fn keys(&self) -> String {
+        self.list().iter().map(|s| s.key()).collect::<Vec<_>>().join(",")
+    }
+
+    /// The schemes of a `scheme` column (one key, or keys joined by commas).
+    pub fn from_keys(text: &str) -> Vec<Scheme> {
+        text.split(',').filter_map(|k| Scheme::OPTIONS.iter().position(|o| o.0 == k.trim())).map(|i| Scheme::ALL[i]).collect()
+    }
+}
+
+impl From<Scheme> for Schemes {
+    fn from(s: Scheme) -> Schemes {
+        Schemes::One(s)
     }
 }
 

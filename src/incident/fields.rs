@@ -30,6 +30,8 @@ pub enum Kind {
     Choice(&'static [Opt]),
     /// A list of options.
     Choices(&'static [Opt]),
+    /// One option, or a list of them (`scheme`).
+    OneOrMore(&'static [Opt]),
     /// A point in time: `{ status = "known", at = "..." }`; `end` allows "not-ended".
     Time { end: bool },
 }
@@ -84,7 +86,7 @@ macro_rules! fields {
 use Kind::*;
 
 fields! {
-    "scheme": Choice(Scheme::OPTIONS), "Hvilken hændelse ønsker du at indberette?", "Which kind of incident are you reporting?";
+    "scheme": OneOrMore(Scheme::OPTIONS), "Hvilken hændelse ønsker du at indberette?", "Which kind of incident are you reporting?";
     "title": Line, "Overskrift: én linje, der opsummerer hændelsen", "Title: one line summing the incident up";
     "language": Choice(LANGUAGES), "Rapportens sprog", "Language of the report";
 
@@ -134,6 +136,7 @@ fields! {
     "timeline.start": Time { end: false }, "Dato og tidspunkt for hændelsens start", "When did the incident start?";
     "timeline.end": Time { end: true }, "Dato og tidspunkt for hændelsens afslutning", "When did the incident end?";
     "timeline.detected": Time { end: false }, "Dato og tidspunkt for hændelsens konstatering", "When was the incident detected?";
+    "timeline.classified": Time { end: false }, "Hvornår blev hændelsen klassificeret som større (DORA)?", "When was the incident classified as major (DORA)?";
     "timeline.how-detected": Prose, "Hvordan blev hændelsen konstateret?", "How was the incident detected?";
     "timeline.duration": Line, "Varighed", "Duration";
     "timeline.notified-by-processor": Choice(YesNoUnknown::OPTIONS), "Er der modtaget underretning om hændelsen fra en databehandler eller udbyder af digitale tjenester?", "Were you notified of the incident by a processor or a digital service provider?";

@@ -28,7 +28,7 @@ use crate::config::IdentityConfig;
 use crate::exit::{Failure, io_failure};
 
 pub use check::is_placeholder;
-pub use choices::Scheme;
+pub use choices::{Scheme, Schemes};
 pub use diagnostic::{Diagnostic, DiagnosticKind};
 pub use model::*;
 pub use schema::{json_schema, requirements};

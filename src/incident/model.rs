@@ -15,8 +15,9 @@ use super::choices::*;
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Incident {
-    /// The notification scheme.
-    pub scheme: Option<Scheme>,
+    /// The notification scheme, or a list of them when one incident is reported under
+    /// several (each with its own authority, stages and clocks).
+    pub scheme: Option<Schemes>,
     /// One line summing the incident up (used in the encrypted Subject).
     pub title: Option<String>,
     /// Language of the report ("da" or "en"); default from the configuration.
@@ -154,6 +155,9 @@ pub struct Timeline {
     pub start: Option<TimePoint>,
     pub end: Option<TimePoint>,
     pub detected: Option<TimePoint>,
+    /// When a financial entity classified the incident as major: DORA's initial
+    /// notification is due 4 hours after it (delegated regulation (EU) 2025/301 art. 5).
+    pub classified: Option<TimePoint>,
     /// "Hvordan blev hændelsen konstateret?"
     pub how_detected: Option<String>,
     /// "Varighed".

@@ -13,7 +13,11 @@ use super::{Scheme, choices};
 /// What a scheme requires, in the form's order: each path, and the paths that would
 /// do instead of it (`description.nature-other` for `description.nature`). The
 /// reporter's fields are among them; `[identity]` usually fills those.
-pub fn requirements(scheme: Scheme) -> Vec<(String, &'static [&'static str])> {
+pub fn requirements(schemes: &[Scheme]) -> Vec<(String, &'static [&'static str])> {
+    let scheme = match schemes {
+        [one] => choices::Schemes::One(*one),
+        several => choices::Schemes::Several(several.to_vec()),
+    };
     let empty = Incident { scheme: Some(scheme), ..Default::default() };
     // An empty incident holds no time, so `now` decides nothing here.
     validate(&empty, DateTime::UNIX_EPOCH)
@@ -33,7 +37,11 @@ pub fn json_schema() -> Value {
         .filter_map(|(key, _, _)| {
             let scheme: Scheme = serde_json::from_value(json!(key)).ok()?;
             Some(json!({
-                "if": { "properties": { "scheme": { "const": key } }, "required": ["scheme"] },
+                // The scheme named alone, or among a list of them.
+                "if": {
+                    "properties": { "scheme": { "anyOf": [{ "const": key }, { "type": "array", "contains": { "const": key } }] } },
+                    "required": ["scheme"],
+                },
                 "then": required_by(scheme),
             }))
         })
@@ -53,7 +61,7 @@ pub fn json_schema() -> Value {
 fn required_by(scheme: Scheme) -> Value {
     let mut then = json!({});
     let mut alternatives = Vec::new();
-    for (path, or) in requirements(scheme) {
+    for (path, or) in requirements(&[scheme]) {
         if path.starts_with("reporter.") {
             continue;
         }
@@ -116,7 +124,8 @@ mod tests {
         fn walk(root: &Value, object: &Value, prefix: &str, out: &mut Vec<(String, &'static str)>) {
             for (name, prop) in object["properties"].as_object().unwrap() {
                 let path = if prefix.is_empty() { name.clone() } else { format!("{prefix}.{name}") };
-                let def = resolve(root, prop);
+                // `scheme`: one name or a list of them; the one name tells its kind.
+                let def = resolve(root, resolve(root, prop));
                 let types = def.get("type").map(|t| t.to_string()).unwrap_or_default();
                 let kind = if def.get("properties").is_some_and(|p| p.get("status").is_some()) {
                     "time"
@@ -154,7 +163,7 @@ mod tests {
                     Kind::Line | Kind::Prose => "text",
                     Kind::Bool => "bool",
                     Kind::Count => "count",
-                    Kind::Choice(_) => "choice",
+                    Kind::Choice(_) | Kind::OneOrMore(_) => "choice",
                     Kind::Choices(_) => "choices",
                     Kind::Time { .. } => "time",
                 };
@@ -169,7 +178,7 @@ mod tests {
     fn every_requirement_is_a_field_of_the_form() {
         for (key, _, _) in choices::Scheme::OPTIONS {
             let scheme: Scheme = serde_json::from_value(json!(key)).unwrap();
-            for (path, or) in requirements(scheme) {
+            for (path, or) in requirements(&[scheme]) {
                 for p in std::iter::once(path.as_str()).chain(or.iter().copied()) {
                     assert!(crate::incident::fields::field(p).is_some(), "{key}: {p}");
                 }

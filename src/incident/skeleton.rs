@@ -91,10 +91,11 @@ const EN: Words = Words {
     one_choice: "One of:",
 };
 
-/// The commented incident file for a scheme, in a language.
-pub fn skeleton(scheme: Scheme, lang: Language) -> String {
+/// The commented incident file for one or more schemes, in a language: what each of
+/// them requires is marked.
+pub fn skeleton(schemes: &[Scheme], lang: Language) -> String {
     let words = if lang == Language::Da { &DA } else { &EN };
-    let required = requirements(scheme);
+    let required = requirements(schemes);
     let marker = |path: &str| -> Option<String> {
         if path.starts_with("reporter.") {
             return None;
@@ -117,13 +118,18 @@ pub fn skeleton(scheme: Scheme, lang: Language) -> String {
     };
 
     let mut out = String::new();
-    out.push_str(&format!("# certmail incident file: {} ({})\n#\n", scheme.label(lang), scheme.key()));
+    let labels: Vec<&str> = schemes.iter().map(|s| s.label(lang)).collect();
+    let keys: Vec<String> = schemes.iter().map(|s| format!("\"{}\"", s.key())).collect();
+    let names: Vec<&str> = schemes.iter().map(|s| s.key()).collect();
+    out.push_str(&format!("# certmail incident file: {} ({})\n#\n", labels.join(" + "), names.join(", ")));
+    // One scheme is written as a name, several as a list.
+    let scheme_value = if keys.len() == 1 { keys[0].clone() } else { format!("[{}]", keys.join(", ")) };
     out.push_str(words.intro);
     out.push('\n');
     for f in FIELDS {
         let condition = CONDITIONS.iter().find(|c| c.0 == f.path).map(|c| if lang == Language::Da { c.1 } else { c.2 });
         match (f.path, f.kind) {
-            ("scheme", _) => out.push_str(&format!("\n# {}\nscheme = \"{}\"\n", f.question(lang), scheme.key())),
+            ("scheme", _) => out.push_str(&format!("\n# {}\nscheme = {scheme_value}\n", f.question(lang))),
             ("language", _) => out.push_str(&format!("# {}: da | en\nlanguage = \"{}\"\n", f.question(lang), lang.code())),
             (_, Kind::Section) => {
                 out.push_str(&format!("\n# ── {} ──\n[{}]\n", f.question(lang), f.path));
@@ -166,7 +172,7 @@ fn field(out: &mut String, f: &Field, lang: Language, words: &Words, marker: Opt
             list_options(out, words.one_choice, options, lang);
             if options.len() <= 4 { quoted(&format!("<{}>", keys(options, " | "))) } else { quoted(words.from_list) }
         }
-        Kind::Choices(options) => {
+        Kind::Choices(options) | Kind::OneOrMore(options) => {
             list_options(out, words.choices, options, lang);
             format!("[{}]", quoted(words.from_list))
         }

@@ -30,6 +30,8 @@ enum Row {
     Message(String),
     /// By content hash.
     Received(String),
+    /// A stage filed on Virk.dk, by its row id.
+    Filing(i64),
 }
 
 impl Row {
@@ -38,12 +40,13 @@ impl Row {
             Row::Incident(_) => "incident",
             Row::Message(_) => "message",
             Row::Received(_) => "received",
+            Row::Filing(_) => "filing",
         }
     }
 
     fn key(&self) -> Value {
         match self {
-            Row::Incident(id) => json!(id),
+            Row::Incident(id) | Row::Filing(id) => json!(id),
             Row::Message(id) | Row::Received(id) => json!(id),
         }
     }
@@ -53,6 +56,7 @@ impl Row {
             ("incident", Value::Number(n)) => n.as_i64().map(Row::Incident),
             ("message", Value::String(id)) => Some(Row::Message(id.clone())),
             ("received", Value::String(hash)) => Some(Row::Received(hash.clone())),
+            ("filing", Value::Number(n)) => n.as_i64().map(Row::Filing),
             _ => None,
         }
     }
@@ -64,6 +68,7 @@ impl std::fmt::Display for Row {
             Row::Incident(id) => write!(f, "incident #{id}"),
             Row::Message(id) => write!(f, "message <{id}>"),
             Row::Received(hash) => write!(f, "received message {}…", &hash[..hash.len().min(16)]),
+            Row::Filing(id) => write!(f, "filing #{id}"),
         }
     }
 }
@@ -106,6 +111,12 @@ const COLUMNS: &[&str] = &[
     "from_address",
     "marked_kind",
     "reason",
+    "regime",
+    "stage",
+    "virk_reference",
+    "submitted_at",
+    "late_reason",
+    "receipt_sha256",
 ];
 
 fn column_name(name: &str) -> Option<&'static str> {
@@ -187,6 +198,17 @@ const RECEIVED: &[(&str, Source)] = &[
     ("reason", Detail("reason")),
 ];
 
+/// The filing row a `virk-filed` event with a stage records (older ones record none).
+const FILED: &[(&str, Source)] = &[
+    ("incident_id", Incident),
+    ("regime", Detail("regime")),
+    ("stage", Detail("stage")),
+    ("virk_reference", Detail("virk-reference")),
+    ("submitted_at", Detail("submitted-at")),
+    ("late_reason", Detail("late-reason")),
+    ("receipt_sha256", Detail("receipt-sha256")),
+];
+
 /// One event as the walk reads it.
 struct Event {
     id: i64,
@@ -263,6 +285,11 @@ impl Stated {
             "created" => self.set(e, Row::Incident(e.incident_id), true, CREATED),
             "follow-up" => self.set(e, Row::Incident(e.incident_id), false, FOLLOW_UP),
             "cert-case" => self.set(e, Row::Incident(e.incident_id), false, &[("cert_case", Detail("case"))]),
+            "virk-filed" => {
+                if let Some(id) = e.detail.get("filing").and_then(Value::as_i64) {
+                    self.set(e, Row::Filing(id), true, FILED);
+                }
+            }
             "attested" => self.attest(e),
             "queued" | "requeued" | "sending" | "sent" | "deferred" | "failed" => {
                 let Some(row) = message() else { return };
@@ -447,6 +474,26 @@ fn actual_rows(conn: &Connection) -> Result<BTreeMap<Row, Actual>, Failure> {
                 ("from_address", text(12).map_err(&err)?),
                 ("marked_kind", text(13).map_err(&err)?),
                 ("reason", text(14).map_err(&err)?),
+            ],
+            None,
+        );
+    }
+    let mut stmt = conn
+        .prepare("SELECT id, incident_id, regime, stage, virk_reference, submitted_at, late_reason, receipt_sha256 FROM filings")
+        .map_err(&err)?;
+    let mut q = stmt.query([]).map_err(&err)?;
+    while let Some(r) = q.next().map_err(&err)? {
+        let text = |i: usize| r.get::<_, Option<String>>(i).map(|v| json!(v));
+        put(
+            Row::Filing(r.get(0).map_err(&err)?),
+            vec![
+                ("incident_id", json!(r.get::<_, i64>(1).map_err(&err)?)),
+                ("regime", text(2).map_err(&err)?),
+                ("stage", text(3).map_err(&err)?),
+                ("virk_reference", text(4).map_err(&err)?),
+                ("submitted_at", text(5).map_err(&err)?),
+                ("late_reason", text(6).map_err(&err)?),
+                ("receipt_sha256", text(7).map_err(&err)?),
             ],
             None,
         );

@@ -311,6 +311,10 @@ pub struct StatusRow {
     pub unverified: i64,
     /// The recipient its newest notification went to.
     pub recipient: Option<String>,
+    /// The personal data route its report chose (`personal-data.report-to`).
+    pub personal_data_to: Option<String>,
+    /// When it was classified as major (`timeline.classified`, when known; DORA).
+    pub classified_at: Option<String>,
 }
 
 impl Store {
@@ -328,6 +332,15 @@ impl Store {
 
     /// Incidents not closed, oldest first, with what their deadlines depend on.
     pub fn open_incidents(&self) -> Result<Vec<StatusRow>, Failure> {
+        self.status_rows(None)
+    }
+
+    /// One incident (closed or not) as `status` sees it.
+    pub fn incident_status(&self, reference: &str) -> Result<Option<StatusRow>, Failure> {
+        Ok(self.status_rows(Some(reference))?.into_iter().next())
+    }
+
+    fn status_rows(&self, reference: Option<&str>) -> Result<Vec<StatusRow>, Failure> {
         let mut stmt = self
             .conn
             .prepare(
@@ -349,7 +362,10 @@ impl Store {
                         (SELECT COUNT(*) FROM received r WHERE r.incident_id = i.id AND r.bound = 0
                             AND (r.kind IN ('ack', 'question', 'closed', 'reply', 'malformed')
                                  OR r.flags LIKE '%\"bounce-for-unsent-message\"%')),
-                        (SELECT m.recipient FROM messages m WHERE m.incident_id = i.id ORDER BY m.id DESC LIMIT 1)
+                        (SELECT m.recipient FROM messages m WHERE m.incident_id = i.id ORDER BY m.id DESC LIMIT 1),
+                        json_extract(i.incident_json, '$.\"personal-data\".\"report-to\"'),
+                        CASE WHEN json_extract(i.incident_json, '$.timeline.classified.status') = 'known'
+                             THEN json_extract(i.incident_json, '$.timeline.classified.at') END
                  FROM incidents i
                  -- The newest good, bound reply that is not a replay: the CERT has what
                  -- we sent before it, whatever a bounce says.
@@ -365,12 +381,14 @@ impl Store {
                  LEFT JOIN received l ON l.id = (
                      SELECT r.id FROM received r WHERE r.incident_id = i.id AND r.kind != 'malformed'
                      ORDER BY r.received_at DESC, r.id DESC LIMIT 1)
-                 WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.incident_id = i.id AND e.kind = 'closed')
+                 WHERE CASE WHEN ?1 IS NULL
+                            THEN NOT EXISTS (SELECT 1 FROM events e WHERE e.incident_id = i.id AND e.kind = 'closed')
+                            ELSE i.reference = ?1 END
                  ORDER BY i.id",
             )
             .map_err(db_error("status"))?;
         let rows = stmt
-            .query_map([], |r| {
+            .query_map([reference], |r| {
                 Ok(StatusRow {
                     reference: r.get(0)?,
                     scheme: r.get(1)?,
@@ -393,6 +411,8 @@ impl Store {
                     last_reply_from: r.get(18)?,
                     unverified: r.get(19)?,
                     recipient: r.get(20)?,
+                    personal_data_to: r.get(21).ok().flatten(),
+                    classified_at: r.get(22).ok().flatten(),
                 })
             })
             .map_err(db_error("status"))?;

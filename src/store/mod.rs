@@ -172,6 +172,22 @@ CREATE TABLE idempotency_keys (
 );
 "#,
     COVER_RECEIVED,
+    r#"
+-- Staged filings on Virk.dk (`certmail incident virk --stage`): one row per stage
+-- submitted, each stated by its `virk-filed` event (store/cover.rs). Filings recorded
+-- before this have no row: their event alone says what was filed (store/filings.rs).
+CREATE TABLE filings (
+    id             INTEGER PRIMARY KEY,
+    incident_id    INTEGER NOT NULL REFERENCES incidents(id),
+    regime         TEXT NOT NULL,
+    stage          TEXT NOT NULL,
+    virk_reference TEXT NOT NULL,
+    submitted_at   TEXT NOT NULL,
+    late_reason    TEXT,
+    receipt_sha256 TEXT
+);
+CREATE INDEX filings_by_incident ON filings (incident_id, stage);
+"#,
 ];
 
 /// The chain covers rows (see store/cover.rs): nothing changes in the schema, but a
@@ -201,6 +217,7 @@ pub struct Store {
 
 mod cover;
 mod fetch;
+mod filings;
 mod hooks;
 mod log;
 mod outbox;
@@ -209,6 +226,7 @@ mod received;
 mod spool;
 mod state;
 pub use fetch::{FolderState, LastFetch};
+pub use filings::{Filed, NewFiling};
 pub(crate) use log::event;
 pub use log::{ChainProblem, EventRow, IncidentRow, StatusRow, Verification};
 pub use outbox::{Attempt, ClaimQuery, Claimed, OutboxRow};

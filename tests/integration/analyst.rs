@@ -171,7 +171,7 @@ fn a_log_from_before_received_rows_were_covered_whole_verifies_after_the_upgrade
         &c.env,
         "UPDATE events SET detail = json_remove(detail, '$.from', '$.reason', '$.marked_kind') WHERE kind = 'received';
          UPDATE events SET detail = json_remove(detail, '$.content_hash', '$.marked_kind') WHERE kind = 'marked';
-         ALTER TABLE received DROP COLUMN reason;
+         ALTER TABLE received DROP COLUMN reason; DROP TABLE filings;
          PRAGMA user_version = 12;",
     );
     rehash(&c.env);

@@ -13,6 +13,8 @@ const EXAMPLES: &[&str] = &[
     "digital-service-provider.json",
     "public-authority-phishing.toml",
     "personal-data-breach.toml",
+    "hospital-ransomware.toml",
+    "bank-outage.toml",
 ];
 
 #[test]

@@ -140,14 +140,14 @@ fn status_shows_overdue_clocks_until_virk_filing_and_close() {
     assert_eq!(open["reference"], reference.as_str());
     assert_eq!(open["overdue"], true);
     let waiting = open["waiting_for"].to_string();
-    assert!(waiting.contains("not delivered yet") && waiting.contains("GDPR art. 33"), "{waiting}");
+    assert!(waiting.contains("not delivered yet") && waiting.contains("personal data breach notification"), "{waiting}");
     let text_status = env.certmail(&["status"]);
     assert!(text(&text_status.stdout).contains("[OVERDUE]"), "{}", text(&text_status.stdout));
 
     let receipt = env.write("kvittering.pdf", "%PDF-1.4 receipt");
     assert_success(&env.certmail(&["incident", "virk", &reference, "--reference", "VIRK-2026-77", "--receipt", receipt.to_str().unwrap()]));
     let waiting = status(&env)["incidents"][0]["waiting_for"].to_string();
-    assert!(!waiting.contains("GDPR art. 33"), "the Virk.dk filing satisfies the clock: {waiting}");
+    assert!(!waiting.contains("personal data breach notification"), "the Virk.dk filing satisfies the clock: {waiting}");
     let shown = text(&env.certmail(&["log", "show", &reference, "--json"]).stdout);
     assert!(shown.contains("VIRK-2026-77") && shown.contains("sha256"), "{shown}");
     let kept: Vec<_> = std::fs::read_dir(env.home.join("receipts")).unwrap().map(|e| e.unwrap().path()).collect();
@@ -406,6 +406,7 @@ fn as_written_before_rows_were_covered(env: &Env) {
          UPDATE events SET prev_hash = NULL, hash = NULL; DELETE FROM chain_head;
          DROP TABLE imap_folders; DROP TABLE hooks_fired; ALTER TABLE received DROP COLUMN file; ALTER TABLE received DROP COLUMN reason;
          DROP INDEX messages_by_incident_sha256; ALTER TABLE messages DROP COLUMN incident_sha256; DROP TABLE idempotency_keys;
+         DROP TABLE filings;
          PRAGMA user_version = 6;", // every migration applied up to COVER_ROWS, not from it on
     );
 }

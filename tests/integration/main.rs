@@ -19,6 +19,7 @@ mod keys;
 mod log;
 mod new;
 mod notify;
+mod regimes;
 mod sending;
 mod smtp;
 mod stress;

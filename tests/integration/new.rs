@@ -190,7 +190,8 @@ fn new_schema_requires_per_scheme_what_notify_requires() {
     let schema: Value = serde_json::from_slice(&env.certmail(&["schema"]).stdout).unwrap();
     assert_eq!(schema["required"], serde_json::json!(["scheme"]));
     let branch = |scheme: &str| {
-        schema["allOf"].as_array().unwrap().iter().find(|b| b["if"]["properties"]["scheme"]["const"] == scheme).unwrap()["then"].clone()
+        schema["allOf"].as_array().unwrap().iter().find(|b| b["if"]["properties"]["scheme"]["anyOf"][0]["const"] == scheme).unwrap()["then"]
+            .clone()
     };
     let nis = branch("nis-operator");
     assert_eq!(
