@@ -113,7 +113,7 @@ impl LazyKeys<'_> {
 /// Reads a message through its layers with no pinned certificate and no decryption
 /// key, and classifies it: the whole untrusted path short of the store, for fuzzing.
 pub fn read_untrusted(raw: &[u8], now: SystemTime) -> Result<(Reading, Kind), String> {
-    let mail = reply::parse(raw)?;
+    let mail = parse_isolated(raw)?;
     let automatic = mail.auto_reply;
     let mut keys = LazyKeys { settings: None, now, unlocked: None };
     let reading = Reader { certs: &[], now, keys: &mut keys }.read(mail).map_err(|f| f.message)?;
@@ -675,14 +675,19 @@ fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "an internal error".into())
 }
 
+/// Parses a message, holding a panic in the parser (mail-parser checks its own
+/// invariants in debug builds) to this message: it is malformed, with the reason.
+/// Every untrusted parse goes through here.
+fn parse_isolated(raw: &[u8]) -> Result<Mail, String> {
+    std::panic::catch_unwind(|| reply::parse(raw))
+        .unwrap_or_else(|panic| Err(format!("certmail failed while parsing it: {}", panic_text(&*panic))))
+}
+
 /// Hashes and parses a message, and reads it when it has no OpenPGP layer (nothing
 /// to decrypt or verify); pure, so it runs on the parser threads.
 pub fn prepare(source: &str, raw: Vec<u8>) -> Prepared {
     let hash: String = Sha256::digest(&raw).iter().map(|b| format!("{b:02x}")).collect();
-    // A panic in the parser (mail-parser checks its own invariants in debug builds)
-    // is this message's: it is recorded as malformed with the reason, not retried.
-    let mut parsed = std::panic::catch_unwind(|| reply::parse(&raw))
-        .unwrap_or_else(|panic| Err(format!("certmail failed while parsing it: {}", panic_text(&*panic))));
+    let mut parsed = parse_isolated(&raw);
     let early = match &mut parsed {
         Ok(mail)
             if matches!(mail.content, reply::Content::Plain { .. } | reply::Content::Bounce { .. } | reply::Content::Unreadable { .. }) =>
