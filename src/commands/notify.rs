@@ -261,9 +261,7 @@ fn refuse_duplicate(args: &NotifyArgs, draft: &Draft, same: &[Notified], thread:
 /// on stderr and goes on. `--again` says it is meant.
 fn refuse_same_title(args: &NotifyArgs, draft: &Draft, store: &Store) -> Result<(), Failure> {
     let Some(title) = draft.incident.title.as_deref().map(str::trim).filter(|t| !t.is_empty()) else { return Ok(()) };
-    let open = store.open_incidents()?;
-    let Some(same) = open.iter().find(|row| row.title.trim().eq_ignore_ascii_case(title)) else { return Ok(()) };
-    let reference = &same.reference;
+    let Some(reference) = store.open_incident_titled(title)? else { return Ok(()) };
     let file = args.incident.display();
     let said = format!(
         "{reference} is an open incident with the same title ({title:?}). To report what changed in it: `certmail notify {file} --follow-up {reference}`"

@@ -20,12 +20,7 @@ pub fn run(settings: &Settings, command: &OutboxCommand, json: bool) -> CmdResul
 }
 
 fn retry(settings: &Settings, target: &str, reason: &str, json: bool) -> CmdResult {
-    let Some(relay) = settings.relay()? else {
-        return Err(Failure::config(format!(
-            "no [smtp] relay in {}: nothing can be delivered (see README, \"Delivery\")",
-            settings.config_path.display()
-        )));
-    };
+    let relay = configured_relay(settings)?;
     let mut store = Store::open(&settings.store_path())?;
     let requeued = store.requeue_failed(target, reason, &timestamp(Utc::now()))?;
     if requeued.is_empty() {
@@ -88,12 +83,7 @@ fn list(settings: &Settings, json: bool) -> CmdResult {
 }
 
 fn flush(settings: &Settings, json: bool, retry_now: bool) -> CmdResult {
-    let Some(relay) = settings.relay()? else {
-        return Err(Failure::config(format!(
-            "no [smtp] relay in {}: nothing can be delivered (see README, \"Delivery\")",
-            settings.config_path.display()
-        )));
-    };
+    let relay = configured_relay(settings)?;
     let mut store = Store::open(&settings.store_path())?;
     let password = || outbox::smtp_password(settings, &relay);
     let clock = Utc::now;
@@ -132,6 +122,17 @@ fn flush(settings: &Settings, json: bool, retry_now: bool) -> CmdResult {
         }
     }
     summary_outcome(&reports)
+}
+
+/// The `[smtp]` relay; without one nothing can be delivered, which is a configuration
+/// error here (notify only queues instead).
+fn configured_relay(settings: &Settings) -> Result<crate::transport::Relay, Failure> {
+    settings.relay()?.ok_or_else(|| {
+        Failure::config(format!(
+            "no [smtp] relay in {}: nothing can be delivered (see README, \"Delivery\")",
+            settings.config_path.display()
+        ))
+    })
 }
 
 /// Tells the hook of each message the outbox gave up in `reports`, once per message,

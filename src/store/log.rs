@@ -335,6 +335,21 @@ impl Store {
         self.status_rows(None)
     }
 
+    /// The reference of an open incident with this title (case and surrounding white
+    /// space aside), if there is one: what notify checks before a new incident,
+    /// without computing every open incident's status.
+    pub fn open_incident_titled(&self, title: &str) -> Result<Option<String>, Failure> {
+        self.conn
+            .prepare_cached(
+                "SELECT i.reference FROM incidents i
+                 WHERE lower(trim(i.title)) = lower(trim(?1))
+                   AND NOT EXISTS (SELECT 1 FROM events e WHERE e.incident_id = i.id AND e.kind = 'closed')
+                 ORDER BY i.id DESC LIMIT 1",
+            )
+            .and_then(|mut s| s.query_row([title], |r| r.get(0)).optional())
+            .map_err(db_error("open incident by title"))
+    }
+
     /// One incident (closed or not) as `status` sees it.
     pub fn incident_status(&self, reference: &str) -> Result<Option<StatusRow>, Failure> {
         Ok(self.status_rows(Some(reference))?.into_iter().next())

@@ -152,16 +152,7 @@ fn a_secret_key_others_can_read_and_a_broken_template_are_errors() {
 
 #[test]
 fn a_rejected_login_and_a_passphrase_that_does_not_unlock_are_errors() {
-    let env = Env::bare();
-    std::fs::create_dir_all(&env.home).unwrap();
-    std::fs::write(env.config_path(), "[identity]\npassphrase-env = \"CM_TEST_PASSPHRASE\"\n").unwrap();
-    let init = env
-        .command()
-        .env("CM_TEST_PASSPHRASE", "correct horse")
-        .args(["init", "--name", "A B", "--email", "a@example.dk", "--org", "O", "--cvr", "12345678", "--phone", "12345678"])
-        .output()
-        .unwrap();
-    assert_success(&init);
+    let env = Env::with_key_behind_env_passphrase("correct horse");
     env.add_recipient("test-cert", &cert_key().fingerprint, &cert_key().public);
     let server = SmtpServer::start("starttls", "none");
     env.set_relay(server.port, "starttls", &tls().ca, 10);

@@ -71,16 +71,7 @@ pub(crate) fn in_keyring_session(env: &Env, steps: &[(&[&str], Option<&str>)]) -
 /// A home whose key is protected by `passphrase` and whose configuration names no
 /// passphrase source: the keyring is where it must come from.
 pub fn env_with_protected_key(passphrase: &str) -> Env {
-    let env = Env::bare();
-    std::fs::create_dir_all(&env.home).unwrap();
-    std::fs::write(env.config_path(), "[identity]\npassphrase-env = \"CM_TEST_PASSPHRASE\"\n").unwrap();
-    let init = env
-        .command()
-        .env("CM_TEST_PASSPHRASE", passphrase)
-        .args(["init", "--name", "A B", "--email", "a@example.dk", "--org", "O", "--cvr", "12345678", "--phone", "12345678"])
-        .output()
-        .unwrap();
-    assert_success(&init);
+    let env = Env::with_key_behind_env_passphrase(passphrase);
     let config = std::fs::read_to_string(env.config_path()).unwrap().replace("passphrase-env = \"CM_TEST_PASSPHRASE\"\n", "");
     std::fs::write(env.config_path(), config).unwrap();
     env.add_recipient("test-cert", &cert_key().fingerprint, &cert_key().public);

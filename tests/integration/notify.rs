@@ -274,16 +274,7 @@ fn without_the_genuine_cfcs_key_nothing_is_encrypted_and_the_user_is_told_how_to
 
 #[test]
 fn passphrase_from_environment_and_loud_failure_without_it() {
-    let env = Env::bare();
-    std::fs::create_dir_all(&env.home).unwrap();
-    std::fs::write(env.config_path(), "[identity]\npassphrase-env = \"CM_TEST_PASSPHRASE\"\n").unwrap();
-    let init = env
-        .command()
-        .env("CM_TEST_PASSPHRASE", "correct horse")
-        .args(["init", "--name", "A B", "--email", "a@example.dk", "--org", "O", "--cvr", "12345678", "--phone", "12345678"])
-        .output()
-        .unwrap();
-    assert_success(&init);
+    let env = Env::with_key_behind_env_passphrase("correct horse");
     let key = std::fs::read(env.home.join("identity/secret.asc")).unwrap();
     let identity = certmail::crypto::Identity::from_bytes(&key).unwrap();
     assert!(identity.needs_passphrase(std::time::SystemTime::now()), "the key is protected");

@@ -131,6 +131,22 @@ impl Env {
         env
     }
 
+    /// A home made by `init` whose key is protected by `passphrase`, read from
+    /// CM_TEST_PASSPHRASE (`passphrase-env` in the configuration); no recipient yet.
+    pub fn with_key_behind_env_passphrase(passphrase: &str) -> Env {
+        let env = Env::bare();
+        std::fs::create_dir_all(&env.home).unwrap();
+        std::fs::write(env.config_path(), "[identity]\npassphrase-env = \"CM_TEST_PASSPHRASE\"\n").unwrap();
+        let init = env
+            .command()
+            .env("CM_TEST_PASSPHRASE", passphrase)
+            .args(["init", "--name", "A B", "--email", "a@example.dk", "--org", "O", "--cvr", "12345678", "--phone", "12345678"])
+            .output()
+            .unwrap();
+        assert_success(&init);
+        env
+    }
+
     /// A home with nothing in it.
     pub fn bare() -> Env {
         let dir = tempfile::tempdir().unwrap();
