@@ -275,7 +275,8 @@ impl<'a> Ingestor<'a> {
             Some(e) => e,
             None => Early::unread(mail, &reading),
         };
-        let threaded = self.thread(mail, &reading, &early.text)?;
+        early.references();
+        let threaded = self.thread(mail, &reading, &early)?;
         // Mail about none of our incidents is known again by its bytes alone: the
         // same content in other headers is recorded twice, which changes nothing.
         let identity = match (&reading.signed_identity, early.identity.take()) {
@@ -438,7 +439,8 @@ impl<'a> Ingestor<'a> {
     /// The incident a message is threaded to, for reading: its In-Reply-To and
     /// References, protected headers inside the encryption, then a reference or a
     /// known CERT case number in the subject or text. Never trusted for state.
-    fn thread(&mut self, mail: &Mail, reading: &Reading, text: &str) -> Result<Option<Correlation>, Failure> {
+    fn thread(&mut self, mail: &Mail, reading: &Reading, early: &Early) -> Result<Option<Correlation>, Failure> {
+        let text = early.text.as_str();
         let protected = reading.protected.as_ref();
         let ids = mail.in_reply_to.iter().chain(mail.references.iter().rev());
         let protected_ids = protected.into_iter().flat_map(|m| m.in_reply_to.iter().chain(m.references.iter().rev()));
@@ -448,11 +450,11 @@ impl<'a> Ingestor<'a> {
             }
         }
         let subjects = [mail.subject.as_str(), protected.map_or("", |m| m.subject.as_str())];
-        for t in subjects.iter().copied().chain([text]) {
-            for reference in reply::references_in(t) {
-                if let Some(c) = self.store.correlate_reference(&reference)? {
-                    return Ok(Some(c));
-                }
+        let in_subjects = subjects.iter().flat_map(|t| reply::references_in(t));
+        let in_text = early.references.iter().flatten().cloned();
+        for reference in in_subjects.chain(in_text) {
+            if let Some(c) = self.store.correlate_reference(&reference)? {
+                return Ok(Some(c));
             }
         }
         let cases = self.cert_cases()?.to_vec();
@@ -580,20 +582,26 @@ fn text_identity(mail: &Mail, reading: &Reading) -> String {
     let mut h = Sha256::new();
     h.update(mail.message_id.as_deref().unwrap_or("").as_bytes());
     h.update([0]);
+    // The normalised text is gathered in runs and hashed in large updates: one update
+    // per line was a third of what the identity cost on a busy mailbox.
+    let mut normalised = Vec::new();
     for p in &reading.parts {
         h.update(p.part.content_type.as_bytes());
         h.update([0]);
         match &p.part.text {
             Some(t) => {
-                for line in t.lines() {
-                    h.update(line.trim_end().as_bytes());
-                    h.update(b"\n");
+                normalised.clear();
+                normalised.reserve(t.len() + 1);
+                for line in crate::bytes::lines(t) {
+                    normalised.extend_from_slice(line.trim_end().as_bytes());
+                    normalised.push(b'\n');
                 }
+                h.update(&normalised);
             }
             None => h.update(Sha256::digest(&p.part.bytes)),
         }
     }
-    format!("text:{}", h.finalize().iter().map(|b| format!("{b:02x}")).collect::<String>())
+    format!("text:{}", crate::compose::hex(&h.finalize()))
 }
 
 /// A message's bytes, and its file when it has one.
@@ -627,6 +635,9 @@ struct Early {
     automatic: bool,
     /// The identity of its unsigned content, worked out ahead with the kind.
     identity: Option<String>,
+    /// The references its text names, in order, once looked for (the text is read
+    /// for them once, on a parser thread when it can be).
+    references: Option<Vec<String>>,
 }
 
 impl Early {
@@ -640,7 +651,7 @@ impl Early {
             || !mail.references.is_empty()
             || reading.protected.is_some()
             || !reply::references_in(&mail.subject).is_empty()
-            || !reply::references_in(&early.text).is_empty();
+            || !early.references().is_empty();
         if names_something {
             early.kind(reading);
             early.identity = Some(text_identity(mail, reading));
@@ -653,7 +664,13 @@ impl Early {
     fn unread(mail: &Mail, reading: &Reading) -> Early {
         let automatic =
             mail.auto_reply || reading.protected.as_ref().is_some_and(|m| m.auto_reply) || reply::is_away_subject(&mail.subject);
-        Early { text: reading.text(), kind: None, automatic, identity: None }
+        Early { text: reading.text(), kind: None, automatic, identity: None, references: None }
+    }
+
+    /// The references the text names.
+    fn references(&mut self) -> &[String] {
+        let text = &self.text;
+        self.references.get_or_insert_with(|| reply::references_in(text))
     }
 
     /// What the words say (what a good signature covers, when one covers any).
@@ -686,7 +703,7 @@ fn parse_isolated(raw: &[u8]) -> Result<Mail, String> {
 /// Hashes and parses a message, and reads it when it has no OpenPGP layer (nothing
 /// to decrypt or verify); pure, so it runs on the parser threads.
 pub fn prepare(source: &str, raw: Vec<u8>) -> Prepared {
-    let hash: String = Sha256::digest(&raw).iter().map(|b| format!("{b:02x}")).collect();
+    let hash = crate::compose::hex(&Sha256::digest(&raw));
     let mut parsed = parse_isolated(&raw);
     let early = match &mut parsed {
         Ok(mail)

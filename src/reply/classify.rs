@@ -117,22 +117,23 @@ fn rules() -> &'static Rules {
 fn fold(text: &str) -> String {
     // Each of the six letters is 0xC3 and one more byte in UTF-8, and 0xC3 never
     // starts anything else worth folding: copy the runs between them whole.
+    let bytes = text.as_bytes();
     let mut out = String::with_capacity(text.len() + 16);
     let mut copied = 0;
-    for at in crate::bytes::positions(text.as_bytes(), 0xC3) {
-        let Some(c) = text[at..].chars().next() else { continue };
-        let folded = match c {
-            'æ' => "ae",
-            'ø' => "oe",
-            'å' => "aa",
-            'Æ' => "AE",
-            'Ø' => "OE",
-            'Å' => "AA",
+    for at in crate::bytes::positions(bytes, 0xC3) {
+        let folded = match bytes.get(at + 1) {
+            Some(0xA6) => "ae",
+            Some(0xB8) => "oe",
+            Some(0xA5) => "aa",
+            Some(0x86) => "AE",
+            Some(0x98) => "OE",
+            Some(0x85) => "AA",
             _ => continue,
         };
+        // `at` starts a two-byte letter, so both ends are character boundaries.
         out.push_str(&text[copied..at]);
         out.push_str(folded);
-        copied = at + c.len_utf8();
+        copied = at + 2;
     }
     out.push_str(&text[copied..]);
     out
@@ -184,15 +185,22 @@ fn is_quote_start(text: &str, line: &str, t: &str) -> bool {
             return true;
         }
     }
-    let separator =
-        ["-----original message", "-----oprindelig meddelelse", "-------- forwarded", "-------- videresendt", "begin forwarded message"]
+    // Most lines start with neither a separator's nor a "From:" line's first letter:
+    // they are passed over on that byte alone.
+    match t.as_bytes().first() {
+        Some(b'-' | b'b' | b'B') => {
+            return [
+                "-----original message",
+                "-----oprindelig meddelelse",
+                "-------- forwarded",
+                "-------- videresendt",
+                "begin forwarded message",
+            ]
             .iter()
             .any(|p| starts(p));
-    if separator {
-        return true;
-    }
-    if !(starts("from:") || starts("fra:")) {
-        return false;
+        }
+        Some(b'f' | b'F') if starts("from:") || starts("fra:") => {}
+        _ => return false,
     }
     // The lines after this one: `line` lies inside `text`.
     let end = (line.as_ptr() as usize - text.as_ptr() as usize) + line.len();
