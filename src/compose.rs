@@ -167,13 +167,12 @@ pub fn render_with(
     samples: &[SampleInfo],
 ) -> Result<Rendered, Failure> {
     let infos: Vec<AttachmentInfo> = draft.attachments.iter().map(|(_, i)| i.clone()).collect();
-    let created = now.format("%Y-%m-%d %H:%M UTC").to_string();
     let input = ReportInput {
         incident: &draft.incident,
         reference,
         recipient_name: recipient.display_name(),
         recipient_address: &recipient.config.address,
-        created: &created,
+        created: now,
         follow_up,
         attachments: &infos,
         samples,
