@@ -113,10 +113,13 @@ pub fn render(input: &ReportInput, user_dir: Option<&Path>) -> Result<Rendered, 
         Failure::input(format!("{origin}: {e:#}"))
     };
     let template = env.get_template(&name).map_err(where_)?;
+    let regimes = regimes(input.incident, input.language);
     let context = minijinja::context! {
         incident => snake_keys(serde_json::to_value(input.incident).unwrap_or_default()),
         labels => choices::labels(input.language),
-        regimes => regimes(input.incident, input.language),
+        regimes => &regimes,
+        // `{% if "nis2" in regime_ids %}`: wording that depends on the law in force.
+        regime_ids => regimes.iter().filter_map(|r| r["id"].as_str()).collect::<Vec<_>>(),
         // `incident.scheme` is one key or a list of them: the templates list these.
         schemes => input.incident.scheme.as_ref().map(|s| s.list().iter().map(|s| s.key()).collect::<Vec<_>>()).unwrap_or_default(),
         reference => input.reference,
@@ -159,6 +162,7 @@ fn regimes(incident: &Incident, lang: Language) -> Vec<serde_json::Value> {
         .map(|r| {
             serde_json::json!({
                 "id": r.id.key(), "name": r.name.get(lang), "basis": r.basis.get(lang), "authority": r.authority.get(lang),
+                "route": r.route.as_ref().map(|t| t.get(lang)),
             })
         })
         .collect()
@@ -192,6 +196,12 @@ fn environment(user_dir: Option<PathBuf>, lang: Language) -> Environment<'static
     env.add_filter("time", move |v: Value| match v.as_str().and_then(|s| crate::locale::time_text(s, lang)) {
         Some(t) => Value::from(t),
         None => v,
+    });
+    // A regime's name starts a list item: "NIS 2-loven", "Databeskyttelsesforordningen"
+    // (minijinja's `capitalize` would lower-case the rest).
+    env.add_filter("upper_first", |s: String| {
+        let mut chars = s.chars();
+        chars.next().map(|c| c.to_uppercase().chain(chars).collect::<String>()).unwrap_or_default()
     });
     env.add_filter("number", move |v: Value| match (v.is_integer(), i128::try_from(v.clone())) {
         (true, Ok(n)) => Value::from(crate::locale::number(n, lang)),
