@@ -99,6 +99,18 @@ impl From<Scheme> for Schemes {
 }
 
 choice! {
+    /// The Traffic Light Protocol marking (FIRST TLP 2.0): how far the CERT may share
+    /// the report. Written as the standard writes it, the first line of the report.
+    Tlp {
+        Clear = "TLP:CLEAR", "Ingen begrænsning på deling", "No limit on disclosure";
+        Green = "TLP:GREEN", "Må deles i modtagerens fællesskab, men ikke offentligt", "Within the recipient's community, not publicly";
+        Amber = "TLP:AMBER", "Kun efter behov i modtagerens organisation og hos dens kunder", "Need-to-know within the recipient's organisation and its clients";
+        AmberStrict = "TLP:AMBER+STRICT", "Kun efter behov i modtagerens egen organisation", "Need-to-know within the recipient's organisation only";
+        Red = "TLP:RED", "Kun til de navngivne modtagere; ingen videre deling", "For the named recipients only; no further disclosure";
+    }
+}
+
+choice! {
     /// Sector of an operator of essential services (CFCS' page on the NIS schemes).
     Sector {
         Energy = "energy", "Energi", "Energy";

@@ -89,6 +89,7 @@ fields! {
     "scheme": OneOrMore(Scheme::OPTIONS), "Hvilken hændelse ønsker du at indberette?", "Which kind of incident are you reporting?";
     "title": Line, "Overskrift: én linje, der opsummerer hændelsen", "Title: one line summing the incident up";
     "language": Choice(LANGUAGES), "Rapportens sprog", "Language of the report";
+    "tlp": Choice(Tlp::OPTIONS), "TLP-markering: hvor bredt CERT'en må dele rapporten", "TLP marking: how widely the CERT may share the report";
 
     "elaboration": Section, "Er dette en uddybning af en tidligere anmeldelse?", "Is this an elaboration of an earlier report?";
     "elaboration.is-elaboration": Bool, "Er dette en uddybning af en tidligere anmeldelse?", "Is this an elaboration of an earlier report?";

@@ -22,6 +22,9 @@ pub struct Incident {
     pub title: Option<String>,
     /// Language of the report ("da" or "en"); default from the configuration.
     pub language: Option<Language>,
+    /// The TLP marking of the report ("TLP:AMBER", …), its first line; only inside the
+    /// encryption, never in the cleartext subject.
+    pub tlp: Option<Tlp>,
     /// "Er dette en uddybning af en tidligere anmeldelse?"
     pub elaboration: Option<Elaboration>,
     /// "Oplysninger om indberetter"; missing fields come from `[identity]` in the config.

@@ -310,6 +310,7 @@ pub fn canary_incident() -> (Value, Vec<String>) {
         "scheme": "personal-data",
         "title": c("title"),
         "language": "en",
+        "tlp": "TLP:AMBER+STRICT",
         "elaboration": { "is-elaboration": true, "earlier-reference": c("earlier-reference") },
         "reporter": { "cvr": "73400113", "organisation": c("organisation"), "address": c("address"), "contact-name": c("contact-name"),
                       "contact-title": c("contact-title"), "email": "cnry-reporter@example.dk", "phone": "+45 7340 0112", "foreign-phone": false },
