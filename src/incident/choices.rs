@@ -111,6 +111,17 @@ choice! {
 }
 
 choice! {
+    /// What an indicator of compromise is (`[[indicators]]`); its value is checked by it.
+    IndicatorType {
+        Ip = "ip", "IP-adresse", "IP address";
+        Domain = "domain", "Domæne", "Domain";
+        Url = "url", "URL", "URL";
+        Email = "email", "E-mailadresse", "E-mail address";
+        Hash = "hash", "Filhash", "File hash";
+    }
+}
+
+choice! {
     /// Sector of an operator of essential services (CFCS' page on the NIS schemes).
     Sector {
         Energy = "energy", "Energi", "Energy";
@@ -369,5 +380,6 @@ pub fn labels(lang: Language) -> serde_json::Value {
         "taken_by": table(MeasuresTakenBy::OPTIONS, lang),
         "subjects_notified": table(SubjectsNotified::OPTIONS, lang),
         "method": table(NotificationMethod::OPTIONS, lang),
+        "indicator": table(IndicatorType::OPTIONS, lang),
     })
 }

@@ -34,6 +34,9 @@ pub enum Kind {
     OneOrMore(&'static [Opt]),
     /// A point in time: `{ status = "known", at = "..." }`; `end` allows "not-ended".
     Time { end: bool },
+    /// A list of tables (`[[indicators]]`), each with the fields below it; the fields of
+    /// the n-th are named `indicators[n].value` (counted from 0).
+    Entries,
 }
 
 /// One field of an incident file.
@@ -202,6 +205,11 @@ fields! {
     "nis.economic-and-societal-impact": Prose, "Omfanget af indvirkningen på økonomiske og samfundsmæssige aktiviteter", "Impact on economic and societal activities";
     "nis.third-party-provider": Line, "Udbyder af digitale tjenester, som tjenesten afhænger af", "The digital service provider the service depends on";
     "nis.third-party-consequences": Prose, "Konsekvenser for tjenestens kontinuitet af en hændelse hos udbyderen", "Consequences for the service's continuity of an incident at that provider";
+
+    "indicators": Entries, "Indikatorer (IoC'er): én [[indicators]] pr. indikator", "Indicators of compromise: one [[indicators]] each";
+    "indicators.type": Choice(IndicatorType::OPTIONS), "Indikatorens type (en filhash er MD5, SHA-1 eller SHA-256 i hex)", "The indicator's type (a file hash is MD5, SHA-1 or SHA-256 in hex)";
+    "indicators.value": Line, "Værdi, som den er (ikke \"defanged\")", "The value as it is (not defanged)";
+    "indicators.note": Line, "Hvad det er, og hvor det er set", "What it is and where it was seen";
 }
 
 /// The field at a dotted path.
@@ -237,7 +245,7 @@ mod tests {
         for (i, f) in FIELDS.iter().enumerate() {
             if !f.parent().is_empty() {
                 let parent = FIELDS.iter().position(|p| p.path == f.parent()).unwrap_or_else(|| panic!("{} has no section", f.path));
-                assert!(parent < i && FIELDS[parent].kind == Section, "{}", f.path);
+                assert!(parent < i && matches!(FIELDS[parent].kind, Section | Entries), "{}", f.path);
             }
         }
         let mut paths: Vec<_> = FIELDS.iter().map(|f| f.path).collect();

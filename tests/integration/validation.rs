@@ -342,7 +342,11 @@ pub fn canary_incident() -> (Value, Vec<String>) {
         "nis": { "sector": "health", "service": c("nis-service"), "users-affected": 7340119, "users-details": c("users-details"),
                  "duration": c("nis-duration"), "geographic-spread": c("geographic-spread"), "extent-of-disruption": c("extent-of-disruption"),
                  "economic-and-societal-impact": c("economic-impact"), "third-party-provider": c("third-party-provider"),
-                 "third-party-consequences": c("third-party-consequences") }
+                 "third-party-consequences": c("third-party-consequences") },
+        "indicators": [
+            { "type": "domain", "value": "cnry-indicator-q7.example.net", "note": c("indicator-note") },
+            { "type": "email", "value": "cnry-phish@example.net" }
+        ]
     });
     v["timeline"]["end"]["status"] = json!("other");
     canaries.extend(
@@ -362,6 +366,8 @@ pub fn canary_incident() -> (Value, Vec<String>) {
             "2026-11-21 07:34:03 (UTC+01:00)",
             "2026-11-21 07:34:04 (UTC+01:00)",
             "7,340,119",
+            "cnry-indicator-q7.example.net",
+            "cnry-phish@example.net",
         ]
         .map(String::from),
     );
