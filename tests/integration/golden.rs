@@ -8,8 +8,8 @@ use certmail::incident::{self, Language};
 use certmail::template::{self, AttachmentInfo, ReportInput};
 
 /// One incident file per regime: the examples, and fixtures for the regimes no example
-/// falls under (the 2018 NIS law, the telecom route of a personal data breach), the
-/// last two in Danish summer time.
+/// falls under (the 2018 NIS law for operators and for digital service providers, the
+/// telecom route of a personal data breach), in Danish summer time or across its start.
 const EXAMPLES: &[&str] = &[
     "examples/voluntary-ransomware.toml",
     "examples/nis-operator-outage.toml",
@@ -19,6 +19,7 @@ const EXAMPLES: &[&str] = &[
     "examples/hospital-ransomware.toml",
     "examples/bank-outage.toml",
     "tests/fixtures/golden/dns-outage-2018.toml",
+    "tests/fixtures/golden/marketplace-outage-2018.json",
     "tests/fixtures/golden/telecom-breach.toml",
 ];
 
