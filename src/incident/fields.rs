@@ -92,7 +92,7 @@ fields! {
     "scheme": OneOrMore(Scheme::OPTIONS), "Hvilken hændelse ønsker du at indberette?", "Which kind of incident are you reporting?";
     "title": Line, "Overskrift: én linje, der opsummerer hændelsen", "Title: one line summing the incident up";
     "language": Choice(LANGUAGES), "Rapportens sprog", "Language of the report";
-    "tlp": Choice(Tlp::OPTIONS), "TLP-markering: hvor bredt CERT'en må dele rapporten", "TLP marking: how widely the CERT may share the report";
+    "tlp": Choice(Tlp::OPTIONS), "TLP-markering: hvor bredt CERT'et må dele rapporten", "TLP marking: how widely the CERT may share the report";
 
     "elaboration": Section, "Er dette en uddybning af en tidligere anmeldelse?", "Is this an elaboration of an earlier report?";
     "elaboration.is-elaboration": Bool, "Er dette en uddybning af en tidligere anmeldelse?", "Is this an elaboration of an earlier report?";
@@ -194,7 +194,7 @@ fields! {
     "data-subjects.public-informed": Bool, "Er offentligheden blevet informeret om hændelsen?", "Has the public been informed?";
     "data-subjects.public-informed-how": Prose, "Beskriv hvordan og i hvilket omfang", "How and how widely?";
 
-    "nis": Section, "NIS-lovens kriterier (§ 5 og § 9)", "The NIS law's criteria (§ 5 and § 9)";
+    "nis": Section, "Berørt tjeneste og hændelsens omfang (NIS-kriterierne)", "The service affected and the incident's scope (the NIS criteria)";
     "nis.sector": Choice(Sector::OPTIONS), "Sektor", "Sector";
     "nis.service": Line, "Den berørte væsentlige eller digitale tjeneste", "The essential or digital service affected";
     "nis.users-affected": Count, "Antal berørte brugere", "Number of users affected";
@@ -208,7 +208,7 @@ fields! {
 
     "indicators": Entries, "Indikatorer (IoC'er): én [[indicators]] pr. indikator", "Indicators of compromise: one [[indicators]] each";
     "indicators.type": Choice(IndicatorType::OPTIONS), "Indikatorens type (en filhash er MD5, SHA-1 eller SHA-256 i hex)", "The indicator's type (a file hash is MD5, SHA-1 or SHA-256 in hex)";
-    "indicators.value": Line, "Værdi, som den er (ikke \"defanged\")", "The value as it is (not defanged)";
+    "indicators.value": Line, "Værdien præcis som den er (ikke \"defanged\" som 203.0.113[.]7)", "The value as it is (not defanged)";
     "indicators.note": Line, "Hvad det er, og hvor det er set", "What it is and where it was seen";
 }
 

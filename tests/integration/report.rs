@@ -19,7 +19,7 @@ fn the_tlp_marking_is_the_first_line_inside_the_encryption_and_nowhere_outside()
     let report = report_text(&inner);
     assert!(report.starts_with("TLP:AMBER\n\n"), "{report}");
     // The Danish report shows Danish time and separators, as sent.
-    assert!(report.contains("Hændelsens konstatering: 20.11.2026 kl. 06:40"), "{report}");
+    assert!(report.contains("Tidspunkt for hændelsens konstatering: 20.11.2026 kl. 06:40"), "{report}");
     assert!(!report.contains("+01:00") && !report.contains(" UTC"), "{report}");
 }
 
