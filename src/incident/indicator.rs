@@ -11,7 +11,28 @@ use std::net::IpAddr;
 
 use super::choices::IndicatorType;
 use super::model::Indicator;
-use super::validate::is_plain_address;
+use super::validate::{Problem, ProblemKind, is_plain_address};
+
+/// What is wrong with an incident's indicators: each needs a type and a value of that
+/// type, named `indicators[n].type` / `indicators[n].value` (counted from 0).
+pub fn problems(list: &[Indicator]) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let mut say = |path: String, expected: String, kind| out.push(Problem { path, expected, kind });
+    for (n, indicator) in list.iter().enumerate() {
+        let here = format!("indicators[{n}]");
+        let missing = ProblemKind::Missing { or: &[] };
+        match (indicator.kind, indicator.value.as_deref().filter(|v| !v.trim().is_empty())) {
+            (None, _) => say(format!("{here}.type"), "required for each indicator: ip, domain, url, email or hash".into(), missing),
+            (Some(_), None) => say(format!("{here}.value"), "required for each indicator: the indicator itself".into(), missing),
+            (Some(kind), Some(v)) => {
+                if let Err(why) = check(kind, v) {
+                    say(format!("{here}.value"), why, ProblemKind::Invalid);
+                }
+            }
+        }
+    }
+    out
+}
 
 /// Why `value` is not an indicator of type `kind`, in words for the person fixing it.
 pub fn check(kind: IndicatorType, value: &str) -> Result<(), String> {

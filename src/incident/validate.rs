@@ -116,7 +116,7 @@ fn common(c: &mut Checker, i: &Incident, now: DateTime<Utc>) {
     {
         c.problem("reporter.cvr", format!("a CVR number of 8 digits, not {cvr:?}"));
     }
-    indicators(c, i);
+    c.problems.extend(super::indicator::problems(&i.indicators));
     check_email(c, "reporter.email", r.email.as_ref());
     check_phone(c, "reporter.phone", r.phone.as_ref(), r.foreign_phone.unwrap_or(false));
     if let Some(b) = &i.on_behalf_of {
@@ -379,23 +379,6 @@ fn exclusive<T: PartialEq + Copy>(c: &mut Checker, path: &str, values: &[T], alo
 
 fn is_cvr(cvr: &str) -> bool {
     cvr.len() == 8 && cvr.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// Each indicator has a type and a value of that type (`indicator::check`).
-fn indicators(c: &mut Checker, i: &Incident) {
-    for (n, indicator) in i.indicators.iter().enumerate() {
-        let here = format!("indicators[{n}]");
-        let value = indicator.value.as_deref().filter(|v| !v.trim().is_empty());
-        match (indicator.kind, value) {
-            (None, _) => c.missing(&format!("{here}.type"), &[], "required for each indicator: ip, domain, url, email or hash"),
-            (Some(_), None) => c.missing(&format!("{here}.value"), &[], "required for each indicator: the indicator itself"),
-            (Some(kind), Some(v)) => {
-                if let Err(why) = super::indicator::check(kind, v) {
-                    c.problem(&format!("{here}.value"), why);
-                }
-            }
-        }
-    }
 }
 
 fn check_email(c: &mut Checker, path: &str, value: Option<&String>) {
