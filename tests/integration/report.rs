@@ -111,3 +111,28 @@ fn each_indicator_is_checked_by_its_type_and_named_with_its_line() {
     let fields: Vec<&str> = v["error"]["problems"].as_array().unwrap().iter().map(|p| p["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["indicators[0].value", "indicators[1].typ", "indicators[2].value", "indicators[3].value"]);
 }
+
+#[test]
+fn the_skeleton_offers_the_marking_and_a_commented_indicator_that_works_uncommented() {
+    let env = Env::new();
+    for lang in ["da", "en"] {
+        let skeleton = text(&env.certmail(&["new", "voluntary", "--lang", lang]).stdout);
+        assert!(
+            skeleton.contains("\n# tlp = \"<choose from the list above>\"\n")
+                || skeleton.contains("\n# tlp = \"<vælg fra listen ovenfor>\"\n")
+        );
+        assert!(skeleton.contains("#   TLP:AMBER+STRICT  "), "{skeleton}");
+        let example: String = skeleton
+            .split("\n# [[indicators]]\n")
+            .nth(1)
+            .unwrap_or_else(|| panic!("no commented [[indicators]] in:\n{skeleton}"))
+            .lines()
+            .map(|l| format!("{}\n", l.strip_prefix("# ").unwrap()))
+            .collect();
+        let original = std::fs::read_to_string(VOLUNTARY).unwrap();
+        let file = env.write(&format!("{lang}.toml"), &format!("{original}\n[[indicators]]\n{example}"));
+        let out = env.certmail(&["preview", file.to_str().unwrap()]);
+        assert_success(&out);
+        assert!(text(&out.stdout).contains("203.0.113.7"), "{}", text(&out.stdout));
+    }
+}
