@@ -32,7 +32,7 @@ pub mod imap;
 pub mod incident;
 pub mod ingest;
 pub mod legal;
-pub mod locale;
+pub(crate) mod locale;
 pub mod mailbox;
 pub mod mime;
 pub mod outbox;
