@@ -7,9 +7,10 @@ use std::path::Path;
 use certmail::incident::{self, Language};
 use certmail::template::{self, AttachmentInfo, ReportInput};
 
-/// One incident file per regime: the examples, and fixtures for the regimes no example
-/// falls under (the 2018 NIS law for operators and for digital service providers, the
-/// telecom route of a personal data breach), in Danish summer time or across its start.
+/// One incident file per regime: the examples, a voluntary report with indicators, and
+/// fixtures for the regimes no example falls under (the 2018 NIS law for operators and
+/// for digital service providers, the telecom route of a personal data breach), in
+/// Danish summer time or across its start.
 const EXAMPLES: &[&str] = &[
     "examples/voluntary-ransomware.toml",
     "examples/nis-operator-outage.toml",
@@ -21,6 +22,7 @@ const EXAMPLES: &[&str] = &[
     "tests/fixtures/golden/dns-outage-2018.toml",
     "tests/fixtures/golden/marketplace-outage-2018.json",
     "tests/fixtures/golden/telecom-breach.toml",
+    "tests/fixtures/golden/voluntary-indicators.toml",
 ];
 
 #[test]

@@ -7,6 +7,8 @@ use std::path::Path;
 use crate::support::*;
 
 const VOLUNTARY: &str = "examples/voluntary-ransomware.toml";
+/// The voluntary example with three indicators.
+const WITH_INDICATORS: &str = "tests/fixtures/golden/voluntary-indicators.toml";
 
 #[test]
 fn the_tlp_marking_is_the_first_line_inside_the_encryption_and_nowhere_outside() {
@@ -55,7 +57,7 @@ fn part(inner: &str, name: &str) -> (String, Vec<u8>) {
 fn the_indicators_are_listed_and_attached_as_csv_that_gnupg_decrypts_and_verifies() {
     let env = Env::new();
     let iocs = env.write("notes.txt", "more\n");
-    let (out, message) = env.notify(Path::new(VOLUNTARY), &["--attach", iocs.to_str().unwrap()]);
+    let (out, message) = env.notify(Path::new(WITH_INDICATORS), &["--attach", iocs.to_str().unwrap()]);
     assert_queued(&out);
     assert!(!text(&message).contains("185.220.101.7"), "indicators travel only inside the encryption");
     let (inner, status) = gpg_decrypt(&env, &message);
@@ -81,7 +83,7 @@ fn the_indicators_are_listed_and_attached_as_csv_that_gnupg_decrypts_and_verifie
 #[test]
 fn each_indicator_is_checked_by_its_type_and_named_with_its_line() {
     let env = Env::new();
-    let original = std::fs::read_to_string(VOLUNTARY).unwrap();
+    let original = std::fs::read_to_string(WITH_INDICATORS).unwrap();
     let broken = original
         .replace("value = \"185.220.101.7\"", "value = \"185.220.101.300\"")
         .replace("type = \"domain\"", "typ = \"domain\"")
