@@ -82,9 +82,7 @@ impl Node {
         }
         found
     }
-}
 
-impl Node {
     /// Where the field at a dotted path is written, with list items as `key[n]`
     /// (`indicators[2].value`): where its key is (an item's own start) and its value.
     pub fn position(&self, path: &str) -> Option<(usize, usize)> {
