@@ -125,11 +125,23 @@ pub fn hex(bytes: &[u8]) -> String {
     out
 }
 
+/// The file name of the incident's indicators as CSV, inside the encryption.
+pub const INDICATORS_CSV: &str = "indicators.csv";
+
+impl Draft {
+    /// The incident's indicators as indicators.csv, when it lists any.
+    pub fn indicators_csv(&self) -> Option<String> {
+        let list = &self.incident.indicators;
+        (!list.is_empty()).then(|| incident::indicator::csv(list))
+    }
+}
+
 /// The final message's size, estimated before any work: text and base64 attachments,
 /// then ASCII armor (4/3) with its line ends.
 pub fn estimated_size(draft: &Draft, body_len: usize) -> u64 {
     let files = draft.attachments.iter().map(|(_, i)| i.size);
-    let sizes: Vec<u64> = files.chain(draft.samples.iter().map(Sample::estimated_zip_size)).collect();
+    let csv = draft.indicators_csv().map(|c| c.len() as u64);
+    let sizes: Vec<u64> = files.chain(csv).chain(draft.samples.iter().map(Sample::estimated_zip_size)).collect();
     estimated_size_of(body_len, &sizes)
 }
 
@@ -179,13 +191,12 @@ pub fn render_with(
     samples: &[SampleInfo],
 ) -> Result<Rendered, Failure> {
     let infos: Vec<AttachmentInfo> = draft.attachments.iter().map(|(_, i)| i.clone()).collect();
-    let created = now.format("%Y-%m-%d %H:%M UTC").to_string();
     let input = ReportInput {
         incident: &draft.incident,
         reference,
         recipient_name: recipient.display_name(),
         recipient_address: &recipient.config.address,
-        created: &created,
+        created: now,
         follow_up,
         attachments: &infos,
         samples,
@@ -229,10 +240,15 @@ pub fn new_message_id(sender: &str) -> Result<String, Failure> {
     Ok(format!("{hex}.certmail@{domain}"))
 }
 
-/// Opens the attachments (after [`load`] checked their sizes). Each is read while the
-/// message is written; one that changes size meanwhile fails the notification.
+/// Opens the attachments (after [`load`] checked their sizes), then the indicators as
+/// indicators.csv. Each file is read while the message is written; one that changes
+/// size meanwhile fails the notification.
 pub fn open_attachments(draft: &Draft) -> Result<Vec<mime::Attachment>, Failure> {
-    open_files(&draft.attachments)
+    let mut all = open_files(&draft.attachments)?;
+    if let Some(csv) = draft.indicators_csv() {
+        all.push(mime::Attachment { file_name: INDICATORS_CSV.to_string(), content: Box::new(std::io::Cursor::new(csv.into_bytes())) });
+    }
+    Ok(all)
 }
 
 /// Opens files checked by [`check_attachments`], each held to the size checked.

@@ -67,12 +67,19 @@ fn walk(path: &str, earlier: &Value, merged: &Value, out: &mut Vec<Change>) {
     }
 }
 
-/// A value as the report shows it: text as it is, a list as its items.
+/// A value as the report shows it: text as it is, a list as its items (a list of
+/// tables, the indicators, one item a line).
 fn shown(value: &Value) -> String {
     match value {
         Value::Null => String::new(),
         Value::String(s) => s.trim_end().to_string(),
+        Value::Array(items) if items.iter().any(Value::is_object) => items.iter().map(shown).collect::<Vec<_>>().join("\n"),
         Value::Array(items) => items.iter().map(shown).collect::<Vec<_>>().join(", "),
+        // An indicator as an analyst reads it: "ip 203.0.113.7 (C2)", not JSON.
+        Value::Object(map) if map.contains_key("type") && map.contains_key("value") => {
+            let note = map.get("note").map(shown).filter(|n| !n.is_empty()).map(|n| format!(" ({n})")).unwrap_or_default();
+            format!("{} {}{note}", shown(&map["type"]), shown(&map["value"]))
+        }
         other => other.to_string(),
     }
 }
@@ -121,5 +128,18 @@ mod tests {
             ]
         );
         assert!(changes(&merged, &merge(&merged, &update)).is_empty(), "the same update again changes nothing");
+    }
+
+    #[test]
+    fn changed_indicators_are_listed_one_a_line() {
+        let earlier = json!({ "indicators": [{ "type": "ip", "value": "203.0.113.7" }] });
+        let update = json!({ "indicators": [
+            { "type": "ip", "value": "203.0.113.7", "note": "C2" },
+            { "type": "domain", "value": "evil.example.net" },
+        ] });
+        let listed = changes(&earlier, &merge(&earlier, &update));
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].value, "\n    ip 203.0.113.7 (C2)\n    domain evil.example.net");
+        assert_eq!(listed[0].was, None);
     }
 }

@@ -32,6 +32,7 @@ pub mod imap;
 pub mod incident;
 pub mod ingest;
 pub mod legal;
+pub(crate) mod locale;
 pub mod mailbox;
 pub mod mime;
 pub mod outbox;

@@ -6,7 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
-use minijinja::{Environment, UndefinedBehavior};
+use chrono::{DateTime, Utc};
+use minijinja::{Environment, UndefinedBehavior, Value};
 use serde::Serialize;
 
 use crate::exit::Failure;
@@ -45,7 +46,8 @@ pub struct ReportInput<'a> {
     pub reference: &'a str,
     pub recipient_name: &'a str,
     pub recipient_address: &'a str,
-    pub created: &'a str,
+    /// When the report is made; the template shows it in Danish time (`locale`).
+    pub created: DateTime<Utc>,
     pub follow_up: Option<&'a str>,
     pub attachments: &'a [AttachmentInfo],
     /// Malware samples, each attached as its own password-protected zip.
@@ -102,7 +104,7 @@ pub fn render(input: &ReportInput, user_dir: Option<&Path>) -> Result<Rendered, 
     // Several schemes: the first one's template frames the report.
     let scheme = input.incident.scheme.as_ref().and_then(|s| s.primary()).ok_or_else(|| Failure::input("incident has no scheme"))?;
     let name = template_name(scheme, input.language);
-    let env = environment(user_dir.map(Path::to_path_buf));
+    let env = environment(user_dir.map(Path::to_path_buf), input.language);
     let where_ = |e: minijinja::Error| {
         let origin = match user_dir.map(|d| d.join(&name)).filter(|p| p.exists()) {
             Some(p) => p.display().to_string(),
@@ -111,15 +113,18 @@ pub fn render(input: &ReportInput, user_dir: Option<&Path>) -> Result<Rendered, 
         Failure::input(format!("{origin}: {e:#}"))
     };
     let template = env.get_template(&name).map_err(where_)?;
+    let regimes = regimes(input.incident, input.language);
     let context = minijinja::context! {
         incident => snake_keys(serde_json::to_value(input.incident).unwrap_or_default()),
         labels => choices::labels(input.language),
-        regimes => regimes(input.incident, input.language),
+        regimes => &regimes,
+        // `{% if "nis2" in regime_ids %}`: wording that depends on the law in force.
+        regime_ids => regimes.iter().filter_map(|r| r["id"].as_str()).collect::<Vec<_>>(),
         // `incident.scheme` is one key or a list of them: the templates list these.
         schemes => input.incident.scheme.as_ref().map(|s| s.list().iter().map(|s| s.key()).collect::<Vec<_>>()).unwrap_or_default(),
         reference => input.reference,
         recipient => minijinja::context! { name => input.recipient_name, address => input.recipient_address },
-        created => input.created,
+        created => input.created.to_rfc3339(),
         follow_up => input.follow_up,
         attachments => input.attachments,
         samples => input.samples,
@@ -157,6 +162,7 @@ fn regimes(incident: &Incident, lang: Language) -> Vec<serde_json::Value> {
         .map(|r| {
             serde_json::json!({
                 "id": r.id.key(), "name": r.name.get(lang), "basis": r.basis.get(lang), "authority": r.authority.get(lang),
+                "route": r.route.as_ref().map(|t| t.get(lang)),
             })
         })
         .collect()
@@ -165,7 +171,7 @@ fn regimes(incident: &Incident, lang: Language) -> Vec<serde_json::Value> {
 /// Renders a free-text message from `_message.LANG.txt` (overridable like the reports).
 pub fn render_message(input: &MessageInput, user_dir: Option<&Path>) -> Result<Rendered, Failure> {
     let name = format!("_message.{}.txt", input.language.code());
-    let env = environment(user_dir.map(Path::to_path_buf));
+    let env = environment(user_dir.map(Path::to_path_buf), input.language);
     let where_ = |e: minijinja::Error| Failure::input(format!("template {name}: {e:#}"));
     let template = env.get_template(&name).map_err(where_)?;
     let context = minijinja::context! {
@@ -183,8 +189,24 @@ pub fn render_message(input: &MessageInput, user_dir: Option<&Path>) -> Result<R
     Ok(Rendered { subject: one_line(&subject), body: tidy(&body) })
 }
 
-fn environment(user_dir: Option<PathBuf>) -> Environment<'static> {
+fn environment(user_dir: Option<PathBuf>, lang: Language) -> Environment<'static> {
     let mut env = Environment::new();
+    // `{{ p.at | time }}`, `{{ s.total | number }}`: the reader's way of writing them.
+    // A value they cannot read (an override passing something else) is shown as is.
+    env.add_filter("time", move |v: Value| match v.as_str().and_then(|s| crate::locale::time_text(s, lang)) {
+        Some(t) => Value::from(t),
+        None => v,
+    });
+    // A regime's name starts a list item: "NIS 2-loven", "Databeskyttelsesforordningen"
+    // (minijinja's `capitalize` would lower-case the rest).
+    env.add_filter("upper_first", |s: String| {
+        let mut chars = s.chars();
+        chars.next().map(|c| c.to_uppercase().chain(chars).collect::<String>()).unwrap_or_default()
+    });
+    env.add_filter("number", move |v: Value| match (v.is_integer(), i128::try_from(v.clone())) {
+        (true, Ok(n)) => Value::from(crate::locale::number(n, lang)),
+        _ => v,
+    });
     // Missing optional sections are simply absent: `incident.nis.duration` on an
     // incident without `[nis]` is undefined, not an error.
     env.set_undefined_behavior(UndefinedBehavior::Chainable);

@@ -271,7 +271,7 @@ impl<R: BufRead> Session<R> {
                     &format!("  (e.g. 2026-01-31 06:40, 06:40 for today, \"now\", \"unknown\"{not_ended}, or in words)"),
                 ));
             }
-            Kind::Line | Kind::Prose | Kind::Section => {}
+            Kind::Line | Kind::Prose | Kind::Section | Kind::Entries => {}
         }
     }
 

@@ -61,7 +61,9 @@ pub fn run(settings: &Settings, args: &PreviewArgs, json: bool) -> CmdResult {
     let visible = outer.split("\r\n\r\n").next().unwrap_or_default().replace("\r\n", "\n");
     let encrypted_bytes = compose::estimated_size(&draft, rendered.body.len());
     if json {
-        let attachments: Vec<_> = draft.attachments.iter().map(|(_, a)| serde_json::json!({ "name": a.name, "bytes": a.size })).collect();
+        let csv = draft.indicators_csv().map(|c| serde_json::json!({ "name": compose::INDICATORS_CSV, "bytes": c.len() }));
+        let attachments: Vec<_> =
+            draft.attachments.iter().map(|(_, a)| serde_json::json!({ "name": a.name, "bytes": a.size })).chain(csv).collect();
         output::json(&serde_json::json!({
             "reference": reference,
             "recipient": recipient.id,
@@ -90,6 +92,9 @@ pub fn run(settings: &Settings, args: &PreviewArgs, json: bool) -> CmdResult {
     output::say(&format!("Date: {}", headers.date));
     for (_, a) in &draft.attachments {
         output::say(&format!("Attachment: {} ({} bytes)", a.name, a.size));
+    }
+    if let Some(csv) = draft.indicators_csv() {
+        output::say(&format!("Attachment: {} ({} bytes, the incident's indicators)", compose::INDICATORS_CSV, csv.len()));
     }
     output::say("");
     output::say(rendered.body.trim_end());

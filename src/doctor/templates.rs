@@ -93,7 +93,7 @@ fn renders(dir: &Path, name: &str) -> Result<(), String> {
             reference: "CM-0000-0000-0000",
             recipient_name: "Example CERT",
             recipient_address: "cert@example.invalid",
-            created: "2000-01-01 00:00 UTC",
+            created: chrono::DateTime::UNIX_EPOCH,
             follow_up: None,
             attachments: &[],
             samples: &[],

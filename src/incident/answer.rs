@@ -72,6 +72,7 @@ pub fn read(field: &Field, typed: &str, cx: &Context) -> Result<Option<Answer>, 
         }
         Kind::Time { end } => time(typed, end, cx).map(Some),
         Kind::Section => Err("a section has no answer of its own".into()),
+        Kind::Entries => Err("a list of tables is written in the file, not answered".into()),
     }
 }
 

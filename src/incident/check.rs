@@ -72,22 +72,47 @@ impl Checked {
     }
 
     fn table(&mut self, parent: &str, entries: &[Entry]) -> Map<String, Json> {
+        self.table_as(parent, parent, entries)
+    }
+
+    /// A table whose fields are those of `form` (`indicators`), named below `parent`
+    /// (`indicators[2]`) in what is reported.
+    fn table_as(&mut self, form: &str, parent: &str, entries: &[Entry]) -> Map<String, Json> {
         let mut map = Map::new();
         for e in entries {
             let path = join(parent, &e.key);
-            match fields::field(&path) {
+            match fields::field(&join(form, &e.key)) {
                 Some(f) => {
                     if let Some(v) = self.field(f, &path, &e.node) {
                         map.insert(e.key.clone(), v);
                     }
                 }
                 None => {
-                    let siblings: Vec<&str> = fields::children(parent).map(Field::key).collect();
+                    let siblings: Vec<&str> = fields::children(form).map(Field::key).collect();
                     self.unknown(parent, e, &siblings);
                 }
             }
         }
         map
+    }
+
+    /// A list of tables, each checked against the fields below `path`. Every item keeps
+    /// its place (an empty table for one refused), so that the n-th in the file is the
+    /// n-th the rules check and name.
+    fn entries(&mut self, path: &str, items: &[Node]) -> Option<Json> {
+        let mut out = Vec::new();
+        for (n, item) in items.iter().enumerate() {
+            let here = format!("{path}[{n}]");
+            match &item.value {
+                Value::Table(entries) => out.push(Json::Object(self.table_as(path, &here, entries))),
+                _ => {
+                    let key = path.rsplit('.').next().unwrap_or(path);
+                    self.wrong(&here, item, format_args!("a table: [[{key}]] on a line of its own, its fields below it"));
+                    out.push(Json::Object(Map::new()));
+                }
+            }
+        }
+        (!out.is_empty()).then_some(Json::Array(out))
     }
 
     fn unknown(&mut self, parent: &str, e: &Entry, siblings: &[&'static str]) {
@@ -157,6 +182,10 @@ impl Checked {
                 (!map.is_empty()).then_some(Json::Object(map))
             }
             (Kind::Section, _) => self.wrong(path, node, format_args!("a section: [{path}] on a line of its own, its fields below it")),
+            (Kind::Entries, Value::List(items)) => self.entries(path, items),
+            (Kind::Entries, _) => {
+                self.wrong(path, node, format_args!("a list of tables: [[{key}]] on a line of its own for each, its fields below it"))
+            }
             (Kind::Line | Kind::Prose, Value::Text(t)) => Some(Json::String(t.clone())),
             (Kind::Line | Kind::Prose, Value::Integer(_) | Value::Float(_) | Value::Bool(_) | Value::Datetime { .. }) => {
                 self.wrong(path, node, "text in quotes")

@@ -99,6 +99,29 @@ impl From<Scheme> for Schemes {
 }
 
 choice! {
+    /// The Traffic Light Protocol marking (FIRST TLP 2.0): how far the CERT may share
+    /// the report. Written as the standard writes it, the first line of the report.
+    Tlp {
+        Clear = "TLP:CLEAR", "Ingen begrænsning på deling", "No limit on disclosure";
+        Green = "TLP:GREEN", "Må deles i modtagerens fællesskab, men ikke offentligt", "Within the recipient's community, not publicly";
+        Amber = "TLP:AMBER", "Kun efter behov i modtagerens organisation og hos dens kunder", "Need-to-know within the recipient's organisation and its clients";
+        AmberStrict = "TLP:AMBER+STRICT", "Kun efter behov i modtagerens egen organisation", "Need-to-know within the recipient's organisation only";
+        Red = "TLP:RED", "Kun til de navngivne modtagere; ingen videre deling", "For the named recipients only; no further disclosure";
+    }
+}
+
+choice! {
+    /// What an indicator of compromise is (`[[indicators]]`); its value is checked by it.
+    IndicatorType {
+        Ip = "ip", "IP-adresse", "IP address";
+        Domain = "domain", "Domæne", "Domain";
+        Url = "url", "URL", "URL";
+        Email = "email", "E-mailadresse", "E-mail address";
+        Hash = "hash", "Filhash", "File hash";
+    }
+}
+
+choice! {
     /// Sector of an operator of essential services (CFCS' page on the NIS schemes).
     Sector {
         Energy = "energy", "Energi", "Energy";
@@ -357,5 +380,6 @@ pub fn labels(lang: Language) -> serde_json::Value {
         "taken_by": table(MeasuresTakenBy::OPTIONS, lang),
         "subjects_notified": table(SubjectsNotified::OPTIONS, lang),
         "method": table(NotificationMethod::OPTIONS, lang),
+        "indicator": table(IndicatorType::OPTIONS, lang),
     })
 }

@@ -34,6 +34,9 @@ pub enum Kind {
     OneOrMore(&'static [Opt]),
     /// A point in time: `{ status = "known", at = "..." }`; `end` allows "not-ended".
     Time { end: bool },
+    /// A list of tables (`[[indicators]]`), each with the fields below it; the fields of
+    /// the n-th are named `indicators[n].value` (counted from 0).
+    Entries,
 }
 
 /// One field of an incident file.
@@ -89,6 +92,7 @@ fields! {
     "scheme": OneOrMore(Scheme::OPTIONS), "Hvilken hændelse ønsker du at indberette?", "Which kind of incident are you reporting?";
     "title": Line, "Overskrift: én linje, der opsummerer hændelsen", "Title: one line summing the incident up";
     "language": Choice(LANGUAGES), "Rapportens sprog", "Language of the report";
+    "tlp": Choice(Tlp::OPTIONS), "TLP-markering: hvor bredt CERT'et må dele rapporten", "TLP marking: how widely the CERT may share the report";
 
     "elaboration": Section, "Er dette en uddybning af en tidligere anmeldelse?", "Is this an elaboration of an earlier report?";
     "elaboration.is-elaboration": Bool, "Er dette en uddybning af en tidligere anmeldelse?", "Is this an elaboration of an earlier report?";
@@ -190,7 +194,7 @@ fields! {
     "data-subjects.public-informed": Bool, "Er offentligheden blevet informeret om hændelsen?", "Has the public been informed?";
     "data-subjects.public-informed-how": Prose, "Beskriv hvordan og i hvilket omfang", "How and how widely?";
 
-    "nis": Section, "NIS-lovens kriterier (§ 5 og § 9)", "The NIS law's criteria (§ 5 and § 9)";
+    "nis": Section, "Berørt tjeneste og hændelsens omfang (NIS-kriterierne)", "The service affected and the incident's scope (the NIS criteria)";
     "nis.sector": Choice(Sector::OPTIONS), "Sektor", "Sector";
     "nis.service": Line, "Den berørte væsentlige eller digitale tjeneste", "The essential or digital service affected";
     "nis.users-affected": Count, "Antal berørte brugere", "Number of users affected";
@@ -201,6 +205,11 @@ fields! {
     "nis.economic-and-societal-impact": Prose, "Omfanget af indvirkningen på økonomiske og samfundsmæssige aktiviteter", "Impact on economic and societal activities";
     "nis.third-party-provider": Line, "Udbyder af digitale tjenester, som tjenesten afhænger af", "The digital service provider the service depends on";
     "nis.third-party-consequences": Prose, "Konsekvenser for tjenestens kontinuitet af en hændelse hos udbyderen", "Consequences for the service's continuity of an incident at that provider";
+
+    "indicators": Entries, "Indikatorer (IoC'er): én [[indicators]] pr. indikator", "Indicators of compromise: one [[indicators]] each";
+    "indicators.type": Choice(IndicatorType::OPTIONS), "Indikatorens type (en filhash er MD5, SHA-1 eller SHA-256 i hex)", "The indicator's type (a file hash is MD5, SHA-1 or SHA-256 in hex)";
+    "indicators.value": Line, "Værdien præcis som den er (ikke \"defanged\" som 203.0.113[.]7)", "The value as it is (not defanged)";
+    "indicators.note": Line, "Hvad det er, og hvor det er set", "What it is and where it was seen";
 }
 
 /// The field at a dotted path.
@@ -236,7 +245,7 @@ mod tests {
         for (i, f) in FIELDS.iter().enumerate() {
             if !f.parent().is_empty() {
                 let parent = FIELDS.iter().position(|p| p.path == f.parent()).unwrap_or_else(|| panic!("{} has no section", f.path));
-                assert!(parent < i && FIELDS[parent].kind == Section, "{}", f.path);
+                assert!(parent < i && matches!(FIELDS[parent].kind, Section | Entries), "{}", f.path);
             }
         }
         let mut paths: Vec<_> = FIELDS.iter().map(|f| f.path).collect();

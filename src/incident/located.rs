@@ -69,9 +69,9 @@ impl Context<'_> {
 pub fn place(root: &Node, path: &str) -> Option<usize> {
     let mut p = path;
     loop {
-        if let Some(entry) = root.get(p) {
+        if let Some((key_at, value_at)) = root.position(p) {
             // A value that is there but wrong is pointed at; a missing one at its section.
-            return Some(if p == path { entry.node.at.max(entry.key_at) } else { entry.key_at });
+            return Some(if p == path { value_at.max(key_at) } else { key_at });
         }
         p = p.rsplit_once('.')?.0;
     }

@@ -8,6 +8,7 @@ pub mod choices;
 pub mod diagnostic;
 pub mod document;
 pub mod fields;
+pub mod indicator;
 mod located;
 mod model;
 mod schema;

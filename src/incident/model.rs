@@ -22,6 +22,9 @@ pub struct Incident {
     pub title: Option<String>,
     /// Language of the report ("da" or "en"); default from the configuration.
     pub language: Option<Language>,
+    /// The TLP marking of the report ("TLP:AMBER", …), its first line; only inside the
+    /// encryption, never in the cleartext subject.
+    pub tlp: Option<Tlp>,
     /// "Er dette en uddybning af en tidligere anmeldelse?"
     pub elaboration: Option<Elaboration>,
     /// "Oplysninger om indberetter"; missing fields come from `[identity]` in the config.
@@ -52,6 +55,24 @@ pub struct Incident {
     pub data_subjects: Option<DataSubjects>,
     /// The NIS law's criteria (§ 5, stk. 2-3 and § 9, stk. 2).
     pub nis: Option<Nis>,
+    /// Indicators of compromise, each with its type and a note: listed in the report
+    /// and attached as indicators.csv inside the encryption.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub indicators: Vec<Indicator>,
+}
+
+/// One indicator of compromise (`[[indicators]]`); its value is checked by its type.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Indicator {
+    /// ip, domain, url, email or hash.
+    #[serde(rename = "type")]
+    pub kind: Option<IndicatorType>,
+    /// The indicator as it is (not defanged): 203.0.113.7, evil.example.net, a URL, an
+    /// e-mail address, or an MD5, SHA-1 or SHA-256 hash in hex.
+    pub value: Option<String>,
+    /// What it is and where it was seen.
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

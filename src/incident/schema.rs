@@ -46,6 +46,19 @@ pub fn json_schema() -> Value {
             }))
         })
         .collect();
+    // Each indicator needs its type and value, as `validate` says; what a hash or a URL
+    // looks like an editor can check too (the rest of `indicator::check` it cannot).
+    if let Some(def) = schema.pointer_mut("/$defs/Indicator").and_then(Value::as_object_mut) {
+        def.insert("required".into(), json!(["type", "value"]));
+        let pattern = |kind: &str, re: &str| json!({ "if": { "properties": { "type": { "const": kind } } }, "then": { "properties": { "value": { "pattern": re } } } });
+        def.insert(
+            "allOf".into(),
+            json!([
+                pattern("hash", "^([0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$"),
+                pattern("url", "^[hH][tT][tT][pP][sS]?://[^\\s]+$")
+            ]),
+        );
+    }
     if let Value::Object(map) = &mut schema {
         map.insert("required".into(), json!(["scheme"]));
         map.insert("allOf".into(), Value::Array(per_scheme));
@@ -127,8 +140,12 @@ mod tests {
                 // `scheme`: one name or a list of them; the one name tells its kind.
                 let def = resolve(root, resolve(root, prop));
                 let types = def.get("type").map(|t| t.to_string()).unwrap_or_default();
+                let items = def.get("items").map(|i| resolve(root, i));
                 let kind = if def.get("properties").is_some_and(|p| p.get("status").is_some()) {
                     "time"
+                } else if let Some(item) = items.filter(|i| i.get("properties").is_some()) {
+                    walk(root, item, &path, out);
+                    "entries"
                 } else if def.get("properties").is_some() {
                     walk(root, def, &path, out);
                     "section"
@@ -166,12 +183,22 @@ mod tests {
                     Kind::Choice(_) | Kind::OneOrMore(_) => "choice",
                     Kind::Choices(_) => "choices",
                     Kind::Time { .. } => "time",
+                    Kind::Entries => "entries",
                 };
                 (f.path.to_string(), kind)
             })
             .collect();
         from_form.sort();
         assert_eq!(from_form, from_model);
+    }
+
+    #[test]
+    fn an_indicator_needs_its_type_and_value_and_a_hash_looks_like_one() {
+        let schema = json_schema();
+        let def = &schema["$defs"]["Indicator"];
+        assert_eq!(def["required"], json!(["type", "value"]));
+        let hash = def["allOf"][0]["then"]["properties"]["value"]["pattern"].as_str().unwrap();
+        assert!(hash.contains("{64}"), "{hash}");
     }
 
     #[test]

@@ -131,6 +131,9 @@ pub fn skeleton(schemes: &[Scheme], lang: Language) -> String {
         match (f.path, f.kind) {
             ("scheme", _) => out.push_str(&format!("\n# {}\nscheme = {scheme_value}\n", f.question(lang))),
             ("language", _) => out.push_str(&format!("# {}: da | en\nlanguage = \"{}\"\n", f.question(lang), lang.code())),
+            (_, Kind::Entries) => entries(&mut out, f, lang),
+            // An item's fields are in the commented example `entries` writes.
+            _ if super::fields::field(f.parent()).is_some_and(|p| p.kind == Kind::Entries) => {}
             (_, Kind::Section) => {
                 out.push_str(&format!("\n# ── {} ──\n[{}]\n", f.question(lang), f.path));
                 if let Some(m) = marker(f.path) {
@@ -182,12 +185,39 @@ fn field(out: &mut String, f: &Field, lang: Language, words: &Words, marker: Opt
             out.push_str(&format!("# {time}\n"));
             format!("{{ status = \"<{statuses}>\", at = \"<YYYY-MM-DDTHH:MM:SS+01:00>\" }}")
         }
-        Kind::Section => unreachable!("sections are written by skeleton"),
+        Kind::Section | Kind::Entries => unreachable!("sections and lists of tables are written by skeleton"),
     };
     // A required field is a line to fill in; an optional one is there to uncomment.
     let comment = if marker.is_some() { "" } else { "# " };
     let value = if comment.is_empty() { value } else { value.replace('\n', "\n# ") };
     out.push_str(&format!("{comment}{key} = {value}\n"));
+}
+
+/// A list of tables (`[[indicators]]`): optional, so a commented example of one item,
+/// with the choices of its type, to copy once per indicator.
+fn entries(out: &mut String, f: &Field, lang: Language) {
+    out.push_str(&format!("\n# ── {} ──\n", f.question(lang)));
+    let (note, example) = match lang {
+        Language::Da => (
+            "Valgfri. Listes i rapporten og vedhæftes som indicators.csv (type,value,note) i den krypterede del.",
+            [("type", "ip"), ("value", "203.0.113.7"), ("note", "C2-server, set i firewall-loggen 20.11 kl. 02:10")],
+        ),
+        Language::En => (
+            "Optional. Listed in the report and attached as indicators.csv (type,value,note) inside the encryption.",
+            [("type", "ip"), ("value", "203.0.113.7"), ("note", "C2 server, seen in the firewall log on 20.11 at 02:10")],
+        ),
+    };
+    out.push_str(&format!("# {note}\n"));
+    for child in super::fields::children(f.path) {
+        out.push_str(&format!("# {}: {}\n", child.key(), child.question(lang)));
+        if let Kind::Choice(options) = child.kind {
+            list_options(out, if lang == Language::Da { DA.one_choice } else { EN.one_choice }, options, lang);
+        }
+    }
+    out.push_str(&format!("# [[{}]]\n", f.path));
+    for (key, value) in example {
+        out.push_str(&format!("# {key} = \"{value}\"\n"));
+    }
 }
 
 fn quoted(text: &str) -> String {

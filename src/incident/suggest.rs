@@ -14,7 +14,8 @@ pub fn closest<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -
     let typed = normalize(input);
     candidates
         .into_iter()
-        .map(|c| (strsim::damerau_levenshtein(&typed, c), c))
+        // Compared as keys are spelt: "tlp:amber" is a near miss of "TLP:AMBER".
+        .map(|c| (strsim::damerau_levenshtein(&typed, &normalize(c)), c))
         .filter(|(distance, c)| *distance <= (c.chars().count() / 3).max(1))
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, c)| c)
@@ -30,6 +31,10 @@ pub fn choice(input: &str, options: &'static [Opt]) -> Option<&'static str> {
     if let Some(o) = options.iter().find(|o| typed == o.0 || typed == normalize(o.1) || typed == normalize(o.2)) {
         return Some(o.0);
     }
+    // A key without its prefix: "amber" is "TLP:AMBER".
+    if let Some(o) = options.iter().find(|o| o.0.split_once(':').is_some_and(|(_, rest)| normalize(rest) == typed)) {
+        return Some(o.0);
+    }
     let words = |label: &str| label.to_lowercase().split(|c: char| !c.is_alphanumeric()).any(|w| w == typed);
     if typed.chars().count() >= 4
         && let Some(o) = options.iter().find(|o| words(o.1) || words(o.2))
@@ -42,7 +47,7 @@ pub fn choice(input: &str, options: &'static [Opt]) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::incident::choices::{Nature, YesNoUnknown};
+    use crate::incident::choices::{Nature, Tlp, YesNoUnknown};
 
     #[test]
     fn near_misses_find_what_was_meant() {
@@ -57,5 +62,8 @@ mod tests {
         assert_eq!(choice("Ved ikke", YesNoUnknown::OPTIONS), Some("unknown"));
         assert_eq!(choice("ja", YesNoUnknown::OPTIONS), Some("yes"));
         assert_eq!(choice("bananas", Nature::OPTIONS), None);
+        assert_eq!(choice("tlp:amber+strict", Tlp::OPTIONS), Some("TLP:AMBER+STRICT"));
+        assert_eq!(choice("amber", Tlp::OPTIONS), Some("TLP:AMBER"));
+        assert_eq!(choice("TLP:WHITE", Tlp::OPTIONS), None);
     }
 }

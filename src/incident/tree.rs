@@ -68,7 +68,9 @@ impl Value {
 }
 
 impl Node {
-    /// The entry at a dotted path below this node, if the file has it.
+    /// The entry at a dotted path below this node, if the file has it (the tests read
+    /// values with it; [`Node::position`] is what places problems).
+    #[cfg(test)]
     pub fn get(&self, path: &str) -> Option<&Entry> {
         let mut node = self;
         let mut found = None;
@@ -77,6 +79,29 @@ impl Node {
             let entry = entries.iter().find(|e| e.key == key)?;
             node = &entry.node;
             found = Some(entry);
+        }
+        found
+    }
+
+    /// Where the field at a dotted path is written, with list items as `key[n]`
+    /// (`indicators[2].value`): where its key is (an item's own start) and its value.
+    pub fn position(&self, path: &str) -> Option<(usize, usize)> {
+        let mut node = self;
+        let mut found = None;
+        for part in path.split('.') {
+            let (key, index) = match part.strip_suffix(']').and_then(|p| p.split_once('[')) {
+                Some((key, n)) => (key, Some(n.parse::<usize>().ok()?)),
+                None => (part, None),
+            };
+            let Value::Table(entries) = &node.value else { return None };
+            let entry = entries.iter().find(|e| e.key == key)?;
+            node = &entry.node;
+            found = Some((entry.key_at, node.at));
+            if let Some(n) = index {
+                let Value::List(items) = &node.value else { return None };
+                node = items.get(n)?;
+                found = Some((node.at, node.at));
+            }
         }
         found
     }

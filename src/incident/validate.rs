@@ -116,6 +116,7 @@ fn common(c: &mut Checker, i: &Incident, now: DateTime<Utc>) {
     {
         c.problem("reporter.cvr", format!("a CVR number of 8 digits, not {cvr:?}"));
     }
+    c.problems.extend(super::indicator::problems(&i.indicators));
     check_email(c, "reporter.email", r.email.as_ref());
     check_phone(c, "reporter.phone", r.phone.as_ref(), r.foreign_phone.unwrap_or(false));
     if let Some(b) = &i.on_behalf_of {

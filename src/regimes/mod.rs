@@ -179,6 +179,10 @@ pub struct Regime {
     pub basis: Text,
     /// Who receives the report, and how.
     pub authority: Text,
+    /// How the filing is made, as the report says it (one sentence, no full stop);
+    /// optional so that a home table written before it still reads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route: Option<Text>,
     pub citation: String,
     pub stage: Vec<Stage>,
 }
@@ -273,6 +277,7 @@ mod tests {
             assert!(r.citation.trim().len() > 10, "regime {id} has a citation");
             assert!(!r.basis.da.trim().is_empty() && !r.basis.en.trim().is_empty(), "regime {id} names its legal basis");
             assert!(!r.authority.da.is_empty() && !r.authority.en.is_empty(), "regime {id} names who receives it");
+            assert!(r.route.as_ref().is_some_and(|t| !t.da.is_empty() && !t.en.is_empty()), "regime {id} says how it is filed");
             assert!(!r.stage.is_empty(), "regime {id} has stages");
             for s in &r.stage {
                 assert!(s.citation.trim().len() > 10, "regime {id} stage {} has a citation", s.id);

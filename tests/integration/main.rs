@@ -20,6 +20,7 @@ mod log;
 mod new;
 mod notify;
 mod regimes;
+mod report;
 mod sending;
 mod smtp;
 mod stress;

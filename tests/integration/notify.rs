@@ -51,7 +51,7 @@ fn gnupg_decrypts_and_verifies_with_protected_headers_and_attachment() {
 
     let report = report_text(&inner);
     for expected in
-        ["Patientjournaler eksponeret", "Karen Nielsen", "Personnummer (cpr-nr.)", "Enkelte patienter bor i Sverige", "1840", "iocs.txt"]
+        ["Patientjournaler eksponeret", "Karen Nielsen", "Personnummer (cpr-nr.)", "Enkelte patienter bor i Sverige", "1.840", "iocs.txt"]
     {
         assert!(report.contains(expected), "report lacks {expected:?}:\n{report}");
     }
@@ -188,7 +188,7 @@ fn follow_up_is_threaded_to_the_earlier_notification() {
         "  - handling.measures:\n    Lageret er lukket.\n    De berørte er underrettet.\n  - scope.total: 2100 (tidligere: 1840)"
     );
     // The whole updated report follows, the unchanged fields from the first one.
-    for expected in ["Karen Nielsen", "Patientjournaler eksponeret", "Samlet antal: 2100"] {
+    for expected in ["Karen Nielsen", "Patientjournaler eksponeret", "Samlet antal: 2.100"] {
         assert!(report.contains(expected), "{expected:?} missing:\n{report}");
     }
     let store = Store::open(&env.home.join("certmail.sqlite")).unwrap();

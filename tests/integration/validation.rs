@@ -310,6 +310,7 @@ pub fn canary_incident() -> (Value, Vec<String>) {
         "scheme": "personal-data",
         "title": c("title"),
         "language": "en",
+        "tlp": "TLP:AMBER+STRICT",
         "elaboration": { "is-elaboration": true, "earlier-reference": c("earlier-reference") },
         "reporter": { "cvr": "73400113", "organisation": c("organisation"), "address": c("address"), "contact-name": c("contact-name"),
                       "contact-title": c("contact-title"), "email": "cnry-reporter@example.dk", "phone": "+45 7340 0112", "foreign-phone": false },
@@ -341,7 +342,11 @@ pub fn canary_incident() -> (Value, Vec<String>) {
         "nis": { "sector": "health", "service": c("nis-service"), "users-affected": 7340119, "users-details": c("users-details"),
                  "duration": c("nis-duration"), "geographic-spread": c("geographic-spread"), "extent-of-disruption": c("extent-of-disruption"),
                  "economic-and-societal-impact": c("economic-impact"), "third-party-provider": c("third-party-provider"),
-                 "third-party-consequences": c("third-party-consequences") }
+                 "third-party-consequences": c("third-party-consequences") },
+        "indicators": [
+            { "type": "domain", "value": "cnry-indicator-q7.example.net", "note": c("indicator-note") },
+            { "type": "email", "value": "cnry-phish@example.net" }
+        ]
     });
     v["timeline"]["end"]["status"] = json!("other");
     canaries.extend(
@@ -350,16 +355,19 @@ pub fn canary_incident() -> (Value, Vec<String>) {
             "cnry-reporter@example.dk",
             "+45 7340 0112",
             "73400114",
-            "2026-11-21T07:34:01+01:00",
-            "2026-11-21T07:34:02+01:00",
+            // The report shows times in Danish time with the offset, numbers with separators.
+            "2026-11-21 07:34:01 (UTC+01:00)",
+            "2026-11-21 07:34:02 (UTC+01:00)",
             "cnry-dpo@example.dk",
             "+45 7340 0115",
-            "7340116",
-            "7340117",
-            "7340118",
-            "2026-11-21T07:34:03+01:00",
-            "2026-11-21T07:34:04+01:00",
-            "7340119",
+            "7,340,116",
+            "7,340,117",
+            "7,340,118",
+            "2026-11-21 07:34:03 (UTC+01:00)",
+            "2026-11-21 07:34:04 (UTC+01:00)",
+            "7,340,119",
+            "cnry-indicator-q7.example.net",
+            "cnry-phish@example.net",
         ]
         .map(String::from),
     );
