@@ -20,6 +20,7 @@ mod log;
 mod new;
 mod notify;
 mod regimes;
+mod regimes_blind;
 mod sending;
 mod smtp;
 mod stress;
