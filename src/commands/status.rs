@@ -59,6 +59,7 @@ fn deadlines_json(legal: &Position) -> Vec<serde_json::Value> {
                 "submitted_at": d.submitted.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
                 "late": d.late,
                 "rule": d.rule,
+                "period_ends": d.period_ends.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
             }))
         })
         .collect()

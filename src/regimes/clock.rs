@@ -21,6 +21,16 @@ pub fn add_months(t: DateTime<Utc>, months: u32) -> DateTime<Utc> {
     from_copenhagen(date.and_time(local.time()))
 }
 
+/// The end of `t`'s day in Copenhagen (the next midnight): where a period in months
+/// ends as Regulation (EEC, Euratom) No 1182/71 art. 3(2)(c) counts it, "with the
+/// expiry of the last hour" of the day of the same date. certmail's due time for a
+/// month clock is the same time of day on that date, which is never later.
+pub fn end_of_day(t: DateTime<Utc>) -> DateTime<Utc> {
+    let day = t.with_timezone(&Copenhagen).date_naive();
+    let next = day.succ_opt().unwrap_or(day);
+    from_copenhagen(next.and_hms_opt(0, 0, 0).expect("midnight"))
+}
+
 fn days_in_month(year: i32, month: u32) -> u32 {
     let next = if month == 12 { NaiveDate::from_ymd_opt(year + 1, 1, 1) } else { NaiveDate::from_ymd_opt(year, month + 1, 1) };
     let first = NaiveDate::from_ymd_opt(year, month, 1).expect("the first of a month");
@@ -62,6 +72,17 @@ mod tests {
 
     fn month(from: &str, to: &str) {
         assert_eq!(add_months(at(from), 1), at(to), "{from} + 1 month");
+    }
+
+    #[test]
+    fn a_months_period_ends_with_its_last_day_in_copenhagen() {
+        let end = |t: &str, e: &str| assert_eq!(end_of_day(add_months(at(t), 1)), at(e), "{t}");
+        end("2026-08-31T14:00:00+02:00", "2026-10-01T00:00:00+02:00");
+        end("2028-01-31T14:00:00+01:00", "2028-03-01T00:00:00+01:00");
+        // Across the autumn change: the last day is in winter time.
+        end("2026-10-20T15:00:00+02:00", "2026-11-21T00:00:00+01:00");
+        // 23:30 on the last day of a month, and New Year's Eve.
+        end("2026-12-31T23:30:00+01:00", "2027-02-01T00:00:00+01:00");
     }
 
     #[test]

@@ -133,6 +133,15 @@ impl Clock {
         }
     }
 
+    /// When the law's period ends, started at `start`: the due time for hours; for
+    /// months the end of the due day (see [`clock::end_of_day`]).
+    pub fn period_ends(&self, start: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+        match (self.hours, self.months) {
+            (None, Some(_)) => clock::end_of_day(self.due(start)),
+            _ => self.due(start),
+        }
+    }
+
     /// "72 h after awareness", "1 month after the notification's submission".
     pub fn describe(&self) -> String {
         let length = match (self.hours, self.months) {

@@ -67,6 +67,9 @@ pub struct Deadline {
     pub rule: Option<String>,
     /// When that clock started.
     pub started: Option<DateTime<Utc>>,
+    /// Where the law's period ends: `due` for hours, the end of the due day for a
+    /// month (the due time itself is the same time of day, never later).
+    pub period_ends: Option<DateTime<Utc>>,
 }
 
 fn submissions(facts: &Facts, regime: RegimeId, stage: StageId) -> impl Iterator<Item = DateTime<Utc>> + '_ {
@@ -129,6 +132,7 @@ fn stage_deadline(regime: &Regime, stage: &Stage, facts: &Facts, now: DateTime<U
         no_clock,
         rule: due.map(|(_, c, _)| c.describe()),
         started: due.map(|(_, _, s)| s),
+        period_ends: due.map(|(_, c, s)| c.period_ends(s)),
     }
 }
 

@@ -20,6 +20,7 @@ mod log;
 mod new;
 mod notify;
 mod regimes;
+mod regimes_blind;
 mod report;
 mod sending;
 mod smtp;
