@@ -192,6 +192,10 @@ pub struct IdentityConfig {
     pub cvr: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
+    /// The phone is not a Danish number (the Virk.dk form's "foreign number"); `init`
+    /// sets it, and every notification carries it with the phone.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub foreign_phone: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Secret key file (default: identity/secret.asc in the home folder).

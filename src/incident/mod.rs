@@ -5,6 +5,7 @@
 pub mod answer;
 mod check;
 pub mod choices;
+pub mod contact;
 pub mod diagnostic;
 pub mod document;
 pub mod fields;
@@ -32,7 +33,7 @@ pub use choices::{Scheme, Schemes};
 pub use diagnostic::{Diagnostic, DiagnosticKind};
 pub use model::*;
 pub use schema::{json_schema, requirements};
-pub use validate::{Problem, ProblemKind, validate, validate_contact};
+pub use validate::{Contact, Problem, ProblemKind, validate, validate_contact};
 
 /// Incident files larger than this are refused before parsing: a report is text.
 pub const MAX_INCIDENT_FILE_BYTES: u64 = 4 * 1024 * 1024;
@@ -185,21 +186,49 @@ pub fn diagnostics_to_failure(source: &Source, diagnostics: &[Diagnostic]) -> Fa
 }
 
 /// Fills the reporter section from the configured identity where the file is silent,
-/// as the Virk.dk form fills it from the reporter's login.
+/// as the Virk.dk form fills it from the reporter's login (a phone filled from the
+/// identity brings the identity's "foreign number" with it: the box describes the
+/// number), then writes the phone and CVR numbers in their one form.
 pub fn with_identity(mut incident: Incident, identity: Option<&IdentityConfig>) -> Incident {
-    let Some(id) = identity else { return incident };
-    let r = incident.reporter.get_or_insert_with(Reporter::default);
-    let fill = |slot: &mut Option<String>, value: Option<&String>| {
-        if slot.is_none() {
-            *slot = value.cloned();
+    if let Some(id) = identity {
+        let r = incident.reporter.get_or_insert_with(Reporter::default);
+        let fill = |slot: &mut Option<String>, value: Option<&String>| {
+            if slot.is_none() {
+                *slot = value.cloned();
+            }
+        };
+        fill(&mut r.organisation, Some(&id.organisation));
+        fill(&mut r.cvr, Some(&id.cvr));
+        fill(&mut r.contact_name, Some(&id.name));
+        fill(&mut r.contact_title, id.title.as_ref());
+        fill(&mut r.email, Some(&id.email));
+        if r.phone.is_none()
+            && let Some(phone) = &id.phone
+        {
+            r.phone = Some(phone.clone());
+            // A configuration from before `init` kept the box: a +46 … number says it.
+            let foreign = id.foreign_phone || contact::Phone::looks_foreign(phone);
+            r.foreign_phone = if foreign { Some(true) } else { r.foreign_phone.map(|_| false) };
         }
-    };
-    fill(&mut r.organisation, Some(&id.organisation));
-    fill(&mut r.cvr, Some(&id.cvr));
-    fill(&mut r.contact_name, Some(&id.name));
-    fill(&mut r.contact_title, id.title.as_ref());
-    fill(&mut r.email, Some(&id.email));
-    fill(&mut r.phone, id.phone.as_ref());
+    }
+    canonical_contacts(incident)
+}
+
+/// The phone and CVR numbers of an incident in their one form (those that do not
+/// read are left as written, for validation to name).
+fn canonical_contacts(mut incident: Incident) -> Incident {
+    if let Some(r) = incident.reporter.as_mut() {
+        let foreign = r.foreign_phone.unwrap_or(false);
+        r.phone = r.phone.as_deref().map(|p| contact::canonical_phone(p, foreign));
+        r.cvr = r.cvr.as_deref().map(contact::canonical_cvr);
+    }
+    if let Some(b) = incident.on_behalf_of.as_mut() {
+        b.cvr = b.cvr.as_deref().map(contact::canonical_cvr);
+    }
+    if let Some(d) = incident.dpo.as_mut() {
+        let foreign = d.foreign_phone.unwrap_or(false);
+        d.phone = d.phone.as_deref().map(|p| contact::canonical_phone(p, foreign));
+    }
     incident
 }
 

@@ -10,6 +10,7 @@ mod docs;
 mod doctor;
 mod golden;
 mod hooks;
+mod identity;
 mod imap;
 mod ingest;
 mod init;
