@@ -111,6 +111,7 @@ pub fn run(settings: &Settings, args: &ReplyArgs, json: bool) -> CmdResult {
         relay: relay.is_some(),
         out: args.out.as_deref(),
         store_path: &store_path,
+        warnings: Vec::new(),
     };
     let queued = outgoing::queue(pending, &signing, letters, &parts, how)?;
     let sent = outgoing::deliver(&mut store, settings, relay.as_ref(), queued)?;

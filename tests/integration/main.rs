@@ -21,6 +21,7 @@ mod log;
 mod new;
 mod notify;
 mod regimes;
+mod routing;
 mod sending;
 mod smtp;
 mod stress;
