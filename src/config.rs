@@ -228,6 +228,10 @@ pub struct RecipientConfig {
     /// Where and how to obtain the genuine key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub obtain: Option<String>,
+    /// Another secure way to reach the recipient the recipient itself offers, said
+    /// when its key is missing (CFCS: S/MIME with its NemID certificate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alternative: Option<String>,
     /// Marks throwaway recipients for demos and tests.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub test_only: bool,

@@ -113,8 +113,9 @@ fn recipient(r: &Recipient, is_default: bool, now: SystemTime) -> Check {
     let bytes = match &r.cert {
         CertSource::Missing(slot) => {
             let obtain = r.config.obtain.as_deref().unwrap_or("Get the recipient's public key from its website.");
+            let alternative = r.config.alternative.as_deref().map(|a| format!(" {a}")).unwrap_or_default();
             let fix = format!(
-                "{obtain} Check that its fingerprint is {pin}; if it differs, call {} and verify it by phone. Then install it: {import}.",
+                "{obtain} Check that its fingerprint is {pin}; if it differs, call {} and verify it by phone. Then install it: {import}.{alternative}",
                 r.phone()
             );
             let message = format!("{who} is pinned to {pin}, but its public key is not installed here (expected at {})", slot.display());

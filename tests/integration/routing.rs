@@ -85,3 +85,40 @@ fn public_authorities_are_reminded_of_fiin() {
     assert!(of_kind(&list, "routing").is_empty(), "CFCS receives a public authority's report");
     assert!(text(&out.stderr).contains("FE-KTP-MILCERT"));
 }
+
+#[test]
+fn without_cfcs_key_the_s_mime_route_cfcs_offers_is_named() {
+    let env = Env::bare();
+    assert_success(&env.certmail(&[
+        "init",
+        "--name",
+        "A B",
+        "--email",
+        "a@example.dk",
+        "--org",
+        "O",
+        "--cvr",
+        "13748136",
+        "--phone",
+        "12345678",
+    ]));
+    let out = env.certmail(&["notify", "examples/voluntary-ransomware.toml", "--json"]);
+    assert_exit(&out, 2);
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["error"]["kind"], "key_missing");
+    let message = json["error"]["message"].as_str().unwrap();
+    for said in ["S/MIME", "NemID", "søg efter cert@cert.cfcs.dk", "MitID Erhverv", "keys import-recipient", "+45 3332 5580"] {
+        assert!(message.contains(said), "{said:?} missing: {message}");
+    }
+    assert!(text(&out.stderr).contains("S/MIME"), "said on stderr too");
+    // preview says what notify would refuse, with the same route.
+    let preview = env.certmail(&["preview", "examples/voluntary-ransomware.toml", "--json"]);
+    assert_success(&preview);
+    let json: Value = serde_json::from_slice(&preview.stdout).unwrap();
+    assert!(json["key_problem"].as_str().unwrap().contains("NemID"), "{json}");
+    // A recipient that offers no other route is not said to.
+    env.add_recipient("test-cert", &cert_key().fingerprint, &env.path("not-installed.asc"));
+    let out = env.certmail(&["notify", "examples/voluntary-ransomware.toml"]);
+    assert_exit(&out, 2);
+    assert!(!text(&out.stderr).contains("S/MIME"), "{}", text(&out.stderr));
+}
