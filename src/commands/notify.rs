@@ -201,8 +201,9 @@ fn require_late_reason(
     Ok(())
 }
 
-/// What to warn about before sending: where the law sends the report and the
-/// reminders of the incident's regimes (`regimes::routing`), to these recipients.
+/// What to warn about before sending: what the file holds that is doubted (a CVR's
+/// check digits), where the law sends the report and the reminders of the incident's
+/// regimes (`regimes::routing`), to these recipients.
 pub fn before_sending(
     settings: &Settings,
     draft: &Draft,
@@ -214,7 +215,9 @@ pub fn before_sending(
     let names: Vec<String> =
         recipients.iter().map(|id| settings.recipient(id).map(|r| r.display_name().to_string()).unwrap_or_else(|_| id.clone())).collect();
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    Ok(crate::regimes::routing::warnings(&regimes, &names))
+    let mut warnings = draft.doubts.clone();
+    warnings.extend(crate::regimes::routing::warnings(&regimes, &names));
+    Ok(warnings)
 }
 
 fn incident_json(draft: &Draft) -> Result<String, Failure> {

@@ -120,12 +120,32 @@ pub fn canonical_cvr(text: &str) -> String {
     Cvr::parse(text).map(|c| c.to_string()).unwrap_or_else(|| text.to_string())
 }
 
-/// Why a CVR that reads is doubted, if it is.
+/// Why a CVR that reads is doubted, if it is. The number itself is not repeated: the
+/// warning names where it is written, and a report's values stay inside the ciphertext.
 pub fn cvr_doubt(text: &str) -> Option<String> {
     let cvr = Cvr::parse(text)?;
     (!cvr.check_digits_hold()).then(|| {
-        format!("{cvr} fails the CVR check digits (modulus 11): check it against the CVR register (datacvr.virk.dk); it is sent as written")
+        "the CVR number fails its check digits (modulus 11): check it against the CVR register (datacvr.virk.dk); certmail uses it as written"
+            .to_string()
     })
+}
+
+/// Where a doubted value was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    /// In the incident file, at this byte offset where known.
+    File { at: Option<usize> },
+    /// In the configuration's `[identity]`, which filled the report.
+    Identity,
+}
+
+/// A value taken but doubted: said as a warning, never refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Doubt {
+    pub written: Written,
+    /// The field path where it was written (`reporter.cvr`; `cvr` of `[identity]`).
+    pub field: &'static str,
+    pub message: String,
 }
 
 #[cfg(test)]
@@ -170,7 +190,7 @@ mod tests {
         for invalid in ["13748137", "24256791", "12345678"] {
             assert!(!Cvr::parse(invalid).unwrap().check_digits_hold(), "{invalid}");
         }
-        assert!(cvr_doubt("DK 12 34 56 78").unwrap().starts_with("12345678 fails"));
+        assert!(cvr_doubt("DK 12 34 56 78").unwrap().starts_with("the CVR number fails its check digits"));
         assert_eq!(cvr_doubt("13748136"), None);
         assert_eq!(cvr_doubt("not a cvr"), None, "what does not read is refused elsewhere, not doubted");
     }

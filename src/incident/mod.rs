@@ -104,6 +104,8 @@ pub fn read_source(path: &Path) -> Result<Source, Failure> {
 /// Everything wrong with a file, in file order, and the incident when it could be read.
 pub struct Examination {
     pub diagnostics: Vec<Diagnostic>,
+    /// What is taken but doubted (a CVR whose check digits fail), given `now`.
+    pub doubts: Vec<contact::Doubt>,
     pub incident: Option<Incident>,
 }
 
@@ -135,12 +137,14 @@ pub fn examine(source: &Source, identity: Option<&IdentityConfig>, now: Option<D
             let at = located::place(&tree.root, &path);
             diagnostics.push(Diagnostic::new(at, &path, DiagnosticKind::WrongType, e.inner().to_string()));
             located::sort(&mut diagnostics);
-            return Examination { diagnostics, incident: None };
+            return Examination { diagnostics, doubts: Vec::new(), incident: None };
         }
     };
+    let mut doubts = Vec::new();
     let incident = match now {
         None => incident,
         Some(now) => {
+            doubts = cvr_doubts(&incident, identity, &tree.root);
             let incident = with_identity(incident, identity);
             let problems = validate(&incident, now);
             let context = located::Context { text: &source.text, root: &tree.root, checked: &checked, syntax: &tree.errors };
@@ -149,7 +153,36 @@ pub fn examine(source: &Source, identity: Option<&IdentityConfig>, now: Option<D
         }
     };
     located::sort(&mut diagnostics);
-    Examination { diagnostics, incident: Some(incident) }
+    Examination { diagnostics, doubts, incident: Some(incident) }
+}
+
+/// The CVR numbers of a report whose check digits fail: those the file writes, where
+/// it writes them, and the identity's where it fills the reporter's.
+fn cvr_doubts(written: &Incident, identity: Option<&IdentityConfig>, root: &tree::Node) -> Vec<contact::Doubt> {
+    use contact::{Doubt, Written, cvr_doubt};
+    let in_file = |field: &'static str, value: Option<&String>| {
+        let message = cvr_doubt(value?)?;
+        Some(Doubt { written: Written::File { at: located::place(root, field) }, field, message })
+    };
+    let reporter = written.reporter.as_ref().and_then(|r| r.cvr.as_ref());
+    let mut doubts: Vec<Doubt> =
+        [in_file("reporter.cvr", reporter), in_file("on-behalf-of.cvr", written.on_behalf_of.as_ref().and_then(|b| b.cvr.as_ref()))]
+            .into_iter()
+            .flatten()
+            .collect();
+    if reporter.is_none()
+        && let Some(message) = identity.and_then(|id| cvr_doubt(&id.cvr))
+    {
+        doubts.push(Doubt { written: Written::Identity, field: "cvr", message });
+    }
+    doubts
+}
+
+/// Where `path` (`identity.cvr`) is written in a TOML text: 1-based line and column.
+pub fn locate_in_toml(text: &str, path: &str) -> Option<(usize, usize)> {
+    let tree = tree::from_toml(text);
+    let at = located::place(&tree.root, path)?;
+    Some(tree::line_column(text, at))
 }
 
 /// Parses an incident, naming every problem with its file, line, column and field.

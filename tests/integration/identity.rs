@@ -87,3 +87,55 @@ fn cvr_with_spaces_or_dk_prefix_is_eight_digits_everywhere() {
 fn text_of(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
+
+fn cvr_warnings(out: &std::process::Output) -> Vec<serde_json::Value> {
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text_of(&out.stdout)));
+    json["warnings"].as_array().unwrap().iter().filter(|w| w["kind"] == "cvr_check_digits").cloned().collect()
+}
+
+#[test]
+fn a_cvr_failing_its_check_digits_is_warned_about_with_file_line_and_field_and_sent() {
+    let env = home_with("13748136", "12345678", &[]);
+    let text = std::fs::read_to_string(VOLUNTARY).unwrap().replace("[reporter]\n", "[reporter]\ncvr = \"DK 1234 5678\"\n");
+    let file = env.write("incident.toml", &text);
+    let (out, message) = env.notify(&file, &["--json"]);
+    assert_queued(&out);
+    let err = text_of(&out.stderr);
+    assert!(err.contains("incident.toml:8:7: reporter.cvr: the CVR number fails its check digits"), "{err}");
+    let list = cvr_warnings(&out);
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!((list[0]["line"].as_u64(), list[0]["column"].as_u64(), list[0]["field"].as_str()), (Some(8), Some(7), Some("reporter.cvr")));
+    assert!(list[0]["file"].as_str().unwrap().ends_with("incident.toml"));
+    let report = report_text(&gpg_decrypt(&env, &message).0);
+    assert!(report.contains("CVR: 12345678\n"), "sent as the file says, in its one form: {report}");
+
+    // preview says it too; a CVR whose digits hold is not doubted.
+    let out = env.certmail(&["preview", file.to_str().unwrap(), "--json"]);
+    assert_success(&out);
+    assert_eq!(cvr_warnings(&out).len(), 1);
+    let out = env.certmail(&["preview", VOLUNTARY, "--json"]);
+    assert_success(&out);
+    assert!(cvr_warnings(&out).is_empty(), "{}", text_of(&out.stdout));
+}
+
+#[test]
+fn the_identity_s_cvr_is_warned_about_in_the_configuration_where_it_is_written() {
+    let env = Env::bare();
+    let init =
+        env.certmail(&["init", "--name", "A B", "--email", "a@example.dk", "--org", "O", "--cvr", "DK 12 34 56 78", "--phone", "12345678"]);
+    assert_success(&init);
+    assert!(text_of(&init.stderr).contains("--cvr: the CVR number fails its check digits"), "{}", text_of(&init.stderr));
+    env.add_recipient("test-cert", &cert_key().fingerprint, &cert_key().public);
+    let config = std::fs::read_to_string(env.config_path()).unwrap();
+    let line = config.lines().position(|l| l.starts_with("cvr = ")).unwrap() + 1;
+    let out = env.certmail(&["preview", VOLUNTARY, "--json"]);
+    assert_success(&out);
+    let list = cvr_warnings(&out);
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!(list[0]["file"].as_str(), Some(env.config_path().to_str().unwrap()));
+    assert_eq!((list[0]["line"].as_u64(), list[0]["field"].as_str()), (Some(line as u64), Some("identity.cvr")));
+    let text_run = env.certmail(&["notify", VOLUNTARY]);
+    assert_queued(&text_run);
+    let expected = format!("config.toml:{line}:7: identity.cvr: the CVR number fails its check digits");
+    assert!(text_of(&text_run.stderr).contains(&expected), "{expected}: {}", text_of(&text_run.stderr));
+}
