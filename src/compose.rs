@@ -75,7 +75,8 @@ pub fn load_onto(
                 Failure::new(crate::exit::FailureKind::Internal, format!("the incident as last reported cannot be read: {e}"))
             };
             let earlier: serde_json::Value = serde_json::from_str(earlier).map_err(unreadable)?;
-            let update = serde_json::to_value(&parsed).map_err(unreadable)?;
+            // Numbers in their one form first: "12345678" for "+45 12 34 56 78" changes nothing.
+            let update = serde_json::to_value(incident::canonical_contacts(parsed)).map_err(unreadable)?;
             let merged = followup::merge(&earlier, &update);
             let changes = followup::changes(&earlier, &merged);
             let incident = incident::with_identity(serde_json::from_value(merged).map_err(unreadable)?, settings.file.identity.as_ref());

@@ -249,7 +249,7 @@ pub fn with_identity(mut incident: Incident, identity: Option<&IdentityConfig>) 
 
 /// The phone and CVR numbers of an incident in their one form (those that do not
 /// read are left as written, for validation to name).
-fn canonical_contacts(mut incident: Incident) -> Incident {
+pub fn canonical_contacts(mut incident: Incident) -> Incident {
     if let Some(r) = incident.reporter.as_mut() {
         let foreign = r.foreign_phone.unwrap_or(false);
         r.phone = r.phone.as_deref().map(|p| contact::canonical_phone(p, foreign));

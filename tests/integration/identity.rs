@@ -139,3 +139,16 @@ fn the_identity_s_cvr_is_warned_about_in_the_configuration_where_it_is_written()
     let expected = format!("config.toml:{line}:7: identity.cvr: the CVR number fails its check digits");
     assert!(text_of(&text_run.stderr).contains(&expected), "{expected}: {}", text_of(&text_run.stderr));
 }
+
+#[test]
+fn a_follow_up_writing_the_same_number_another_way_changes_nothing() {
+    let env = home_with("13748136", "+45 11 22 33 44", &[]);
+    let (first, _) = env.notify(Path::new(VOLUNTARY), &["--json"]);
+    assert_queued(&first);
+    let json: serde_json::Value = serde_json::from_slice(&first.stdout).unwrap();
+    let reference = json["reference"].as_str().unwrap();
+    let same = env.write("same.toml", "[reporter]\nphone = \"0045 11223344\"\ncvr = \"DK 1374 8136\"\n");
+    let out = env.certmail(&["notify", same.to_str().unwrap(), "--follow-up", reference]);
+    assert_exit(&out, 2);
+    assert!(text_of(&out.stderr).contains("changes nothing"), "{}", text_of(&out.stderr));
+}
