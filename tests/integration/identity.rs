@@ -152,3 +152,20 @@ fn a_follow_up_writing_the_same_number_another_way_changes_nothing() {
     assert_exit(&out, 2);
     assert!(text_of(&out.stderr).contains("changes nothing"), "{}", text_of(&out.stderr));
 }
+
+#[test]
+fn a_reply_shows_the_phone_of_a_hand_written_configuration_in_its_one_form() {
+    let env = home_with("13748136", "+45 11 22 33 44", &[]);
+    let (first, _) = env.notify(Path::new(VOLUNTARY), &["--json"]);
+    assert_queued(&first);
+    let json: serde_json::Value = serde_json::from_slice(&first.stdout).unwrap();
+    let reference = json["reference"].as_str().unwrap();
+    let config = std::fs::read_to_string(env.config_path()).unwrap().replace("phone = \"+45 11 22 33 44\"", "phone = \"0045 11223344\"");
+    std::fs::write(env.config_path(), config).unwrap();
+    let answer = env.write("answer.txt", "Vi har lukket porten.\n");
+    let out = env.path("reply.eml");
+    let sent = env.certmail(&["reply", reference, "--text", answer.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_queued(&sent);
+    let body = report_text(&gpg_decrypt(&env, &std::fs::read(&out).unwrap()).0);
+    assert!(body.contains("+45 11 22 33 44") && !body.contains("0045"), "{body}");
+}
