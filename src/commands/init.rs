@@ -15,6 +15,7 @@ use crate::incident::contact::Phone;
 use crate::incident::validate_contact;
 use crate::output;
 use crate::secrets::{self, Secret};
+use crate::warnings::{Warning, WarningKind};
 
 pub fn run(settings: &Settings, args: &InitArgs, json: bool) -> CmdResult {
     let now = SystemTime::now();
@@ -63,9 +64,12 @@ pub fn run(settings: &Settings, args: &InitArgs, json: bool) -> CmdResult {
     };
     let contact = validate_contact(&identity.email, &identity.cvr, identity.phone.as_deref(), identity.foreign_phone)
         .map_err(|problem| Failure::input(format!("init: {problem}")))?;
-    if let Some(doubt) = &contact.cvr_doubt {
-        output::warn(&format!("--cvr: {doubt}"));
-    }
+    let warnings: Vec<Warning> = contact
+        .cvr_doubt
+        .iter()
+        .map(|doubt| Warning { field: Some("--cvr".into()), ..Warning::new(WarningKind::CvrCheckDigits, doubt.clone()) })
+        .collect();
+    crate::warnings::say(&warnings);
     identity.cvr = contact.cvr;
     identity.phone = contact.phone;
     if identity.phone.is_none() {
@@ -96,6 +100,7 @@ pub fn run(settings: &Settings, args: &InitArgs, json: bool) -> CmdResult {
             "public_key": public_path,
             "config": settings.config_path,
             "archived_key": archived,
+            "warnings": crate::warnings::json(&warnings),
         }));
         return Ok(Outcome::Done);
     }

@@ -125,6 +125,10 @@ fn the_identity_s_cvr_is_warned_about_in_the_configuration_where_it_is_written()
         env.certmail(&["init", "--name", "A B", "--email", "a@example.dk", "--org", "O", "--cvr", "DK 12 34 56 78", "--phone", "12345678"]);
     assert_success(&init);
     assert!(text_of(&init.stderr).contains("--cvr: the CVR number fails its check digits"), "{}", text_of(&init.stderr));
+    let again = env.certmail(&["init", "--force", "--json", "--cvr", "12345678"]);
+    assert_success(&again);
+    let json: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!((json["warnings"][0]["kind"].as_str(), json["warnings"][0]["field"].as_str()), (Some("cvr_check_digits"), Some("--cvr")));
     env.add_recipient("test-cert", &cert_key().fingerprint, &cert_key().public);
     let config = std::fs::read_to_string(env.config_path()).unwrap();
     let line = config.lines().position(|l| l.starts_with("cvr = ")).unwrap() + 1;
