@@ -173,3 +173,26 @@ fn a_reply_shows_the_phone_of_a_hand_written_configuration_in_its_one_form() {
     let body = report_text(&gpg_decrypt(&env, &std::fs::read(&out).unwrap()).0);
     assert!(body.contains("+45 11 22 33 44") && !body.contains("0045"), "{body}");
 }
+
+fn doctor_contact(env: &Env) -> serde_json::Value {
+    let out = env.certmail(&["doctor", "--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text_of(&out.stdout)));
+    report["checks"].as_array().unwrap().iter().find(|c| c["name"] == "identity contact").cloned().expect("an identity contact check")
+}
+
+#[test]
+fn doctor_checks_the_identity_s_cvr_and_phone_as_notify_will() {
+    let good = home_with("13748136", "0045 11223344", &[]);
+    let check = doctor_contact(&good);
+    assert_eq!((check["status"].as_str(), check["message"].as_str()), (Some("ok"), Some("CVR 13748136, phone +45 11 22 33 44")));
+    let doubted = home_with("12345678", "11223344", &[]);
+    let check = doctor_contact(&doubted);
+    assert_eq!(check["status"], "warning", "{check}");
+    assert!(check["message"].as_str().unwrap().contains("check digits"), "{check}");
+    // A number hand-written wrong in the configuration is what every notify would refuse.
+    let config = std::fs::read_to_string(good.config_path()).unwrap().replace("+45 11 22 33 44", "1122334");
+    std::fs::write(good.config_path(), config).unwrap();
+    let check = doctor_contact(&good);
+    assert_eq!(check["status"], "error", "{check}");
+    assert!(check["message"].as_str().unwrap().starts_with("[identity] phone: a Danish phone number of 8 digits"), "{check}");
+}
