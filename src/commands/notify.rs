@@ -20,7 +20,7 @@ use crate::recipients;
 use crate::sample;
 use crate::signals;
 use crate::store::{MessageState, NewIncident, Notified, Revision, Store};
-use crate::warnings::{self, Warning};
+use crate::warnings;
 
 pub fn run(settings: &Settings, args: &NotifyArgs, json: bool) -> CmdResult {
     // Ctrl-C, at a passphrase prompt or while the relay is slow, says where the
@@ -62,7 +62,7 @@ pub fn run(settings: &Settings, args: &NotifyArgs, json: bool) -> CmdResult {
         _ => vec![settings.default_recipient().to_string()],
     };
     // Said before anything is sent, and before a recipient's key can refuse.
-    let warnings = before_sending(settings, &draft, &ids, now)?;
+    let warnings = crate::legal::before_sending(settings, &draft, &ids, now)?;
     warnings::say(&warnings);
     let ready = ids.iter().map(|id| recipients::load_checked(settings, id, now.into())).collect::<Result<Vec<_>, _>>()?;
     let (identity, signer) = identity::unlock(settings, now.into())?;
@@ -199,25 +199,6 @@ fn require_late_reason(
         crate::output::warn(&format!("{said}: it is late; timeline.late-reason can say why"));
     }
     Ok(())
-}
-
-/// What to warn about before sending: what the file holds that is doubted (a CVR's
-/// check digits), where the law sends the report and the reminders of the incident's
-/// regimes (`regimes::routing`), to these recipients.
-pub fn before_sending(
-    settings: &Settings,
-    draft: &Draft,
-    recipients: &[String],
-    now: chrono::DateTime<Utc>,
-) -> Result<Vec<Warning>, Failure> {
-    let table = crate::legal::regimes_table(settings)?;
-    let regimes = crate::regimes::routing::regimes_of(&table, &draft.incident, now);
-    let names: Vec<String> =
-        recipients.iter().map(|id| settings.recipient(id).map(|r| r.display_name().to_string()).unwrap_or_else(|_| id.clone())).collect();
-    let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    let mut warnings = draft.doubts.clone();
-    warnings.extend(crate::regimes::routing::warnings(&regimes, &names));
-    Ok(warnings)
 }
 
 fn incident_json(draft: &Draft) -> Result<String, Failure> {

@@ -34,7 +34,7 @@ pub fn run(settings: &Settings, args: &PreviewArgs, json: bool) -> CmdResult {
     let mut draft = compose::load_onto(settings, &args.incident, earlier.as_deref(), args.lang.map(language), &args.attachments, &[], now)?;
     let recipient = settings.recipient(args.to.as_deref().unwrap_or(settings.default_recipient()))?;
     // What notify will say before sending, said here too.
-    let warnings = crate::commands::notify::before_sending(settings, &draft, std::slice::from_ref(&recipient.id), now)?;
+    let warnings = crate::legal::before_sending(settings, &draft, std::slice::from_ref(&recipient.id), now)?;
     crate::warnings::say(&warnings);
     let key_note = match recipients::check(&recipient, now.into()) {
         Ok(_) => None,
