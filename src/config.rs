@@ -209,6 +209,19 @@ pub struct IdentityConfig {
     pub passphrase_env: Option<String>,
 }
 
+impl IdentityConfig {
+    /// The phone is foreign: said so (`foreign-phone`), or written with another
+    /// country's code (a configuration from before `init` kept the box).
+    pub fn phone_is_foreign(&self) -> bool {
+        self.foreign_phone || self.phone.as_deref().is_some_and(crate::incident::contact::Phone::looks_foreign)
+    }
+
+    /// The phone in its one form, as notifications show it.
+    pub fn phone_shown(&self) -> Option<String> {
+        self.phone.as_deref().map(|p| crate::incident::contact::canonical_phone(p, self.phone_is_foreign()))
+    }
+}
+
 /// `[recipients.NAME]`: a CERT that notifications can be sent to.
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]

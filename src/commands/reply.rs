@@ -68,10 +68,7 @@ pub fn run(settings: &Settings, args: &ReplyArgs, json: bool) -> CmdResult {
         organisation: id.organisation.clone(),
         email: id.email.clone(),
         // As the notifications show it, however the configuration writes it.
-        phone: id
-            .phone
-            .as_deref()
-            .map(|p| crate::incident::contact::canonical_phone(p, id.foreign_phone || crate::incident::contact::Phone::looks_foreign(p))),
+        phone: id.phone_shown(),
     };
     let language = args.lang.map(language).or_else(|| incident_language(&reported.incident_json)).unwrap_or(settings.language());
     let packed = samples.iter().map(|s| sample::pack(s, &settings.home, now)).collect::<Result<Vec<_>, _>>()?;

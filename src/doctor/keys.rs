@@ -9,7 +9,6 @@ use super::{Check, EXPIRY_WARNING, days_until};
 use crate::config::{CertSource, IdentityConfig, Recipient, Settings};
 use crate::crypto::{self, CertProblem, Identity, format_time, pretty_fingerprint};
 use crate::identity;
-use crate::incident::contact::Phone;
 use crate::incident::validate_contact;
 use crate::secrets;
 
@@ -49,8 +48,7 @@ pub fn identity(settings: &Settings, now: SystemTime) -> Vec<Check> {
 fn contact(config: &IdentityConfig) -> Check {
     const NAME: &str = "identity contact";
     const FIX: &str = "correct cvr or phone under [identity] in the configuration (or `certmail init --force --cvr ... --phone ...`)";
-    let foreign = config.foreign_phone || config.phone.as_deref().is_some_and(Phone::looks_foreign);
-    match validate_contact(&config.email, &config.cvr, config.phone.as_deref(), foreign) {
+    match validate_contact(&config.email, &config.cvr, config.phone.as_deref(), config.phone_is_foreign()) {
         // validate_contact names the flags of `init`; here they are the configuration's keys.
         Err(problem) => Check::error(
             NAME,

@@ -239,9 +239,7 @@ pub fn with_identity(mut incident: Incident, identity: Option<&IdentityConfig>) 
             && let Some(phone) = &id.phone
         {
             r.phone = Some(phone.clone());
-            // A configuration from before `init` kept the box: a +46 … number says it.
-            let foreign = id.foreign_phone || contact::Phone::looks_foreign(phone);
-            r.foreign_phone = if foreign { Some(true) } else { r.foreign_phone.map(|_| false) };
+            r.foreign_phone = if id.phone_is_foreign() { Some(true) } else { r.foreign_phone.map(|_| false) };
         }
     }
     canonical_contacts(incident)
