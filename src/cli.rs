@@ -467,12 +467,16 @@ pub struct InitArgs {
     /// Organisation (company or authority) name.
     #[arg(long)]
     pub org: Option<String>,
-    /// Organisation's CVR number (8 digits).
+    /// Organisation's CVR number: 8 digits (spaces and a DK prefix are fine).
     #[arg(long)]
     pub cvr: Option<String>,
-    /// Contact phone number.
+    /// Contact phone number: Danish as you write it (+45 12 34 56 78, 0045 …, 12345678),
+    /// or another country's with its code (+46 …, taken as foreign).
     #[arg(long)]
     pub phone: Option<String>,
+    /// The phone number is not Danish (also when it has no country code).
+    #[arg(long)]
+    pub foreign_phone: bool,
     /// Contact person's title (e.g. CISO).
     #[arg(long)]
     pub title: Option<String>,

@@ -29,6 +29,8 @@ pub struct Draft {
     /// SHA-256 of the file's incident as parsed: formatting, comments, field order and
     /// TOML or JSON do not count (what an idempotency key is held to).
     pub input_sha256: String,
+    /// What the file (or the identity filling it) holds that is taken but doubted.
+    pub doubts: Vec<crate::warnings::Warning>,
 }
 
 /// Reads, completes (from `[identity]`) and validates an incident, and checks the
@@ -55,14 +57,14 @@ pub fn load_onto(
     now: DateTime<Utc>,
 ) -> Result<Draft, Failure> {
     let source = incident::read_source(path)?;
-    let (incident, input_sha256, changes) = match earlier {
+    let (incident, input_sha256, changes, doubts) = match earlier {
         // Every problem of the file, of form and of meaning alike, in one error.
         None => {
-            let incident = diagnostics::load(&source, settings.file.identity.as_ref(), now)?;
+            let (incident, doubts) = diagnostics::load_doubted(&source, settings.file.identity.as_ref(), &settings.config_path, now)?;
             // The file as written, before the identity fills it in (as for a follow-up).
             let parsed = diagnostics::parse(&source)?;
             let input_sha256 = sha256_hex(serde_json::to_string(&parsed).unwrap_or_default().as_bytes());
-            (incident, input_sha256, Vec::new())
+            (incident, input_sha256, Vec::new(), doubts)
         }
         // A follow-up may hold only what changed: it is read over the incident as last
         // reported, and what results is checked.
@@ -73,7 +75,8 @@ pub fn load_onto(
                 Failure::new(crate::exit::FailureKind::Internal, format!("the incident as last reported cannot be read: {e}"))
             };
             let earlier: serde_json::Value = serde_json::from_str(earlier).map_err(unreadable)?;
-            let update = serde_json::to_value(&parsed).map_err(unreadable)?;
+            // Numbers in their one form first: "12345678" for "+45 12 34 56 78" changes nothing.
+            let update = serde_json::to_value(incident::canonical_contacts(parsed)).map_err(unreadable)?;
             let merged = followup::merge(&earlier, &update);
             let changes = followup::changes(&earlier, &merged);
             let incident = incident::with_identity(serde_json::from_value(merged).map_err(unreadable)?, settings.file.identity.as_ref());
@@ -81,13 +84,14 @@ pub fn load_onto(
             if !problems.is_empty() {
                 return Err(diagnostics::unlocated(&source.name, &problems));
             }
-            (incident, input_sha256, changes)
+            // The CVR numbers were doubted, if at all, when the incident was first reported.
+            (incident, input_sha256, changes, Vec::new())
         }
     };
     let language = language.or(incident.language).unwrap_or(settings.language());
     let infos = check_attachments(attachments)?;
     let samples = samples.iter().map(|p| Sample::check(p)).collect::<Result<Vec<_>, _>>()?;
-    let draft = Draft { source_name: source.name, incident, language, attachments: infos, samples, changes, input_sha256 };
+    let draft = Draft { source_name: source.name, incident, language, attachments: infos, samples, changes, input_sha256, doubts };
     // The report is not rendered yet; reports are a few KiB, 16 KiB is generous.
     check_size(&draft, settings.max_message_bytes(), estimated_size(&draft, 16 * 1024))?;
     Ok(draft)

@@ -192,6 +192,10 @@ pub struct IdentityConfig {
     pub cvr: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
+    /// The phone is not a Danish number (the Virk.dk form's "foreign number"); `init`
+    /// sets it, and every notification carries it with the phone.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub foreign_phone: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Secret key file (default: identity/secret.asc in the home folder).
@@ -203,6 +207,19 @@ pub struct IdentityConfig {
     /// Environment variable holding the key's passphrase (for scripts).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub passphrase_env: Option<String>,
+}
+
+impl IdentityConfig {
+    /// The phone is foreign: said so (`foreign-phone`), or written with another
+    /// country's code (a configuration from before `init` kept the box).
+    pub fn phone_is_foreign(&self) -> bool {
+        self.foreign_phone || self.phone.as_deref().is_some_and(crate::incident::contact::Phone::looks_foreign)
+    }
+
+    /// The phone in its one form, as notifications show it.
+    pub fn phone_shown(&self) -> Option<String> {
+        self.phone.as_deref().map(|p| crate::incident::contact::canonical_phone(p, self.phone_is_foreign()))
+    }
 }
 
 /// `[recipients.NAME]`: a CERT that notifications can be sent to.
@@ -224,6 +241,10 @@ pub struct RecipientConfig {
     /// Where and how to obtain the genuine key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub obtain: Option<String>,
+    /// Another secure way to reach the recipient the recipient itself offers, said
+    /// when its key is missing (CFCS: S/MIME with its NemID certificate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alternative: Option<String>,
     /// Marks throwaway recipients for demos and tests.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub test_only: bool,

@@ -1,17 +1,43 @@
 //! An incident file's problems as values a script can read (`--json`'s
 //! `error.problems`): file, line, column, field path, what is expected, and the
 //! "did you mean" of a near miss. The text a person reads stays the one `incident`
-//! writes; this only adds the same facts, located, beside it.
+//! writes; this only adds the same facts, located, beside it. Also what a file holds
+//! that is taken but doubted, as warnings in the same places.
+
+use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
 use crate::config::IdentityConfig;
 use crate::exit::{Failure, Problem};
+use crate::incident::contact::{Doubt, Written};
 use crate::incident::{self, Diagnostic, Incident, Source};
+use crate::warnings::{Warning, WarningKind};
 
-/// [`incident::load`], each problem also as a value.
-pub fn load(source: &Source, identity: Option<&IdentityConfig>, now: DateTime<Utc>) -> Result<Incident, Failure> {
-    finish(source, incident::examine(source, identity, Some(now)))
+/// [`incident::load`], each problem also as a value, with what it takes but doubts, as warnings placed in the file (or, for
+/// the identity's, in the configuration at `config`).
+pub fn load_doubted(
+    source: &Source,
+    identity: Option<&IdentityConfig>,
+    config: &Path,
+    now: DateTime<Utc>,
+) -> Result<(Incident, Vec<Warning>), Failure> {
+    let exam = incident::examine(source, identity, Some(now));
+    let doubts = exam.doubts.clone();
+    let incident = finish(source, exam)?;
+    Ok((incident, doubts.iter().map(|d| doubt_warning(source, d, config)).collect()))
+}
+
+fn doubt_warning(source: &Source, d: &Doubt, config: &Path) -> Warning {
+    let w = Warning::new(WarningKind::CvrCheckDigits, d.message.clone());
+    match d.written {
+        Written::File { at } => w.placed(&source.name, at.map(|at| line_column(&source.text, at)), d.field),
+        Written::Identity => {
+            // Read again only for its line: a warning is rare, and the configuration small.
+            let place = std::fs::read_to_string(config).ok().and_then(|text| incident::locate_in_toml(&text, "identity.cvr"));
+            w.placed(&config.display().to_string(), place, &format!("identity.{}", d.field))
+        }
+    }
 }
 
 /// [`incident::parse`], each problem also as a value.

@@ -1,17 +1,20 @@
 //! The bridge from what the log and the configuration hold to the regimes: the table
 //! in force (the embedded one with the home's regimes.toml), an incident's position
 //! (its regimes and each stage's deadline) at a moment, and the configured figures.
-//! `status`, `incident virk` and `notify` ask here, so they count alike.
+//! `status`, `incident virk` and `notify` ask here, so they count alike; `notify` and
+//! `preview` ask what to warn about before sending.
 
 use chrono::{DateTime, Utc};
 
+use crate::compose::Draft;
 use crate::config::Settings;
 use crate::exit::Failure;
 use crate::incident::choices::PersonalDataAuthority;
 use crate::incident::{Scheme, Schemes};
 use crate::regimes::incident::{Configured, Known, Position, Recorded};
-use crate::regimes::{self, RegimeId, StageId, Table};
+use crate::regimes::{self, RegimeId, StageId, Table, routing};
 use crate::store::{StatusRow, Store};
+use crate::warnings::Warning;
 
 /// The regimes in force: the embedded table, with the home's regimes.toml.
 pub fn regimes_table(settings: &Settings) -> Result<Table, Failure> {
@@ -64,4 +67,18 @@ pub fn configured(config: &crate::config::DeadlinesConfig, scheme: Scheme) -> Op
         notification_hours: hours(c.notification_hours),
         final_report_hours: hours(c.final_report_hours),
     })
+}
+
+/// What to warn about before sending `draft` to `recipients` (ids): what its file
+/// holds that is doubted (a CVR's check digits), where the law sends the report, and
+/// the reminders of its regimes (`regimes::routing`).
+pub fn before_sending(settings: &Settings, draft: &Draft, recipients: &[String], now: DateTime<Utc>) -> Result<Vec<Warning>, Failure> {
+    let table = regimes_table(settings)?;
+    let regimes = routing::regimes_of(&table, &draft.incident, now);
+    let names: Vec<String> =
+        recipients.iter().map(|id| settings.recipient(id).map(|r| r.display_name().to_string()).unwrap_or_else(|_| id.clone())).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut warnings = draft.doubts.clone();
+    warnings.extend(routing::warnings(&regimes, &names));
+    Ok(warnings)
 }

@@ -49,6 +49,7 @@ pub mod signals;
 pub mod store;
 pub mod template;
 pub mod transport;
+pub mod warnings;
 
 use cli::{Cli, Command};
 use exit::CmdResult;

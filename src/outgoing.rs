@@ -24,6 +24,7 @@ use crate::output;
 use crate::recipients::Ready;
 use crate::store::{KeyUse, MessageBytes, MessageState, NewKey, NewMessage, Pending, Record, Revision, Store, Thread, timestamp};
 use crate::transport::Relay;
+use crate::warnings::Warning;
 
 /// The reporter, as every message is signed and sent.
 pub struct Signing<'a> {
@@ -80,6 +81,8 @@ pub struct Queue<'a> {
     pub relay: bool,
     pub out: Option<&'a Path>,
     pub store_path: &'a Path,
+    /// Said before sending; kept in the result (its JSON `warnings`).
+    pub warnings: Vec<Warning>,
 }
 
 /// Messages committed to the outbox, not delivered yet.
@@ -115,8 +118,14 @@ pub fn queue(pending: Pending, signing: &Signing, letters: Vec<Letter>, parts: &
     let several = written.len() > 1;
     let messages: Vec<SentMessage> =
         written.iter().map(|w| SentMessage::queued(w, how.out.map(|o| out_path(o, &w.ready.recipient.id, several)))).collect();
-    let sent =
-        Sent { reference: pending.reference.clone(), kind: how.kind, messages, store: how.store_path.to_path_buf(), relay: how.relay };
+    let sent = Sent {
+        reference: pending.reference.clone(),
+        kind: how.kind,
+        messages,
+        store: how.store_path.to_path_buf(),
+        relay: how.relay,
+        warnings: how.warnings,
+    };
     let result = serde_json::to_value(&sent).map_err(|e| Failure::new(crate::exit::FailureKind::Internal, format!("the result: {e}")))?;
     let key = how.key.map(|(key, request)| NewKey { key, command: how.kind.noun(), request, result: &result });
     let new_messages: Vec<NewMessage> = written
@@ -279,6 +288,9 @@ pub struct Sent {
     pub store: PathBuf,
     /// A relay was configured, so delivery was tried.
     pub relay: bool,
+    /// What was said before sending (none in a result kept before there were any).
+    #[serde(default)]
+    pub warnings: Vec<Warning>,
 }
 
 /// One recipient's message.
@@ -376,6 +388,7 @@ impl Sent {
             "store": self.store,
             "out": first.and_then(|m| m.out.as_ref()),
             "messages": self.messages,
+            "warnings": crate::warnings::json(&self.warnings),
         })
     }
 

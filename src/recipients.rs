@@ -101,12 +101,14 @@ fn problem_failure(r: &Recipient, problem: &CertProblem, purpose: Purpose) -> Fa
 fn missing_key_help(r: &Recipient, slot: &str, purpose: Purpose) -> String {
     let obtain = r.config.obtain.as_deref().unwrap_or("Get the recipient's public key from its website.");
     let queued = if purpose == Purpose::Queueing { " and nothing was queued" } else { "" };
+    // The route the recipient itself offers besides its PGP key, from its entry.
+    let alternative = r.config.alternative.as_deref().map(|a| format!("{a}\n  ")).unwrap_or_default();
     format!(
         "recipient '{}' ({} <{}>): its public key is not installed (expected at {slot}), so certmail will not encrypt to it{queued}.\n  \
          1. {obtain}\n  \
          2. Check that its fingerprint is {} (the pin certmail ships); if it differs, call {} and verify it by phone.\n  \
          3. Install it: certmail keys import-recipient FILE --name {}\n  \
-         If the incident is urgent, call {} now.",
+         {alternative}If the incident is urgent, call {} now.",
         r.id,
         r.display_name(),
         r.config.address,

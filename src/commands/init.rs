@@ -11,9 +11,11 @@ use crate::crypto::{self, Identity, pretty_fingerprint};
 use crate::exit::{CmdResult, Failure, FailureKind, Outcome};
 use crate::fsutil;
 use crate::identity::{keyring_user, passphrase_source};
+use crate::incident::contact::Phone;
 use crate::incident::validate_contact;
 use crate::output;
 use crate::secrets::{self, Secret};
+use crate::warnings::{Warning, WarningKind};
 
 pub fn run(settings: &Settings, args: &InitArgs, json: bool) -> CmdResult {
     let now = SystemTime::now();
@@ -30,8 +32,10 @@ pub fn run(settings: &Settings, args: &InitArgs, json: bool) -> CmdResult {
     crate::signals::report_on_interrupt("nothing was created; run `certmail init` again".into())?;
     let mut config = settings.file.clone();
     let previous = config.identity.clone().unwrap_or_default();
+    let previous_foreign = previous.foreign_phone;
     let ask = |flag: &Option<String>, existing: &str, question: Question| field(flag, existing, question, interactive);
-    let identity = IdentityConfig {
+    let phone_check = Check::Phone { foreign: args.foreign_phone };
+    let mut identity = IdentityConfig {
         name: ask(&args.name, &previous.name, Question::required("Your name (contact person)", "--name", Check::Any))?,
         title: non_empty(ask(
             &args.title,
@@ -46,14 +50,28 @@ pub fn run(settings: &Settings, args: &InitArgs, json: bool) -> CmdResult {
         phone: non_empty(ask(
             &args.phone,
             previous.phone.as_deref().unwrap_or(""),
-            Question::required("Phone number the CERT can call (+45 …)", "--phone", Check::Phone).unless_script(),
+            Question::required("Phone number the CERT can call (+45 …)", "--phone", phone_check).unless_script(),
         )?),
         organisation: ask(&args.org, &previous.organisation, Question::required("Organisation", "--org", Check::Any))?,
         cvr: ask(&args.cvr, &previous.cvr, Question::required("CVR number (8 digits)", "--cvr", Check::Cvr))?,
         ..previous
     };
-    validate_contact(&identity.email, &identity.cvr, identity.phone.as_deref())
+    // The box goes with the number: a new number is foreign when said or when it has
+    // another country's code; a kept one keeps its box.
+    identity.foreign_phone = match &args.phone {
+        Some(_) => args.foreign_phone || identity.phone.as_deref().is_some_and(Phone::looks_foreign),
+        None => args.foreign_phone || previous_foreign || identity.phone.as_deref().is_some_and(Phone::looks_foreign),
+    };
+    let contact = validate_contact(&identity.email, &identity.cvr, identity.phone.as_deref(), identity.foreign_phone)
         .map_err(|problem| Failure::input(format!("init: {problem}")))?;
+    let warnings: Vec<Warning> = contact
+        .cvr_doubt
+        .iter()
+        .map(|doubt| Warning { field: Some("--cvr".into()), ..Warning::new(WarningKind::CvrCheckDigits, doubt.clone()) })
+        .collect();
+    crate::warnings::say(&warnings);
+    identity.cvr = contact.cvr;
+    identity.phone = contact.phone;
     if identity.phone.is_none() {
         output::warn("no phone number (--phone): every notification needs one; add `phone` under [identity] in the configuration");
     }
@@ -82,6 +100,7 @@ pub fn run(settings: &Settings, args: &InitArgs, json: bool) -> CmdResult {
             "public_key": public_path,
             "config": settings.config_path,
             "archived_key": archived,
+            "warnings": crate::warnings::json(&warnings),
         }));
         return Ok(Outcome::Done);
     }
@@ -115,7 +134,10 @@ enum Check {
     Any,
     Email,
     Cvr,
-    Phone,
+    /// `foreign`: --foreign-phone was given.
+    Phone {
+        foreign: bool,
+    },
 }
 
 impl Question {
@@ -136,10 +158,10 @@ impl Question {
     fn problem(&self, answer: &str) -> Option<String> {
         let (email, cvr, phone) = ("soc@example.dk", "12345678", None);
         let checked = match self.check {
-            Check::Any => Ok(()),
-            Check::Email => validate_contact(answer, cvr, phone),
-            Check::Cvr => validate_contact(email, answer, phone),
-            Check::Phone => validate_contact(email, cvr, Some(answer)),
+            Check::Any => return None,
+            Check::Email => validate_contact(answer, cvr, phone, false),
+            Check::Cvr => validate_contact(email, answer, phone, false),
+            Check::Phone { foreign } => validate_contact(email, cvr, Some(answer), foreign || Phone::looks_foreign(answer)),
         };
         checked.err().map(|p| p.split_once(": ").map_or(p.clone(), |(_, what)| format!("expected {what}")))
     }

@@ -20,6 +20,7 @@ use crate::recipients;
 use crate::sample;
 use crate::signals;
 use crate::store::{MessageState, NewIncident, Notified, Revision, Store};
+use crate::warnings;
 
 pub fn run(settings: &Settings, args: &NotifyArgs, json: bool) -> CmdResult {
     // Ctrl-C, at a passphrase prompt or while the relay is slow, says where the
@@ -60,6 +61,9 @@ pub fn run(settings: &Settings, args: &NotifyArgs, json: bool) -> CmdResult {
         (Some(e), true) if !e.recipients.is_empty() => e.recipients.clone(),
         _ => vec![settings.default_recipient().to_string()],
     };
+    // Said before anything is sent, and before a recipient's key can refuse.
+    let warnings = crate::legal::before_sending(settings, &draft, &ids, now)?;
+    warnings::say(&warnings);
     let ready = ids.iter().map(|id| recipients::load_checked(settings, id, now.into())).collect::<Result<Vec<_>, _>>()?;
     let (identity, signer) = identity::unlock(settings, now.into())?;
     let id = settings.identity()?;
@@ -127,6 +131,7 @@ pub fn run(settings: &Settings, args: &NotifyArgs, json: bool) -> CmdResult {
         relay: relay.is_some(),
         out: args.out.as_deref(),
         store_path: &store_path,
+        warnings,
     };
     let queued = outgoing::queue(pending, &signing, letters, &parts, how)?;
     let sent = outgoing::deliver(&mut store, settings, relay.as_ref(), queued)?;

@@ -1,6 +1,6 @@
 //! `certmail preview`: shows the inner message a notification would carry and,
-//! separately, exactly what would travel in cleartext. Signs, encrypts and records
-//! nothing.
+//! separately, exactly what would travel in cleartext, with the warnings `notify`
+//! would give before sending. Signs, encrypts and records nothing.
 
 use chrono::Utc;
 
@@ -33,6 +33,9 @@ pub fn run(settings: &Settings, args: &PreviewArgs, json: bool) -> CmdResult {
     };
     let mut draft = compose::load_onto(settings, &args.incident, earlier.as_deref(), args.lang.map(language), &args.attachments, &[], now)?;
     let recipient = settings.recipient(args.to.as_deref().unwrap_or(settings.default_recipient()))?;
+    // What notify will say before sending, said here too.
+    let warnings = crate::legal::before_sending(settings, &draft, std::slice::from_ref(&recipient.id), now)?;
+    crate::warnings::say(&warnings);
     let key_note = match recipients::check(&recipient, now.into()) {
         Ok(_) => None,
         Err(f) => Some(f.message),
@@ -76,6 +79,7 @@ pub fn run(settings: &Settings, args: &PreviewArgs, json: bool) -> CmdResult {
             "cleartext_headers": visible,
             "encrypted_bytes": encrypted_bytes,
             "key_problem": key_note,
+            "warnings": crate::warnings::json(&warnings),
         }));
         return Ok(Outcome::Done);
     }

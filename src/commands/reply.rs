@@ -67,7 +67,8 @@ pub fn run(settings: &Settings, args: &ReplyArgs, json: bool) -> CmdResult {
         title: id.title.clone(),
         organisation: id.organisation.clone(),
         email: id.email.clone(),
-        phone: id.phone.clone(),
+        // As the notifications show it, however the configuration writes it.
+        phone: id.phone_shown(),
     };
     let language = args.lang.map(language).or_else(|| incident_language(&reported.incident_json)).unwrap_or(settings.language());
     let packed = samples.iter().map(|s| sample::pack(s, &settings.home, now)).collect::<Result<Vec<_>, _>>()?;
@@ -111,6 +112,7 @@ pub fn run(settings: &Settings, args: &ReplyArgs, json: bool) -> CmdResult {
         relay: relay.is_some(),
         out: args.out.as_deref(),
         store_path: &store_path,
+        warnings: Vec::new(),
     };
     let queued = outgoing::queue(pending, &signing, letters, &parts, how)?;
     let sent = outgoing::deliver(&mut store, settings, relay.as_ref(), queued)?;

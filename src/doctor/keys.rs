@@ -1,6 +1,7 @@
-//! The identity's key (there, usable, its passphrase to be had, not expiring) and
-//! every recipient's key (installed, matching its pin, not revoked or expiring).
-//! Keys are read and checked at `now`; nothing is signed or encrypted.
+//! The identity's key (there, usable, its passphrase to be had, not expiring), its CVR
+//! and phone as notifications check them, and every recipient's key (installed,
+//! matching its pin, not revoked or expiring). Keys are read and checked at `now`;
+//! nothing is signed or encrypted.
 
 use std::time::SystemTime;
 
@@ -8,13 +9,15 @@ use super::{Check, EXPIRY_WARNING, days_until};
 use crate::config::{CertSource, IdentityConfig, Recipient, Settings};
 use crate::crypto::{self, CertProblem, Identity, format_time, pretty_fingerprint};
 use crate::identity;
+use crate::incident::validate_contact;
 use crate::secrets;
 
 const INIT: &str =
     "run `certmail init --name ... --email ... --org ... --cvr ... --phone ...` (or add --import-key FILE to use your own key)";
 const RENEW: &str = "make a new key with `certmail init --force` (the old key is archived, so replies to it stay readable) and give the CERT your new public key";
 
-/// The reporter's identity and key: a check for the key, one for its passphrase.
+/// The reporter's identity and key: a check for the key, one for its passphrase, one
+/// for its contact details.
 pub fn identity(settings: &Settings, now: SystemTime) -> Vec<Check> {
     let config = match settings.identity() {
         Ok(c) => c,
@@ -38,7 +41,30 @@ pub fn identity(settings: &Settings, now: SystemTime) -> Vec<Check> {
             Check::ok("identity key", format!("{} <{}>: key {fingerprint}, {until}", config.name, config.email))
         }
     };
-    vec![usable, passphrase(config, &key, &path.display().to_string(), now)]
+    vec![usable, passphrase(config, &key, &path.display().to_string(), now), contact(config)]
+}
+
+/// The identity's CVR and phone, checked as every notification will check them.
+fn contact(config: &IdentityConfig) -> Check {
+    const NAME: &str = "identity contact";
+    const FIX: &str = "correct cvr or phone under [identity] in the configuration (or `certmail init --force --cvr ... --phone ...`)";
+    match validate_contact(&config.email, &config.cvr, config.phone.as_deref(), config.phone_is_foreign()) {
+        // validate_contact names the flags of `init`; here they are the configuration's keys.
+        Err(problem) => Check::error(
+            NAME,
+            format!("[identity] {}: a notification that takes it from there is refused", problem.trim_start_matches("--")),
+            FIX,
+        ),
+        Ok(c) => match (c.cvr_doubt, c.phone) {
+            (Some(doubt), _) => Check::warning(NAME, format!("[identity] cvr: {doubt}"), FIX),
+            (None, None) => Check::warning(
+                NAME,
+                format!("CVR {}, no phone: each incident file must then give reporter.phone", c.cvr),
+                "add phone under [identity] in the configuration",
+            ),
+            (None, Some(phone)) => Check::ok(NAME, format!("CVR {}, phone {phone}", c.cvr)),
+        },
+    }
 }
 
 /// Whether the key's passphrase can be had without asking, and unlocks the key.
@@ -113,8 +139,9 @@ fn recipient(r: &Recipient, is_default: bool, now: SystemTime) -> Check {
     let bytes = match &r.cert {
         CertSource::Missing(slot) => {
             let obtain = r.config.obtain.as_deref().unwrap_or("Get the recipient's public key from its website.");
+            let alternative = r.config.alternative.as_deref().map(|a| format!(" {a}")).unwrap_or_default();
             let fix = format!(
-                "{obtain} Check that its fingerprint is {pin}; if it differs, call {} and verify it by phone. Then install it: {import}.",
+                "{obtain} Check that its fingerprint is {pin}; if it differs, call {} and verify it by phone. Then install it: {import}.{alternative}",
                 r.phone()
             );
             let message = format!("{who} is pinned to {pin}, but its public key is not installed here (expected at {})", slot.display());

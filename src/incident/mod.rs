@@ -5,6 +5,7 @@
 pub mod answer;
 mod check;
 pub mod choices;
+pub mod contact;
 pub mod diagnostic;
 pub mod document;
 pub mod fields;
@@ -33,7 +34,7 @@ pub use choices::{Scheme, Schemes};
 pub use diagnostic::{Diagnostic, DiagnosticKind};
 pub use model::*;
 pub use schema::{json_schema, requirements};
-pub use validate::{Problem, ProblemKind, validate, validate_contact};
+pub use validate::{Contact, Problem, ProblemKind, validate, validate_contact};
 
 /// Incident files larger than this are refused before parsing: a report is text.
 pub const MAX_INCIDENT_FILE_BYTES: u64 = 4 * 1024 * 1024;
@@ -104,6 +105,8 @@ pub fn read_source(path: &Path) -> Result<Source, Failure> {
 /// Everything wrong with a file, in file order, and the incident when it could be read.
 pub struct Examination {
     pub diagnostics: Vec<Diagnostic>,
+    /// What is taken but doubted (a CVR whose check digits fail), given `now`.
+    pub doubts: Vec<contact::Doubt>,
     pub incident: Option<Incident>,
 }
 
@@ -135,12 +138,14 @@ pub fn examine(source: &Source, identity: Option<&IdentityConfig>, now: Option<D
             let at = located::place(&tree.root, &path);
             diagnostics.push(Diagnostic::new(at, &path, DiagnosticKind::WrongType, e.inner().to_string()));
             located::sort(&mut diagnostics);
-            return Examination { diagnostics, incident: None };
+            return Examination { diagnostics, doubts: Vec::new(), incident: None };
         }
     };
+    let mut doubts = Vec::new();
     let incident = match now {
         None => incident,
         Some(now) => {
+            doubts = cvr_doubts(&incident, identity, &tree.root);
             let incident = with_identity(incident, identity);
             let problems = validate(&incident, now);
             let context = located::Context { text: &source.text, root: &tree.root, checked: &checked, syntax: &tree.errors };
@@ -149,7 +154,36 @@ pub fn examine(source: &Source, identity: Option<&IdentityConfig>, now: Option<D
         }
     };
     located::sort(&mut diagnostics);
-    Examination { diagnostics, incident: Some(incident) }
+    Examination { diagnostics, doubts, incident: Some(incident) }
+}
+
+/// The CVR numbers of a report whose check digits fail: those the file writes, where
+/// it writes them, and the identity's where it fills the reporter's.
+fn cvr_doubts(written: &Incident, identity: Option<&IdentityConfig>, root: &tree::Node) -> Vec<contact::Doubt> {
+    use contact::{Doubt, Written, cvr_doubt};
+    let in_file = |field: &'static str, value: Option<&String>| {
+        let message = cvr_doubt(value?)?;
+        Some(Doubt { written: Written::File { at: located::place(root, field) }, field, message })
+    };
+    let reporter = written.reporter.as_ref().and_then(|r| r.cvr.as_ref());
+    let mut doubts: Vec<Doubt> =
+        [in_file("reporter.cvr", reporter), in_file("on-behalf-of.cvr", written.on_behalf_of.as_ref().and_then(|b| b.cvr.as_ref()))]
+            .into_iter()
+            .flatten()
+            .collect();
+    if reporter.is_none()
+        && let Some(message) = identity.and_then(|id| cvr_doubt(&id.cvr))
+    {
+        doubts.push(Doubt { written: Written::Identity, field: "cvr", message });
+    }
+    doubts
+}
+
+/// Where `path` (`identity.cvr`) is written in a TOML text: 1-based line and column.
+pub fn locate_in_toml(text: &str, path: &str) -> Option<(usize, usize)> {
+    let tree = tree::from_toml(text);
+    let at = located::place(&tree.root, path)?;
+    Some(tree::line_column(text, at))
 }
 
 /// Parses an incident, naming every problem with its file, line, column and field.
@@ -186,21 +220,47 @@ pub fn diagnostics_to_failure(source: &Source, diagnostics: &[Diagnostic]) -> Fa
 }
 
 /// Fills the reporter section from the configured identity where the file is silent,
-/// as the Virk.dk form fills it from the reporter's login.
+/// as the Virk.dk form fills it from the reporter's login (a phone filled from the
+/// identity brings the identity's "foreign number" with it: the box describes the
+/// number), then writes the phone and CVR numbers in their one form.
 pub fn with_identity(mut incident: Incident, identity: Option<&IdentityConfig>) -> Incident {
-    let Some(id) = identity else { return incident };
-    let r = incident.reporter.get_or_insert_with(Reporter::default);
-    let fill = |slot: &mut Option<String>, value: Option<&String>| {
-        if slot.is_none() {
-            *slot = value.cloned();
+    if let Some(id) = identity {
+        let r = incident.reporter.get_or_insert_with(Reporter::default);
+        let fill = |slot: &mut Option<String>, value: Option<&String>| {
+            if slot.is_none() {
+                *slot = value.cloned();
+            }
+        };
+        fill(&mut r.organisation, Some(&id.organisation));
+        fill(&mut r.cvr, Some(&id.cvr));
+        fill(&mut r.contact_name, Some(&id.name));
+        fill(&mut r.contact_title, id.title.as_ref());
+        fill(&mut r.email, Some(&id.email));
+        if r.phone.is_none()
+            && let Some(phone) = &id.phone
+        {
+            r.phone = Some(phone.clone());
+            r.foreign_phone = if id.phone_is_foreign() { Some(true) } else { r.foreign_phone.map(|_| false) };
         }
-    };
-    fill(&mut r.organisation, Some(&id.organisation));
-    fill(&mut r.cvr, Some(&id.cvr));
-    fill(&mut r.contact_name, Some(&id.name));
-    fill(&mut r.contact_title, id.title.as_ref());
-    fill(&mut r.email, Some(&id.email));
-    fill(&mut r.phone, id.phone.as_ref());
+    }
+    canonical_contacts(incident)
+}
+
+/// The phone and CVR numbers of an incident in their one form (those that do not
+/// read are left as written, for validation to name).
+pub fn canonical_contacts(mut incident: Incident) -> Incident {
+    if let Some(r) = incident.reporter.as_mut() {
+        let foreign = r.foreign_phone.unwrap_or(false);
+        r.phone = r.phone.as_deref().map(|p| contact::canonical_phone(p, foreign));
+        r.cvr = r.cvr.as_deref().map(contact::canonical_cvr);
+    }
+    if let Some(b) = incident.on_behalf_of.as_mut() {
+        b.cvr = b.cvr.as_deref().map(contact::canonical_cvr);
+    }
+    if let Some(d) = incident.dpo.as_mut() {
+        let foreign = d.foreign_phone.unwrap_or(false);
+        d.phone = d.phone.as_deref().map(|p| contact::canonical_phone(p, foreign));
+    }
     incident
 }
 

@@ -7,6 +7,7 @@
 use chrono::{DateTime, Duration, FixedOffset, Utc};
 
 use super::choices::*;
+use super::contact::{Cvr, Phone, canonical_cvr, canonical_phone, cvr_doubt};
 use super::model::*;
 
 /// One thing wrong with an incident file.
@@ -112,9 +113,9 @@ fn common(c: &mut Checker, i: &Incident, now: DateTime<Utc>) {
     c.text("reporter.cvr", r.cvr.as_ref(), "the organisation's CVR number");
     if let Some(cvr) = &r.cvr
         && !cvr.trim().is_empty()
-        && !is_cvr(cvr)
+        && Cvr::parse(cvr).is_none()
     {
-        c.problem("reporter.cvr", format!("a CVR number of 8 digits, not {cvr:?}"));
+        c.problem("reporter.cvr", cvr_expected(cvr));
     }
     c.problems.extend(super::indicator::problems(&i.indicators));
     check_email(c, "reporter.email", r.email.as_ref());
@@ -122,9 +123,9 @@ fn common(c: &mut Checker, i: &Incident, now: DateTime<Utc>) {
     if let Some(b) = &i.on_behalf_of {
         c.text("on-behalf-of.organisation", b.organisation.as_ref(), "whom the report is made for");
         if let Some(cvr) = &b.cvr
-            && !is_cvr(cvr)
+            && Cvr::parse(cvr).is_none()
         {
-            c.problem("on-behalf-of.cvr", format!("a CVR number of 8 digits, not {cvr:?}"));
+            c.problem("on-behalf-of.cvr", cvr_expected(cvr));
         }
     }
 
@@ -377,8 +378,8 @@ fn exclusive<T: PartialEq + Copy>(c: &mut Checker, path: &str, values: &[T], alo
     }
 }
 
-fn is_cvr(cvr: &str) -> bool {
-    cvr.len() == 8 && cvr.bytes().all(|b| b.is_ascii_digit())
+fn cvr_expected(cvr: &str) -> String {
+    format!("a CVR number of 8 digits, not {cvr:?} (spaces and a DK prefix are fine)")
 }
 
 fn check_email(c: &mut Checker, path: &str, value: Option<&String>) {
@@ -401,40 +402,31 @@ pub fn is_plain_address(v: &str) -> bool {
 
 fn check_phone(c: &mut Checker, path: &str, value: Option<&String>, foreign: bool) {
     let Some(v) = value.filter(|v| !v.trim().is_empty()) else { return };
-    let digits: String = v.chars().filter(|ch| ch.is_ascii_digit()).collect();
-    let allowed = v.chars().all(|ch| ch.is_ascii_digit() || " +-()".contains(ch));
-    let ok = if foreign {
-        allowed && (6..=15).contains(&digits.len())
-    } else {
-        // Danish numbers have 8 digits, with or without the +45 country code.
-        let national = digits.strip_prefix("45").filter(|_| v.trim_start().starts_with('+')).unwrap_or(&digits);
-        allowed && national.len() == 8
-    };
-    if !ok {
-        let hint = if foreign {
-            "a phone number of 6 to 15 digits"
-        } else {
-            "a Danish phone number of 8 digits (optionally +45), or set foreign-phone = true"
-        };
-        c.problem(path, format!("{hint}, not {v:?}"));
+    if let Err(expected) = Phone::parse(v, foreign) {
+        c.problem(path, expected);
     }
 }
 
-/// Checks the identity's contact details as `init` receives them.
-pub fn validate_contact(email: &str, cvr: &str, phone: Option<&str>) -> Result<(), String> {
+/// The identity's contact details as `init` keeps them: in their one form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contact {
+    pub cvr: String,
+    pub phone: Option<String>,
+    /// Why the CVR is doubted (its check digits fail), if it is.
+    pub cvr_doubt: Option<String>,
+}
+
+/// Checks the identity's contact details as `init` receives them (`foreign`: the
+/// phone is not Danish), and gives them in their one form.
+pub fn validate_contact(email: &str, cvr: &str, phone: Option<&str>, foreign: bool) -> Result<Contact, String> {
     let mut c = Checker { scheme_key: "", problems: Vec::new() };
     check_email(&mut c, "--email", Some(&email.to_string()));
-    if !is_cvr(cvr) {
-        c.problem("--cvr", format!("a CVR number of 8 digits, not {cvr:?}"));
+    if Cvr::parse(cvr).is_none() {
+        c.problem("--cvr", cvr_expected(cvr));
     }
-    check_phone(
-        &mut c,
-        "--phone",
-        phone.map(str::to_string).as_ref(),
-        phone.is_some_and(|p| p.trim_start().starts_with('+') && !p.trim_start().starts_with("+45")),
-    );
+    check_phone(&mut c, "--phone", phone.map(str::to_string).as_ref(), foreign);
     match c.problems.first() {
-        None => Ok(()),
+        None => Ok(Contact { cvr: canonical_cvr(cvr), phone: phone.map(|p| canonical_phone(p, foreign)), cvr_doubt: cvr_doubt(cvr) }),
         Some(p) => Err(format!("{}: {}", p.path, p.expected)),
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod clock;
 pub mod incident;
+pub mod routing;
 pub mod schedule;
 pub mod select;
 
@@ -192,6 +193,13 @@ pub struct Regime {
     /// optional so that a home table written before it still reads.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub route: Option<Text>,
+    /// CFCS (the national CSIRT) is among those who receive it. A regime replaced in
+    /// the home without it counts as not reaching CFCS (the warning is then said).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cfcs: bool,
+    /// Said before sending an incident under this regime (public authorities: FIIN).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reminder: Option<Text>,
     pub citation: String,
     pub stage: Vec<Stage>,
 }
@@ -315,6 +323,17 @@ mod tests {
         assert!(clocks(RegimeId::PublicAuthority, StageId::Notification).is_empty());
         assert!(clocks(RegimeId::Voluntary, StageId::Notification).is_empty());
         assert!(t.get(RegimeId::Nis2).unwrap().basis.da.contains("Lov nr. 434 af 6. maj 2025"));
+    }
+
+    #[test]
+    fn cfcs_receives_what_the_law_sends_it() {
+        let t = Table::embedded();
+        let to_cfcs: Vec<RegimeId> = t.all().iter().filter(|r| r.cfcs).map(|r| r.id).collect();
+        assert_eq!(
+            to_cfcs,
+            vec![RegimeId::Nis2, RegimeId::Nis2018Oes, RegimeId::Nis2018Dsp, RegimeId::PublicAuthority, RegimeId::Voluntary]
+        );
+        assert!(t.get(RegimeId::PublicAuthority).unwrap().reminder.as_ref().is_some_and(|r| r.en.contains("FE-KTP-MILCERT")));
     }
 
     #[test]

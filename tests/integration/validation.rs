@@ -313,7 +313,7 @@ pub fn canary_incident() -> (Value, Vec<String>) {
         "tlp": "TLP:AMBER+STRICT",
         "elaboration": { "is-elaboration": true, "earlier-reference": c("earlier-reference") },
         "reporter": { "cvr": "73400113", "organisation": c("organisation"), "address": c("address"), "contact-name": c("contact-name"),
-                      "contact-title": c("contact-title"), "email": "cnry-reporter@example.dk", "phone": "+45 7340 0112", "foreign-phone": false },
+                      "contact-title": c("contact-title"), "email": "cnry-reporter@example.dk", "phone": "+45 73 40 01 12", "foreign-phone": false },
         "on-behalf-of": { "organisation": c("behalf-organisation"), "cvr": "73400114", "details": c("behalf-details") },
         "personal-data": { "report-to": "datatilsynet", "unauthorised-disclosure": true, "unauthorised-access": false, "alteration": false,
                            "destruction": false, "loss": true, "categories": ["cpr-number", "health"], "categories-other": c("categories-other") },
@@ -328,7 +328,7 @@ pub fn canary_incident() -> (Value, Vec<String>) {
             "how-detected": c("how-detected"), "duration": c("timeline-duration"), "notified-by-processor": "yes", "late-reason": c("late-reason")
         },
         "processors": { "involved": "yes", "details": c("processor-details") },
-        "dpo": { "appointed": "yes", "name": c("dpo-name"), "email": "cnry-dpo@example.dk", "phone": "+45 7340 0115", "foreign-phone": false,
+        "dpo": { "appointed": "yes", "name": c("dpo-name"), "email": "cnry-dpo@example.dk", "phone": "+45 73 40 01 15", "foreign-phone": false,
                  "other-actors": c("other-actors") },
         "scope": { "affected": ["patients", "minors"], "total": 7340116, "is-estimate": true, "details": c("scope-details") },
         "cross-border": { "services-in-other-countries": true, "persons-in-other-countries": true, "details": c("cross-border-details"),
@@ -353,13 +353,13 @@ pub fn canary_incident() -> (Value, Vec<String>) {
         [
             "73400113",
             "cnry-reporter@example.dk",
-            "+45 7340 0112",
+            "+45 73 40 01 12",
             "73400114",
             // The report shows times in Danish time with the offset, numbers with separators.
             "2026-11-21 07:34:01 (UTC+01:00)",
             "2026-11-21 07:34:02 (UTC+01:00)",
             "cnry-dpo@example.dk",
-            "+45 7340 0115",
+            "+45 73 40 01 15",
             "7,340,116",
             "7,340,117",
             "7,340,118",
