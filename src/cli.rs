@@ -629,9 +629,10 @@ pub struct ComposeArgs {
     /// The incident file to fill in: made if it does not exist, continued if it does.
     #[arg(value_name = "FILE", default_value = "incident.toml")]
     pub file: PathBuf,
-    /// The scheme, for a new file (asked for when not given).
-    #[arg(long, value_enum)]
-    pub scheme: Option<SchemeName>,
+    /// The scheme, for a new file (asked for when not given); repeat it, or separate
+    /// with commas, for an incident reported under several.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub scheme: Vec<SchemeName>,
     /// Language of the questions and of the report (default: the file's, else the configuration's).
     #[arg(long, value_enum)]
     pub lang: Option<Lang>,

@@ -195,6 +195,7 @@ pub fn render_with(
     samples: &[SampleInfo],
 ) -> Result<Rendered, Failure> {
     let infos: Vec<AttachmentInfo> = draft.attachments.iter().map(|(_, i)| i.clone()).collect();
+    let table = crate::legal::regimes_table(settings)?;
     let input = ReportInput {
         incident: &draft.incident,
         reference,
@@ -206,6 +207,7 @@ pub fn render_with(
         samples,
         changes: &draft.changes,
         language: draft.language,
+        regimes: &table,
     };
     template::render(&input, Some(&settings.templates_dir()))
 }

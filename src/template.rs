@@ -55,6 +55,9 @@ pub struct ReportInput<'a> {
     /// A follow-up's changed fields, shown before the whole updated report.
     pub changes: &'a [crate::followup::Change],
     pub language: Language,
+    /// The regimes in force (the embedded table with the home's regimes.toml): the
+    /// report names each one's legal basis and authority from it.
+    pub regimes: &'a crate::regimes::Table,
 }
 
 /// Who writes a free-text message, as its signature block shows them.
@@ -113,7 +116,7 @@ pub fn render(input: &ReportInput, user_dir: Option<&Path>) -> Result<Rendered, 
         Failure::input(format!("{origin}: {e:#}"))
     };
     let template = env.get_template(&name).map_err(where_)?;
-    let regimes = regimes(input.incident, input.language);
+    let regimes = regimes(input.incident, input.regimes, input.language);
     let context = minijinja::context! {
         incident => snake_keys(serde_json::to_value(input.incident).unwrap_or_default()),
         labels => choices::labels(input.language),
@@ -137,11 +140,11 @@ pub fn render(input: &ReportInput, user_dir: Option<&Path>) -> Result<Rendered, 
 }
 
 /// The regimes the report is for, each with its legal basis and who receives it, as
-/// the embedded table names them (`regimes`; a report is rendered before the log
-/// knows the incident). A detection time not known counts as the law in force now.
-fn regimes(incident: &Incident, lang: Language) -> Vec<serde_json::Value> {
+/// `table` names them (a report is rendered before the log knows the incident). A
+/// detection time not known counts as the law in force now.
+fn regimes(incident: &Incident, table: &crate::regimes::Table, lang: Language) -> Vec<serde_json::Value> {
     use crate::incident::choices::TimeKnowledge;
-    use crate::regimes::{Table, select};
+    use crate::regimes::select;
     let detected = incident
         .timeline
         .as_ref()
@@ -155,7 +158,6 @@ fn regimes(incident: &Incident, lang: Language) -> Vec<serde_json::Value> {
         personal_data_to: incident.personal_data.as_ref().and_then(|p| p.report_to),
     };
     let schemes = incident.scheme.as_ref().map(|s| s.list()).unwrap_or_default();
-    let table = Table::embedded();
     select::regimes(&schemes, &facts)
         .into_iter()
         .filter_map(|id| table.get(id))

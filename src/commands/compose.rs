@@ -49,11 +49,11 @@ pub fn run(settings: &Settings, args: &ComposeArgs) -> CmdResult {
         }
         source.text
     } else {
-        let scheme = match args.scheme {
-            Some(s) => scheme(s),
-            None => session.ask_scheme()?,
+        let schemes = match args.scheme.is_empty() {
+            false => args.scheme.iter().copied().map(scheme).collect(),
+            true => session.ask_schemes()?,
         };
-        let text = skeleton(&[scheme], session.lang);
+        let text = skeleton(&schemes, session.lang);
         fsutil::write_private(path, text.as_bytes())?;
         text
     };
@@ -183,19 +183,42 @@ impl<R: BufRead> Session<R> {
         Ok(matches!(typed.trim().to_lowercase().as_str(), "ja" | "j" | "yes" | "y"))
     }
 
-    fn ask_scheme(&mut self) -> Result<Scheme, Failure> {
+    /// One scheme or several (a hospital's ransomware case is NIS2 and a personal data
+    /// breach at once), by number or name, separated by commas.
+    fn ask_schemes(&mut self) -> Result<Vec<Scheme>, Failure> {
         let field = fields::field("scheme").ok_or_else(|| Failure::failed("the form has no scheme field"))?;
         self.say(field.question(self.lang));
         self.options(Scheme::OPTIONS);
-        loop {
+        self.say(&self.words(
+            "  Flere ordninger for samme hændelse: adskil dem med komma (fx 1, 5).",
+            "  Several schemes for one incident: separate them with commas (e.g. 1, 5).",
+        ));
+        'ask: loop {
             let typed = self.line("> ")?;
-            match answer::read(field, &typed, &self.context(&local)) {
-                Ok(Some(Answer::Choice(key))) => {
-                    return serde_json::from_value(serde_json::json!(key)).map_err(|e| Failure::failed(e.to_string()));
+            let mut schemes: Vec<Scheme> = Vec::new();
+            for piece in typed.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                match answer::read(field, piece, &self.context(&local)) {
+                    Ok(Some(Answer::Choice(key))) => {
+                        let s: Scheme = serde_json::from_value(serde_json::json!(key)).map_err(|e| Failure::failed(e.to_string()))?;
+                        if !schemes.contains(&s) {
+                            schemes.push(s);
+                        }
+                    }
+                    Ok(_) => {
+                        self.say(&self.words("  vælg blandt dem", "  choose among them"));
+                        continue 'ask;
+                    }
+                    Err(why) => {
+                        self.say(&format!("  {piece}: {why}"));
+                        continue 'ask;
+                    }
                 }
-                Ok(_) => self.say(&self.words("  vælg en af dem", "  choose one of them")),
-                Err(why) => self.say(&format!("  {why}")),
             }
+            if schemes.is_empty() {
+                self.say(&self.words("  vælg mindst én", "  choose at least one"));
+                continue;
+            }
+            return Ok(schemes);
         }
     }
 

@@ -99,6 +99,7 @@ fn renders(dir: &Path, name: &str) -> Result<(), String> {
             samples: &[],
             changes: &[],
             language,
+            regimes: &crate::regimes::Table::embedded(),
         };
         template::render(&input, Some(dir)).map_err(said)?;
     }

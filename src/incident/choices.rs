@@ -41,7 +41,7 @@ macro_rules! choice {
 choice! {
     /// Which notification scheme the report is made under.
     Scheme {
-        NisOperator = "nis-operator", "Operatør af væsentlige tjenester (NIS)", "Operator of essential services (NIS)";
+        NisOperator = "nis-operator", "Væsentlig eller vigtig enhed (NIS 2); før 1.7.2025 operatør af væsentlige tjenester (NIS)", "Essential or important entity (NIS2); before 1 July 2025 operator of essential services (NIS)";
         DigitalServiceProvider = "digital-service-provider", "Udbyder af digitale tjenester (NIS)", "Digital service provider (NIS)";
         PublicAuthority = "public-authority", "Større brud på it-sikkerheden i en offentlig myndighed", "Major IT security breach in a public authority";
         Voluntary = "voluntary", "Frivillig indberetning fra virksomhed til Center for Cybersikkerhed", "Voluntary report from a company to the Centre for Cyber Security";
@@ -122,15 +122,61 @@ choice! {
 }
 
 choice! {
-    /// Sector of an operator of essential services (CFCS' page on the NIS schemes).
+    /// Sector: those of the NIS2 law's annexes (directive (EU) 2022/2555 annexes I and
+    /// II, bilag 1 and 2 of lov nr. 434 af 6. maj 2025), and the 2018 law's own
+    /// (maritime; banking and finance as one), which incidents before 1 July 2025 keep.
     Sector {
         Energy = "energy", "Energi", "Energy";
         Transport = "transport", "Transport", "Transport";
-        Maritime = "maritime", "Søfart", "Maritime";
-        BankingFinance = "banking-finance", "Bank/finans", "Banking/finance";
+        Banking = "banking", "Bankvirksomhed", "Banking";
+        FinancialMarketInfrastructure = "financial-market-infrastructure", "Finansielle markedsinfrastrukturer", "Financial market infrastructures";
         Health = "health", "Sundhed", "Health";
         DrinkingWater = "drinking-water", "Drikkevand", "Drinking water";
-        DigitalInfrastructure = "digital-infrastructure", "Digital infrastruktur (TLD, DNS og IXP)", "Digital infrastructure (TLD, DNS and IXP)";
+        WasteWater = "waste-water", "Spildevand", "Waste water";
+        DigitalInfrastructure = "digital-infrastructure", "Digital infrastruktur", "Digital infrastructure";
+        IctServiceManagement = "ict-service-management", "Forvaltning af IKT-tjenester (business-to-business)", "ICT service management (business-to-business)";
+        PublicAdministration = "public-administration", "Offentlig forvaltning", "Public administration";
+        Space = "space", "Rummet", "Space";
+        PostalAndCourier = "postal-and-courier", "Post- og kurertjenester", "Postal and courier services";
+        WasteManagement = "waste-management", "Affaldshåndtering", "Waste management";
+        Chemicals = "chemicals", "Fremstilling, produktion og distribution af kemikalier", "Manufacture, production and distribution of chemicals";
+        Food = "food", "Produktion, forarbejdning og distribution af fødevarer", "Production, processing and distribution of food";
+        Manufacturing = "manufacturing", "Fremstilling (medicinsk udstyr, elektronik, maskiner, køretøjer m.m.)", "Manufacturing (medical devices, electronics, machinery, vehicles and more)";
+        DigitalProviders = "digital-providers", "Udbydere af digitale tjenester", "Digital providers";
+        Research = "research", "Forskning", "Research";
+        Maritime = "maritime", "Søfart (NIS-loven 2018)", "Maritime (2018 NIS law)";
+        BankingFinance = "banking-finance", "Bank/finans (NIS-loven 2018)", "Banking/finance (2018 NIS law)";
+    }
+}
+
+impl Sector {
+    /// The NIS2 annex that lists the sector (1: high criticality, 2: other critical),
+    /// none for the 2018 law's own.
+    pub fn nis2_annex(self) -> Option<u8> {
+        use Sector::*;
+        match self {
+            Energy
+            | Transport
+            | Banking
+            | FinancialMarketInfrastructure
+            | Health
+            | DrinkingWater
+            | WasteWater
+            | DigitalInfrastructure
+            | IctServiceManagement
+            | PublicAdministration
+            | Space => Some(1),
+            PostalAndCourier | WasteManagement | Chemicals | Food | Manufacturing | DigitalProviders | Research => Some(2),
+            Maritime | BankingFinance => None,
+        }
+    }
+}
+
+choice! {
+    /// What the NIS2 law makes the entity (directive (EU) 2022/2555 art. 3).
+    Nis2Entity {
+        Essential = "essential", "Væsentlig enhed", "Essential entity";
+        Important = "important", "Vigtig enhed", "Important entity";
     }
 }
 
@@ -362,6 +408,8 @@ pub fn labels(lang: Language) -> serde_json::Value {
     serde_json::json!({
         "scheme": table(Scheme::OPTIONS, lang),
         "sector": table(Sector::OPTIONS, lang),
+        "entity": table(Nis2Entity::OPTIONS, lang),
+        "annex": Sector::ALL.iter().filter_map(|s| s.nis2_annex().map(|a| (s.key().to_string(), serde_json::Value::from(a)))).collect::<serde_json::Map<_, _>>(),
         "authority": table(PersonalDataAuthority::OPTIONS, lang),
         "location": table(LocationKind::OPTIONS, lang),
         "nature": table(Nature::OPTIONS, lang),

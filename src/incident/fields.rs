@@ -195,6 +195,7 @@ fields! {
     "data-subjects.public-informed-how": Prose, "Beskriv hvordan og i hvilket omfang", "How and how widely?";
 
     "nis": Section, "Berørt tjeneste og hændelsens omfang (NIS-kriterierne)", "The service affected and the incident's scope (the NIS criteria)";
+    "nis.entity": Choice(Nis2Entity::OPTIONS), "Væsentlig eller vigtig enhed (NIS 2)", "Essential or important entity (NIS2)";
     "nis.sector": Choice(Sector::OPTIONS), "Sektor", "Sector";
     "nis.service": Line, "Den berørte væsentlige eller digitale tjeneste", "The essential or digital service affected";
     "nis.users-affected": Count, "Antal berørte brugere", "Number of users affected";

@@ -290,7 +290,9 @@ pub struct DataSubjects {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Nis {
-    /// Sector of an operator of essential services.
+    /// Essential or important entity (NIS2; not asked under the 2018 law).
+    pub entity: Option<Nis2Entity>,
+    /// The sector, from the NIS2 law's annexes (or the 2018 law's list).
     pub sector: Option<Sector>,
     /// The essential or digital service affected.
     pub service: Option<String>,

@@ -194,6 +194,34 @@ fn compose_saves_each_answer_so_an_interrupted_session_goes_on_where_it_stopped(
 }
 
 #[test]
+fn compose_takes_several_schemes_for_one_incident() {
+    let env = Env::new();
+    let mut t = Terminal::start(&env, &["compose", "both.toml", "--lang", "en"]);
+    t.expect("separate them with commas");
+    t.answer("1, personal-data, 1");
+    t.expect("Title");
+    t.keys(b"\x03");
+    let (code, _) = t.wait();
+    assert_ne!(code, 0);
+    let saved = std::fs::read_to_string(env.path("both.toml")).unwrap();
+    let toml: toml::Value = toml::from_str(&saved).unwrap_or_else(|e| panic!("{e}: {saved}"));
+    assert_eq!(toml["scheme"], toml::Value::try_from(["nis-operator", "personal-data"]).unwrap(), "{saved}");
+    // Both schemes' required fields are asked for: the NIS2 sector and the data breach's.
+    let out = env.certmail(&["notify", env.path("both.toml").to_str().unwrap()]);
+    assert_exit(&out, 2);
+    let err = text(&out.stderr);
+    assert!(err.contains("nis.sector") && err.contains("personal-data."), "{err}");
+
+    // --scheme takes the list too.
+    let mut t = Terminal::start(&env, &["compose", "flag.toml", "--scheme", "public-authority,personal-data", "--lang", "en"]);
+    t.expect("Title");
+    t.keys(b"\x03");
+    t.wait();
+    let saved = std::fs::read_to_string(env.path("flag.toml")).unwrap();
+    assert!(saved.contains("public-authority") && saved.contains("personal-data"), "{saved}");
+}
+
+#[test]
 fn compose_without_a_terminal_says_how_to_do_without_one() {
     let env = Env::new();
     let out = env.certmail(&["compose", "x.toml"]);

@@ -46,6 +46,7 @@ fn rendered_examples_match_the_golden_files() {
                 samples: &[],
                 changes: &[],
                 language,
+                regimes: &certmail::regimes::Table::embedded(),
             };
             let rendered = template::render(&input, None).unwrap();
             let actual = format!("Subject: {}\n\n{}", rendered.subject, rendered.body);
@@ -86,6 +87,7 @@ fn user_templates_override_the_embedded_ones() {
         samples: &[],
         changes: &[],
         language: Language::En,
+        regimes: &certmail::regimes::Table::embedded(),
     };
     let rendered = template::render(&input, Some(dir.path())).unwrap();
     assert_eq!(rendered.subject, "[CM-2026-0001] custom");

@@ -247,8 +247,19 @@ name = { da = "første", en = "initial" }
 citation = "test figures"
 clock = [{ hours = 48, from = "awareness" }]
 "#;
-    std::fs::write(env.home.join("regimes.toml"), table).unwrap();
+    std::fs::write(
+        env.home.join("regimes.toml"),
+        table.replace(
+            "basis = { da = \"b\", en = \"b\" }",
+            "basis = { da = \"The sector's own basis, § 99\", en = \"The sector's own basis, § 99\" }",
+        ),
+    )
+    .unwrap();
     assert_eq!(deadline(&status(&env), "dora", "initial"), (detected + Duration::hours(48), "met".into()));
+    // The report names the legal basis the home's table gives.
+    let out = env.certmail(&["preview", file.to_str().unwrap()]);
+    assert_success(&out);
+    assert!(text(&out.stdout).contains("The sector's own basis, § 99"), "{}", text(&out.stdout));
     std::fs::write(env.home.join("regimes.toml"), table.replace("hours = 48", "hours = 48, months = 1")).unwrap();
     let out = env.certmail(&["status"]);
     assert_exit(&out, 2);
