@@ -302,6 +302,78 @@ mod tests {
         }
     }
 
+    /// Every clock of the table, started at the moments that trip calendars up: month
+    /// ends, a leap day, the hours before and inside both summer-time changes, New
+    /// Year's Eve. Hours are elapsed hours; a month keeps the Danish date and time of
+    /// day (or the month's last day), and its period ends at the next Danish midnight.
+    #[test]
+    fn every_clock_in_the_table_at_month_ends_leap_days_and_summer_time() {
+        use chrono::{DateTime, Datelike, Duration, Timelike, Utc};
+        use chrono_tz::Europe::Copenhagen;
+        let starts = [
+            "2027-01-31T10:00:00+01:00",
+            "2028-01-31T10:00:00+01:00",
+            "2028-02-29T08:00:00+01:00",
+            "2026-03-28T23:30:00+01:00",
+            "2026-03-29T01:59:00+01:00",
+            "2026-10-24T02:30:00+02:00",
+            "2026-10-25T02:30:00+01:00",
+            "2026-08-31T23:59:00+02:00",
+            "2026-12-31T23:30:00+01:00",
+            // A month later is 02:30 on 28 March 2027, an hour the clocks skip.
+            "2027-02-28T02:30:00+01:00",
+            // A month later is 02:30 on 25 October 2026, an hour that comes twice.
+            "2026-09-25T02:30:00+02:00",
+        ];
+        let table = Table::embedded();
+        let mut seen = 0;
+        for regime in table.all() {
+            for stage in &regime.stage {
+                for clock in &stage.clock {
+                    for start in starts {
+                        let s = DateTime::parse_from_rfc3339(start).unwrap().with_timezone(&Utc);
+                        let due = clock.due(s);
+                        let what = format!("{} {} {clock:?} from {start}", regime.id, stage.id);
+                        match (clock.hours, clock.months) {
+                            (Some(h), None) => {
+                                assert_eq!(due - s, Duration::hours(i64::from(h)), "{what}");
+                                assert_eq!(clock.period_ends(s), due, "{what}");
+                            }
+                            (None, Some(m)) => {
+                                let (from, to) = (s.with_timezone(&Copenhagen), due.with_timezone(&Copenhagen));
+                                let months = (to.year() - from.year()) * 12 + to.month() as i32 - from.month() as i32;
+                                assert_eq!(months, m as i32, "{what}: {to}");
+                                let last = chrono::NaiveDate::from_ymd_opt(to.year(), to.month(), 1)
+                                    .and_then(|d| d.checked_add_months(chrono::Months::new(1)))
+                                    .and_then(|d| d.pred_opt())
+                                    .unwrap()
+                                    .day();
+                                assert_eq!(to.day(), from.day().min(last), "{what}: {to}");
+                                // The same time of day; where the clocks skip it, the moment
+                                // summer time begins (03:00), never later.
+                                let skipped = matches!(
+                                    to.date_naive().and_time(from.time()).and_local_timezone(Copenhagen),
+                                    chrono::LocalResult::None
+                                );
+                                let expected = if skipped { (3, 0) } else { (from.hour(), from.minute()) };
+                                assert_eq!((to.hour(), to.minute()), expected, "{what}: {to}");
+                                let end = clock.period_ends(s).with_timezone(&Copenhagen);
+                                assert_eq!(
+                                    (end.date_naive(), end.hour(), end.minute()),
+                                    (to.date_naive().succ_opt().unwrap(), 0, 0),
+                                    "{what}"
+                                );
+                            }
+                            _ => panic!("{what}: a clock has one length"),
+                        }
+                        seen += 1;
+                    }
+                }
+            }
+        }
+        assert!(seen >= 5 * starts.len(), "the table's clocks were all tried ({seen})");
+    }
+
     #[test]
     fn the_law_s_figures() {
         let t = Table::embedded();
