@@ -177,6 +177,12 @@ pub fn render_bar(label: &str, done: usize, total: usize, elapsed: Duration) -> 
     )
 }
 
+/// Whether a typed answer says yes, in Danish or English ("ja", "j", "yes", "y"):
+/// every question certmail asks on a terminal reads its answer so.
+pub fn is_yes(typed: &str) -> bool {
+    matches!(typed.trim().to_lowercase().as_str(), "ja" | "j" | "yes" | "y")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

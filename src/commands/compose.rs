@@ -180,7 +180,7 @@ impl<R: BufRead> Session<R> {
 
     fn confirm(&mut self, question: &str) -> Result<bool, Failure> {
         let typed = self.line(question)?;
-        Ok(matches!(typed.trim().to_lowercase().as_str(), "ja" | "j" | "yes" | "y"))
+        Ok(crate::output::is_yes(&typed))
     }
 
     /// One scheme or several (a hospital's ransomware case is NIS2 and a personal data

@@ -277,7 +277,7 @@ fn refuse_same_title(args: &NotifyArgs, draft: &Draft, store: &Store) -> Result<
     }
     eprint!("{said}.\nSend it as a NEW incident anyway? [y/N] ");
     let mut line = String::new();
-    let yes = std::io::stdin().read_line(&mut line).is_ok() && matches!(line.trim().to_lowercase().as_str(), "y" | "yes" | "j" | "ja");
+    let yes = std::io::stdin().read_line(&mut line).is_ok() && output::is_yes(&line);
     if yes { Ok(()) } else { Err(Failure::input(format!("nothing was queued. {said}; to send it as a new incident, add --again"))) }
 }
 
