@@ -54,9 +54,11 @@ fn parse(t: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(t).ok().map(|t| t.with_timezone(&Utc))
 }
 
-/// A due time as `status` shows it.
+/// A due time as `status` shows it: in Danish time with its offset, as the English
+/// report writes times ("2026-11-23 09:00 (UTC+01:00)"): the responder plans the night
+/// by it, and the law's clocks are Danish.
 pub fn stamp(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
+    crate::locale::time(t, crate::incident::Language::En)
 }
 
 /// The items of one open incident at `now`; `phone` is the CERT's (its recipient's).
@@ -164,6 +166,13 @@ fn legal_items(reference: &str, legal: &Position) -> Vec<Item> {
             }
             _ => "",
         };
+        // A month's period runs to the end of its last day; the due time shown is the
+        // same time of day, the earlier reading, and the responder should know both.
+        let period = match (d.due, d.period_ends) {
+            (Some(due), Some(end)) if end > due => format!("; the law's period runs to the end of that day, {}", stamp(end)),
+            _ => String::new(),
+        };
+        let unknown_start = format!("{unknown_start}{period}");
         items.push(Item {
             kind: Kind::LegalStage {
                 regime: d.regime,
@@ -265,7 +274,7 @@ mod tests {
             list.iter().find(|i| matches!(&i.kind, Kind::LegalStage { stage: s, .. } if *s == stage)).cloned()
         };
         let early = stage(&list, StageId::EarlyWarning).unwrap();
-        assert_eq!(early.due.map(stamp).as_deref(), Some("2026-11-23 08:00 UTC"));
+        assert_eq!(early.due.map(stamp).as_deref(), Some("2026-11-23 09:00 (UTC+01:00)"));
         assert!(
             matches!(&early.kind, Kind::LegalStage { name, since, .. } if name == "early warning" && *since == at("2026-11-22T08:00:00Z"))
         );
@@ -290,7 +299,7 @@ mod tests {
         };
         let list = items(&asked, at("2026-11-22T10:30:00Z"), Duration::hours(1), &none(), PHONE);
         let q = list.iter().find(|i| i.what.contains("question")).unwrap();
-        assert!(q.what.contains("2026-11-22 10:20 UTC") && !q.what.contains("confirm"), "{}", q.what);
+        assert!(q.what.contains("2026-11-22 11:20 (UTC+01:00)") && !q.what.contains("confirm"), "{}", q.what);
         assert!(q.what.starts_with("the CERT asked a question") && q.what.contains("waiting for your answer"), "{}", q.what);
         assert!(q.action.contains("--follow-up CM-2026-0001"));
         // Unsigned mail is never listed as the CERT's question: it is an unverified message.
