@@ -641,9 +641,11 @@ pub struct ComposeArgs {
 /// The notification schemes, as `certmail new` takes them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SchemeName {
-    /// Operators of essential services (NIS law § 5).
+    /// Essential or important entities under the NIS2 law (before 1 July 2025:
+    /// operators of essential services).
     NisOperator,
-    /// Digital service providers (NIS law § 9).
+    /// Digital service providers (online marketplaces, search engines, cloud):
+    /// NIS2 today, the 2018 NIS law § 9 before 1 July 2025.
     DigitalServiceProvider,
     /// Major IT security breaches in public authorities.
     PublicAuthority,

@@ -38,7 +38,8 @@ pub struct Item {
     #[serde(skip)]
     pub kind: Kind,
     pub what: String,
-    /// When it is due; none for things due now. Shown as `stamp` shows it.
+    /// When it is due; none for things due now. RFC 3339 in JSON (for scripts, as
+    /// `deadlines` gives it); `stamp` writes it for people.
     #[serde(serialize_with = "due_text")]
     pub due: Option<DateTime<Utc>>,
     pub overdue: bool,
@@ -47,7 +48,7 @@ pub struct Item {
 }
 
 fn due_text<S: Serializer>(due: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
-    due.map(stamp).serialize(s)
+    due.map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).serialize(s)
 }
 
 fn parse(t: &str) -> Option<DateTime<Utc>> {

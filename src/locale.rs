@@ -5,7 +5,7 @@
 //! night. Counts get thousands separators ("12.345", "12,345"). One function per
 //! kind of value, used by the templates as the filters `time` and `number`. Pure.
 
-use chrono::{DateTime, FixedOffset, Timelike, Utc};
+use chrono::{DateTime, FixedOffset, Offset, TimeZone, Timelike, Utc};
 use chrono_tz::Europe::Copenhagen;
 
 use crate::incident::Language;
@@ -16,7 +16,16 @@ pub fn time(t: DateTime<Utc>, lang: Language) -> String {
     let local = t.with_timezone(&Copenhagen);
     let clock = if local.second() == 0 { "%H:%M" } else { "%H:%M:%S" };
     match lang {
-        Language::Da => local.format(&format!("%d.%m.%Y kl. {clock}")).to_string(),
+        Language::Da => {
+            let shown = local.format(&format!("%d.%m.%Y kl. {clock}")).to_string();
+            // The autumn hour comes twice (02:00-03:00 summer time, then again as
+            // normal time): the Danish form says which, as the English offset does.
+            match Copenhagen.from_local_datetime(&local.naive_local()) {
+                chrono::LocalResult::Ambiguous(..) if local.offset().fix().local_minus_utc() == 7200 => format!("{shown} (sommertid)"),
+                chrono::LocalResult::Ambiguous(..) => format!("{shown} (normaltid)"),
+                _ => shown,
+            }
+        }
         Language::En => {
             // %:z gives "+01:00"; the zone's name (CET/CEST) is left out on purpose:
             // the offset is what a reader in another zone can compute with.
@@ -79,7 +88,9 @@ mod tests {
         // The hour that comes twice is told apart by its offset.
         assert_eq!(time(utc("2026-10-25T00:30:00Z"), Language::En), "2026-10-25 02:30 (UTC+02:00)");
         assert_eq!(time(utc("2026-10-25T01:30:00Z"), Language::En), "2026-10-25 02:30 (UTC+01:00)");
-        assert_eq!(time(utc("2026-10-25T01:30:00Z"), Language::Da), "25.10.2026 kl. 02:30");
+        assert_eq!(time(utc("2026-10-25T00:30:00Z"), Language::Da), "25.10.2026 kl. 02:30 (sommertid)");
+        assert_eq!(time(utc("2026-10-25T01:30:00Z"), Language::Da), "25.10.2026 kl. 02:30 (normaltid)");
+        assert_eq!(time(utc("2026-10-25T02:30:00Z"), Language::Da), "25.10.2026 kl. 03:30");
     }
 
     #[test]

@@ -16,11 +16,16 @@ use crate::{fsutil, output};
 fn submitted_at(at: Option<&str>, now: DateTime<Utc>) -> Result<DateTime<Utc>, Failure> {
     let Some(at) = at else { return Ok(now) };
     let t = DateTime::parse_from_rfc3339(at.trim())
-        .map_err(|_| Failure::input(format!("--at {at:?}: a date and time in RFC 3339 with offset, e.g. 2026-11-20T08:15:00+01:00")))?
+        .map_err(|_| {
+            Failure::input(format!("--at {at:?}: a date and time in RFC 3339 with offset, e.g. 2026-11-20T08:15:00+01:00"))
+                .with_field("--at")
+        })?
         .with_timezone(&Utc);
     // Five minutes of slack for clocks that disagree a little, as for the incident's times.
     if t > now + chrono::Duration::minutes(5) {
-        return Err(Failure::input(format!("--at {at}: a time in the past; a filing cannot be recorded before it is made")));
+        return Err(
+            Failure::input(format!("--at {at}: a time in the past; a filing cannot be recorded before it is made")).with_field("--at")
+        );
     }
     Ok(t)
 }
@@ -42,6 +47,7 @@ fn which_stage(
     reference: &str,
     regime: Option<&str>,
     stage: Option<&str>,
+    submitted: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Vec<Target>, Failure> {
     let table = crate::legal::regimes_table(settings)?;
@@ -52,9 +58,25 @@ fn which_stage(
         None => None,
         Some(r) => match RegimeId::from_key(r).filter(|id| legal.regime(*id).is_some()) {
             Some(id) => Some(id),
-            None => return Err(Failure::input(format!("--regime {r}: {reference} is reported under {}", ids.join(", ")))),
+            None => {
+                return Err(
+                    Failure::input(format!("--regime {r}: {reference} is reported under {}", ids.join(", "))).with_field("--regime")
+                );
+            }
         },
     };
+    // A filing cannot come before the incident was known (five minutes of slack for
+    // clocks, as elsewhere): a mistyped date would otherwise meet a deadline.
+    if let crate::regimes::incident::ClocksFrom::Detection(aware) = legal.clocks_from
+        && submitted < aware - chrono::Duration::minutes(5)
+    {
+        return Err(Failure::input(format!(
+            "--at {}: before the incident was detected ({}); a filing is made after that",
+            timestamp(submitted),
+            crate::deadlines::stamp(aware)
+        ))
+        .with_field("--at"));
+    }
     let stage = stage.and_then(StageId::from_key);
     let found: Vec<&Deadline> = match stage {
         None => schedule::next_open(&legal.deadlines, regime).into_iter().collect(),
@@ -65,17 +87,53 @@ fn which_stage(
                 [] => {
                     let stages: Vec<String> =
                         legal.regimes.iter().flat_map(|r| r.stage.iter().map(move |st| format!("{} ({})", st.id, r.id))).collect();
-                    return Err(Failure::input(format!(
-                        "--stage {s}: not a stage of {reference}'s regimes; its stages: {}",
-                        stages.join(", ")
-                    )));
+                    let whose = match regime {
+                        Some(r) => format!("{r} has no stage {s}"),
+                        None => format!("not a stage of {reference}'s regimes"),
+                    };
+                    return Err(Failure::input(format!("--stage {s}: {whose}; its stages: {}", stages.join(", "))).with_field("--stage"));
                 }
-                all => all.to_vec(),
+                all => {
+                    // Without --regime, a stage already filed under one regime is
+                    // filed for the others only: filing it again is a correction,
+                    // said as one.
+                    let open: Vec<&Deadline> = all.iter().copied().filter(|d| d.submitted.is_none()).collect();
+                    if regime.is_none() && !open.is_empty() {
+                        open
+                    } else {
+                        for d in all.iter().filter(|d| d.submitted.is_some()) {
+                            output::warn(&format!(
+                                "the {s} under {} was already filed ({}); this filing is recorded beside it, as a correction",
+                                d.regime,
+                                d.submitted.map(crate::deadlines::stamp).unwrap_or_default()
+                            ));
+                        }
+                        all.to_vec()
+                    }
+                }
             }
         }
     };
     if found.is_empty() {
-        return Err(Failure::input(format!("{reference}: every stage is filed; name the one this filing is for with --stage")));
+        return Err(Failure::input(format!("{reference}: every stage is filed; name the one this filing is for with --stage"))
+            .with_field("--stage"));
+    }
+    // A stage whose clock counts from an earlier one's submission comes after it.
+    for d in &found {
+        let Some(stage) = legal.regime(d.regime).and_then(|r| r.stage(d.stage)) else { continue };
+        for of in stage.clock.iter().filter(|c| c.from == crate::regimes::Start::Submission).filter_map(|c| c.of) {
+            let earlier = legal.deadlines.iter().find(|e| e.regime == d.regime && e.stage == of).and_then(|e| e.submitted);
+            if let Some(earlier) = earlier.filter(|e| submitted < *e) {
+                return Err(Failure::input(format!(
+                    "--at {}: the {} under {} follows the {of}, which was filed {}",
+                    timestamp(submitted),
+                    d.stage,
+                    d.regime,
+                    crate::deadlines::stamp(earlier)
+                ))
+                .with_field("--at"));
+            }
+        }
     }
     Ok(found.into_iter().map(|d| Target { regime: d.regime, stage: d.stage, due: d.due }).collect())
 }
@@ -94,7 +152,11 @@ pub fn run(settings: &Settings, command: &IncidentCommand, json: bool) -> CmdRes
         IncidentCommand::Virk { incident, stage, regime, at, late_reason, reference, receipt } => {
             let now_t = Utc::now();
             let submitted = submitted_at(at.as_deref(), now_t)?;
-            let stages = which_stage(settings, &store, incident, regime.as_deref(), stage.as_deref(), now_t)?;
+            if reference.trim().is_empty() {
+                return Err(Failure::input("--reference: empty; give the reference (kvitteringsnummer) Virk.dk gave the filing")
+                    .with_field("--reference"));
+            }
+            let stages = which_stage(settings, &store, incident, regime.as_deref(), stage.as_deref(), submitted, now_t)?;
             let mut kept_receipt = None;
             if let Some(file) = receipt {
                 let size = std::fs::metadata(file).map_err(|e| crate::exit::io_failure("--receipt: cannot read", file, e))?.len();
@@ -102,6 +164,11 @@ pub fn run(settings: &Settings, command: &IncidentCommand, json: bool) -> CmdRes
                     return Err(Failure::input(format!("--receipt {}: larger than {MAX_RECEIPT_BYTES} bytes", file.display())));
                 }
                 let bytes = fsutil::read(file)?;
+                // Virk.dk's receipt is a PDF: anything else is the wrong file.
+                if !bytes.starts_with(b"%PDF-") {
+                    return Err(Failure::input(format!("--receipt {}: not a PDF (Virk.dk's receipt is one)", file.display()))
+                        .with_field("--receipt"));
+                }
                 let digest: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
                 let kept = settings.home.join("receipts").join(format!("{incident}-{}.pdf", &digest[..16]));
                 fsutil::write_private(&kept, &bytes)?;
@@ -136,7 +203,7 @@ pub fn run(settings: &Settings, command: &IncidentCommand, json: bool) -> CmdRes
             if json {
                 let recorded: Vec<_> = stages
                     .iter()
-                    .map(|t| serde_json::json!({ "regime": t.regime.key(), "stage": t.stage.key(), "due": t.due.map(crate::deadlines::stamp) }))
+                    .map(|t| serde_json::json!({ "regime": t.regime.key(), "stage": t.stage.key(), "due": t.due.map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)) }))
                     .collect();
                 output::json(&serde_json::json!({
                     "reference": incident, "event": "virk-filed", "virk_reference": reference,

@@ -38,7 +38,7 @@ pub fn run(settings: &Settings, args: &NotifyArgs, json: bool) -> CmdResult {
     let earlier_json = earlier.as_ref().map(|e| e.incident_json.as_str());
     let mut draft =
         compose::load_onto(settings, &args.incident, earlier_json, args.lang.map(language), &args.attachments, &args.samples, now)?;
-    require_late_reason(settings, &store, &draft, args.follow_up.as_deref(), now)?;
+    require_late_reason(settings, Some(&store), &draft, args.follow_up.as_deref(), now)?;
     let content_sha256 = compose::sha256_hex(incident_json(&draft)?.as_bytes());
     let request = request(args, &draft);
     if let Some(key) = &args.idempotency_key
@@ -143,9 +143,9 @@ pub fn run(settings: &Settings, args: &NotifyArgs, json: bool) -> CmdResult {
 /// `reasons-if-late` in the table), it must give them (the Virk.dk form's "Begrundelse
 /// af hvorfor tidsfristen ikke er overholdt"); another late stage is warned about. A
 /// timely report, or a follow-up whose next stage is not due yet, is not asked.
-fn require_late_reason(
+pub(crate) fn require_late_reason(
     settings: &Settings,
-    store: &Store,
+    store: Option<&Store>,
     draft: &Draft,
     follow_up: Option<&str>,
     now: chrono::DateTime<Utc>,
@@ -157,8 +157,12 @@ fn require_late_reason(
         return Ok(());
     }
     let table = crate::legal::regimes_table(settings)?;
-    let legal = match follow_up.map(|r| store.incident_status(r)).transpose()?.flatten() {
-        Some(row) => crate::legal::position(settings, &table, store, &row, now)?,
+    let row = match (follow_up, store) {
+        (Some(r), Some(store)) => store.incident_status(r)?.map(|row| (row, store)),
+        _ => None,
+    };
+    let legal = match row {
+        Some((row, store)) => crate::legal::position(settings, &table, store, &row, now)?,
         None => {
             let timeline = draft.incident.timeline.as_ref();
             let known_at = |p: Option<&crate::incident::TimePoint>| {

@@ -33,6 +33,9 @@ pub fn run(settings: &Settings, args: &PreviewArgs, json: bool) -> CmdResult {
     };
     let mut draft = compose::load_onto(settings, &args.incident, earlier.as_deref(), args.lang.map(language), &args.attachments, &[], now)?;
     let recipient = settings.recipient(args.to.as_deref().unwrap_or(settings.default_recipient()))?;
+    // What notify will refuse, refused here too: a late report without its reasons.
+    let store = if store_path.exists() { Some(Store::open(&store_path)?) } else { None };
+    crate::commands::notify::require_late_reason(settings, store.as_ref(), &draft, args.follow_up.as_deref(), now)?;
     // What notify will say before sending, said here too.
     let warnings = crate::legal::before_sending(settings, &draft, std::slice::from_ref(&recipient.id), now)?;
     crate::warnings::say(&warnings);

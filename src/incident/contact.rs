@@ -125,7 +125,7 @@ pub fn canonical_cvr(text: &str) -> String {
 pub fn cvr_doubt(text: &str) -> Option<String> {
     let cvr = Cvr::parse(text)?;
     (!cvr.check_digits_hold()).then(|| {
-        "the CVR number fails its check digits (modulus 11): check it against the CVR register (datacvr.virk.dk); certmail uses it as written"
+        "the CVR number fails its check digits (modulus 11): check it against the CVR register (datacvr.virk.dk); certmail uses it as given, in its eight digits"
             .to_string()
     })
 }

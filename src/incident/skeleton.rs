@@ -14,8 +14,8 @@ const CONDITIONS: &[(&str, &str, &str)] = &[
     ("personal-data.categories-other", "Kan stå i stedet for categories.", "May stand instead of categories."),
     (
         "timeline.late-reason",
-        "Påkrævet for persondata, når anmeldelsen kommer mere end 72 timer efter konstateringen.",
-        "Required for personal data when the notification comes more than 72 hours after detection.",
+        "Påkrævet, når anmeldelsen kommer efter sin frist, og loven beder om begrundelsen (persondata: 72 timer; DORA: hver rapport); `certmail status` viser fristerne.",
+        "Required when the report comes after its deadline and the law asks for the reasons (personal data: 72 hours; DORA: each report); `certmail status` shows the deadlines.",
     ),
     ("processors.details", "Påkrævet når involved = \"yes\".", "Required when involved = \"yes\"."),
     ("dpo.name", "Påkrævet når appointed = \"yes\".", "Required when appointed = \"yes\"."),

@@ -59,7 +59,7 @@ fn from_copenhagen(wall: NaiveDateTime) -> DateTime<Utc> {
 
 /// An instant as Copenhagen shows it, with its offset (RFC 3339).
 pub fn copenhagen(t: DateTime<Utc>) -> String {
-    t.with_timezone(&Copenhagen).to_rfc3339()
+    t.with_timezone(&Copenhagen).to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }
 
 #[cfg(test)]

@@ -170,7 +170,7 @@ fn new_file_marks_required_fields_lists_choices_and_comments_out_the_rest() {
     let file = text(&out.stdout);
     assert!(file.contains("# REQUIRED. Sector\n# One of:\n#   energy "), "{file}");
     assert!(file.contains("\nsector = \"<choose from the list above>\"\n"));
-    assert!(file.contains("#   drinking-water          Drinking water\n"));
+    assert!(file.contains("#   drinking-water                   Drinking water\n"), "{file}");
     // Optional fields are there to uncomment, in the form's order.
     let order =
         ["[elaboration]", "[reporter]", "[on-behalf-of]", "[description]", "[technology]", "[timeline]", "[dpo]", "[scope]", "[nis]"];

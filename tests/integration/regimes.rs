@@ -281,3 +281,64 @@ fn one_filing_of_a_stage_covers_every_regime_that_has_it() {
     assert_eq!(deadline(&s, "nis2", "final").1, "open");
     assert_success(&env.certmail(&["log", "verify"]));
 }
+
+#[test]
+fn a_filing_is_refused_when_it_cannot_be_true_and_a_stage_filed_again_is_said_to_be() {
+    let env = Env::new();
+    let now = Utc::now().trunc_subsecs(0);
+    let detected = now - Duration::hours(30);
+    let reference = notified(&env, &hospital(serde_json::json!({ "status": "known", "at": rfc(detected) }), Some("found late")));
+    let virk = |extra: &[&str]| {
+        let mut args = vec!["incident", "virk", reference.as_str()];
+        args.extend_from_slice(extra);
+        env.certmail(&args)
+    };
+    let filings = |env: &Env| text(&env.certmail(&["log", "show", &reference]).stdout).matches("virk-filed").count();
+    let refused = |out: &std::process::Output, field: &str, said: &str| {
+        assert_exit(out, 2);
+        let err = text(&out.stderr);
+        assert!(err.contains(field) && err.contains(said), "{err}");
+    };
+    // An empty Virk.dk reference, a filing before the incident was detected, a
+    // receipt that is not a PDF: refused, naming the option, nothing recorded.
+    refused(&virk(&["--stage", "early-warning", "--reference", "  "]), "--reference", "empty");
+    let before = rfc(detected - Duration::days(3));
+    refused(&virk(&["--stage", "early-warning", "--at", &before, "--reference", "V-0"]), "--at", "before the incident was detected");
+    let not_pdf = env.write("receipt.pdf", "this is no pdf\n");
+    refused(&virk(&["--stage", "early-warning", "--reference", "V-0", "--receipt", not_pdf.to_str().unwrap()]), "--receipt", "not a PDF");
+    let json = virk(&["--stage", "early-warning", "--reference", "", "--json"]);
+    assert_exit(&json, 2);
+    let error: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(error["error"]["field"], "--reference", "{error}");
+    assert_eq!(filings(&env), 0);
+
+    // The final report follows the notification it counts from.
+    let notified_at = now - Duration::hours(3);
+    assert_success(&virk(&["--stage", "notification", "--regime", "nis2", "--at", &rfc(notified_at), "--reference", "V-1"]));
+    let earlier = rfc(notified_at - Duration::hours(1));
+    refused(&virk(&["--stage", "final", "--regime", "nis2", "--at", &earlier, "--reference", "V-2"]), "--at", "follows the notification");
+
+    // Without --regime, a stage filed under one regime is filed for the others only.
+    let out = virk(&["--stage", "notification", "--reference", "V-3"]);
+    assert_success(&out);
+    assert!(text(&out.stdout).contains("under gdpr") && !text(&out.stdout).contains("under nis2"), "{}", text(&out.stdout));
+    assert!(!text(&out.stderr).contains("already filed"), "{}", text(&out.stderr));
+    // Filed again where it is filed everywhere: recorded, and said to be a correction.
+    let out = virk(&["--stage", "notification", "--regime", "nis2", "--reference", "V-4"]);
+    assert_success(&out);
+    assert!(text(&out.stderr).contains("already filed"), "{}", text(&out.stderr));
+    assert_eq!(filings(&env), 3);
+}
+
+#[test]
+fn preview_refuses_a_late_report_without_its_reasons_as_notify_does() {
+    let env = Env::new();
+    let detected = Utc::now().trunc_subsecs(0) - Duration::hours(100);
+    let incident = hospital(serde_json::json!({ "status": "known", "at": rfc(detected) }), None);
+    let file = env.write("late.json", &incident.to_string());
+    for command in ["preview", "notify"] {
+        let out = env.certmail(&[command, file.to_str().unwrap()]);
+        assert_exit(&out, 2);
+        assert!(text(&out.stderr).contains("timeline.late-reason"), "{command}: {}", text(&out.stderr));
+    }
+}

@@ -339,7 +339,7 @@ pub fn canary_incident() -> (Value, Vec<String>) {
         "data-subjects": { "notified": "partially", "count": 7340118, "when": { "status": "known", "at": "2026-11-21T07:34:03+01:00" },
                            "methods": ["letter"], "content": c("notice-content"), "attachment": c("notice-attachment"), "public-informed": true,
                            "public-informed-how": c("public-informed-how") },
-        "nis": { "sector": "health", "service": c("nis-service"), "users-affected": 7340119, "users-details": c("users-details"),
+        "nis": { "entity": "essential", "sector": "health", "service": c("nis-service"), "users-affected": 7340119, "users-details": c("users-details"),
                  "duration": c("nis-duration"), "geographic-spread": c("geographic-spread"), "extent-of-disruption": c("extent-of-disruption"),
                  "economic-and-societal-impact": c("economic-impact"), "third-party-provider": c("third-party-provider"),
                  "third-party-consequences": c("third-party-consequences") },
