@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Timelike, Utc};
 use minijinja::{Environment, UndefinedBehavior, Value};
 use serde::Serialize;
 
@@ -127,7 +127,9 @@ pub fn render(input: &ReportInput, user_dir: Option<&Path>) -> Result<Rendered, 
         schemes => input.incident.scheme.as_ref().map(|s| s.list().iter().map(|s| s.key()).collect::<Vec<_>>()).unwrap_or_default(),
         reference => input.reference,
         recipient => minijinja::context! { name => input.recipient_name, address => input.recipient_address },
-        created => input.created.to_rfc3339(),
+        // To the minute: the report's reader plans by minutes, and seconds in
+        // "Oprettet" only looked precise.
+        created => input.created.with_nanosecond(0).and_then(|t| t.with_second(0)).unwrap_or(input.created).to_rfc3339(),
         follow_up => input.follow_up,
         attachments => input.attachments,
         samples => input.samples,

@@ -56,7 +56,7 @@ fn which_stage(
     let ids: Vec<&str> = legal.regimes.iter().map(|r| r.id.key()).collect();
     let regime = match regime {
         None => None,
-        Some(r) => match RegimeId::from_key(r).filter(|id| legal.regime(*id).is_some()) {
+        Some(r) => match RegimeId::from_key(&r.to_lowercase()).filter(|id| legal.regime(*id).is_some()) {
             Some(id) => Some(id),
             None => {
                 return Err(
@@ -79,7 +79,12 @@ fn which_stage(
     }
     let stage = stage.and_then(StageId::from_key);
     let found: Vec<&Deadline> = match stage {
-        None => schedule::next_open(&legal.deadlines, regime).into_iter().collect(),
+        // Unnamed, the filing is the stage due first; an intermediate report (made on
+        // request, without a deadline of its own) is filed only by name.
+        None => schedule::next_open(&legal.deadlines, regime)
+            .filter(|d| d.stage != StageId::Intermediate || d.due.is_some())
+            .into_iter()
+            .collect(),
         Some(s) => {
             let of_stage: Vec<&Deadline> =
                 legal.deadlines.iter().filter(|d| d.stage == s && regime.is_none_or(|r| r == d.regime)).collect();
@@ -115,8 +120,10 @@ fn which_stage(
         }
     };
     if found.is_empty() {
-        return Err(Failure::input(format!("{reference}: every stage is filed; name the one this filing is for with --stage"))
-            .with_field("--stage"));
+        return Err(Failure::input(format!(
+            "{reference}: every stage with a deadline is filed; name the one this filing is for with --stage (an intermediate report is filed on request)"
+        ))
+        .with_field("--stage"));
     }
     // A stage whose clock counts from an earlier one's submission comes after it.
     for d in &found {

@@ -25,6 +25,8 @@ pub(crate) struct Waiting {
     pub phone: String,
     /// Its regimes and each stage's deadline.
     pub legal: Position,
+    /// Its Virk.dk filings, for the reference each stage was filed under.
+    pub filed: Vec<crate::store::Filed>,
 }
 
 /// Every open incident of `store` and what it waits for at `now`.
@@ -38,7 +40,8 @@ pub(crate) fn waiting(settings: &Settings, store: &Store, now: DateTime<Utc>) ->
             let legal = legal::position(settings, &table, store, &row, now)?;
             let phone = crate::recipients::cert_phone(settings, row.recipient.as_deref());
             let items = deadlines::items(&row, now, ack, &legal, &phone);
-            Ok(Waiting { row, items, phone, legal })
+            let filed = store.filings(&row.reference)?;
+            Ok(Waiting { row, items, phone, legal, filed })
         })
         .collect()
 }
@@ -165,7 +168,7 @@ fn print(report: &[Waiting], messages: &Messages, last_fetch: Option<&crate::sto
     if report.is_empty() {
         output::say("No open incidents.");
     }
-    for Waiting { row, items, legal, .. } in report {
+    for Waiting { row, items, legal, filed, .. } in report {
         let flag = if items.iter().any(|i| i.overdue) { "OVERDUE" } else { "open" };
         output::say(&format!("{} [{flag}] {} ({})", row.reference, row.title, row.scheme));
         let names: Vec<String> = legal.regimes.iter().map(|r| format!("{} ({})", r.name.en, r.id)).collect();
@@ -181,7 +184,17 @@ fn print(report: &[Waiting], messages: &Messages, last_fetch: Option<&crate::sto
         for d in legal.deadlines.iter().filter(|d| d.state == regimes::schedule::State::Met) {
             let late = if d.late { " (after its deadline)" } else { "" };
             let at = d.submitted.map(deadlines::stamp).unwrap_or_default();
-            output::say(&format!("  filed: {} {} on {at}{late}", d.regime, d.stage));
+            // The filing that met it (the first), and its Virk.dk reference.
+            let virk = filed
+                .iter()
+                .filter(|f| {
+                    f.regime.as_deref().is_none_or(|r| r == d.regime.key()) && f.stage.as_deref().is_none_or(|s| s == d.stage.key())
+                })
+                .min_by(|a, b| a.submitted_at.cmp(&b.submitted_at))
+                .and_then(|f| f.virk_reference.as_deref())
+                .map(|r| format!(" as {}", output::one_line(r)))
+                .unwrap_or_default();
+            output::say(&format!("  filed on Virk.dk: {} {} on {at}{virk}{late}", d.regime, d.stage));
         }
         // What the CERT vouched for with a good, bound signature, and what was filed.
         if row.acknowledged {
@@ -189,7 +202,8 @@ fn print(report: &[Waiting], messages: &Messages, last_fetch: Option<&crate::sto
             let case = row.cert_case.as_deref().map(|c| format!("; CERT case {}", output::one_line(c))).unwrap_or_default();
             output::say(&format!("  acknowledged by the CERT with a good signature{at}{case}"));
         }
-        if let Some(virk) = row.virk_reference.as_deref().filter(|_| row.virk_filed) {
+        // A log from before staged filings knows only its last reference.
+        if let Some(virk) = row.virk_reference.as_deref().filter(|_| row.virk_filed && filed.is_empty()) {
             output::say(&format!("  filed on Virk.dk: {}", output::one_line(virk)));
         }
         if row.bounced_but_acknowledged > 0 {

@@ -73,7 +73,13 @@ impl Phone {
         let well_formed = !plus_first.is_empty() && plus_first.bytes().all(|b| b.is_ascii_digit());
         if foreign {
             if well_formed && (6..=15).contains(&plus_first.len()) {
-                return Ok(Phone::Foreign(text.split_whitespace().collect::<Vec<_>>().join(" ")));
+                let written = text.split_whitespace().collect::<Vec<_>>().join(" ");
+                // "0046 8 …" is "+46 8 …": the international prefix as the + it stands for.
+                let written = match written.strip_prefix("00") {
+                    Some(rest) if !rest.starts_with('0') => format!("+{rest}"),
+                    _ => written,
+                };
+                return Ok(Phone::Foreign(written));
             }
             return Err(format!("a phone number of 6 to 15 digits, not {text:?}"));
         }
@@ -165,6 +171,8 @@ mod tests {
     #[test]
     fn foreign_numbers_are_kept_as_written() {
         assert_eq!(Phone::parse(" +46 8  123 456 78 ", true).unwrap().to_string(), "+46 8 123 456 78");
+        assert_eq!(Phone::parse("0046 8 123 456 78", true).unwrap().to_string(), "+46 8 123 456 78");
+        assert_eq!(Phone::parse("004612345678", true).unwrap().to_string(), "+4612345678");
         assert!(Phone::parse("12345", true).is_err());
         assert!(Phone::parse("+46 8 123 x", true).is_err());
         assert!(Phone::looks_foreign("+46 8 123 456 78") && Phone::looks_foreign("0046 8 123 456 78"));

@@ -194,7 +194,7 @@ fields! {
     "data-subjects.public-informed": Bool, "Er offentligheden blevet informeret om hændelsen?", "Has the public been informed?";
     "data-subjects.public-informed-how": Prose, "Beskriv hvordan og i hvilket omfang", "How and how widely?";
 
-    "nis": Section, "Berørt tjeneste og hændelsens omfang (NIS-kriterierne)", "The service affected and the incident's scope (the NIS criteria)";
+    "nis": Section, "Berørt tjeneste og hændelsens betydning (NIS 2-loven)", "The service affected and the incident's significance (the NIS2 law)";
     "nis.entity": Choice(Nis2Entity::OPTIONS), "Væsentlig eller vigtig enhed (NIS 2)", "Essential or important entity (NIS2)";
     "nis.sector": Choice(Sector::OPTIONS), "Sektor", "Sector";
     "nis.service": Line, "Den berørte væsentlige eller digitale tjeneste", "The essential or digital service affected";

@@ -31,6 +31,12 @@ pub fn choice(input: &str, options: &'static [Opt]) -> Option<&'static str> {
     if let Some(o) = options.iter().find(|o| typed == o.0 || typed == normalize(o.1) || typed == normalize(o.2)) {
         return Some(o.0);
     }
+    // TLP 2.0 (FIRST, 2022) renamed WHITE to CLEAR: the old name means the new one.
+    if matches!(typed.as_str(), "tlp:white" | "white")
+        && let Some(o) = options.iter().find(|o| o.0 == "TLP:CLEAR")
+    {
+        return Some(o.0);
+    }
     // A key without its prefix: "amber" is "TLP:AMBER".
     if let Some(o) = options.iter().find(|o| o.0.split_once(':').is_some_and(|(_, rest)| normalize(rest) == typed)) {
         return Some(o.0);
@@ -64,6 +70,7 @@ mod tests {
         assert_eq!(choice("bananas", Nature::OPTIONS), None);
         assert_eq!(choice("tlp:amber+strict", Tlp::OPTIONS), Some("TLP:AMBER+STRICT"));
         assert_eq!(choice("amber", Tlp::OPTIONS), Some("TLP:AMBER"));
-        assert_eq!(choice("TLP:WHITE", Tlp::OPTIONS), None);
+        assert_eq!(choice("TLP:WHITE", Tlp::OPTIONS), Some("TLP:CLEAR"));
+        assert_eq!(choice("white", Nature::OPTIONS), None);
     }
 }
