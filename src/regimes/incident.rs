@@ -83,7 +83,7 @@ fn configured(mut regime: Regime, c: &Configured) -> Regime {
             StageId::Intermediate => None,
         };
         if let Some(h) = hours {
-            stage.clock = vec![Clock::hours_from_awareness(h)];
+            stage.clock = vec![Clock::configured_hours(h)];
         }
     }
     regime

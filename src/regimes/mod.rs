@@ -117,12 +117,21 @@ pub struct Clock {
     /// Counted from that stage's latest submission rather than its first.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub latest: bool,
+    /// Set by the configuration's `[deadlines.schemes]`, not by the table: said
+    /// wherever the clock is described, so a local figure never passes for the law's.
+    #[serde(skip)]
+    pub configured: bool,
 }
 
 impl Clock {
-    /// An hours clock from awareness (what `[deadlines.schemes]` configures).
+    /// An hours clock from awareness.
     pub fn hours_from_awareness(hours: u32) -> Clock {
-        Clock { hours: Some(hours), months: None, from: Start::Awareness, of: None, latest: false }
+        Clock { hours: Some(hours), months: None, from: Start::Awareness, of: None, latest: false, configured: false }
+    }
+
+    /// An hours clock from awareness that `[deadlines.schemes]` configures.
+    pub fn configured_hours(hours: u32) -> Clock {
+        Clock { configured: true, ..Clock::hours_from_awareness(hours) }
     }
 
     /// When it runs out, started at `start`.
@@ -159,7 +168,8 @@ impl Clock {
             }
             (Start::Submission, None) => "after submission".to_string(),
         };
-        format!("{length} {from}")
+        let set_here = if self.configured { ", as [deadlines.schemes] in the configuration sets it" } else { "" };
+        format!("{length} {from}{set_here}")
     }
 }
 

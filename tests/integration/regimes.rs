@@ -342,3 +342,25 @@ fn preview_refuses_a_late_report_without_its_reasons_as_notify_does() {
         assert!(text(&out.stderr).contains("timeline.late-reason"), "{command}: {}", text(&out.stderr));
     }
 }
+
+#[test]
+fn a_figure_the_configuration_sets_is_said_to_be_set_there() {
+    let env = Env::new();
+    let mut config = std::fs::read_to_string(env.config_path()).unwrap();
+    config.push_str("\n[deadlines.schemes.personal-data]\nnotification-hours = 48\n");
+    std::fs::write(env.config_path(), config).unwrap();
+    let detected = Utc::now().trunc_subsecs(0) - Duration::hours(2);
+    notified(&env, &hospital(serde_json::json!({ "status": "known", "at": rfc(detected) }), None));
+    let s = status(&env);
+    assert_eq!(deadline(&s, "gdpr", "notification"), (detected + Duration::hours(48), "open".into()));
+    let rule = |regime: &str| {
+        s["deadlines"].as_array().unwrap().iter().find(|d| d["regime"] == regime && d["stage"] == "notification").unwrap()["rule"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert!(rule("gdpr").contains("[deadlines.schemes]"), "{}", rule("gdpr"));
+    assert!(!rule("nis2").contains("[deadlines.schemes]"), "the table's own figure: {}", rule("nis2"));
+    let out = env.certmail(&["status"]);
+    assert!(text(&out.stdout).contains("48 h after detection, as [deadlines.schemes]"), "{}", text(&out.stdout));
+}
