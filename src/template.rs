@@ -207,9 +207,19 @@ fn environment(user_dir: Option<PathBuf>, lang: Language) -> Environment<'static
         let mut chars = s.chars();
         chars.next().map(|c| c.to_uppercase().chain(chars).collect::<String>()).unwrap_or_default()
     });
-    env.add_filter("number", move |v: Value| match (v.is_integer(), i128::try_from(v.clone())) {
-        (true, Ok(n)) => Value::from(crate::locale::number(n, lang)),
-        _ => v,
+    // A count, or a count written as text (a follow-up's changed value): other text
+    // passes as it is.
+    env.add_filter("number", move |v: Value| {
+        let digits = v.as_str().filter(|t| !t.is_empty() && t.len() <= 18 && t.bytes().all(|b| b.is_ascii_digit()));
+        match (v.is_integer(), i128::try_from(v.clone()), digits.and_then(|t| t.parse::<i128>().ok())) {
+            (true, Ok(n), _) | (_, _, Some(n)) => Value::from(crate::locale::number(n, lang)),
+            _ => v,
+        }
+    });
+    // A field's path as the form asks for it, with the path for the precise reader.
+    env.add_filter("field_label", move |path: String| match crate::incident::fields::field(&path) {
+        Some(f) => format!("{} ({path})", f.question(lang).trim_end_matches(['?', ':'])),
+        None => path,
     });
     // Missing optional sections are simply absent: `incident.nis.duration` on an
     // incident without `[nis]` is undefined, not an error.

@@ -185,7 +185,7 @@ fn follow_up_is_threaded_to_the_earlier_notification() {
     let changed = report.split("== Ændret siden den tidligere anmeldelse ==\n").nth(1).expect(&report).split("\n\n").next().unwrap();
     assert_eq!(
         changed,
-        "  - handling.measures:\n    Lageret er lukket.\n    De berørte er underrettet.\n  - scope.total: 2100 (tidligere: 1840)"
+        "  - Foranstaltninger, der er truffet (handling.measures):\n    Lageret er lukket.\n    De berørte er underrettet.\n  - Angiv samlet antal (scope.total): 2.100 (tidligere: 1.840)"
     );
     // The whole updated report follows, the unchanged fields from the first one.
     for expected in ["Karen Nielsen", "Patientjournaler eksponeret", "Samlet antal: 2.100"] {
