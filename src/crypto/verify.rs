@@ -224,7 +224,16 @@ impl DecryptionHelper for Helper<'_> {
                 }
             }
         }
-        Err(anyhow::anyhow!("not encrypted to the reporter's key"))
+        // Say which keys it is for: on a machine without that key (a team member's
+        // laptop, a key since replaced) the analyst knows where it can be read.
+        let wanted: Vec<String> =
+            pkesks.iter().map(|p| p.recipient().map_or("an anonymous recipient".to_string(), |h| h.to_hex())).collect();
+        let held: Vec<String> = self.keys.iter().map(|k| k.public().fingerprint().to_hex()).collect();
+        Err(anyhow::anyhow!(
+            "not encrypted to the reporter's key: it is for {} and this machine holds {}; read it where that key is",
+            wanted.join(", "),
+            if held.is_empty() { "no decryption key".to_string() } else { held.join(", ") }
+        ))
     }
 }
 

@@ -83,6 +83,32 @@ fn pgp_mime_reply(c: &Case, armored: &str, name: &str) -> PathBuf {
 }
 
 #[test]
+fn a_reply_encrypted_to_another_key_says_which_key_it_is_for() {
+    let c = case();
+    // Encrypted to the CERT's own key, as if for a team member this machine is not.
+    let plain = c.env.write("other.txt", "Content-Type: text/plain; charset=utf-8\r\n\r\nVi har modtaget jeres underretning.\r\n");
+    let out = gpg_ok(
+        &c.gnupg,
+        &[
+            "--trust-model",
+            "always",
+            "--armor",
+            "--recipient",
+            &cert_key().fingerprint,
+            "--encrypt",
+            "--output",
+            "-",
+            plain.to_str().unwrap(),
+        ],
+    );
+    let file = pgp_mime_reply(&c, &text(&out.stdout), "for-someone-else");
+    let r = ingest(&c.env, &file);
+    assert_eq!(r["state_changed"], false, "{r}");
+    let shown = text(&c.env.certmail(&["read", &c.reference]).stdout);
+    assert!(shown.contains("it is for ") && shown.contains("this machine holds") && shown.contains("read it where that key is"), "{shown}");
+}
+
+#[test]
 fn gnupg_signed_and_encrypted_ack_is_a_good_acknowledgement() {
     let c = case();
     let file = gpg_encrypted_reply(
