@@ -283,9 +283,12 @@ pub enum IncidentCommand {
     /// Each stage is its own submission and clears only its own clock; a stage whose
     /// clock counts from it (NIS2's final report, a month after the notification)
     /// starts then. A stage named without --regime is recorded for each of the
-    /// incident's regimes that has it (the joint form sends one filing to each
-    /// authority); without --stage, the stage due first that is not filed yet.
-    /// Example: certmail incident virk CM-2026-0001 --stage early-warning --reference 2026-123456 --receipt kvittering.pdf
+    /// incident's regimes that has it and has not had it filed (the joint form sends
+    /// one filing to each authority); filed again, it is recorded as a correction, and
+    /// said so. Without --stage: the stage due first that is not filed yet (an
+    /// intermediate report, made on request, only by name). A filing dated before the
+    /// detection, or before the stage it counts from, is refused.
+    /// Example: certmail incident virk CM-7KQ2-M9XD-3RTA --stage early-warning --reference 2026-123456 --receipt kvittering.pdf
     Virk {
         /// The incident's reference (as `status` shows it, e.g. CM-7KQ2-M9XD-3RTA).
         #[arg(value_name = "REF")]
