@@ -200,7 +200,9 @@ pub(crate) fn require_late_reason(
                 draft.source_name
             )));
         }
-        crate::output::warn(&format!("{said}: it is late; timeline.late-reason can say why"));
+        crate::output::warn(&format!(
+            "{said}: its filing on Virk.dk is late (this e-mail is not that filing); timeline.late-reason can say why, and `certmail incident virk` records the filing"
+        ));
     }
     Ok(())
 }
