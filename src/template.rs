@@ -145,16 +145,8 @@ pub fn render(input: &ReportInput, user_dir: Option<&Path>) -> Result<Rendered, 
 /// `table` names them (a report is rendered before the log knows the incident). A
 /// detection time not known counts as the law in force now.
 fn regimes(incident: &Incident, table: &crate::regimes::Table, lang: Language) -> Vec<serde_json::Value> {
-    use crate::incident::choices::TimeKnowledge;
     use crate::regimes::select;
-    let detected = incident
-        .timeline
-        .as_ref()
-        .and_then(|t| t.detected.as_ref())
-        .filter(|d| d.status == TimeKnowledge::Known)
-        .and_then(|d| d.at.as_deref())
-        .and_then(|a| chrono::DateTime::parse_from_rfc3339(a).ok())
-        .map(|t| t.with_timezone(&chrono::Utc));
+    let detected = incident.detected_at();
     let facts = select::Facts {
         awareness: detected.unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC),
         personal_data_to: incident.personal_data.as_ref().and_then(|p| p.report_to),

@@ -150,7 +150,6 @@ pub(crate) fn require_late_reason(
     follow_up: Option<&str>,
     now: chrono::DateTime<Utc>,
 ) -> Result<(), Failure> {
-    use crate::incident::choices::TimeKnowledge;
     use crate::regimes::incident::{Known, position};
     let given = draft.incident.timeline.as_ref().and_then(|t| t.late_reason.as_deref()).is_some_and(|r| !r.trim().is_empty());
     if given {
@@ -165,12 +164,7 @@ pub(crate) fn require_late_reason(
         Some((row, store)) => crate::legal::position(settings, &table, store, &row, now)?,
         None => {
             let timeline = draft.incident.timeline.as_ref();
-            let known_at = |p: Option<&crate::incident::TimePoint>| {
-                p.filter(|d| d.status == TimeKnowledge::Known)
-                    .and_then(|d| d.at.as_deref())
-                    .and_then(|a| chrono::DateTime::parse_from_rfc3339(a).ok())
-                    .map(|t| t.with_timezone(&Utc))
-            };
+            let known_at = |p: Option<&crate::incident::TimePoint>| p.and_then(crate::incident::TimePoint::known_at);
             let known = Known {
                 schemes: draft.incident.scheme.as_ref().map(crate::incident::Schemes::list).unwrap_or_default(),
                 detected: known_at(timeline.and_then(|t| t.detected.as_ref())),

@@ -170,6 +170,24 @@ pub struct TimePoint {
     pub details: Option<String>,
 }
 
+impl TimePoint {
+    /// The instant, when the point is known exactly and its time reads as RFC 3339.
+    pub fn known_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        (self.status == TimeKnowledge::Known)
+            .then_some(self.at.as_deref())
+            .flatten()
+            .and_then(|a| chrono::DateTime::parse_from_rfc3339(a).ok())
+            .map(|t| t.with_timezone(&chrono::Utc))
+    }
+}
+
+impl Incident {
+    /// The detection time, when the file gives it as known: what starts the clocks.
+    pub fn detected_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.timeline.as_ref().and_then(|t| t.detected.as_ref()).and_then(TimePoint::known_at)
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Timeline {

@@ -8,21 +8,13 @@
 use chrono::{DateTime, Utc};
 
 use super::{Regime, RegimeId, Table, select};
-use crate::incident::choices::TimeKnowledge;
 use crate::incident::{Incident, Schemes};
 use crate::warnings::{Warning, WarningKind};
 
 /// The regimes of an incident as its file describes it: its schemes, its known
 /// detection time (else `recorded`, when the clocks start) and its personal data route.
 pub fn regimes_of(table: &Table, incident: &Incident, recorded: DateTime<Utc>) -> Vec<Regime> {
-    let detected = incident
-        .timeline
-        .as_ref()
-        .and_then(|t| t.detected.as_ref())
-        .filter(|d| d.status == TimeKnowledge::Known)
-        .and_then(|d| d.at.as_deref())
-        .and_then(|a| DateTime::parse_from_rfc3339(a).ok())
-        .map(|t| t.with_timezone(&Utc));
+    let detected = incident.detected_at();
     let facts = select::Facts {
         awareness: detected.unwrap_or(recorded),
         personal_data_to: incident.personal_data.as_ref().and_then(|p| p.report_to),
