@@ -225,6 +225,7 @@ mod pending;
 mod received;
 mod spool;
 mod state;
+pub mod target;
 pub use fetch::{FolderState, LastFetch};
 pub use filings::{Filed, NewFiling};
 pub(crate) use log::event;

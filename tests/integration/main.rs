@@ -28,4 +28,5 @@ mod sending;
 mod smtp;
 mod stress;
 mod support;
+mod team;
 mod validation;
