@@ -20,6 +20,7 @@ mod keys;
 mod log;
 mod new;
 mod notify;
+mod pg;
 mod regimes;
 mod regimes_blind;
 mod report;
