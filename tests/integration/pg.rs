@@ -91,6 +91,10 @@ impl Server {
         if !init.status.success() {
             return Err(format!("initdb failed: {}{}", String::from_utf8_lossy(&init.stdout), String::from_utf8_lossy(&init.stderr)));
         }
+        // Trust on loopback, but members of `password_users` must give their password
+        // (tests of where a password comes from).
+        let hba = "local all all trust\nhost all +password_users 127.0.0.1/32 scram-sha-256\nhost all all 127.0.0.1/32 trust\n";
+        std::fs::write(data.join("pg_hba.conf"), hba).map_err(|e| format!("pg_hba.conf: {e}"))?;
         // The port is free when asked; another process may take it before postgres
         // binds it, so a start that fails is tried again on another.
         let mut last = String::new();
@@ -134,7 +138,9 @@ impl Server {
     }
 
     fn create_role(&self) {
-        self.connect("postgres", "postgres").batch_execute("CREATE ROLE certmail LOGIN").expect("CREATE ROLE certmail");
+        self.connect("postgres", "postgres")
+            .batch_execute("CREATE ROLE certmail LOGIN; CREATE ROLE password_users NOLOGIN")
+            .expect("CREATE ROLE certmail");
     }
 
     /// The postmaster's process id.

@@ -120,3 +120,162 @@ fn the_test_postgresql_never_outlives_its_test_binary() {
         }
     }
 }
+
+/// The `[store]` location of a test database.
+fn location(db: &crate::pg::Database) -> certmail::store::target::Postgres {
+    let checked = certmail::store::target::check_url(&db.url).unwrap();
+    let tls = certmail::store::target::tls_for(&checked, None).unwrap();
+    certmail::store::target::Postgres { url: db.url.clone(), config: checked.config, tls, password: Default::default() }
+}
+
+/// Tables and their columns, in order, as SQLite has them after `Store::open`.
+fn sqlite_schema() -> Vec<(String, Vec<String>)> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("certmail.sqlite");
+    drop(certmail::store::Store::open(&path).unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    tables
+        .into_iter()
+        .map(|t| {
+            let columns = conn
+                .prepare("SELECT name FROM pragma_table_info(?1) ORDER BY cid")
+                .unwrap()
+                .query_map([&t], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            (t, columns)
+        })
+        .collect()
+}
+
+fn postgres_schema(client: &mut postgres::Client) -> Vec<(String, Vec<String>)> {
+    let tables: Vec<String> = client
+        .query(
+            "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name COLLATE \"C\"",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .filter(|t: &String| t != "schema_version")
+        .collect();
+    tables
+        .into_iter()
+        .map(|t| {
+            let columns = client
+                .query(
+                    "SELECT column_name::text FROM information_schema.columns WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position",
+                    &[&t],
+                )
+                .unwrap()
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            (t, columns)
+        })
+        .collect()
+}
+
+#[test]
+fn the_same_migrations_make_the_same_schema_on_an_empty_postgresql_database() {
+    let db = crate::pg::database("migrate empty");
+    let pg = location(&db);
+    let mut client = certmail::store::pg::connect(&pg, "test").unwrap();
+    assert_eq!(certmail::store::pg::migrate(&mut client).unwrap(), 0, "an empty database has had no migration");
+    let version: i64 = client.query_one("SELECT version FROM schema_version WHERE id = 1", &[]).unwrap().get(0);
+    assert_eq!(version as usize, certmail::store::SCHEMA_VERSION);
+    assert_eq!(postgres_schema(&mut client), sqlite_schema(), "the tables and their columns are SQLite's");
+    // What the engines differ in: ids are identities, bytes bytea, text compared bytewise.
+    let kind = |client: &mut postgres::Client, table: &str, column: &str| -> (String, Option<String>, String) {
+        let r = client
+            .query_one(
+                "SELECT data_type::text, collation_name::text, is_identity::text FROM information_schema.columns
+                 WHERE table_schema = 'public' AND table_name = $1 AND column_name = $2",
+                &[&table, &column],
+            )
+            .unwrap();
+        (r.get(0), r.get(1), r.get(2))
+    };
+    assert_eq!(kind(&mut client, "events", "id"), ("bigint".into(), None, "YES".into()));
+    assert_eq!(kind(&mut client, "message_bytes", "message"), ("bigint".into(), None, "NO".into()));
+    assert_eq!(kind(&mut client, "message_bytes", "bytes"), ("bytea".into(), None, "NO".into()));
+    assert_eq!(kind(&mut client, "received", "raw"), ("bytea".into(), None, "NO".into()));
+    assert_eq!(kind(&mut client, "messages", "next_attempt_at"), ("text".into(), Some("C".into()), "NO".into()));
+    let not_c: i64 = client
+        .query_one(
+            "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = 'public' AND data_type = 'text'
+             AND collation_name IS DISTINCT FROM 'C'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(not_c, 0, "every text column compares bytewise");
+    let head = client.query_one("SELECT count, hash FROM chain_head WHERE id = 1", &[]).unwrap();
+    assert_eq!((head.get::<_, i64>(0), head.get::<_, String>(1)), (0, "0".repeat(64)), "the head row writers lock is there");
+    // Migrated again: nothing to do.
+    assert_eq!(certmail::store::pg::open(&pg, "test").map(|_| ()).err().map(|f| f.message), None);
+    assert_eq!(certmail::store::pg::migrate(&mut client).unwrap(), certmail::store::SCHEMA_VERSION);
+    // A database from a newer certmail is refused, as on SQLite.
+    client.execute("UPDATE schema_version SET version = version + 1", &[]).unwrap();
+    let err = certmail::store::pg::migrate(&mut client).unwrap_err();
+    assert!(err.message.contains("newer than this certmail knows"), "{}", err.message);
+}
+
+#[test]
+fn two_machines_first_runs_at_once_make_one_schema() {
+    let db = crate::pg::database("migrate at once");
+    let pg = location(&db);
+    let barrier = std::sync::Barrier::new(4);
+    let versions: Vec<usize> = std::thread::scope(|s| {
+        let runs: Vec<_> = (0..4)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut client = certmail::store::pg::connect(&pg, "test").unwrap();
+                    barrier.wait();
+                    certmail::store::pg::migrate(&mut client).unwrap()
+                })
+            })
+            .collect();
+        runs.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    let mut sorted = versions.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        [0, certmail::store::SCHEMA_VERSION, certmail::store::SCHEMA_VERSION, certmail::store::SCHEMA_VERSION],
+        "{versions:?}"
+    );
+}
+
+#[test]
+fn a_store_password_comes_from_its_command_and_its_absence_says_how_to_give_it() {
+    let db = crate::pg::database("password");
+    let admin = || crate::pg::server().connect("postgres", "postgres");
+    admin().batch_execute("CREATE ROLE soc_locked LOGIN PASSWORD 'right horse' IN ROLE password_users").unwrap();
+    let url = db.url.replace("certmail@", "soc_locked@");
+    let mut pg = location(&crate::pg::Database { name: db.name.clone(), url });
+    let Err(err) = certmail::store::pg::connect(&pg, "test") else { panic!("connected without a password") };
+    assert!(
+        err.message.contains("the server asks for a password") && err.message.contains("certmail secrets set store"),
+        "{}",
+        err.message
+    );
+    pg.password.command = Some(vec!["printf".into(), "%s".into(), "wrong horse".into()]);
+    let Err(err) = certmail::store::pg::connect(&pg, "test") else { panic!("connected with a wrong password") };
+    assert!(err.message.contains("password authentication failed"), "{}", err.message);
+    assert!(!err.message.contains("wrong horse"));
+    pg.password.command = Some(vec!["printf".into(), "%s".into(), "right horse".into()]);
+    let mut client = certmail::store::pg::connect(&pg, "test").unwrap();
+    let user: String = client.query_one("SELECT session_user::text", &[]).unwrap().get(0);
+    assert_eq!(user, "soc_locked");
+    let durable: String = client.query_one("SHOW synchronous_commit", &[]).unwrap().get(0);
+    assert_eq!(durable, "on");
+}
