@@ -31,6 +31,13 @@ pub struct Server {
     pid: u32,
 }
 
+/// The server also speaks TLS, with a certificate for 127.0.0.1 and localhost signed
+/// by the suite's throwaway CA (`smtp::tls()`, made with openssl): `ca` validates it,
+/// `wrong_ca` does not.
+pub fn tls() -> &'static crate::smtp::TlsMaterial {
+    crate::smtp::tls()
+}
+
 /// One test's database on the suite's server.
 pub struct Database {
     pub name: String,
@@ -95,6 +102,15 @@ impl Server {
         // (tests of where a password comes from).
         let hba = "local all all trust\nhost all +password_users 127.0.0.1/32 scram-sha-256\nhost all all 127.0.0.1/32 trust\n";
         std::fs::write(data.join("pg_hba.conf"), hba).map_err(|e| format!("pg_hba.conf: {e}"))?;
+        // The server's certificate and key, its own (postgres refuses a key others can read).
+        for (from, to) in [(&tls().cert, "server.pem"), (&tls().key, "server.key")] {
+            let to = data.join(to);
+            std::fs::copy(from, &to).map_err(|e| format!("{}: {e}", to.display()))?;
+            std::fs::set_permissions(&to, std::os::unix::fs::PermissionsExt::from_mode(0o600)).map_err(|e| e.to_string())?;
+            if let Some((uid, gid)) = user {
+                std::os::unix::fs::chown(&to, Some(uid), Some(gid)).map_err(|e| format!("chown {}: {e}", to.display()))?;
+            }
+        }
         // The port is free when asked; another process may take it before postgres
         // binds it, so a start that fails is tried again on another.
         let mut last = String::new();
@@ -221,6 +237,7 @@ fn spawn_postgres(bin: &Path, dir: &Path, port: u16, user: Option<(u32, u32)>) -
                 .arg("-D")
                 .arg(dir.join("data"))
                 .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=200"])
+                .args(["-c", "ssl=on", "-c", "ssl_cert_file=server.pem", "-c", "ssl_key_file=server.key"])
                 .arg("-c")
                 .arg(format!("unix_socket_directories={}", dir.display()))
                 .stdout(log)

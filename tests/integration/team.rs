@@ -279,3 +279,24 @@ fn a_store_password_comes_from_its_command_and_its_absence_says_how_to_give_it()
     let durable: String = client.query_one("SHOW synchronous_commit", &[]).unwrap().get(0);
     assert_eq!(durable, "on");
 }
+
+#[test]
+fn a_store_over_tls_is_held_to_its_certificate_authority() {
+    let db = crate::pg::database("tls");
+    let tls = crate::pg::tls();
+    let url = format!("postgres://certmail@127.0.0.1:{}/{}?sslmode=require", crate::pg::server().port, db.name);
+    let checked = certmail::store::target::check_url(&url).unwrap();
+    let with = |ca: Option<&std::path::Path>| {
+        let tls = certmail::store::target::tls_for(&checked, ca.map(|p| p.to_path_buf())).unwrap();
+        assert!(matches!(tls, certmail::store::target::Tls::Verified { .. }));
+        let pg = certmail::store::target::Postgres { url: url.clone(), config: checked.config.clone(), tls, password: Default::default() };
+        certmail::store::pg::connect(&pg, "test")
+    };
+    let mut client = with(Some(&tls.ca)).unwrap();
+    let encrypted: bool = client.query_one("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", &[]).unwrap().get(0);
+    assert!(encrypted, "the session is over TLS");
+    for ca in [Some(tls.wrong_ca.as_path()), None] {
+        let Err(err) = with(ca) else { panic!("{ca:?}: a certificate its CA did not sign was taken") };
+        assert!(err.message.contains("invalid peer certificate: UnknownIssuer"), "{ca:?}: {}", err.message);
+    }
+}
