@@ -238,7 +238,8 @@ mod pending;
 pub mod pg;
 mod received;
 mod spool;
-mod sql;
+/// Public for the tests that hold both engines to one statement text.
+pub mod sql;
 mod state;
 pub mod target;
 pub use fetch::{FolderState, LastFetch};

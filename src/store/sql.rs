@@ -4,9 +4,298 @@
 //! PostgreSQL), and the migrations, written once in SQLite's words and rewritten for
 //! PostgreSQL by [`for_postgres`].
 //!
-//! The typed queries still run on rusqlite alone; they move here as the engine grows.
+//! [`Engine`] runs one statement text on either: `?N` placeholders (rewritten to `$N`
+//! for PostgreSQL, outside quotes), parameters as [`Value`]s, rows read back as
+//! [`Cell`]s, so a typed query is written once. The typed queries still run on
+//! rusqlite alone; they move onto the engine as it grows.
+
+use std::collections::HashMap;
 
 use crate::exit::Failure;
+
+/// A statement's parameter.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Value<'a> {
+    Null,
+    Int(i64),
+    Text(&'a str),
+    Bytes(&'a [u8]),
+}
+
+impl From<i64> for Value<'_> {
+    fn from(v: i64) -> Self {
+        Value::Int(v)
+    }
+}
+
+impl<'a> From<&'a str> for Value<'a> {
+    fn from(v: &'a str) -> Self {
+        Value::Text(v)
+    }
+}
+
+impl<'a> From<&'a String> for Value<'a> {
+    fn from(v: &'a String) -> Self {
+        Value::Text(v)
+    }
+}
+
+impl<'a> From<&'a [u8]> for Value<'a> {
+    fn from(v: &'a [u8]) -> Self {
+        Value::Bytes(v)
+    }
+}
+
+impl<'a, T: Into<Value<'a>>> From<Option<T>> for Value<'a> {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Value::Null, Into::into)
+    }
+}
+
+/// One column of a row read back, whichever engine read it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Null,
+    Int(i64),
+    Bool(bool),
+    Text(String),
+    Bytes(Vec<u8>),
+}
+
+impl Cell {
+    pub fn int(&self) -> Option<i64> {
+        match self {
+            Cell::Int(v) => Some(*v),
+            Cell::Bool(b) => Some(i64::from(*b)),
+            _ => None,
+        }
+    }
+
+    /// `EXISTS (…)` is an integer on SQLite and a boolean on PostgreSQL.
+    pub fn bool(&self) -> Option<bool> {
+        match self {
+            Cell::Bool(b) => Some(*b),
+            Cell::Int(v) => Some(*v != 0),
+            _ => None,
+        }
+    }
+
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Cell::Text(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    pub fn bytes(&self) -> Option<&[u8]> {
+        match self {
+            Cell::Bytes(b) => Some(b),
+            _ => None,
+        }
+    }
+}
+
+/// A connection to the store on either engine.
+pub enum Engine {
+    Sqlite(rusqlite::Connection),
+    Postgres(Box<PgConnection>),
+}
+
+/// A PostgreSQL connection with its statements prepared once per text.
+pub struct PgConnection {
+    client: postgres::Client,
+    prepared: HashMap<String, postgres::Statement>,
+}
+
+impl PgConnection {
+    pub fn new(client: postgres::Client) -> PgConnection {
+        PgConnection { client, prepared: HashMap::new() }
+    }
+
+    fn statement(&mut self, sql: &str) -> Result<postgres::Statement, Failure> {
+        if let Some(s) = self.prepared.get(sql) {
+            return Ok(s.clone());
+        }
+        let statement = self.client.prepare(&placeholders_for_postgres(sql)).map_err(pg_error("statement"))?;
+        self.prepared.insert(sql.to_string(), statement.clone());
+        Ok(statement)
+    }
+}
+
+impl Engine {
+    /// Runs a statement; the number of rows it changed.
+    pub fn execute(&mut self, sql: &str, values: &[Value]) -> Result<u64, Failure> {
+        match self {
+            Engine::Sqlite(conn) => {
+                let mut statement = conn.prepare_cached(sql).map_err(super::db_error("statement"))?;
+                let n =
+                    statement.execute(rusqlite::params_from_iter(values.iter().map(SqliteValue))).map_err(super::db_error("statement"))?;
+                Ok(n as u64)
+            }
+            Engine::Postgres(pg) => {
+                let statement = pg.statement(sql)?;
+                let params = pg_params(values);
+                pg.client.execute(&statement, &pg_refs(&params)).map_err(pg_error("statement"))
+            }
+        }
+    }
+
+    /// Runs a query; every row, as cells.
+    pub fn query(&mut self, sql: &str, values: &[Value]) -> Result<Vec<Vec<Cell>>, Failure> {
+        match self {
+            Engine::Sqlite(conn) => {
+                let mut statement = conn.prepare_cached(sql).map_err(super::db_error("query"))?;
+                let width = statement.column_count();
+                let rows = statement
+                    .query_map(rusqlite::params_from_iter(values.iter().map(SqliteValue)), |r| {
+                        (0..width).map(|i| sqlite_cell(r, i)).collect()
+                    })
+                    .map_err(super::db_error("query"))?;
+                rows.collect::<Result<Vec<_>, _>>().map_err(super::db_error("query"))
+            }
+            Engine::Postgres(pg) => {
+                let statement = pg.statement(sql)?;
+                let params = pg_params(values);
+                let rows = pg.client.query(&statement, &pg_refs(&params)).map_err(pg_error("query"))?;
+                rows.iter().map(|r| (0..r.len()).map(|i| pg_cell(r, i)).collect()).collect()
+            }
+        }
+    }
+
+    /// The first row of a query, if any.
+    pub fn query_opt(&mut self, sql: &str, values: &[Value]) -> Result<Option<Vec<Cell>>, Failure> {
+        Ok(self.query(sql, values)?.into_iter().next())
+    }
+}
+
+/// `?N` (and a bare `?`, numbered in order) as PostgreSQL's `$N`, outside quotes and
+/// comments.
+pub fn placeholders_for_postgres(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut bare = 0;
+    let mut tokens = tokenize(sql).into_iter().peekable();
+    while let Some(t) = tokens.next() {
+        if !t.word && t.text == "?" {
+            match tokens.peek() {
+                Some(n) if n.word && n.text.bytes().all(|b| b.is_ascii_digit()) => {
+                    out.push('$');
+                    out.push_str(&tokens.next().map(|n| n.text).unwrap_or_default());
+                }
+                _ => {
+                    bare += 1;
+                    out.push_str(&format!("${bare}"));
+                }
+            }
+        } else {
+            out.push_str(&t.text);
+        }
+    }
+    out
+}
+
+struct SqliteValue<'a, 'b>(&'b Value<'a>);
+
+impl rusqlite::ToSql for SqliteValue<'_, '_> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(ToSqlOutput::Borrowed(match self.0 {
+            Value::Null => ValueRef::Null,
+            Value::Int(v) => ValueRef::Integer(*v),
+            Value::Text(t) => ValueRef::Text(t.as_bytes()),
+            Value::Bytes(b) => ValueRef::Blob(b),
+        }))
+    }
+}
+
+fn sqlite_cell(r: &rusqlite::Row, i: usize) -> rusqlite::Result<Cell> {
+    use rusqlite::types::ValueRef;
+    Ok(match r.get_ref(i)? {
+        ValueRef::Null => Cell::Null,
+        ValueRef::Integer(v) => Cell::Int(v),
+        ValueRef::Text(t) => Cell::Text(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Blob(b) => Cell::Bytes(b.to_vec()),
+        ValueRef::Real(_) => return Err(rusqlite::Error::InvalidColumnType(i, "a real number".into(), rusqlite::types::Type::Real)),
+    })
+}
+
+/// A parameter as PostgreSQL takes it: NULL goes to a parameter of any type.
+#[derive(Debug)]
+enum PgValue<'a> {
+    Null,
+    Int(i64),
+    Text(&'a str),
+    Bytes(&'a [u8]),
+}
+
+impl postgres::types::ToSql for PgValue<'_> {
+    fn to_sql(
+        &self,
+        ty: &postgres::types::Type,
+        out: &mut postgres::types::private::BytesMut,
+    ) -> Result<postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match self {
+            PgValue::Null => Ok(postgres::types::IsNull::Yes),
+            PgValue::Int(v) => v.to_sql(ty, out),
+            PgValue::Text(t) => t.to_sql(ty, out),
+            PgValue::Bytes(b) => b.to_sql(ty, out),
+        }
+    }
+
+    fn accepts(_: &postgres::types::Type) -> bool {
+        true
+    }
+
+    fn to_sql_checked(
+        &self,
+        ty: &postgres::types::Type,
+        out: &mut postgres::types::private::BytesMut,
+    ) -> Result<postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        // Each value is held to the parameter's type by the type's own check.
+        match self {
+            PgValue::Null => Ok(postgres::types::IsNull::Yes),
+            PgValue::Int(v) => v.to_sql_checked(ty, out),
+            PgValue::Text(t) => t.to_sql_checked(ty, out),
+            PgValue::Bytes(b) => b.to_sql_checked(ty, out),
+        }
+    }
+}
+
+fn pg_params<'a>(values: &[Value<'a>]) -> Vec<PgValue<'a>> {
+    values
+        .iter()
+        .map(|v| match *v {
+            Value::Null => PgValue::Null,
+            Value::Int(i) => PgValue::Int(i),
+            Value::Text(t) => PgValue::Text(t),
+            Value::Bytes(b) => PgValue::Bytes(b),
+        })
+        .collect()
+}
+
+fn pg_refs<'a>(params: &'a [PgValue<'a>]) -> Vec<&'a (dyn postgres::types::ToSql + Sync)> {
+    params.iter().map(|p| p as &(dyn postgres::types::ToSql + Sync)).collect()
+}
+
+fn pg_cell(r: &postgres::Row, i: usize) -> Result<Cell, Failure> {
+    use postgres::types::Type;
+    let bad = |e: postgres::Error| Failure::failed(format!("incident log (PostgreSQL): column {i}: {e}"));
+    let ty = r.columns()[i].type_().clone();
+    Ok(match ty {
+        Type::INT8 => r.try_get::<_, Option<i64>>(i).map_err(bad)?.map_or(Cell::Null, Cell::Int),
+        Type::INT4 => r.try_get::<_, Option<i32>>(i).map_err(bad)?.map_or(Cell::Null, |v| Cell::Int(v.into())),
+        Type::INT2 => r.try_get::<_, Option<i16>>(i).map_err(bad)?.map_or(Cell::Null, |v| Cell::Int(v.into())),
+        Type::BOOL => r.try_get::<_, Option<bool>>(i).map_err(bad)?.map_or(Cell::Null, Cell::Bool),
+        Type::BYTEA => r.try_get::<_, Option<Vec<u8>>>(i).map_err(bad)?.map_or(Cell::Null, Cell::Bytes),
+        Type::TEXT | Type::VARCHAR | Type::NAME | Type::BPCHAR | Type::UNKNOWN => {
+            r.try_get::<_, Option<String>>(i).map_err(bad)?.map_or(Cell::Null, Cell::Text)
+        }
+        other => {
+            return Err(Failure::failed(format!(
+                "incident log (PostgreSQL): column {i} has the type {other}, which the store does not read"
+            )));
+        }
+    })
+}
 
 /// A migration transaction on either engine.
 pub(crate) enum Tx<'a, 'c> {
@@ -189,5 +478,30 @@ mod tests {
             "ALTER TABLE messages ADD COLUMN claimed_by BIGINT;"
         );
         assert_eq!(for_postgres("-- only a comment\n"), "-- only a comment\n");
+    }
+
+    #[test]
+    fn placeholders_become_postgresql_ones_outside_quotes_and_comments() {
+        assert_eq!(
+            placeholders_for_postgres(
+                "SELECT a FROM t WHERE b = ?1 AND (CAST(?2 AS TEXT) IS NULL OR c = ?2) AND d LIKE '%?3%' -- ?4\n LIMIT ?10"
+            ),
+            "SELECT a FROM t WHERE b = $1 AND (CAST($2 AS TEXT) IS NULL OR c = $2) AND d LIKE '%?3%' -- ?4\n LIMIT $10"
+        );
+        assert_eq!(placeholders_for_postgres("VALUES (?, ?, 'it''s ?')"), "VALUES ($1, $2, 'it''s ?')");
+    }
+
+    #[test]
+    fn the_sqlite_engine_takes_values_and_gives_cells() {
+        let mut db = Engine::Sqlite(rusqlite::Connection::open_in_memory().unwrap());
+        db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, bytes BLOB)", &[]).unwrap();
+        let id = db.query("INSERT INTO t (name, bytes) VALUES (?1, ?2) RETURNING id", &["a".into(), Value::Bytes(b"\0\xff")]).unwrap();
+        assert_eq!(id, [[Cell::Int(1)]]);
+        assert_eq!(db.execute("INSERT INTO t (name, bytes) VALUES (?1, ?2)", &[Value::Null, Value::Null]).unwrap(), 1);
+        let rows = db.query("SELECT name, bytes, EXISTS (SELECT 1 FROM t WHERE name = ?1) FROM t ORDER BY id", &["a".into()]).unwrap();
+        assert_eq!(rows[0], [Cell::Text("a".into()), Cell::Bytes(vec![0, 255]), Cell::Int(1)]);
+        assert_eq!(rows[1][..2], [Cell::Null, Cell::Null]);
+        assert_eq!(rows[1][2].bool(), Some(true));
+        assert!(db.query_opt("SELECT id FROM t WHERE id = ?1", &[7.into()]).unwrap().is_none());
     }
 }

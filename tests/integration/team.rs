@@ -300,3 +300,68 @@ fn a_store_over_tls_is_held_to_its_certificate_authority() {
         assert!(err.message.contains("invalid peer certificate: UnknownIssuer"), "{ca:?}: {}", err.message);
     }
 }
+
+/// The same statement texts on both engines, on the store's own schema, give the
+/// same answers: what docs/TEAM-MODE.md's table of differences promises.
+#[test]
+fn one_statement_text_gives_the_same_answers_on_both_engines() {
+    use certmail::store::sql::{Cell, Engine, PgConnection, Value};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("certmail.sqlite");
+    drop(certmail::store::Store::open(&path).unwrap());
+    let db = crate::pg::database("one text");
+    let pg = certmail::store::pg::open(&location(&db), "test").unwrap();
+    let engines = [Engine::Sqlite(rusqlite::Connection::open(&path).unwrap()), Engine::Postgres(Box::new(PgConnection::new(pg)))];
+    let big: Vec<u8> = (0..=255u8).cycle().take(1024 * 1024 + 3).collect();
+    let answers: Vec<Vec<Vec<Vec<Cell>>>> = engines
+        .into_iter()
+        .map(|mut e| {
+            let mut said: Vec<Vec<Vec<Cell>>> = Vec::new();
+            let changed = |n: u64| vec![vec![Cell::Int(n as i64)]];
+            // A hook event is claimed once: the second insert changes nothing.
+            for _ in 0..2 {
+                let sql = "INSERT INTO hooks_fired (key, event, reference, fired_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (key) DO NOTHING";
+                let n = e.execute(sql, &["ack:<m@x>".into(), "acknowledged".into(), Value::Null, "2026-12-01T10:00:00.000Z".into()]).unwrap();
+                said.push(changed(n));
+            }
+            let insert = "INSERT INTO incidents (reference, year, seq, scheme, title, created_at, incident_json)
+                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id";
+            for (seq, reference, title) in [(1, "CM-A", "b"), (2, "CM-B", "B"), (3, "CM-C", "a")] {
+                let values = [reference.into(), 2026.into(), seq.into(), "voluntary".into(), title.into(), "t".into(), "{}".into()];
+                said.push(e.query(insert, &values).unwrap());
+            }
+            let counts = "SELECT EXISTS (SELECT 1 FROM incidents WHERE reference = ?1), COUNT(*), COALESCE(MAX(seq), 0) + 1 FROM incidents WHERE year = ?2";
+            said.push(e.query(counts, &["CM-B".into(), 2026.into()]).unwrap());
+            said.push(e.query("SELECT title FROM incidents ORDER BY title", &[]).unwrap());
+            let message = "INSERT INTO messages (incident_id, message_id, recipient, recipient_fingerprint, envelope_from, envelope_to, size, state, created_at, updated_at)
+                           VALUES (?1, ?2, 'cfcs', 'F', 'a@x', 'b@x', ?3, 'queued', 't', 't') RETURNING id";
+            said.push(e.query(message, &[1.into(), "<m@x>".into(), (big.len() as i64).into()]).unwrap());
+            let n = e.execute("INSERT INTO message_bytes (message, bytes) VALUES (?1, ?2)", &[1.into(), Value::Bytes(&big)]).unwrap();
+            said.push(changed(n));
+            let bytes = "SELECT b.bytes, m.spool FROM messages m LEFT JOIN message_bytes b ON b.message = m.id WHERE m.message_id = ?1";
+            said.push(e.query(bytes, &["<m@x>".into()]).unwrap());
+            // An optional filter: an untyped NULL needs its cast on PostgreSQL.
+            let only = "SELECT id FROM messages WHERE (CAST(?1 AS TEXT) IS NULL OR message_id = ?1) ORDER BY id";
+            said.push(e.query(only, &[Value::Null]).unwrap());
+            said.push(e.query(only, &["<none@x>".into()]).unwrap());
+            said
+        })
+        .collect();
+    let [sqlite, postgres] = &answers[..] else { unreachable!() };
+    assert_eq!(sqlite.len(), postgres.len());
+    for (i, (s, p)) in sqlite.iter().zip(postgres).enumerate() {
+        // EXISTS is 0/1 on SQLite, a boolean on PostgreSQL: the same when read as one.
+        let same = s.len() == p.len()
+            && s.iter()
+                .zip(p)
+                .all(|(a, b)| a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y || (x.bool().is_some() && x.bool() == y.bool())));
+        assert!(same, "answer {i} differs:\nSQLite: {:.200?}\nPostgreSQL: {:.200?}", s, p);
+    }
+    assert_eq!(sqlite[0..2], [vec![vec![Cell::Int(1)]], vec![vec![Cell::Int(0)]]], "a hook event is claimed once");
+    assert_eq!(
+        sqlite[6],
+        [vec![Cell::Text("B".into())], vec![Cell::Text("a".into())], vec![Cell::Text("b".into())]],
+        "text compares bytewise"
+    );
+    assert!(sqlite[9][0][0].bytes() == Some(&big[..]), "the bytes come back as they went");
+}
