@@ -81,6 +81,10 @@ impl Server {
         let bin = bin_dir()?;
         let runs = runs_dir();
         std::fs::create_dir_all(&runs).map_err(|e| format!("{}: {e}", runs.display()))?;
+        // Shared like /tmp itself, so that runs as different users each find room.
+        if std::fs::metadata(&runs).is_ok_and(|m| std::os::unix::fs::MetadataExt::uid(&m) == unsafe { libc::geteuid() }) {
+            let _ = std::fs::set_permissions(&runs, std::os::unix::fs::PermissionsExt::from_mode(0o1777));
+        }
         remove_stale_runs(&runs);
         let dir = runs.join(format!("run-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -170,7 +174,7 @@ impl Server {
 }
 
 /// Debian's server binaries, the newest version installed.
-fn bin_dir() -> Result<PathBuf, String> {
+pub fn bin_dir() -> Result<PathBuf, String> {
     let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
         .into_iter()
         .flatten()

@@ -365,3 +365,60 @@ fn one_statement_text_gives_the_same_answers_on_both_engines() {
     );
     assert!(sqlite[9][0][0].bytes() == Some(&big[..]), "the bytes come back as they went");
 }
+
+/// What the outbox's claims across machines rest on (docs/TEAM-MODE.md): a row one
+/// connection holds is passed over by another's `FOR UPDATE SKIP LOCKED`, and a
+/// session's advisory lock is the claim's life: another session cannot take it while
+/// the claimer lives, and can the moment the claimer is killed (kill -9), without
+/// waiting for any timeout.
+#[test]
+fn claims_hold_across_connections_and_die_with_their_claimer() {
+    let db = crate::pg::database("claims");
+    let mut a = db.connect();
+    let mut b = db.connect();
+    a.batch_execute("CREATE TABLE m (id BIGINT PRIMARY KEY, state TEXT NOT NULL); INSERT INTO m VALUES (1, 'queued'), (2, 'queued')")
+        .unwrap();
+    let due = "SELECT id FROM m WHERE state = 'queued' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED";
+    let mut ta = a.transaction().unwrap();
+    let mut tb = b.transaction().unwrap();
+    let first: i64 = ta.query_one(due, &[]).unwrap().get(0);
+    let second: i64 = tb.query_one(due, &[]).unwrap().get(0);
+    assert_eq!((first, second), (1, 2), "two claimers at once take two rows, neither waits");
+    ta.commit().unwrap();
+    tb.commit().unwrap();
+
+    // A claimer in another process holds the claim on message 1 through its send: its
+    // session is idle meanwhile (no statement runs during SMTP), so the server reads
+    // the socket and sees it close. (A session killed inside a long statement would
+    // keep its locks until the statement ends: certmail never sends inside one.)
+    let key = (1i64 << 56) | 1;
+    let psql = crate::pg::bin_dir().unwrap().join("psql");
+    let mut claimer = std::process::Command::new(psql)
+        .args(["-X", "-q", "-h", "127.0.0.1", "-p", &crate::pg::server().port.to_string(), "-U", "certmail", "-d", &db.name])
+        .env_remove("LD_PRELOAD")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut input = claimer.stdin.take().unwrap();
+    std::io::Write::write_all(&mut input, format!("SELECT pg_advisory_lock({key});\n").as_bytes()).unwrap();
+    let held = "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND granted
+                AND database = (SELECT oid FROM pg_database WHERE datname = current_database())";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while a.query_one(held, &[]).unwrap().get::<_, i64>(0) == 0 {
+        assert!(std::time::Instant::now() < deadline, "the claimer never took its lock");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let take = format!("SELECT pg_try_advisory_lock({key})");
+    assert!(!a.query_one(&take, &[]).unwrap().get::<_, bool>(0), "a live claim is not taken over");
+    unsafe { libc::kill(claimer.id() as i32, libc::SIGKILL) };
+    claimer.wait().unwrap();
+    drop(input);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !a.query_one(&take, &[]).unwrap().get::<_, bool>(0) {
+        assert!(std::time::Instant::now() < deadline, "the killed claimer's lock outlived it");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // Now this session holds it: the claim was taken over by exactly one.
+    assert!(!b.query_one(&take, &[]).unwrap().get::<_, bool>(0), "only one takes a stale claim over");
+}
