@@ -422,3 +422,53 @@ fn claims_hold_across_connections_and_die_with_their_claimer() {
     // Now this session holds it: the claim was taken over by exactly one.
     assert!(!b.query_one(&take, &[]).unwrap().get::<_, bool>(0), "only one takes a stale claim over");
 }
+
+/// What one chain with writers on many machines rests on (docs/TEAM-MODE.md): each
+/// writing transaction locks the chain head row first, so appends are serialised and
+/// an event's id, drawn while the head is held, orders the events as the chain does.
+#[test]
+fn appends_after_the_head_row_lock_keep_id_order_as_chain_order() {
+    let db = crate::pg::database("head lock");
+    drop(certmail::store::pg::open(&location(&db), "test").unwrap());
+    db.connect()
+        .batch_execute("INSERT INTO incidents (reference, year, seq, scheme, title, created_at, incident_json) VALUES ('CM-1', 2026, 1, 'v', 't', 't', '{}')")
+        .unwrap();
+    let (writers, each) = (4, 25);
+    std::thread::scope(|s| {
+        for w in 0..writers {
+            let db = &db;
+            s.spawn(move || {
+                let mut client = db.connect();
+                for n in 0..each {
+                    let mut tx = client.transaction().unwrap();
+                    let head = tx.query_one("SELECT count, hash FROM chain_head WHERE id = 1 FOR UPDATE", &[]).unwrap();
+                    let (count, prev): (i64, String) = (head.get(0), head.get(1));
+                    let id: i64 = tx
+                        .query_one(
+                            "INSERT INTO events (incident_id, at, kind, detail, prev_hash) VALUES (1, 't', 'k', $1, $2) RETURNING id",
+                            &[&format!("{{\"writer\":{w},\"n\":{n}}}"), &prev],
+                        )
+                        .unwrap()
+                        .get(0);
+                    let hash = format!("{id:064}");
+                    tx.execute("UPDATE events SET hash = $1 WHERE id = $2", &[&hash, &id]).unwrap();
+                    if n % 5 == w % 5 {
+                        // Held a while, as a notification's signing would: the others wait.
+                        std::thread::sleep(std::time::Duration::from_millis(3));
+                    }
+                    tx.execute("UPDATE chain_head SET count = $1, hash = $2 WHERE id = 1", &[&(count + 1), &hash]).unwrap();
+                    tx.commit().unwrap();
+                }
+            });
+        }
+    });
+    let mut client = db.connect();
+    let rows = client.query("SELECT prev_hash, hash FROM events ORDER BY id", &[]).unwrap();
+    let mut prev = "0".repeat(64);
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!(row.get::<_, String>(0), prev, "event {i} in id order does not follow the one before it");
+        prev = row.get(1);
+    }
+    let head = client.query_one("SELECT count, hash FROM chain_head WHERE id = 1", &[]).unwrap();
+    assert_eq!((head.get::<_, i64>(0), head.get::<_, String>(1)), ((writers * each) as i64, prev), "one chain, every append in it");
+}
