@@ -122,7 +122,45 @@ impl PgConnection {
     }
 }
 
+/// Which engine's words a statement is written in, where they differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    /// The text at a path of keys in a JSON text column: `json_extract` on SQLite,
+    /// `#>>` on a `jsonb` cast on PostgreSQL. Both give text for a JSON string, all
+    /// the store's queries compare or show; the keys are the code's own constants.
+    pub fn json_text(self, column: &str, path: &[&str]) -> String {
+        assert!(path.iter().all(|k| !k.is_empty() && !k.contains(['"', '\'', '{', '}', ',', '\\'])), "JSON path {path:?}");
+        match self {
+            Dialect::Sqlite => {
+                let path: String = path.iter().map(|k| format!(".\"{k}\"")).collect();
+                format!("json_extract({column}, '${path}')")
+            }
+            Dialect::Postgres => format!("(CAST({column} AS jsonb) #>> '{{{}}}')", path.join(",")),
+        }
+    }
+
+    /// The larger of two values: SQLite's two-argument `max`, PostgreSQL's `GREATEST`.
+    pub fn greatest(self, a: &str, b: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("max({a}, {b})"),
+            Dialect::Postgres => format!("GREATEST({a}, {b})"),
+        }
+    }
+}
+
 impl Engine {
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Engine::Sqlite(_) => Dialect::Sqlite,
+            Engine::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
     /// Runs a statement; the number of rows it changed.
     pub fn execute(&mut self, sql: &str, values: &[Value]) -> Result<u64, Failure> {
         match self {
@@ -489,6 +527,16 @@ mod tests {
             "SELECT a FROM t WHERE b = $1 AND (CAST($2 AS TEXT) IS NULL OR c = $2) AND d LIKE '%?3%' -- ?4\n LIMIT $10"
         );
         assert_eq!(placeholders_for_postgres("VALUES (?, ?, 'it''s ?')"), "VALUES ($1, $2, 'it''s ?')");
+    }
+
+    #[test]
+    fn json_paths_and_greatest_in_each_dialect() {
+        assert_eq!(Dialect::Sqlite.json_text("e.detail", &["virk-reference"]), "json_extract(e.detail, '$.\"virk-reference\"')");
+        assert_eq!(
+            Dialect::Postgres.json_text("i.incident_json", &["personal-data", "report-to"]),
+            "(CAST(i.incident_json AS jsonb) #>> '{personal-data,report-to}')"
+        );
+        assert_eq!(Dialect::Postgres.greatest("last_uid", "?3"), "GREATEST(last_uid, ?3)");
     }
 
     #[test]

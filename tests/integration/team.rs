@@ -472,3 +472,43 @@ fn appends_after_the_head_row_lock_keep_id_order_as_chain_order() {
     let head = client.query_one("SELECT count, hash FROM chain_head WHERE id = 1", &[]).unwrap();
     assert_eq!((head.get::<_, i64>(0), head.get::<_, String>(1)), ((writers * each) as i64, prev), "one chain, every append in it");
 }
+
+/// Where the engines' words differ (JSON paths, the larger of two values), the
+/// dialect's text gives the same answers on both.
+#[test]
+fn the_dialects_words_give_the_same_answers_on_both_engines() {
+    use certmail::store::sql::{Cell, Engine, PgConnection};
+    let db = crate::pg::database("dialect");
+    let engines =
+        [Engine::Sqlite(rusqlite::Connection::open_in_memory().unwrap()), Engine::Postgres(Box::new(PgConnection::new(db.connect())))];
+    let answers: Vec<Vec<Vec<Cell>>> = engines
+        .into_iter()
+        .map(|mut e| {
+            let d = e.dialect();
+            e.execute("CREATE TABLE j (id BIGINT PRIMARY KEY, doc TEXT NOT NULL, n BIGINT NOT NULL)", &[]).unwrap();
+            let docs = [
+                r#"{"virk-reference":"VIRK-1","personal-data":{"report-to":"datatilsynet"},"timeline":{"classified":{"status":"known"}}}"#,
+                r#"{"personal-data":{},"timeline":{"classified":{"status":"unknown","at":"x"}}}"#,
+            ];
+            for (i, doc) in docs.iter().enumerate() {
+                e.execute("INSERT INTO j (id, doc, n) VALUES (?1, ?2, ?3)", &[(i as i64).into(), (*doc).into(), 5.into()]).unwrap();
+            }
+            let sql = format!(
+                "SELECT {}, {}, CASE WHEN {} = 'known' THEN 1 ELSE 0 END, {} FROM j ORDER BY id",
+                d.json_text("doc", &["virk-reference"]),
+                d.json_text("doc", &["personal-data", "report-to"]),
+                d.json_text("doc", &["timeline", "classified", "status"]),
+                d.greatest("n", "?1"),
+            );
+            e.query(&sql, &[7.into()]).unwrap()
+        })
+        .collect();
+    assert_eq!(answers[0], answers[1], "SQLite and PostgreSQL");
+    assert_eq!(
+        answers[0],
+        [
+            vec![Cell::Text("VIRK-1".into()), Cell::Text("datatilsynet".into()), Cell::Int(1), Cell::Int(7)],
+            vec![Cell::Null, Cell::Null, Cell::Int(0), Cell::Int(7)]
+        ]
+    );
+}
