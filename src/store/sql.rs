@@ -181,16 +181,7 @@ impl Engine {
     /// Runs a query; every row, as cells.
     pub fn query(&mut self, sql: &str, values: &[Value]) -> Result<Vec<Vec<Cell>>, Failure> {
         match self {
-            Engine::Sqlite(conn) => {
-                let mut statement = conn.prepare_cached(sql).map_err(super::db_error("query"))?;
-                let width = statement.column_count();
-                let rows = statement
-                    .query_map(rusqlite::params_from_iter(values.iter().map(SqliteValue)), |r| {
-                        (0..width).map(|i| sqlite_cell(r, i)).collect()
-                    })
-                    .map_err(super::db_error("query"))?;
-                rows.collect::<Result<Vec<_>, _>>().map_err(super::db_error("query"))
-            }
+            Engine::Sqlite(conn) => sqlite_query(conn, sql, values),
             Engine::Postgres(pg) => {
                 let statement = pg.statement(sql)?;
                 let params = pg_params(values);
@@ -203,6 +194,33 @@ impl Engine {
     /// The first row of a query, if any.
     pub fn query_opt(&mut self, sql: &str, values: &[Value]) -> Result<Option<Vec<Cell>>, Failure> {
         Ok(self.query(sql, values)?.into_iter().next())
+    }
+
+    /// A writing transaction, committed if `work` succeeds and rolled back if not: one
+    /// writer at a time across every machine, as the store's reasoning needs (the next
+    /// reference, the chain's appends). SQLite's `BEGIN IMMEDIATE`; on PostgreSQL the
+    /// chain head row locked first, before any id is drawn.
+    pub fn write<T>(&mut self, work: impl FnOnce(&mut Tx) -> Result<T, Failure>) -> Result<T, Failure> {
+        match self {
+            Engine::Sqlite(conn) => {
+                let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(super::db_error("begin"))?;
+                let out = work(&mut Tx::Sqlite(&tx))?;
+                tx.commit().map_err(super::db_error("commit"))?;
+                Ok(out)
+            }
+            Engine::Postgres(pg) => {
+                let mut tx = pg.client.transaction().map_err(pg_error("begin"))?;
+                let head = tx.query_opt("SELECT 1 FROM chain_head WHERE id = 1 FOR UPDATE", &[]).map_err(pg_error("the write lock"))?;
+                if head.is_none() {
+                    return Err(Failure::failed(
+                        "incident log (PostgreSQL): the chain head row is missing; the schema was not made by certmail",
+                    ));
+                }
+                let out = work(&mut Tx::Postgres(&mut tx))?;
+                tx.commit().map_err(pg_error("commit"))?;
+                Ok(out)
+            }
+        }
     }
 }
 
@@ -229,6 +247,15 @@ pub fn placeholders_for_postgres(sql: &str) -> String {
         }
     }
     out
+}
+
+fn sqlite_query(conn: &rusqlite::Connection, sql: &str, values: &[Value]) -> Result<Vec<Vec<Cell>>, Failure> {
+    let mut statement = conn.prepare_cached(sql).map_err(super::db_error("query"))?;
+    let width = statement.column_count();
+    let rows = statement
+        .query_map(rusqlite::params_from_iter(values.iter().map(SqliteValue)), |r| (0..width).map(|i| sqlite_cell(r, i)).collect())
+        .map_err(super::db_error("query"))?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(super::db_error("query"))
 }
 
 struct SqliteValue<'a, 'b>(&'b Value<'a>);
@@ -335,8 +362,8 @@ fn pg_cell(r: &postgres::Row, i: usize) -> Result<Cell, Failure> {
     })
 }
 
-/// A migration transaction on either engine.
-pub(crate) enum Tx<'a, 'c> {
+/// A transaction on either engine (a migration's, or [`Engine::write`]'s).
+pub enum Tx<'a, 'c> {
     Sqlite(&'a rusqlite::Transaction<'c>),
     Postgres(&'a mut postgres::Transaction<'c>),
 }
@@ -350,6 +377,34 @@ pub(crate) fn pg_error(what: &str) -> impl Fn(postgres::Error) -> Failure + '_ {
 }
 
 impl Tx<'_, '_> {
+    /// Runs a statement in the transaction; the number of rows it changed.
+    pub fn execute(&mut self, sql: &str, values: &[Value]) -> Result<u64, Failure> {
+        match self {
+            Tx::Sqlite(tx) => {
+                let mut statement = tx.prepare_cached(sql).map_err(super::db_error("statement"))?;
+                let n =
+                    statement.execute(rusqlite::params_from_iter(values.iter().map(SqliteValue))).map_err(super::db_error("statement"))?;
+                Ok(n as u64)
+            }
+            Tx::Postgres(tx) => {
+                let params = pg_params(values);
+                tx.execute(placeholders_for_postgres(sql).as_str(), &pg_refs(&params)).map_err(pg_error("statement"))
+            }
+        }
+    }
+
+    /// Runs a query in the transaction; every row, as cells.
+    pub fn query(&mut self, sql: &str, values: &[Value]) -> Result<Vec<Vec<Cell>>, Failure> {
+        match self {
+            Tx::Sqlite(tx) => sqlite_query(tx, sql, values),
+            Tx::Postgres(tx) => {
+                let params = pg_params(values);
+                let rows = tx.query(placeholders_for_postgres(sql).as_str(), &pg_refs(&params)).map_err(pg_error("query"))?;
+                rows.iter().map(|r| (0..r.len()).map(|i| pg_cell(r, i)).collect()).collect()
+            }
+        }
+    }
+
     /// How many migrations the schema has had.
     fn version(&mut self) -> Result<usize, Failure> {
         match self {
@@ -551,5 +606,14 @@ mod tests {
         assert_eq!(rows[1][..2], [Cell::Null, Cell::Null]);
         assert_eq!(rows[1][2].bool(), Some(true));
         assert!(db.query_opt("SELECT id FROM t WHERE id = ?1", &[7.into()]).unwrap().is_none());
+        // A write commits what its work did, or nothing of it.
+        let n = db.write(|tx| tx.execute("DELETE FROM t WHERE id = ?1", &[1.into()])).unwrap();
+        assert_eq!(n, 1);
+        let failed: Result<(), Failure> = db.write(|tx| {
+            tx.execute("DELETE FROM t", &[])?;
+            Err(Failure::failed("changed my mind"))
+        });
+        assert!(failed.is_err());
+        assert_eq!(db.query("SELECT COUNT(*) FROM t", &[]).unwrap(), [[Cell::Int(1)]]);
     }
 }

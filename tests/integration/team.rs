@@ -512,3 +512,43 @@ fn the_dialects_words_give_the_same_answers_on_both_engines() {
         ]
     );
 }
+
+/// `Engine::write` on PostgreSQL is one writer at a time across connections: a second
+/// writer waits for the first to commit, then sees what it wrote; a failed write
+/// leaves nothing.
+#[test]
+fn a_write_on_postgresql_holds_every_other_writer_until_it_commits() {
+    use certmail::store::sql::{Cell, Engine, PgConnection};
+    let db = crate::pg::database("write lock");
+    let engine = || Engine::Postgres(Box::new(PgConnection::new(certmail::store::pg::open(&location(&db), "test").unwrap())));
+    let (mut first, mut second) = (engine(), engine());
+    let claim = "INSERT INTO hooks_fired (key, event, reference, fired_at) VALUES (?1, 'acknowledged', NULL, 't')";
+    let started = std::sync::Barrier::new(2);
+    let (waited, seen) = std::thread::scope(|s| {
+        s.spawn(|| {
+            first
+                .write(|tx| {
+                    tx.execute(claim, &["first".into()])?;
+                    started.wait();
+                    std::thread::sleep(std::time::Duration::from_millis(400));
+                    Ok(())
+                })
+                .unwrap()
+        });
+        let second = s.spawn(|| {
+            started.wait();
+            let t = std::time::Instant::now();
+            let seen = second.write(|tx| tx.query("SELECT key FROM hooks_fired ORDER BY key", &[])).unwrap();
+            (t.elapsed(), seen)
+        });
+        second.join().unwrap()
+    });
+    assert!(waited >= std::time::Duration::from_millis(300), "the second writer did not wait: {waited:?}");
+    assert_eq!(seen, [[Cell::Text("first".into())]], "and then saw the first's commit");
+    let failed = engine().write(|tx| {
+        tx.execute(claim, &["never".into()])?;
+        Err::<(), _>(certmail::exit::Failure::failed("changed my mind"))
+    });
+    assert!(failed.is_err());
+    assert_eq!(engine().query("SELECT COUNT(*) FROM hooks_fired", &[]).unwrap(), [[Cell::Int(1)]], "a failed write leaves nothing");
+}
