@@ -445,8 +445,10 @@ pub enum SecretsCommand {
     ///
     /// Example: certmail secrets set smtp
     /// Example: certmail secrets set imap
+    /// Example: certmail secrets set store
     Set {
-        /// Which secret: the relay password, the mailbox password, or the reporter key's passphrase.
+        /// Which secret: the relay password, the mailbox password, the reporter key's
+        /// passphrase, or the password of the team's database (`[store] url`).
         #[arg(value_enum)]
         which: SecretName,
     },
@@ -457,6 +459,7 @@ pub enum SecretName {
     Smtp,
     Imap,
     Identity,
+    Store,
 }
 
 #[derive(Debug, Args)]

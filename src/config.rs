@@ -55,6 +55,29 @@ pub struct ConfigFile {
     /// What `certmail status` counts.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deadlines: Option<DeadlinesConfig>,
+    /// Team mode: the incident log and outbox on PostgreSQL (docs/TEAM-MODE.md);
+    /// without it, SQLite in the home folder.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store: Option<StoreConfig>,
+}
+
+/// `[store]`: the PostgreSQL database a team shares. Checked when the file is read
+/// (store/target.rs has the rules); never a password in it.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct StoreConfig {
+    /// postgres://USER@HOST:PORT/DATABASE; `CERTMAIL_STORE_URL` overrides it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Command (argv list) that prints the database password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_command: Option<Vec<String>>,
+    /// Environment variable holding the database password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_env: Option<String>,
+    /// PEM file of the CA that signed the server's certificate (replaces the system's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
 }
 
 /// `[deadlines]`: the acknowledgement timeout and the legal clocks per scheme.
@@ -308,6 +331,35 @@ impl Settings {
         self.home.join("certmail.sqlite")
     }
 
+    /// Where the store is: PostgreSQL when `CERTMAIL_STORE_URL` or `[store] url` names
+    /// a database, else the SQLite file of [`Settings::store_path`].
+    pub fn store_location(&self) -> Result<crate::store::target::Location, Failure> {
+        let env = std::env::var(STORE_URL_ENV).ok().filter(|u| !u.trim().is_empty());
+        self.store_location_with(env)
+    }
+
+    fn store_location_with(&self, env_url: Option<String>) -> Result<crate::store::target::Location, Failure> {
+        use crate::store::target::{self, Location, PasswordSource, Postgres};
+        let file = self.file.store.clone().unwrap_or_default();
+        let at = |field: &str| format!("{}: [store] {field}", self.config_path.display());
+        let (url, said_by) = match (env_url, file.url) {
+            (Some(url), _) => (url, STORE_URL_ENV.to_string()),
+            (None, Some(url)) => (url, at("url")),
+            (None, None) if self.file.store.is_some() => {
+                return Err(Failure::config(format!("{} is missing: name the database (or set {STORE_URL_ENV})", at("url")))
+                    .with_field("store.url"));
+            }
+            (None, None) => return Ok(Location::Sqlite(self.store_path())),
+        };
+        let field = if said_by == STORE_URL_ENV { STORE_URL_ENV } else { "store.url" };
+        let checked = target::check_url(&url).map_err(|m| Failure::config(format!("{said_by} {m}")).with_field(field))?;
+        let ca_file = file.ca_file.as_ref().map(|p| self.relative_to_config(p));
+        let tls = target::tls_for(&checked, ca_file)
+            .map_err(|m| Failure::config(format!("{} {m}", at("ca-file"))).with_field("store.ca-file"))?;
+        let password = PasswordSource { command: file.password_command, env: file.password_env };
+        Ok(Location::Postgres(Box::new(Postgres { url: url.trim().to_string(), config: checked.config, tls, password })))
+    }
+
     pub fn recipients_dir(&self) -> PathBuf {
         self.home.join("recipients")
     }
@@ -541,13 +593,56 @@ impl ConfigFile {
     }
 }
 
+/// The environment variable that overrides `[store] url`.
+pub const STORE_URL_ENV: &str = "CERTMAIL_STORE_URL";
+
 /// Parses the configuration, naming the file and the key path on any error.
 pub fn parse_config(text: &str, path: &Path) -> Result<ConfigFile, Failure> {
     let de = toml::Deserializer::parse(text).map_err(|e| Failure::config(format!("{}: {}", path.display(), e.to_string().trim())))?;
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let file: ConfigFile = serde_path_to_error::deserialize(de).map_err(|e| {
         let field = e.path().to_string();
         Failure::config(format!("{}: {}: {}", path.display(), field, e.inner().message().trim())).with_field(field)
-    })
+    })?;
+    check_store(&file, text, path)?;
+    Ok(file)
+}
+
+/// `[store]` held to its contract when the file is read, so a mistake is named with
+/// its file, line and key before any command runs.
+fn check_store(file: &ConfigFile, text: &str, path: &Path) -> Result<(), Failure> {
+    use crate::store::target;
+    let Some(store) = &file.store else { return Ok(()) };
+    let bad = |key: &str, message: &str| {
+        let line = line_of(text, &["store", key]).map(|l| format!(":{l}")).unwrap_or_default();
+        Failure::config(format!("{}{line}: [store] {key} {message}", path.display())).with_field(format!("store.{key}"))
+    };
+    if store.password_command.is_some() && store.password_env.is_some() {
+        return Err(bad("password-env", "is set beside password-command: keep one"));
+    }
+    if store.password_command.as_ref().is_some_and(|argv| argv.first().is_none_or(|p| p.trim().is_empty())) {
+        return Err(bad("password-command", "is empty: give a program and its arguments as a list"));
+    }
+    if store.password_env.as_ref().is_some_and(|v| v.trim().is_empty()) {
+        return Err(bad("password-env", "is empty: name the environment variable that holds the password"));
+    }
+    if let Some(url) = &store.url {
+        let checked = target::check_url(url).map_err(|m| bad("url", &m))?;
+        target::tls_for(&checked, store.ca_file.clone()).map_err(|m| bad("ca-file", &m))?;
+    }
+    Ok(())
+}
+
+/// The line (from 1) where the key at `keys` is written, if the text parses.
+fn line_of(text: &str, keys: &[&str]) -> Option<usize> {
+    let doc = toml_edit::Document::parse(text).ok()?;
+    let (last, tables) = keys.split_last()?;
+    let mut table = doc.as_table() as &dyn toml_edit::TableLike;
+    for key in tables {
+        table = table.get(key)?.as_table_like()?;
+    }
+    let (key, _) = table.get_key_value(last)?;
+    let start = key.span()?.start;
+    Some(text[..start].matches('\n').count() + 1)
 }
 
 fn default_home() -> Result<PathBuf, Failure> {
@@ -589,6 +684,79 @@ mod tests {
         assert!(both.mailbox().unwrap_err().message.contains("keep one"));
         let same = settings("[imap]\nhost='h'\nsecurity='tls'\nusername='u'\nprocessed-folder='INBOX'\n");
         assert!(same.mailbox().is_err());
+    }
+
+    #[test]
+    fn without_store_the_log_stays_the_sqlite_file_in_the_home() {
+        use crate::store::target::Location;
+        let s =
+            Settings { home: "h".into(), config_path: "h/c.toml".into(), file: parse_config("language = 'en'\n", Path::new("c")).unwrap() };
+        assert!(matches!(s.store_location_with(None).unwrap(), Location::Sqlite(p) if p == Path::new("h/certmail.sqlite")));
+    }
+
+    #[test]
+    fn store_mistakes_name_the_file_the_line_and_the_key() {
+        let path = Path::new("team.toml");
+        for (text, line, field, said) in [
+            ("language = 'da'\n\n[store]\nurl = 'postgres://u:hunter2@db.example.dk/certmail'\n", 4, "store.url", "password"),
+            ("[store]\nurl = 'postgres://u@db.example.dk/certmail?sslmode=disable'\n", 2, "store.url", "TLS"),
+            ("[store]\nurl = 'db.example.dk'\n", 2, "store.url", "postgres://"),
+            (
+                "[store]\nurl = 'postgres://u@localhost/c'\npassword-env = 'A'\npassword-command = ['b']\n",
+                3,
+                "store.password-env",
+                "keep one",
+            ),
+            ("[store]\nurl = 'postgres://u@localhost/c'\npassword-command = []\n", 3, "store.password-command", "empty"),
+            ("[store]\nurl = 'postgres://u@localhost/c'\n\nca-file = 'ca.pem'\n", 4, "store.ca-file", "sslmode=require"),
+            ("store = { url = 'postgres://u@a,b/c' }\n", 1, "store.url", "more than one host"),
+        ] {
+            let err = parse_config(text, path).unwrap_err();
+            assert_eq!(err.kind, crate::exit::FailureKind::Config, "{text}");
+            assert!(err.message.starts_with(&format!("team.toml:{line}: [store] ")), "{text}: {}", err.message);
+            assert!(err.message.contains(said), "{text}: {}", err.message);
+            assert!(!err.message.contains("hunter2"), "{}", err.message);
+            assert_eq!(err.field.as_deref(), Some(field), "{text}");
+        }
+        let err = parse_config("[store]\nurl = 'postgres://u@h/c'\npassword = 'x'\n", path).unwrap_err();
+        assert!(err.message.contains("store") && err.message.contains("password"), "a password key is unknown: {}", err.message);
+    }
+
+    #[test]
+    fn the_store_url_comes_from_the_file_or_the_environment() {
+        use crate::store::target::{Location, PasswordSource, Tls};
+        let dir = Path::new("/etc/certmail");
+        let settings = |text: &str| Settings {
+            home: "h".into(),
+            config_path: dir.join("config.toml"),
+            file: parse_config(text, Path::new("config.toml")).unwrap(),
+        };
+        let s = settings("[store]\nurl = 'postgres://certmail@db.example.dk/soc'\npassword-env = 'PW'\nca-file = 'ca.pem'\n");
+        let Location::Postgres(pg) = s.store_location_with(None).unwrap() else { panic!("PostgreSQL") };
+        assert_eq!(pg.config.get_dbname(), Some("soc"));
+        assert_eq!(pg.tls, Tls::Verified { ca_file: Some(dir.join("ca.pem")) });
+        assert_eq!(pg.password, PasswordSource { command: None, env: Some("PW".into()) });
+        // The variable overrides the url; the rest of [store] still applies.
+        let Location::Postgres(pg) = s.store_location_with(Some("postgres://other@db2.example.dk/team".into())).unwrap() else {
+            panic!("PostgreSQL")
+        };
+        assert_eq!((pg.config.get_user(), pg.url.as_str()), (Some("other"), "postgres://other@db2.example.dk/team"));
+        assert_eq!(pg.password.env.as_deref(), Some("PW"));
+        // Alone, without [store]: loopback needs no TLS.
+        let bare = settings("");
+        let Location::Postgres(pg) = bare.store_location_with(Some("postgres://u@127.0.0.1:5433/t".into())).unwrap() else {
+            panic!("PostgreSQL")
+        };
+        assert_eq!(pg.tls, Tls::LocalOnly);
+        let err = bare.store_location_with(Some("postgres://u:pw@db.example.dk/t".into())).unwrap_err();
+        assert!(err.message.starts_with("CERTMAIL_STORE_URL holds a password"), "{}", err.message);
+        assert_eq!(err.field.as_deref(), Some("CERTMAIL_STORE_URL"));
+        let err = bare.store_location_with(Some("postgres://u@db.example.dk/t?sslmode=disable".into())).unwrap_err();
+        assert!(err.message.contains("CERTMAIL_STORE_URL") && err.message.contains("TLS"), "{}", err.message);
+        // [store] without a url needs the variable.
+        let err = settings("[store]\npassword-env = 'PW'\n").store_location_with(None).unwrap_err();
+        assert!(err.message.contains("[store] url is missing"), "{}", err.message);
+        assert_eq!(err.kind, crate::exit::FailureKind::Config);
     }
 
     #[test]

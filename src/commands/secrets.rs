@@ -1,4 +1,4 @@
-//! `certmail secrets set smtp | imap | identity`: puts a secret into the OS keyring, read
+//! `certmail secrets set smtp | imap | identity | store`: puts a secret into the OS keyring, read
 //! from the terminal without echo (or one line of standard input, for scripts).
 
 use std::io::{BufRead, IsTerminal};
@@ -9,6 +9,7 @@ use crate::crypto::Identity;
 use crate::exit::{CmdResult, Failure, Outcome};
 use crate::output;
 use crate::secrets::{self, Secret};
+use crate::store::target::Location;
 use crate::{fsutil, identity, outbox};
 
 pub fn run(settings: &Settings, command: &SecretsCommand, json: bool) -> CmdResult {
@@ -28,6 +29,14 @@ pub fn run(settings: &Settings, command: &SecretsCommand, json: bool) -> CmdResu
         SecretName::Identity => {
             let key = Identity::from_bytes(&fsutil::read(&settings.secret_key_path())?).map_err(Failure::input)?;
             (identity::keyring_user(&key.fingerprint()), "Passphrase of the reporter's key: ".to_string())
+        }
+        SecretName::Store => {
+            let Location::Postgres(pg) = settings.store_location()? else {
+                return Err(Failure::config(
+                    "no [store] url (nor CERTMAIL_STORE_URL): the incident log is the SQLite file in the home folder, which takes no password",
+                ));
+            };
+            (pg.keyring_user(), format!("Password of the team's database {}: ", pg.url))
         }
     };
     let secret = if std::io::stdin().is_terminal() {

@@ -13,7 +13,7 @@ use super::{Store, db_error};
 use crate::anchor::LogHead;
 use crate::exit::Failure;
 
-const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+pub(super) const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 fn event_hash(prev: &str, id: i64, incident_id: i64, message_id: Option<&str>, at: &str, kind: &str, detail: &str) -> String {
     let mut h = Sha256::new();

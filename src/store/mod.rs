@@ -3,6 +3,10 @@
 //!
 //! A notification's incident row, message row (the exact bytes that will travel) and
 //! events are committed in one transaction, before anything is sent.
+//!
+//! Team mode (docs/TEAM-MODE.md) is growing here too, as the only user of postgres:
+//! `target` (where the store is), `sql` (the two engines), `pg` (connecting and
+//! migrating). The same MIGRATIONS make both schemas; the typed queries are SQLite's.
 
 use std::path::{Path, PathBuf};
 
@@ -210,6 +214,15 @@ ALTER TABLE received ADD COLUMN reason TEXT;
 /// The migrations after which the chain covers more than before, newest last.
 const COVERING: [&str; 2] = [COVER_ROWS, COVER_RECEIVED];
 
+/// The schema version this certmail makes: the number of migrations.
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+
+/// The version from which a log's rows are covered by the newest covering step.
+fn covering_from() -> usize {
+    let newest = COVERING[COVERING.len() - 1];
+    MIGRATIONS.iter().position(|m| *m == newest).map_or(0, |i| i + 1)
+}
+
 pub struct Store {
     conn: Connection,
     path: std::path::PathBuf,
@@ -222,9 +235,13 @@ mod hooks;
 mod log;
 mod outbox;
 mod pending;
+pub mod pg;
 mod received;
 mod spool;
+/// Public for the tests that hold both engines to one statement text.
+pub mod sql;
 mod state;
+pub mod target;
 pub use fetch::{FolderState, LastFetch};
 pub use filings::{Filed, NewFiling};
 pub(crate) use log::event;
@@ -311,24 +328,12 @@ impl Store {
 
     fn migrate(&mut self) -> Result<(), Failure> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_error("migration"))?;
-        let version: usize = tx.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(db_error("schema version"))?;
-        if version > MIGRATIONS.len() {
-            return Err(Failure::failed(format!(
-                "the incident log has schema version {version}, newer than this certmail knows ({}); upgrade certmail",
-                MIGRATIONS.len()
-            )));
-        }
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
-            tx.execute_batch(sql).map_err(db_error("migration"))?;
-            tx.pragma_update(None, "user_version", i + 1).map_err(db_error("migration"))?;
-        }
+        let version = sql::apply_migrations(&mut sql::Tx::Sqlite(&tx), MIGRATIONS)?;
         // Events recorded before the chain existed get their hashes now.
         log::backfill_chain(&tx)?;
         // Once, for a log from before the newest covering step: it states what only
         // that step's events would have said (an older log gets it all at once).
-        let newest = COVERING[COVERING.len() - 1];
-        let covering_from = MIGRATIONS.iter().position(|m| *m == newest).map_or(0, |i| i + 1);
-        if version < covering_from {
+        if version < covering_from() {
             // The upgrade is an edge like a command's start: it reads the clock itself.
             cover::attest_uncovered(&tx, &timestamp(chrono::Utc::now()))?;
         }

@@ -1,0 +1,554 @@
+//! Team mode (docs/TEAM-MODE.md): the `[store]` contract, and the PostgreSQL server
+//! the tests of a shared store run against.
+
+use crate::support::*;
+
+#[test]
+fn a_bad_store_section_is_a_config_error_naming_the_file_the_line_and_the_key() {
+    let env = Env::new();
+    let config = std::fs::read_to_string(env.config_path()).unwrap();
+    let line = config.lines().count() + 3;
+    std::fs::write(env.config_path(), format!("{config}\n[store]\nurl = \"postgres://soc:hunter2@db.example.dk/certmail\"\n")).unwrap();
+    let out = env.certmail(&["log", "list"]);
+    assert_exit(&out, 2);
+    let said = text(&out.stderr);
+    assert!(said.contains(&format!("config.toml:{line}: [store] url holds a password")), "{said}");
+    assert!(!said.contains("hunter2"), "the password is never repeated: {said}");
+    let json = env.certmail(&["log", "list", "--json"]);
+    assert_exit(&json, 2);
+    let said = text(&json.stdout) + &text(&json.stderr);
+    assert!(said.contains("\"field\":\"store.url\""), "{said}");
+
+    std::fs::write(env.config_path(), format!("{config}\n[store]\nurl = \"postgres://soc@db.example.dk/certmail?sslmode=disable\"\n"))
+        .unwrap();
+    let out = env.certmail(&["log", "list"]);
+    assert_exit(&out, 2);
+    assert!(text(&out.stderr).contains("TLS with certificate validation is required"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn without_a_store_there_is_no_store_password_and_the_variable_is_checked() {
+    let env = Env::new();
+    let out = env.certmail_stdin(&["secrets", "set", "store"], b"x\n");
+    assert_exit(&out, 2);
+    assert!(text(&out.stderr).contains("SQLite"), "{}", text(&out.stderr));
+    let out = env
+        .command()
+        .env("CERTMAIL_STORE_URL", "postgres://soc:hunter2@db.example.dk/c")
+        .args(["secrets", "set", "store"])
+        .output()
+        .unwrap();
+    assert_exit(&out, 2);
+    assert!(text(&out.stderr).contains("CERTMAIL_STORE_URL holds a password"), "{}", text(&out.stderr));
+    assert!(!text(&out.stderr).contains("hunter2"));
+}
+
+#[test]
+fn the_test_postgresql_keeps_what_it_is_given_one_database_per_test() {
+    let db = crate::pg::database("round trip");
+    // Its URL is one the [store] contract takes, and connects as it says.
+    let checked = certmail::store::target::check_url(&db.url).unwrap();
+    assert!(checked.local, "{}", db.url);
+    let mut client = checked.config.connect(postgres::NoTls).unwrap();
+    client.batch_execute("CREATE TABLE t (id BIGINT PRIMARY KEY, name TEXT NOT NULL, bytes BYTEA NOT NULL)").unwrap();
+    // Message bytes of any size travel as one binary parameter.
+    let bytes: Vec<u8> = (0..=255u8).cycle().take(3 * 1024 * 1024 + 7).collect();
+    client.execute("INSERT INTO t (id, name, bytes) VALUES ($1, $2, $3)", &[&1i64, &"Jens Ærø", &bytes]).unwrap();
+    let row = client.query_one("SELECT name, bytes, current_user::text FROM t WHERE id = $1", &[&1i64]).unwrap();
+    assert_eq!(row.get::<_, String>(0), "Jens Ærø");
+    assert!(row.get::<_, Vec<u8>>(1) == bytes, "the bytes came back changed");
+    assert_eq!(row.get::<_, String>(2), "certmail");
+    let version: String = client.query_one("SHOW server_version_num", &[]).unwrap().get(0);
+    assert!(version.parse::<u32>().unwrap() >= 150000, "{version}");
+    let other = crate::pg::database("round trip");
+    assert_ne!(other.name, db.name);
+    assert!(other.connect().query("SELECT 1 FROM t", &[]).is_err(), "each test has a database of its own");
+}
+
+/// Run by the test below as a child of its own: starts the server, says its pid and
+/// folder, then exits or waits to be killed, as `CERTMAIL_TEST_PG_CHILD` says.
+#[test]
+fn postgres_child() {
+    let Ok(mode) = std::env::var("CERTMAIL_TEST_PG_CHILD") else { return };
+    let server = crate::pg::server();
+    println!("server={} dir={}", server.pid(), server.dir.display());
+    if mode == "wait" {
+        std::thread::sleep(std::time::Duration::from_secs(120));
+    }
+}
+
+#[test]
+fn the_test_postgresql_never_outlives_its_test_binary() {
+    for mode in ["exit", "wait"] {
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "team::postgres_child", "--nocapture", "--test-threads=1"])
+            .env("CERTMAIL_TEST_PG_CHILD", mode)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut said = String::new();
+        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        while !said.contains("server=") {
+            let mut line = String::new();
+            if std::io::BufRead::read_line(&mut stdout, &mut line).unwrap() == 0 {
+                panic!("{mode}: the child said no server: {said}");
+            }
+            said.push_str(&line);
+        }
+        let line = said.lines().find(|l| l.contains("server=")).unwrap();
+        let line = &line[line.find("server=").unwrap()..];
+        let pid: u32 = line["server=".len()..].split(' ').next().unwrap().parse().unwrap();
+        let dir = std::path::PathBuf::from(line.split(" dir=").nth(1).unwrap().trim());
+        assert!(std::path::Path::new(&format!("/proc/{pid}")).exists(), "{mode}: the server runs while its binary does");
+        if mode == "wait" {
+            unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+        }
+        child.wait().unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::path::Path::new(&format!("/proc/{pid}")).exists() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists(), "{mode}: postgres {pid} outlived its test binary");
+        if mode == "exit" {
+            assert!(!dir.exists(), "a normal exit removes the server's folder {}", dir.display());
+        } else {
+            // A killed binary's folder is removed by the next run (this one's server
+            // already started, so it is done here by hand the same way).
+            assert!(dir.exists());
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
+}
+
+/// The `[store]` location of a test database.
+fn location(db: &crate::pg::Database) -> certmail::store::target::Postgres {
+    let checked = certmail::store::target::check_url(&db.url).unwrap();
+    let tls = certmail::store::target::tls_for(&checked, None).unwrap();
+    certmail::store::target::Postgres { url: db.url.clone(), config: checked.config, tls, password: Default::default() }
+}
+
+/// Tables and their columns, in order, as SQLite has them after `Store::open`.
+fn sqlite_schema() -> Vec<(String, Vec<String>)> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("certmail.sqlite");
+    drop(certmail::store::Store::open(&path).unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    tables
+        .into_iter()
+        .map(|t| {
+            let columns = conn
+                .prepare("SELECT name FROM pragma_table_info(?1) ORDER BY cid")
+                .unwrap()
+                .query_map([&t], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            (t, columns)
+        })
+        .collect()
+}
+
+fn postgres_schema(client: &mut postgres::Client) -> Vec<(String, Vec<String>)> {
+    let tables: Vec<String> = client
+        .query(
+            "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name COLLATE \"C\"",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .filter(|t: &String| t != "schema_version")
+        .collect();
+    tables
+        .into_iter()
+        .map(|t| {
+            let columns = client
+                .query(
+                    "SELECT column_name::text FROM information_schema.columns WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position",
+                    &[&t],
+                )
+                .unwrap()
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            (t, columns)
+        })
+        .collect()
+}
+
+#[test]
+fn the_same_migrations_make_the_same_schema_on_an_empty_postgresql_database() {
+    let db = crate::pg::database("migrate empty");
+    let pg = location(&db);
+    let mut client = certmail::store::pg::connect(&pg, "test").unwrap();
+    assert_eq!(certmail::store::pg::migrate(&mut client).unwrap(), 0, "an empty database has had no migration");
+    let version: i64 = client.query_one("SELECT version FROM schema_version WHERE id = 1", &[]).unwrap().get(0);
+    assert_eq!(version as usize, certmail::store::SCHEMA_VERSION);
+    assert_eq!(postgres_schema(&mut client), sqlite_schema(), "the tables and their columns are SQLite's");
+    // What the engines differ in: ids are identities, bytes bytea, text compared bytewise.
+    let kind = |client: &mut postgres::Client, table: &str, column: &str| -> (String, Option<String>, String) {
+        let r = client
+            .query_one(
+                "SELECT data_type::text, collation_name::text, is_identity::text FROM information_schema.columns
+                 WHERE table_schema = 'public' AND table_name = $1 AND column_name = $2",
+                &[&table, &column],
+            )
+            .unwrap();
+        (r.get(0), r.get(1), r.get(2))
+    };
+    assert_eq!(kind(&mut client, "events", "id"), ("bigint".into(), None, "YES".into()));
+    assert_eq!(kind(&mut client, "message_bytes", "message"), ("bigint".into(), None, "NO".into()));
+    assert_eq!(kind(&mut client, "message_bytes", "bytes"), ("bytea".into(), None, "NO".into()));
+    assert_eq!(kind(&mut client, "received", "raw"), ("bytea".into(), None, "NO".into()));
+    assert_eq!(kind(&mut client, "messages", "next_attempt_at"), ("text".into(), Some("C".into()), "NO".into()));
+    let not_c: i64 = client
+        .query_one(
+            "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = 'public' AND data_type = 'text'
+             AND collation_name IS DISTINCT FROM 'C'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(not_c, 0, "every text column compares bytewise");
+    let head = client.query_one("SELECT count, hash FROM chain_head WHERE id = 1", &[]).unwrap();
+    assert_eq!((head.get::<_, i64>(0), head.get::<_, String>(1)), (0, "0".repeat(64)), "the head row writers lock is there");
+    // Migrated again: nothing to do.
+    assert_eq!(certmail::store::pg::open(&pg, "test").map(|_| ()).err().map(|f| f.message), None);
+    assert_eq!(certmail::store::pg::migrate(&mut client).unwrap(), certmail::store::SCHEMA_VERSION);
+    // A database from a newer certmail is refused, as on SQLite.
+    client.execute("UPDATE schema_version SET version = version + 1", &[]).unwrap();
+    let err = certmail::store::pg::migrate(&mut client).unwrap_err();
+    assert!(err.message.contains("newer than this certmail knows"), "{}", err.message);
+}
+
+#[test]
+fn two_machines_first_runs_at_once_make_one_schema() {
+    let db = crate::pg::database("migrate at once");
+    let pg = location(&db);
+    let barrier = std::sync::Barrier::new(4);
+    let versions: Vec<usize> = std::thread::scope(|s| {
+        let runs: Vec<_> = (0..4)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut client = certmail::store::pg::connect(&pg, "test").unwrap();
+                    barrier.wait();
+                    certmail::store::pg::migrate(&mut client).unwrap()
+                })
+            })
+            .collect();
+        runs.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    let mut sorted = versions.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        [0, certmail::store::SCHEMA_VERSION, certmail::store::SCHEMA_VERSION, certmail::store::SCHEMA_VERSION],
+        "{versions:?}"
+    );
+}
+
+#[test]
+fn a_store_password_comes_from_its_command_and_its_absence_says_how_to_give_it() {
+    let db = crate::pg::database("password");
+    let admin = || crate::pg::server().connect("postgres", "postgres");
+    admin().batch_execute("CREATE ROLE soc_locked LOGIN PASSWORD 'right horse' IN ROLE password_users").unwrap();
+    let url = db.url.replace("certmail@", "soc_locked@");
+    let mut pg = location(&crate::pg::Database { name: db.name.clone(), url });
+    let Err(err) = certmail::store::pg::connect(&pg, "test") else { panic!("connected without a password") };
+    assert!(
+        err.message.contains("the server asks for a password") && err.message.contains("certmail secrets set store"),
+        "{}",
+        err.message
+    );
+    pg.password.command = Some(vec!["printf".into(), "%s".into(), "wrong horse".into()]);
+    let Err(err) = certmail::store::pg::connect(&pg, "test") else { panic!("connected with a wrong password") };
+    assert!(err.message.contains("password authentication failed"), "{}", err.message);
+    assert!(!err.message.contains("wrong horse"));
+    pg.password.command = Some(vec!["printf".into(), "%s".into(), "right horse".into()]);
+    let mut client = certmail::store::pg::connect(&pg, "test").unwrap();
+    let user: String = client.query_one("SELECT session_user::text", &[]).unwrap().get(0);
+    assert_eq!(user, "soc_locked");
+    let durable: String = client.query_one("SHOW synchronous_commit", &[]).unwrap().get(0);
+    assert_eq!(durable, "on");
+}
+
+#[test]
+fn a_store_over_tls_is_held_to_its_certificate_authority() {
+    let db = crate::pg::database("tls");
+    let tls = crate::pg::tls();
+    let url = format!("postgres://certmail@127.0.0.1:{}/{}?sslmode=require", crate::pg::server().port, db.name);
+    let checked = certmail::store::target::check_url(&url).unwrap();
+    let with = |ca: Option<&std::path::Path>| {
+        let tls = certmail::store::target::tls_for(&checked, ca.map(|p| p.to_path_buf())).unwrap();
+        assert!(matches!(tls, certmail::store::target::Tls::Verified { .. }));
+        let pg = certmail::store::target::Postgres { url: url.clone(), config: checked.config.clone(), tls, password: Default::default() };
+        certmail::store::pg::connect(&pg, "test")
+    };
+    let mut client = with(Some(&tls.ca)).unwrap();
+    let encrypted: bool = client.query_one("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", &[]).unwrap().get(0);
+    assert!(encrypted, "the session is over TLS");
+    for ca in [Some(tls.wrong_ca.as_path()), None] {
+        let Err(err) = with(ca) else { panic!("{ca:?}: a certificate its CA did not sign was taken") };
+        assert!(err.message.contains("invalid peer certificate: UnknownIssuer"), "{ca:?}: {}", err.message);
+    }
+}
+
+/// The same statement texts on both engines, on the store's own schema, give the
+/// same answers: what docs/TEAM-MODE.md's table of differences promises.
+#[test]
+fn one_statement_text_gives_the_same_answers_on_both_engines() {
+    use certmail::store::sql::{Cell, Engine, PgConnection, Value};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("certmail.sqlite");
+    drop(certmail::store::Store::open(&path).unwrap());
+    let db = crate::pg::database("one text");
+    let pg = certmail::store::pg::open(&location(&db), "test").unwrap();
+    let engines = [Engine::Sqlite(rusqlite::Connection::open(&path).unwrap()), Engine::Postgres(Box::new(PgConnection::new(pg)))];
+    let big: Vec<u8> = (0..=255u8).cycle().take(1024 * 1024 + 3).collect();
+    let answers: Vec<Vec<Vec<Vec<Cell>>>> = engines
+        .into_iter()
+        .map(|mut e| {
+            let mut said: Vec<Vec<Vec<Cell>>> = Vec::new();
+            let changed = |n: u64| vec![vec![Cell::Int(n as i64)]];
+            // A hook event is claimed once: the second insert changes nothing.
+            for _ in 0..2 {
+                let sql = "INSERT INTO hooks_fired (key, event, reference, fired_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (key) DO NOTHING";
+                let n = e.execute(sql, &["ack:<m@x>".into(), "acknowledged".into(), Value::Null, "2026-12-01T10:00:00.000Z".into()]).unwrap();
+                said.push(changed(n));
+            }
+            let insert = "INSERT INTO incidents (reference, year, seq, scheme, title, created_at, incident_json)
+                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id";
+            for (seq, reference, title) in [(1, "CM-A", "b"), (2, "CM-B", "B"), (3, "CM-C", "a")] {
+                let values = [reference.into(), 2026.into(), seq.into(), "voluntary".into(), title.into(), "t".into(), "{}".into()];
+                said.push(e.query(insert, &values).unwrap());
+            }
+            let counts = "SELECT EXISTS (SELECT 1 FROM incidents WHERE reference = ?1), COUNT(*), COALESCE(MAX(seq), 0) + 1 FROM incidents WHERE year = ?2";
+            said.push(e.query(counts, &["CM-B".into(), 2026.into()]).unwrap());
+            said.push(e.query("SELECT title FROM incidents ORDER BY title", &[]).unwrap());
+            let message = "INSERT INTO messages (incident_id, message_id, recipient, recipient_fingerprint, envelope_from, envelope_to, size, state, created_at, updated_at)
+                           VALUES (?1, ?2, 'cfcs', 'F', 'a@x', 'b@x', ?3, 'queued', 't', 't') RETURNING id";
+            said.push(e.query(message, &[1.into(), "<m@x>".into(), (big.len() as i64).into()]).unwrap());
+            let n = e.execute("INSERT INTO message_bytes (message, bytes) VALUES (?1, ?2)", &[1.into(), Value::Bytes(&big)]).unwrap();
+            said.push(changed(n));
+            let bytes = "SELECT b.bytes, m.spool FROM messages m LEFT JOIN message_bytes b ON b.message = m.id WHERE m.message_id = ?1";
+            said.push(e.query(bytes, &["<m@x>".into()]).unwrap());
+            // An optional filter: an untyped NULL needs its cast on PostgreSQL.
+            let only = "SELECT id FROM messages WHERE (CAST(?1 AS TEXT) IS NULL OR message_id = ?1) ORDER BY id";
+            said.push(e.query(only, &[Value::Null]).unwrap());
+            said.push(e.query(only, &["<none@x>".into()]).unwrap());
+            said
+        })
+        .collect();
+    let [sqlite, postgres] = &answers[..] else { unreachable!() };
+    assert_eq!(sqlite.len(), postgres.len());
+    for (i, (s, p)) in sqlite.iter().zip(postgres).enumerate() {
+        // EXISTS is 0/1 on SQLite, a boolean on PostgreSQL: the same when read as one.
+        let same = s.len() == p.len()
+            && s.iter()
+                .zip(p)
+                .all(|(a, b)| a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y || (x.bool().is_some() && x.bool() == y.bool())));
+        assert!(same, "answer {i} differs:\nSQLite: {:.200?}\nPostgreSQL: {:.200?}", s, p);
+    }
+    assert_eq!(sqlite[0..2], [vec![vec![Cell::Int(1)]], vec![vec![Cell::Int(0)]]], "a hook event is claimed once");
+    assert_eq!(
+        sqlite[6],
+        [vec![Cell::Text("B".into())], vec![Cell::Text("a".into())], vec![Cell::Text("b".into())]],
+        "text compares bytewise"
+    );
+    assert!(sqlite[9][0][0].bytes() == Some(&big[..]), "the bytes come back as they went");
+}
+
+/// What the outbox's claims across machines rest on (docs/TEAM-MODE.md): a row one
+/// connection holds is passed over by another's `FOR UPDATE SKIP LOCKED`, and a
+/// session's advisory lock is the claim's life: another session cannot take it while
+/// the claimer lives, and can the moment the claimer is killed (kill -9), without
+/// waiting for any timeout.
+#[test]
+fn claims_hold_across_connections_and_die_with_their_claimer() {
+    let db = crate::pg::database("claims");
+    let mut a = db.connect();
+    let mut b = db.connect();
+    a.batch_execute("CREATE TABLE m (id BIGINT PRIMARY KEY, state TEXT NOT NULL); INSERT INTO m VALUES (1, 'queued'), (2, 'queued')")
+        .unwrap();
+    let due = "SELECT id FROM m WHERE state = 'queued' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED";
+    let mut ta = a.transaction().unwrap();
+    let mut tb = b.transaction().unwrap();
+    let first: i64 = ta.query_one(due, &[]).unwrap().get(0);
+    let second: i64 = tb.query_one(due, &[]).unwrap().get(0);
+    assert_eq!((first, second), (1, 2), "two claimers at once take two rows, neither waits");
+    ta.commit().unwrap();
+    tb.commit().unwrap();
+
+    // A claimer in another process holds the claim on message 1 through its send: its
+    // session is idle meanwhile (no statement runs during SMTP), so the server reads
+    // the socket and sees it close. (A session killed inside a long statement would
+    // keep its locks until the statement ends: certmail never sends inside one.)
+    let key = (1i64 << 56) | 1;
+    let psql = crate::pg::bin_dir().unwrap().join("psql");
+    let mut claimer = std::process::Command::new(psql)
+        .args(["-X", "-q", "-h", "127.0.0.1", "-p", &crate::pg::server().port.to_string(), "-U", "certmail", "-d", &db.name])
+        .env_remove("LD_PRELOAD")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut input = claimer.stdin.take().unwrap();
+    std::io::Write::write_all(&mut input, format!("SELECT pg_advisory_lock({key});\n").as_bytes()).unwrap();
+    let held = "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND granted
+                AND database = (SELECT oid FROM pg_database WHERE datname = current_database())";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while a.query_one(held, &[]).unwrap().get::<_, i64>(0) == 0 {
+        assert!(std::time::Instant::now() < deadline, "the claimer never took its lock");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let take = format!("SELECT pg_try_advisory_lock({key})");
+    assert!(!a.query_one(&take, &[]).unwrap().get::<_, bool>(0), "a live claim is not taken over");
+    unsafe { libc::kill(claimer.id() as i32, libc::SIGKILL) };
+    claimer.wait().unwrap();
+    drop(input);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !a.query_one(&take, &[]).unwrap().get::<_, bool>(0) {
+        assert!(std::time::Instant::now() < deadline, "the killed claimer's lock outlived it");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // Now this session holds it: the claim was taken over by exactly one.
+    assert!(!b.query_one(&take, &[]).unwrap().get::<_, bool>(0), "only one takes a stale claim over");
+}
+
+/// What one chain with writers on many machines rests on (docs/TEAM-MODE.md): each
+/// writing transaction locks the chain head row first, so appends are serialised and
+/// an event's id, drawn while the head is held, orders the events as the chain does.
+#[test]
+fn appends_after_the_head_row_lock_keep_id_order_as_chain_order() {
+    let db = crate::pg::database("head lock");
+    drop(certmail::store::pg::open(&location(&db), "test").unwrap());
+    db.connect()
+        .batch_execute("INSERT INTO incidents (reference, year, seq, scheme, title, created_at, incident_json) VALUES ('CM-1', 2026, 1, 'v', 't', 't', '{}')")
+        .unwrap();
+    let (writers, each) = (4, 25);
+    std::thread::scope(|s| {
+        for w in 0..writers {
+            let db = &db;
+            s.spawn(move || {
+                let mut client = db.connect();
+                for n in 0..each {
+                    let mut tx = client.transaction().unwrap();
+                    let head = tx.query_one("SELECT count, hash FROM chain_head WHERE id = 1 FOR UPDATE", &[]).unwrap();
+                    let (count, prev): (i64, String) = (head.get(0), head.get(1));
+                    let id: i64 = tx
+                        .query_one(
+                            "INSERT INTO events (incident_id, at, kind, detail, prev_hash) VALUES (1, 't', 'k', $1, $2) RETURNING id",
+                            &[&format!("{{\"writer\":{w},\"n\":{n}}}"), &prev],
+                        )
+                        .unwrap()
+                        .get(0);
+                    let hash = format!("{id:064}");
+                    tx.execute("UPDATE events SET hash = $1 WHERE id = $2", &[&hash, &id]).unwrap();
+                    if n % 5 == w % 5 {
+                        // Held a while, as a notification's signing would: the others wait.
+                        std::thread::sleep(std::time::Duration::from_millis(3));
+                    }
+                    tx.execute("UPDATE chain_head SET count = $1, hash = $2 WHERE id = 1", &[&(count + 1), &hash]).unwrap();
+                    tx.commit().unwrap();
+                }
+            });
+        }
+    });
+    let mut client = db.connect();
+    let rows = client.query("SELECT prev_hash, hash FROM events ORDER BY id", &[]).unwrap();
+    let mut prev = "0".repeat(64);
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!(row.get::<_, String>(0), prev, "event {i} in id order does not follow the one before it");
+        prev = row.get(1);
+    }
+    let head = client.query_one("SELECT count, hash FROM chain_head WHERE id = 1", &[]).unwrap();
+    assert_eq!((head.get::<_, i64>(0), head.get::<_, String>(1)), ((writers * each) as i64, prev), "one chain, every append in it");
+}
+
+/// Where the engines' words differ (JSON paths, the larger of two values), the
+/// dialect's text gives the same answers on both.
+#[test]
+fn the_dialects_words_give_the_same_answers_on_both_engines() {
+    use certmail::store::sql::{Cell, Engine, PgConnection};
+    let db = crate::pg::database("dialect");
+    let engines =
+        [Engine::Sqlite(rusqlite::Connection::open_in_memory().unwrap()), Engine::Postgres(Box::new(PgConnection::new(db.connect())))];
+    let answers: Vec<Vec<Vec<Cell>>> = engines
+        .into_iter()
+        .map(|mut e| {
+            let d = e.dialect();
+            e.execute("CREATE TABLE j (id BIGINT PRIMARY KEY, doc TEXT NOT NULL, n BIGINT NOT NULL)", &[]).unwrap();
+            let docs = [
+                r#"{"virk-reference":"VIRK-1","personal-data":{"report-to":"datatilsynet"},"timeline":{"classified":{"status":"known"}}}"#,
+                r#"{"personal-data":{},"timeline":{"classified":{"status":"unknown","at":"x"}}}"#,
+            ];
+            for (i, doc) in docs.iter().enumerate() {
+                e.execute("INSERT INTO j (id, doc, n) VALUES (?1, ?2, ?3)", &[(i as i64).into(), (*doc).into(), 5.into()]).unwrap();
+            }
+            let sql = format!(
+                "SELECT {}, {}, CASE WHEN {} = 'known' THEN 1 ELSE 0 END, {} FROM j ORDER BY id",
+                d.json_text("doc", &["virk-reference"]),
+                d.json_text("doc", &["personal-data", "report-to"]),
+                d.json_text("doc", &["timeline", "classified", "status"]),
+                d.greatest("n", "?1"),
+            );
+            e.query(&sql, &[7.into()]).unwrap()
+        })
+        .collect();
+    assert_eq!(answers[0], answers[1], "SQLite and PostgreSQL");
+    assert_eq!(
+        answers[0],
+        [
+            vec![Cell::Text("VIRK-1".into()), Cell::Text("datatilsynet".into()), Cell::Int(1), Cell::Int(7)],
+            vec![Cell::Null, Cell::Null, Cell::Int(0), Cell::Int(7)]
+        ]
+    );
+}
+
+/// `Engine::write` on PostgreSQL is one writer at a time across connections: a second
+/// writer waits for the first to commit, then sees what it wrote; a failed write
+/// leaves nothing.
+#[test]
+fn a_write_on_postgresql_holds_every_other_writer_until_it_commits() {
+    use certmail::store::sql::{Cell, Engine, PgConnection};
+    let db = crate::pg::database("write lock");
+    let engine = || Engine::Postgres(Box::new(PgConnection::new(certmail::store::pg::open(&location(&db), "test").unwrap())));
+    let (mut first, mut second) = (engine(), engine());
+    let claim = "INSERT INTO hooks_fired (key, event, reference, fired_at) VALUES (?1, 'acknowledged', NULL, 't')";
+    let started = std::sync::Barrier::new(2);
+    let (waited, seen) = std::thread::scope(|s| {
+        s.spawn(|| {
+            first
+                .write(|tx| {
+                    tx.execute(claim, &["first".into()])?;
+                    started.wait();
+                    std::thread::sleep(std::time::Duration::from_millis(400));
+                    Ok(())
+                })
+                .unwrap()
+        });
+        let second = s.spawn(|| {
+            started.wait();
+            let t = std::time::Instant::now();
+            let seen = second.write(|tx| tx.query("SELECT key FROM hooks_fired ORDER BY key", &[])).unwrap();
+            (t.elapsed(), seen)
+        });
+        second.join().unwrap()
+    });
+    assert!(waited >= std::time::Duration::from_millis(300), "the second writer did not wait: {waited:?}");
+    assert_eq!(seen, [[Cell::Text("first".into())]], "and then saw the first's commit");
+    let failed = engine().write(|tx| {
+        tx.execute(claim, &["never".into()])?;
+        Err::<(), _>(certmail::exit::Failure::failed("changed my mind"))
+    });
+    assert!(failed.is_err());
+    assert_eq!(engine().query("SELECT COUNT(*) FROM hooks_fired", &[]).unwrap(), [[Cell::Int(1)]], "a failed write leaves nothing");
+}
