@@ -13,7 +13,7 @@ use crate::incident::choices::PersonalDataAuthority;
 use crate::incident::{Scheme, Schemes};
 use crate::regimes::incident::{Configured, Known, Position, Recorded};
 use crate::regimes::{self, RegimeId, StageId, Table, routing};
-use crate::store::{StatusRow, Store};
+use crate::store::{Filed, StatusRow, Store};
 use crate::warnings::Warning;
 
 /// The regimes in force: the embedded table, with the home's regimes.toml.
@@ -32,10 +32,14 @@ fn parse(t: &str) -> Option<DateTime<Utc>> {
 
 /// An incident's regimes and stages at `now`, from what the log knows of it.
 pub fn position(settings: &Settings, table: &Table, store: &Store, row: &StatusRow, now: DateTime<Utc>) -> Result<Position, Failure> {
+    Ok(position_filed(settings, table, row, &store.filings(&row.reference)?, now))
+}
+
+/// [`position`], from the incident's filings already read (`status` shows them too).
+pub fn position_filed(settings: &Settings, table: &Table, row: &StatusRow, filed: &[Filed], now: DateTime<Utc>) -> Position {
     let config = settings.file.deadlines.clone().unwrap_or_default();
-    let filings = store
-        .filings(&row.reference)?
-        .into_iter()
+    let filings = filed
+        .iter()
         .filter_map(|f| {
             Some(Recorded {
                 regime: f.regime.as_deref().and_then(RegimeId::from_key),
@@ -56,7 +60,7 @@ pub fn position(settings: &Settings, table: &Table, store: &Store, row: &StatusR
         classification: row.classified_at.as_deref().and_then(parse),
         filings,
     };
-    Ok(regimes::incident::position(table, &known, &|s| configured(&config, s), now))
+    regimes::incident::position(table, &known, &|s| configured(&config, s), now)
 }
 
 /// A scheme's figures from `[deadlines.schemes.SCHEME]`, as the regimes take them.

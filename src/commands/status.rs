@@ -37,10 +37,10 @@ pub(crate) fn waiting(settings: &Settings, store: &Store, now: DateTime<Utc>) ->
     let rows = store.open_incidents()?;
     rows.into_iter()
         .map(|row| {
-            let legal = legal::position(settings, &table, store, &row, now)?;
+            let filed = store.filings(&row.reference)?;
+            let legal = legal::position_filed(settings, &table, &row, &filed, now);
             let phone = crate::recipients::cert_phone(settings, row.recipient.as_deref());
             let items = deadlines::items(&row, now, ack, &legal, &phone);
-            let filed = store.filings(&row.reference)?;
             Ok(Waiting { row, items, phone, legal, filed })
         })
         .collect()

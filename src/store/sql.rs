@@ -164,12 +164,7 @@ impl Engine {
     /// Runs a statement; the number of rows it changed.
     pub fn execute(&mut self, sql: &str, values: &[Value]) -> Result<u64, Failure> {
         match self {
-            Engine::Sqlite(conn) => {
-                let mut statement = conn.prepare_cached(sql).map_err(super::db_error("statement"))?;
-                let n =
-                    statement.execute(rusqlite::params_from_iter(values.iter().map(SqliteValue))).map_err(super::db_error("statement"))?;
-                Ok(n as u64)
-            }
+            Engine::Sqlite(conn) => sqlite_execute(conn, sql, values),
             Engine::Postgres(pg) => {
                 let statement = pg.statement(sql)?;
                 let params = pg_params(values);
@@ -247,6 +242,14 @@ pub fn placeholders_for_postgres(sql: &str) -> String {
         }
     }
     out
+}
+
+/// A statement on SQLite (a connection, or a transaction through its deref); the rows
+/// it changed.
+fn sqlite_execute(conn: &rusqlite::Connection, sql: &str, values: &[Value]) -> Result<u64, Failure> {
+    let mut statement = conn.prepare_cached(sql).map_err(super::db_error("statement"))?;
+    let n = statement.execute(rusqlite::params_from_iter(values.iter().map(SqliteValue))).map_err(super::db_error("statement"))?;
+    Ok(n as u64)
 }
 
 fn sqlite_query(conn: &rusqlite::Connection, sql: &str, values: &[Value]) -> Result<Vec<Vec<Cell>>, Failure> {
@@ -380,12 +383,7 @@ impl Tx<'_, '_> {
     /// Runs a statement in the transaction; the number of rows it changed.
     pub fn execute(&mut self, sql: &str, values: &[Value]) -> Result<u64, Failure> {
         match self {
-            Tx::Sqlite(tx) => {
-                let mut statement = tx.prepare_cached(sql).map_err(super::db_error("statement"))?;
-                let n =
-                    statement.execute(rusqlite::params_from_iter(values.iter().map(SqliteValue))).map_err(super::db_error("statement"))?;
-                Ok(n as u64)
-            }
+            Tx::Sqlite(tx) => sqlite_execute(tx, sql, values),
             Tx::Postgres(tx) => {
                 let params = pg_params(values);
                 tx.execute(placeholders_for_postgres(sql).as_str(), &pg_refs(&params)).map_err(pg_error("statement"))
