@@ -184,12 +184,23 @@ fn postgres_schema(client: &mut postgres::Client) -> Vec<(String, Vec<String>)> 
         .collect()
 }
 
+/// Migrates on the engine, giving the connection back for the test's own queries.
+fn migrate(client: &mut Option<postgres::Client>) -> Result<usize, certmail::exit::Failure> {
+    use certmail::store::sql::{Engine, PgConnection};
+    let mut db = Engine::Postgres(Box::new(PgConnection::new(client.take().expect("a connection"))));
+    let migrated = certmail::store::pg::migrate(&mut db);
+    let Engine::Postgres(pg) = db else { unreachable!("made as PostgreSQL above") };
+    *client = Some(pg.into_client());
+    migrated
+}
+
 #[test]
 fn the_same_migrations_make_the_same_schema_on_an_empty_postgresql_database() {
     let db = crate::pg::database("migrate empty");
     let pg = location(&db);
-    let mut client = certmail::store::pg::connect(&pg, "test").unwrap();
-    assert_eq!(certmail::store::pg::migrate(&mut client).unwrap(), 0, "an empty database has had no migration");
+    let mut connection = Some(certmail::store::pg::connect(&pg, "test").unwrap());
+    assert_eq!(migrate(&mut connection).unwrap(), 0, "an empty database has had no migration");
+    let mut client = connection.take().unwrap();
     let version: i64 = client.query_one("SELECT version FROM schema_version WHERE id = 1", &[]).unwrap().get(0);
     assert_eq!(version as usize, certmail::store::SCHEMA_VERSION);
     assert_eq!(postgres_schema(&mut client), sqlite_schema(), "the tables and their columns are SQLite's");
@@ -222,10 +233,11 @@ fn the_same_migrations_make_the_same_schema_on_an_empty_postgresql_database() {
     assert_eq!((head.get::<_, i64>(0), head.get::<_, String>(1)), (0, "0".repeat(64)), "the head row writers lock is there");
     // Migrated again: nothing to do.
     assert_eq!(certmail::store::pg::open(&pg, "test").map(|_| ()).err().map(|f| f.message), None);
-    assert_eq!(certmail::store::pg::migrate(&mut client).unwrap(), certmail::store::SCHEMA_VERSION);
+    let mut connection = Some(client);
+    assert_eq!(migrate(&mut connection).unwrap(), certmail::store::SCHEMA_VERSION);
     // A database from a newer certmail is refused, as on SQLite.
-    client.execute("UPDATE schema_version SET version = version + 1", &[]).unwrap();
-    let err = certmail::store::pg::migrate(&mut client).unwrap_err();
+    connection.as_mut().unwrap().execute("UPDATE schema_version SET version = version + 1", &[]).unwrap();
+    let err = migrate(&mut connection).unwrap_err();
     assert!(err.message.contains("newer than this certmail knows"), "{}", err.message);
 }
 
@@ -238,9 +250,9 @@ fn two_machines_first_runs_at_once_make_one_schema() {
         let runs: Vec<_> = (0..4)
             .map(|_| {
                 s.spawn(|| {
-                    let mut client = certmail::store::pg::connect(&pg, "test").unwrap();
+                    let mut client = Some(certmail::store::pg::connect(&pg, "test").unwrap());
                     barrier.wait();
-                    certmail::store::pg::migrate(&mut client).unwrap()
+                    migrate(&mut client).unwrap()
                 })
             })
             .collect();
