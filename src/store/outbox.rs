@@ -185,7 +185,7 @@ impl Store {
 
     /// The outbox, oldest first.
     pub fn outbox(&self) -> Result<Vec<OutboxRow>, Failure> {
-        self.outbox_rows("1", &[])
+        self.outbox_rows("1 = 1", &[])
     }
 
     /// One incident's messages of ours, oldest first: one per recipient and report.

@@ -40,11 +40,10 @@ pub fn connect(pg: &Postgres, command: &str) -> Result<postgres::Client, Failure
     if let Some(p) = &password {
         config.password(p.expose());
     }
-    config
-        .application_name(&format!("certmail {command}"))
-        .connect_timeout(Duration::from_secs(30))
-        .keepalives(true)
-        .keepalives_idle(Duration::from_secs(30));
+    // What `pg_stat_activity` shows: which command, on which machine.
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_string()).unwrap_or_default();
+    let name = if host.is_empty() { format!("certmail {command}") } else { format!("certmail {command} on {host}") };
+    config.application_name(&name).connect_timeout(Duration::from_secs(30)).keepalives(true).keepalives_idle(Duration::from_secs(30));
     let connected = match &pg.tls {
         Tls::LocalOnly => config.connect(postgres::NoTls),
         Tls::Verified { ca_file } => {

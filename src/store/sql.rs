@@ -344,7 +344,7 @@ impl Engine {
     }
 
     /// Statements without parameters, run as one text.
-    pub(crate) fn batch(&mut self, sql: &str) -> Result<(), Failure> {
+    pub fn batch(&mut self, sql: &str) -> Result<(), Failure> {
         match self {
             Engine::Sqlite(conn) => conn.execute_batch(sql).map_err(super::db_error("statement")),
             Engine::Postgres(pg) => pg.client.batch_execute(sql).map_err(pg_error("statement")),

@@ -1,7 +1,106 @@
-//! Team mode (docs/TEAM-MODE.md): the `[store]` contract, and the PostgreSQL server
-//! the tests of a shared store run against.
+//! Team mode (docs/TEAM-MODE.md): the `[store]` contract, the PostgreSQL server the
+//! tests of a shared store run against, the engine's SQL, and two homes (two
+//! machines) sharing one store through the real commands.
 
+use std::path::Path;
+
+use crate::smtp::{SmtpServer, tls};
 use crate::support::*;
+
+/// Two homes ("machines") of one team, each with its own identity, on one fresh
+/// PostgreSQL database, whichever engine the rest of the suite is on.
+fn two_machines() -> (Env, Env) {
+    let url = crate::pg::database("two machines").url;
+    let mut a = Env::new();
+    a.store_url = Some(url);
+    let b = a.same_store();
+    (a, b)
+}
+
+/// The Message-ID of a message as it arrived.
+fn message_id_of(message: &[u8]) -> String {
+    let head = text(message);
+    let line = head.lines().find(|l| l.to_ascii_lowercase().starts_with("message-id:")).expect("a Message-ID header");
+    line["message-id:".len()..].trim().trim_matches(['<', '>']).to_string()
+}
+
+/// The home's outbox as `outbox list --json` shows it.
+fn outbox(env: &Env) -> Vec<serde_json::Value> {
+    let out = env.certmail(&["outbox", "list", "--json"]);
+    assert_success(&out);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out.stdout)));
+    json["messages"].as_array().cloned().unwrap_or_default()
+}
+
+/// `n` notifications from each home at once, none delivered (no relay yet).
+fn notify_at_once(homes: &[&Env], n: usize) {
+    std::thread::scope(|s| {
+        for env in homes {
+            s.spawn(move || {
+                for _ in 0..n {
+                    assert_queued(&env.notify(Path::new("examples/voluntary-ransomware.toml"), &["--again"]).0);
+                }
+            });
+        }
+    });
+}
+
+#[test]
+fn two_machines_notify_at_once_and_flush_one_outbox_at_once_and_each_message_arrives_once() {
+    let (a, b) = two_machines();
+    notify_at_once(&[&a, &b], 25);
+    // One outbox: what either queued, both see; one chain, whole on both.
+    let queued = outbox(&a);
+    assert_eq!(queued.len(), 50);
+    assert_eq!(outbox(&b).len(), 50);
+    for env in [&a, &b] {
+        assert_success(&env.certmail(&["log", "verify"]));
+    }
+    let server = SmtpServer::start("starttls", "none");
+    for env in [&a, &b] {
+        env.set_relay(server.port, "starttls", &tls().ca, 10);
+    }
+    let flushes: Vec<std::process::Output> = std::thread::scope(|s| {
+        let runs: Vec<_> = [&a, &b].into_iter().map(|env| s.spawn(move || env.certmail(&["outbox", "flush"]))).collect();
+        runs.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    for flush in &flushes {
+        assert_success(flush);
+    }
+    let mut arrived: Vec<String> = server.received().iter().map(|m| message_id_of(m)).collect();
+    arrived.sort();
+    let mut expected: Vec<String> = queued.iter().map(|m| m["message_id"].as_str().unwrap().to_string()).collect();
+    expected.sort();
+    assert_eq!(arrived, expected, "every message arrived, and each once");
+    assert!(outbox(&b).iter().all(|m| m["state"] == "sent"), "{:?}", outbox(&b));
+    for env in [&a, &b] {
+        assert_success(&env.certmail(&["log", "verify"]));
+    }
+}
+
+#[test]
+fn a_notification_made_on_one_machine_is_listed_read_and_flushed_from_the_other() {
+    let (a, b) = two_machines();
+    let (out, bytes) = a.notify(Path::new("examples/voluntary-ransomware.toml"), &["--json"]);
+    assert_exit(&out, 3);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let reference = json["reference"].as_str().unwrap();
+    let listed = text(&b.certmail(&["log", "list"]).stdout);
+    assert!(listed.contains(reference), "{listed}");
+    let shown = text(&b.certmail(&["read", reference]).stdout);
+    assert!(shown.contains("==== sent"), "{shown}");
+    let status = text(&b.certmail(&["status"]).stdout);
+    assert!(status.contains(reference), "{status}");
+    let server = SmtpServer::start("starttls", "none");
+    b.set_relay(server.port, "starttls", &tls().ca, 10);
+    assert_success(&b.certmail(&["outbox", "flush"]));
+    assert_eq!(server.received(), vec![bytes], "the other machine sent the bytes this one queued");
+    let timeline = text(&a.certmail(&["log", "show", reference]).stdout);
+    assert!(timeline.contains("sent"), "{timeline}");
+    for env in [&a, &b] {
+        assert_success(&env.certmail(&["log", "verify"]));
+    }
+}
 
 #[test]
 fn a_bad_store_section_is_a_config_error_naming_the_file_the_line_and_the_key() {
@@ -28,7 +127,9 @@ fn a_bad_store_section_is_a_config_error_naming_the_file_the_line_and_the_key() 
 
 #[test]
 fn without_a_store_there_is_no_store_password_and_the_variable_is_checked() {
-    let env = Env::new();
+    let mut env = Env::new();
+    // About the SQLite default, whichever engine the suite's homes are on.
+    env.store_url = None;
     let out = env.certmail_stdin(&["secrets", "set", "store"], b"x\n");
     assert_exit(&out, 2);
     assert!(text(&out.stderr).contains("SQLite"), "{}", text(&out.stderr));
@@ -563,4 +664,46 @@ fn a_write_on_postgresql_holds_every_other_writer_until_it_commits() {
     });
     assert!(failed.is_err());
     assert_eq!(engine().query("SELECT COUNT(*) FROM hooks_fired", &[]).unwrap(), [[Cell::Int(1)]], "a failed write leaves nothing");
+}
+
+#[test]
+fn a_flush_killed_mid_send_loses_nothing_and_the_other_machine_takes_its_claim_over() {
+    let (a, b) = two_machines();
+    let (out, bytes) = a.notify(Path::new("examples/voluntary-ransomware.toml"), &["--json"]);
+    assert_exit(&out, 3);
+    let reference = serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["reference"].as_str().unwrap().to_string();
+    // A's relay takes the whole message and then never answers the final dot.
+    let stalled = SmtpServer::start("starttls", "stall-data-end");
+    a.set_relay(stalled.port, "starttls", &tls().ca, 600);
+    let mut flush =
+        a.command().args(["outbox", "flush"]).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let sent = std::time::Instant::now();
+    while stalled.received().is_empty() {
+        assert!(sent.elapsed() < std::time::Duration::from_secs(60), "the first flush never reached the end of DATA");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // While A's claimer lives, B passes its claim over.
+    let relay = SmtpServer::start("starttls", "none");
+    b.set_relay(relay.port, "starttls", &tls().ca, 10);
+    assert_success(&b.certmail(&["outbox", "flush"]));
+    assert!(relay.received().is_empty(), "a message claimed by a live machine is not sent twice at once");
+    assert_eq!(outbox(&b)[0]["state"], "sending");
+    // kill -9: its connection closes, and with it the claim's lock.
+    flush.kill().unwrap();
+    flush.wait().unwrap();
+    let flushed = std::time::Instant::now();
+    while relay.received().is_empty() {
+        assert!(flushed.elapsed() < std::time::Duration::from_secs(30), "the claim of the killed flush was never taken over");
+        assert_success(&b.certmail(&["outbox", "flush"]));
+    }
+    assert_eq!(relay.received(), vec![bytes], "the same bytes, sent again");
+    assert_eq!(outbox(&a)[0]["state"], "sent");
+    let shown: serde_json::Value = serde_json::from_slice(&a.certmail(&["log", "show", &reference, "--json"]).stdout).unwrap();
+    let events = shown["events"].as_array().cloned().unwrap_or_else(|| shown.as_array().cloned().unwrap_or_default());
+    let sending: Vec<&serde_json::Value> = events.iter().filter(|e| e["kind"] == "sending").collect();
+    assert_eq!(sending.len(), 2, "{shown}");
+    assert_eq!(sending[1]["detail"]["after_interruption"], true, "{shown}");
+    for env in [&a, &b] {
+        assert_success(&env.certmail(&["log", "verify"]));
+    }
 }
