@@ -707,3 +707,49 @@ fn a_flush_killed_mid_send_loses_nothing_and_the_other_machine_takes_its_claim_o
         assert_success(&env.certmail(&["log", "verify"]));
     }
 }
+
+#[test]
+fn two_machines_ingesting_the_same_mail_at_once_record_it_once_and_fire_each_hook_once() {
+    let (a, b) = two_machines();
+    let (out, _) = a.notify(Path::new("examples/voluntary-ransomware.toml"), &["--json"]);
+    assert_exit(&out, 3);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (reference, message_id) = (json["reference"].as_str().unwrap(), json["message_id"].as_str().unwrap());
+    // One team, one hook: both machines' hooks write to the same file.
+    let heard = a.path("heard.jsonl");
+    for env in [&a, &b] {
+        crate::hooks::add_hook(env, &["/bin/sh", "-c", &format!("cat >> '{}'; echo >> '{}'", heard.display(), heard.display())], 10);
+    }
+    let questions: Vec<String> = (0..10)
+        .map(|n| {
+            let mail = format!(
+                "From: {CERT_ADDRESS}\r\nSubject: Re: [{reference}] q{n}\r\nMessage-ID: <q{n}@example-cert.test>\r\nIn-Reply-To: <{message_id}>\r\n\r\nKan I sende logfilerne {n}?\r\n"
+            );
+            a.write(&format!("q{n}.eml"), &mail).to_str().unwrap().to_string()
+        })
+        .collect();
+    let mut args = vec!["ingest"];
+    args.extend(questions.iter().map(String::as_str));
+    let runs: Vec<std::process::Output> = std::thread::scope(|s| {
+        let runs: Vec<_> = [&a, &b].into_iter().map(|env| s.spawn(|| env.certmail(&args))).collect();
+        runs.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    for run in &runs {
+        assert_success(run);
+    }
+    let heard = std::fs::read_to_string(&heard).unwrap();
+    let mut fired: Vec<String> = heard
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["message_id"].as_str().unwrap().to_string())
+        .collect();
+    fired.sort();
+    let mut expected: Vec<String> = (0..10).map(|n| format!("q{n}@example-cert.test")).collect();
+    expected.sort();
+    assert_eq!(fired, expected, "each event fired once for the team: {heard}");
+    let received = b.raw_db().query("SELECT COUNT(*) FROM received", &[]).unwrap()[0][0].int();
+    assert_eq!(received, Some(10), "each message recorded once");
+    for env in [&a, &b] {
+        assert_success(&env.certmail(&["log", "verify"]));
+    }
+}
