@@ -313,11 +313,6 @@ impl Store {
         }
     }
 
-    /// Whether this store is the team's PostgreSQL database.
-    pub fn is_postgres(&self) -> bool {
-        matches!(&*self.db.borrow(), Engine::Postgres(_))
-    }
-
     /// The connection, for one query (see [`Store::db`]).
     fn db(&self) -> RefMut<'_, Engine> {
         self.db.borrow_mut()
