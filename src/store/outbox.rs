@@ -48,6 +48,17 @@ fn try_lock(db: &mut Engine, id: i64) -> Result<bool, Failure> {
     }
 }
 
+/// Whether this session holds the message's advisory lock: a `sending` row that
+/// names this session's backend pid may be a dead session's that had the same pid.
+fn holds_lock(db: &mut Engine, id: i64) -> Result<bool, Failure> {
+    let key = claim_lock(id);
+    db.one(
+        "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted
+                        AND CAST(classid AS BIGINT) = ?1 AND CAST(objid AS BIGINT) = ?2 AND objsubid = 1)",
+        vals![key >> 32, key & 0xffff_ffff],
+    )
+}
+
 /// Lets the message's advisory lock go, once its attempt is recorded (and committed).
 fn unlock(db: &mut Engine, id: i64) -> Result<(), Failure> {
     if let Engine::Postgres(_) = db {
@@ -244,8 +255,9 @@ fn claim_in(db: &mut Engine, q: &ClaimQuery, store_path: Option<&Path>) -> Resul
             // A process that is gone left it.
             Engine::Sqlite(_) => !sending || claimed_by.is_none_or(|pid| !(q.alive)(pid)),
             // Its claimer's session holds its lock while it lives (this one's own
-            // claims in progress are not taken again); a lock taken is this claim's.
-            Engine::Postgres(_) => (!sending || claimed_by != Some(by)) && try_lock(db, id)?,
+            // claims in progress are not taken again: a session's locks are its own
+            // to take again); a lock taken is this claim's.
+            Engine::Postgres(_) => !(sending && claimed_by == Some(by) && holds_lock(db, id)?) && try_lock(db, id)?,
         };
         if free {
             chosen = Some((id, sending));

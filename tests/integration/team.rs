@@ -753,3 +753,31 @@ fn two_machines_ingesting_the_same_mail_at_once_record_it_once_and_fire_each_hoo
         assert_success(&env.certmail(&["log", "verify"]));
     }
 }
+
+/// A `sending` row naming this session's backend pid whose lock the session does not
+/// hold was left by a dead session that had the same pid (the server reuses them): it
+/// is taken over, not passed over as this session's own claim in progress.
+#[test]
+fn a_stale_claim_under_this_sessions_own_pid_is_taken_over() {
+    let (a, _) = two_machines();
+    assert_exit(&a.notify(Path::new("examples/voluntary-ransomware.toml"), &[]).0, 3);
+    let mut store = a.store();
+    let mut raw = a.raw_db();
+    let db = a.store_url.as_deref().unwrap().rsplit('/').next().unwrap().to_string();
+    let pid = raw
+        .query(
+            "SELECT CAST(pid AS BIGINT) FROM pg_stat_activity WHERE datname = ?1 AND application_name LIKE 'certmail test%'",
+            &[certmail::store::sql::Value::Text(&db)],
+        )
+        .unwrap()[0][0]
+        .int()
+        .unwrap();
+    raw.execute("UPDATE messages SET state = 'sending', claimed_by = ?1", &[certmail::store::sql::Value::Int(pid)]).unwrap();
+    let now = certmail::store::timestamp(chrono::Utc::now());
+    let q = certmail::store::ClaimQuery { now: &now, due_by: &now, after_id: 0, only: None, alive: &|_| true };
+    let claimed = store.claim_due(&q).unwrap().expect("the stale claim is taken over");
+    assert!(claimed.was_interrupted);
+    // Now this session's own claim in progress: not taken again, by it or by another.
+    assert!(store.claim_due(&q).unwrap().is_none());
+    assert!(a.store().claim_due(&q).unwrap().is_none());
+}
