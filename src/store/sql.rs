@@ -140,15 +140,29 @@ pub struct PgConnection {
     client: postgres::Client,
     prepared: HashMap<String, postgres::Statement>,
     in_transaction: bool,
+    /// The last statement failed as a serialisation failure or a deadlock: the
+    /// writing transaction it was in may be tried again.
+    conflicted: bool,
 }
 
 impl PgConnection {
     pub fn new(client: postgres::Client) -> PgConnection {
-        PgConnection { client, prepared: HashMap::new(), in_transaction: false }
+        PgConnection { client, prepared: HashMap::new(), in_transaction: false, conflicted: false }
     }
 
     pub fn into_client(self) -> postgres::Client {
         self.client
+    }
+
+    /// Notes whether a statement failed as a conflict between transactions.
+    fn note<T>(&mut self, done: Result<T, postgres::Error>) -> Result<T, postgres::Error> {
+        use postgres::error::SqlState;
+        self.conflicted = done
+            .as_ref()
+            .err()
+            .and_then(postgres::Error::code)
+            .is_some_and(|c| *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED);
+        done
     }
 
     fn statement(&mut self, sql: &str) -> Result<postgres::Statement, Failure> {
@@ -207,7 +221,8 @@ impl Engine {
             Engine::Postgres(pg) => {
                 let statement = pg.statement(sql)?;
                 let params = pg_params(values);
-                pg.client.execute(&statement, &pg_refs(&params)).map_err(pg_error("statement"))
+                let done = pg.client.execute(&statement, &pg_refs(&params));
+                pg.note(done).map_err(pg_error("statement"))
             }
         }
     }
@@ -219,7 +234,8 @@ impl Engine {
             Engine::Postgres(pg) => {
                 let statement = pg.statement(sql)?;
                 let params = pg_params(values);
-                let rows = pg.client.query(&statement, &pg_refs(&params)).map_err(pg_error("query"))?;
+                let done = pg.client.query(&statement, &pg_refs(&params));
+                let rows = pg.note(done).map_err(pg_error("query"))?;
                 rows.iter().map(|r| (0..r.len()).map(|i| pg_cell(r, i)).collect()).collect()
             }
         }
@@ -304,7 +320,8 @@ impl Engine {
         match self {
             Engine::Sqlite(conn) => conn.execute_batch("COMMIT").map_err(super::db_error("commit")),
             Engine::Postgres(pg) => {
-                let done = pg.client.batch_execute("COMMIT").map_err(pg_error("commit"));
+                let done = pg.client.batch_execute("COMMIT");
+                let done = pg.note(done).map_err(pg_error("commit"));
                 pg.in_transaction = false;
                 done
             }
@@ -352,17 +369,23 @@ impl Engine {
     }
 
     /// A writing transaction ([`Engine::begin_write`]), committed if `work` succeeds
-    /// and rolled back if not.
-    pub fn write<T>(&mut self, work: impl FnOnce(&mut Engine) -> Result<T, Failure>) -> Result<T, Failure> {
-        self.begin_write()?;
-        match work(self) {
-            Ok(out) => {
-                if let Err(e) = self.commit() {
-                    self.rollback();
-                    return Err(e);
-                }
-                Ok(out)
+    /// and rolled back if not. On PostgreSQL a serialisation failure or a deadlock
+    /// (which the head lock should make impossible) is tried once more, then reported.
+    pub fn write<T>(&mut self, mut work: impl FnMut(&mut Engine) -> Result<T, Failure>) -> Result<T, Failure> {
+        let mut tried = 0;
+        loop {
+            tried += 1;
+            match self.write_once(&mut work) {
+                Err(_) if tried == 1 && matches!(self, Engine::Postgres(pg) if pg.conflicted) => continue,
+                done => return done,
             }
+        }
+    }
+
+    fn write_once<T>(&mut self, work: &mut impl FnMut(&mut Engine) -> Result<T, Failure>) -> Result<T, Failure> {
+        self.begin_write()?;
+        match work(self).and_then(|out| self.commit().map(|()| out)) {
+            Ok(out) => Ok(out),
             Err(e) => {
                 self.rollback();
                 Err(e)

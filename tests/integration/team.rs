@@ -781,3 +781,41 @@ fn a_stale_claim_under_this_sessions_own_pid_is_taken_over() {
     assert!(store.claim_due(&q).unwrap().is_none());
     assert!(a.store().claim_due(&q).unwrap().is_none());
 }
+
+/// A serialisation failure (or a deadlock) in a write is tried once more, then reported.
+#[test]
+fn a_write_that_conflicts_is_tried_once_more_then_reported() {
+    use certmail::store::sql::{Cell, Engine, PgConnection};
+    let db = crate::pg::database("conflict retry");
+    let mut engine = Engine::Postgres(Box::new(PgConnection::new(certmail::store::pg::open(&location(&db), "test").unwrap())));
+    let conflict = "DO $$ BEGIN RAISE EXCEPTION 'as if two writers met' USING ERRCODE = 'serialization_failure'; END $$";
+    let mut tries = 0;
+    let done = engine.write(|tx| {
+        tries += 1;
+        tx.execute("INSERT INTO hooks_fired (key, event, fired_at) VALUES (?1, 'e', 't')", &[format!("try {tries}").as_str().into()])?;
+        if tries == 1 {
+            tx.execute(conflict, &[])?;
+        }
+        Ok(tries)
+    });
+    assert_eq!(done.unwrap(), 2, "tried again once");
+    assert_eq!(engine.query("SELECT key FROM hooks_fired", &[]).unwrap(), [[Cell::Text("try 2".into())]], "the first try left nothing");
+    let mut tries = 0;
+    let failed = engine.write(|tx| {
+        tries += 1;
+        tx.execute(conflict, &[]).map(|_| ())
+    });
+    assert!(failed.unwrap_err().message.contains("as if two writers met"));
+    assert_eq!(tries, 2, "once more, not for ever");
+    // Any other failure is not tried again.
+    let mut tries = 0;
+    assert!(
+        engine
+            .write(|tx| {
+                tries += 1;
+                tx.execute("SELECT no_such_column FROM hooks_fired", &[]).map(|_| ())
+            })
+            .is_err()
+    );
+    assert_eq!(tries, 1);
+}
