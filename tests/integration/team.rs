@@ -819,3 +819,70 @@ fn a_write_that_conflicts_is_tried_once_more_then_reported() {
     );
     assert_eq!(tries, 1);
 }
+
+#[test]
+fn two_watches_on_one_mailbox_record_each_reply_once_and_fire_each_hook_once() {
+    use crate::imap::{Dovecot, PASSWORD, configure};
+    let dovecot = Dovecot::start();
+    let (a, b) = two_machines();
+    let (out, _) = a.notify(Path::new("examples/voluntary-ransomware.toml"), &["--json"]);
+    assert_exit(&out, 3);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (reference, message_id) = (json["reference"].as_str().unwrap(), json["message_id"].as_str().unwrap());
+    let heard = a.path("heard.jsonl");
+    for env in [&a, &b] {
+        configure(env, dovecot.tls_port, "tls", "");
+        crate::hooks::add_hook(env, &["/bin/sh", "-c", &format!("cat >> '{}'; echo >> '{}'", heard.display(), heard.display())], 10);
+    }
+    let watch = |env: &Env| {
+        env.command()
+            .arg("watch")
+            .env("CM_TEST_IMAP_PASSWORD", PASSWORD)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let watches = [watch(&a), watch(&b)];
+    let replies: Vec<std::path::PathBuf> = (0..6)
+        .map(|n| {
+            a.write(
+                &format!("r{n}.eml"),
+                &format!(
+                    "From: {CERT_ADDRESS}\r\nSubject: Re: [{reference}] q{n}\r\nMessage-ID: <w{n}@example-cert.test>\r\nIn-Reply-To: <{message_id}>\r\n\r\nKan I sende logfilerne {n}?\r\n"
+                ),
+            )
+        })
+        .collect();
+    dovecot.append("INBOX", &replies.iter().map(|p| p.as_path()).collect::<Vec<_>>());
+    let questions = || -> Vec<String> {
+        let mut ids: Vec<String> = std::fs::read_to_string(&heard)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|e| e["event"] == "question")
+            .map(|e| e["message_id"].as_str().unwrap_or_default().to_string())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let started = std::time::Instant::now();
+    while questions().len() < 6 {
+        assert!(started.elapsed() < std::time::Duration::from_secs(60), "the watches did not record the replies: {:?}", questions());
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // Both watches look again (IDLE, their next pass) before they stop.
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    for mut w in watches {
+        unsafe { libc::kill(w.id() as i32, libc::SIGTERM) };
+        w.wait().unwrap();
+    }
+    let expected: Vec<String> = (0..6).map(|n| format!("w{n}@example-cert.test")).collect();
+    assert_eq!(questions(), expected, "each reply's hook fired once for the team");
+    let received = a.raw_db().query("SELECT COUNT(*) FROM received", &[]).unwrap()[0][0].int();
+    assert_eq!(received, Some(6), "each reply recorded once");
+    for env in [&a, &b] {
+        assert_success(&env.certmail(&["log", "verify"]));
+    }
+}
