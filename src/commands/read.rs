@@ -13,15 +13,13 @@ use crate::crypto::{SignatureStatus, Verified};
 use crate::exit::{CmdResult, Failure, Outcome};
 use crate::ingest::Rereader;
 use crate::ingest::reading::{Reading, ShownPart};
-use crate::store::{Store, StoredMessage};
+use crate::store::StoredMessage;
 use crate::{fsutil, output};
 
 pub fn run(settings: &crate::config::Settings, args: &ReadArgs, json: bool) -> CmdResult {
-    let path = settings.store_path();
-    if !path.exists() {
-        return Err(Failure::not_found(format!("no incident log yet at {}", path.display())));
-    }
-    let store = Store::open(&path)?;
+    let Some(store) = crate::commands::existing_store(settings, "read")? else {
+        return Err(Failure::not_found(format!("no incident log yet at {}", settings.store_path().display())));
+    };
     let Some((incident_id, reference)) = store.find_incident(&args.target)? else {
         return Err(Failure::not_found(format!("{}: no incident or message with that reference or Message-ID in the log", args.target)));
     };

@@ -99,8 +99,7 @@ pub(crate) fn remind(settings: &Settings, store: &Store, report: &[Waiting], now
 type Messages = std::collections::HashMap<String, Vec<crate::store::OutboxRow>>;
 
 pub fn run(settings: &Settings, json: bool) -> CmdResult {
-    let path = settings.store_path();
-    let store = if path.exists() { Some(Store::open(&path)?) } else { None };
+    let store = crate::commands::existing_store(settings, "status")?;
     let now = Utc::now();
     let report = match &store {
         Some(store) => waiting(settings, store, now)?,
