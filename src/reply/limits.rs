@@ -12,6 +12,8 @@
 //! preamble), never the other way round. Mail that is refused becomes `malformed`
 //! with the reason.
 
+use std::sync::OnceLock;
+
 use memchr::memmem;
 
 /// Deepest nesting accepted; real mail rarely goes past 5.
@@ -37,6 +39,12 @@ enum Level {
 /// Refuses a message whose structure could exceed the limits, saying which; a
 /// message that passes is safe to hand to mail-parser.
 pub fn prescan(raw: &[u8]) -> Result<(), String> {
+    scan(raw, true)
+}
+
+/// [`prescan`], passing over the lines that cannot matter by one search when
+/// `skipping` (always, but in the test that holds it to reading every line).
+fn scan(raw: &[u8], skipping: bool) -> Result<(), String> {
     let mut open: Vec<Level> = Vec::new();
     let mut deepest = 0;
     let mut nesting_headers = 0;
@@ -44,12 +52,7 @@ pub fn prescan(raw: &[u8]) -> Result<(), String> {
     let mut boundaries: Vec<(Vec<u8>, usize)> = Vec::new();
     let mut messages = 0;
     let mut lines = Lines { raw, at: 0 };
-    while let Some((start, line)) = lines.next() {
-        // Only a Content-Type line or a boundary line matters, blanks before it or
-        // not: every other line (most of a body) is passed over on its first byte.
-        if !matches!(line.first(), Some(b' ' | b'\t' | b'c' | b'C' | b'-')) {
-            continue;
-        }
+    while let Some((start, line)) = if skipping { lines.next_that_may_matter() } else { lines.next() } {
         let trimmed = trim_start(line);
         if let Some(value) = content_type_value(trimmed) {
             let value = lines.unfold(value);
@@ -187,7 +190,31 @@ struct Lines<'a> {
     at: usize,
 }
 
+/// The first byte of a line that may matter: only a Content-Type line or a boundary
+/// line does, blanks before it or not.
+fn may_matter(first: u8) -> bool {
+    matches!(first, b' ' | b'\t' | b'c' | b'C' | b'-')
+}
+
 impl<'a> Lines<'a> {
+    /// The next line that starts with a byte that [`may_matter`]: the lines between
+    /// (most of a body) are passed over by one vectorised search for a line end
+    /// followed by such a byte, instead of line by line.
+    fn next_that_may_matter(&mut self) -> Option<(usize, &'a [u8])> {
+        static STARTS: OnceLock<regex::bytes::Regex> = OnceLock::new();
+        // A line starts after LF, or after a CR not followed by LF (which the byte
+        // after it, none of LF, says): each of the ten pairs is one literal.
+        let starts = STARTS.get_or_init(|| regex::bytes::Regex::new(r"(?-u)[\r\n][ \tcC-]").expect("line start pattern"));
+        let here = self.raw.get(self.at)?;
+        if !may_matter(*here) {
+            self.at = match starts.find_at(self.raw, self.at) {
+                Some(m) => m.start() + 1,
+                None => self.raw.len(),
+            };
+        }
+        self.next()
+    }
+
     fn next(&mut self) -> Option<(usize, &'a [u8])> {
         if self.at >= self.raw.len() {
             return None;
@@ -237,6 +264,79 @@ fn trim_end(s: &[u8]) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Messages made of the pieces that matter (and some that only look like them),
+    /// joined by every kind of line end: a generator for the tests below.
+    fn mixed_messages(count: usize) -> Vec<Vec<u8>> {
+        let pieces: [&[u8]; 16] = [
+            b"Content-Type: multipart/mixed; boundary=a",
+            b"  content-type: message/rfc822",
+            b"\tContent-Type: multipart/digest; boundary=\"b\"",
+            b"--a",
+            b"--a--",
+            b" --b",
+            b"--b--",
+            b"Subject: x",
+            b"cc",
+            b"",
+            b"-",
+            b" boundary=c",
+            b"Content-Type: multipart/alternative;",
+            b"CONTENT-TYPE: message/global",
+            b"\r",
+            b"plain text line",
+        ];
+        let ends: [&[u8]; 3] = [b"\n", b"\r\n", b"\r"];
+        let mut seed = 7u64;
+        let mut next = |n: usize| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % n
+        };
+        (0..count)
+            .map(|_| {
+                let mut raw = Vec::new();
+                for _ in 0..next(60) {
+                    raw.extend_from_slice(pieces[next(pieces.len())]);
+                    raw.extend_from_slice(ends[next(ends.len())]);
+                }
+                raw
+            })
+            .collect()
+    }
+
+    #[test]
+    fn passing_over_lines_visits_every_line_that_may_matter() {
+        for raw in mixed_messages(4000) {
+            let mut every = Lines { raw: &raw, at: 0 };
+            let mut all = Vec::new();
+            while let Some(line) = every.next() {
+                all.push(line);
+            }
+            let expected: Vec<_> = all.into_iter().filter(|(_, l)| l.first().is_some_and(|b| may_matter(*b))).collect();
+            let mut skipping = Lines { raw: &raw, at: 0 };
+            let mut visited = Vec::new();
+            while let Some(line) = skipping.next_that_may_matter() {
+                visited.push(line);
+            }
+            assert_eq!(visited, expected, "{}", String::from_utf8_lossy(&raw));
+        }
+    }
+
+    #[test]
+    fn passing_over_lines_gives_the_verdict_reading_every_line_does() {
+        let mut refused = 0;
+        for raw in mixed_messages(4000) {
+            let fast = scan(&raw, true);
+            assert_eq!(fast, scan(&raw, false), "{}", String::from_utf8_lossy(&raw));
+            refused += fast.is_err() as usize;
+        }
+        // Both verdicts came up, so the comparison meant something.
+        assert!(refused > 0 && refused < 4000, "{refused}");
+        for n in [MAX_DEPTH, MAX_DEPTH + 1] {
+            assert_eq!(scan(&nested_messages(n), true), scan(&nested_messages(n), false));
+            assert_eq!(scan(&nested_multiparts(n), true), scan(&nested_multiparts(n), false));
+        }
+    }
 
     /// message/rfc822 nested `n` deep, each level a real header block.
     pub(crate) fn nested_messages(n: usize) -> Vec<u8> {
