@@ -16,7 +16,7 @@ use crate::ingest::Ingestor;
 use crate::output;
 use crate::reply::MAX_MESSAGE_BYTES;
 use crate::secrets::{Secret, SecretSource};
-use crate::store::{FolderState, Store};
+use crate::store::FolderState;
 
 /// Bytes fetched in one UID FETCH: bounds memory while keeping round trips few.
 const CHUNK_BYTES: u64 = 16 << 20;
@@ -49,7 +49,7 @@ pub(crate) fn configured(settings: &Settings) -> Result<Mailbox, Failure> {
 pub(crate) fn pass(settings: &Settings, mailbox: &Mailbox, session: &mut Session, json: bool, now: SystemTime) -> Result<usize, Failure> {
     let hook = settings.hook()?;
     let at = crate::store::timestamp(now.into());
-    let store = Store::open(&settings.store_path())?;
+    let store = crate::identity::open_store(settings, std::time::SystemTime::now())?;
     let url = mailbox.url();
     let stored = store.folder_state(&url)?;
     // Read-only unless recorded mail is to be moved out of the folder.

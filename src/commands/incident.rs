@@ -153,7 +153,7 @@ pub fn run(settings: &Settings, command: &IncidentCommand, json: bool) -> CmdRes
     if !path.exists() {
         return Err(Failure::not_found(format!("no incident log yet at {}", path.display())));
     }
-    let mut store = Store::open(&path)?;
+    let mut store = crate::identity::open_store(settings, std::time::SystemTime::now())?;
     let now = timestamp(Utc::now());
     match command {
         IncidentCommand::Virk { incident, stage, regime, at, late_reason, reference, receipt } => {

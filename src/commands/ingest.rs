@@ -17,7 +17,7 @@ use crate::ingest::{self, Ingestor};
 use crate::mailbox;
 use crate::output;
 use crate::reply::MAX_MESSAGE_BYTES;
-use crate::store::{Store, timestamp};
+use crate::store::timestamp;
 
 /// Where one message came from, read lazily so a large Maildir is not held in memory.
 pub(crate) enum Item {
@@ -84,7 +84,7 @@ pub fn run(settings: &Settings, args: &IngestArgs, json: bool) -> CmdResult {
     let items = items.into_iter().chain(boxes.into_iter().flat_map(|(path, file)| mbox_items(path, file)));
 
     let hook = settings.hook()?;
-    let store = Store::open(&settings.store_path())?;
+    let store = crate::identity::open_store(settings, std::time::SystemTime::now())?;
     let now = SystemTime::now();
     let mut ingestor = Ingestor::new(settings, store, now);
     ingestor.keep_copies = args.keep_copies;

@@ -12,7 +12,6 @@ use crate::exit::{CmdResult, Outcome};
 use crate::mime;
 use crate::output;
 use crate::recipients;
-use crate::store::Store;
 
 /// What a new incident's reference looks like in a preview.
 const PLACEHOLDER_REFERENCE: &str = "CM-XXXX-XXXX-XXXX";
@@ -24,7 +23,7 @@ pub fn run(settings: &Settings, args: &PreviewArgs, json: bool) -> CmdResult {
     // exactly as notify will.
     let earlier = match (&args.follow_up, store_path.exists()) {
         (Some(r), true) => Some(
-            Store::open(&store_path)?
+            crate::identity::open_store(settings, std::time::SystemTime::now())?
                 .reported(r)?
                 .ok_or_else(|| crate::exit::Failure::not_found(format!("--follow-up {r}: no such incident in the log")))?
                 .incident_json,
@@ -34,7 +33,7 @@ pub fn run(settings: &Settings, args: &PreviewArgs, json: bool) -> CmdResult {
     let mut draft = compose::load_onto(settings, &args.incident, earlier.as_deref(), args.lang.map(language), &args.attachments, &[], now)?;
     let recipient = settings.recipient(args.to.as_deref().unwrap_or(settings.default_recipient()))?;
     // What notify will refuse, refused here too: a late report without its reasons.
-    let store = if store_path.exists() { Some(Store::open(&store_path)?) } else { None };
+    let store = if store_path.exists() { Some(crate::identity::open_store(settings, std::time::SystemTime::now())?) } else { None };
     crate::commands::notify::require_late_reason(settings, store.as_ref(), &draft, args.follow_up.as_deref(), now)?;
     // What notify will say before sending, said here too.
     let warnings = crate::legal::before_sending(settings, &draft, std::slice::from_ref(&recipient.id), now)?;
@@ -45,7 +44,7 @@ pub fn run(settings: &Settings, args: &PreviewArgs, json: bool) -> CmdResult {
     };
     let (reference, thread) = match (&args.follow_up, store_path.exists()) {
         (Some(r), true) => {
-            let store = Store::open(&store_path)?;
+            let store = crate::identity::open_store(settings, std::time::SystemTime::now())?;
             let thread =
                 store.thread(r)?.ok_or_else(|| crate::exit::Failure::not_found(format!("--follow-up {r}: no such incident in the log")))?;
             (r.clone(), thread)

@@ -19,7 +19,7 @@ use crate::mime::Mailbox;
 use crate::outgoing::{self, Kind, Letter, Parts, Queue, Signing};
 use crate::recipients;
 use crate::sample::{self, Sample};
-use crate::store::{Revision, Store};
+use crate::store::Revision;
 use crate::template::{self, MessageInput, Reporter};
 
 /// A message is text; evidence goes in attachments.
@@ -43,7 +43,7 @@ pub fn run(settings: &Settings, args: &ReplyArgs, json: bool) -> CmdResult {
         )));
     }
     let store_path = settings.store_path();
-    let mut store = Store::open(&store_path)?;
+    let mut store = crate::identity::open_store(settings, now.into())?;
     let reported = store
         .reported(&args.reference)?
         .ok_or_else(|| Failure::not_found(format!("{}: no such incident in the log (see `certmail log list`)", args.reference)))?;

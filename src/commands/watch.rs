@@ -15,7 +15,6 @@ use crate::imap::{Mailbox, Session, Wake};
 use crate::outbox::{self, Delivery, describe};
 use crate::output;
 use crate::signals::Stop;
-use crate::store::Store;
 
 /// The whole folder is looked at (and the outbox flushed) at least this often, even
 /// when IDLE reports nothing: mail that arrives while IDLE is being renewed is
@@ -112,7 +111,7 @@ fn flush_due(settings: &Settings) {
         Ok(None) => return,
         Err(f) => return log(&f.message),
     };
-    let result = Store::open(&settings.store_path()).and_then(|mut store| {
+    let result = crate::identity::open_store(settings, std::time::SystemTime::now()).and_then(|mut store| {
         let password = || outbox::smtp_password(settings, &relay);
         let clock = chrono::Utc::now;
         let delivery =
@@ -131,7 +130,7 @@ fn flush_due(settings: &Settings) {
 /// since it last looked; a line per event told.
 fn remind_due(settings: &Settings) {
     let now = chrono::Utc::now();
-    let result = Store::open(&settings.store_path()).and_then(|store| {
+    let result = crate::identity::open_store(settings, std::time::SystemTime::now()).and_then(|store| {
         let report = status::waiting(settings, &store, now)?;
         Ok(status::remind(settings, &store, &report, now))
     });

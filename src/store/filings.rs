@@ -41,7 +41,7 @@ impl Store {
             tx.query_row("SELECT id FROM incidents WHERE reference = ?1", [reference], |r| r.get(0)).optional().map_err(&err)?;
         let Some(id) = id else { return Err(Failure::not_found(format!("no incident {reference} in the log"))) };
         for f in filings {
-            record(&tx, id, f, now)?;
+            record(&tx, id, f, now, &self.by)?;
         }
         tx.commit().map_err(&err)
     }
@@ -71,7 +71,7 @@ impl Store {
 }
 
 /// One stage's row and the `virk-filed` event that states it.
-fn record(tx: &rusqlite::Transaction, id: i64, f: &NewFiling, now: &str) -> Result<(), Failure> {
+fn record(tx: &rusqlite::Transaction, id: i64, f: &NewFiling, now: &str, by: &super::Actor) -> Result<(), Failure> {
     let err = db_error("filing");
     let receipt_sha256 = f.receipt.as_ref().and_then(|r| r["sha256"].as_str()).map(str::to_string);
     tx.execute(
@@ -94,5 +94,5 @@ fn record(tx: &rusqlite::Transaction, id: i64, f: &NewFiling, now: &str) -> Resu
     if let Some(r) = &f.receipt {
         detail["receipt"] = r.clone();
     }
-    event(tx, id, None, now, "virk-filed", &detail)
+    event(tx, id, None, now, "virk-filed", &detail, by)
 }

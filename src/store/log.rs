@@ -9,19 +9,32 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
+use super::actor::{self, Actor};
 use super::{Store, db_error};
 use crate::anchor::LogHead;
 use crate::exit::Failure;
 
 pub(super) const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-fn event_hash(prev: &str, id: i64, incident_id: i64, message_id: Option<&str>, at: &str, kind: &str, detail: &str) -> String {
+/// An event as the chain hashes it: its columns but the hashes.
+struct Hashed<'a> {
+    id: i64,
+    incident_id: i64,
+    message_id: Option<&'a str>,
+    at: &'a str,
+    kind: &'a str,
+    detail: &'a str,
+    by: &'a Actor,
+}
+
+fn event_hash(prev: &str, e: &Hashed) -> String {
     let mut h = Sha256::new();
-    for part in [prev, &id.to_string(), &incident_id.to_string(), message_id.unwrap_or(""), at, kind, detail] {
+    for part in [prev, &e.id.to_string(), &e.incident_id.to_string(), e.message_id.unwrap_or(""), e.at, e.kind, e.detail] {
         // Length-prefixed, so no two different events hash the same text.
         h.update((part.len() as u64).to_be_bytes());
         h.update(part.as_bytes());
     }
+    actor::hash_into(&mut h, e.by);
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -40,8 +53,8 @@ fn set_head(tx: &Connection, count: i64, hash: &str) -> Result<(), Failure> {
         .map_err(db_error("chain head"))
 }
 
-/// Appends an event to the log, chained to the previous one. Call inside the
-/// transaction that makes the change the event records.
+/// Appends an event to the log, written `by`, chained to the previous one. Call
+/// inside the transaction that makes the change the event records.
 pub(crate) fn event(
     tx: &Connection,
     incident_id: i64,
@@ -49,14 +62,18 @@ pub(crate) fn event(
     at: &str,
     kind: &str,
     detail: &serde_json::Value,
+    by: &Actor,
 ) -> Result<(), Failure> {
     let detail = detail.to_string();
-    tx.prepare_cached("INSERT INTO events (incident_id, message_id, at, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)")
-        .and_then(|mut s| s.execute(params![incident_id, message_id, at, kind, detail]))
-        .map_err(db_error("event"))?;
+    tx.prepare_cached(
+        "INSERT INTO events (incident_id, message_id, at, kind, detail, by_name, by_email, by_key, by_db_user)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )
+    .and_then(|mut s| s.execute(params![incident_id, message_id, at, kind, detail, by.name, by.email, by.key, by.db_user]))
+    .map_err(db_error("event"))?;
     let id = tx.last_insert_rowid();
     let (count, prev) = head(tx)?;
-    let hash = event_hash(&prev, id, incident_id, message_id, at, kind, &detail);
+    let hash = event_hash(&prev, &Hashed { id, incident_id, message_id, at, kind, detail: &detail, by });
     tx.prepare_cached("UPDATE events SET prev_hash = ?1, hash = ?2 WHERE id = ?3")
         .and_then(|mut s| s.execute(params![prev, hash, id]))
         .map_err(db_error("event"))?;
@@ -65,18 +82,23 @@ pub(crate) fn event(
 
 /// Gives hashes to events recorded before the chain existed (schema migration).
 pub(super) fn backfill_chain(tx: &Connection) -> Result<(), Failure> {
-    let rows: Vec<(i64, i64, Option<String>, String, String, String)> = {
+    type Row = (i64, i64, Option<String>, String, String, String, Actor);
+    let rows: Vec<Row> = {
         let mut stmt = tx
-            .prepare("SELECT id, incident_id, message_id, at, kind, detail FROM events WHERE hash IS NULL ORDER BY id")
+            .prepare(&format!(
+                "SELECT id, incident_id, message_id, at, kind, detail, {} FROM events WHERE hash IS NULL ORDER BY id",
+                actor::columns("")
+            ))
             .map_err(db_error("chain backfill"))?;
         let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, Actor::from_row(r, 6)?)))
             .map_err(db_error("chain backfill"))?;
         rows.collect::<Result<_, _>>().map_err(db_error("chain backfill"))?
     };
     let (mut count, mut prev) = head(tx)?;
-    for (id, incident_id, message_id, at, kind, detail) in &rows {
-        let hash = event_hash(&prev, *id, *incident_id, message_id.as_deref(), at, kind, detail);
+    for (id, incident_id, message_id, at, kind, detail, by) in &rows {
+        let e = Hashed { id: *id, incident_id: *incident_id, message_id: message_id.as_deref(), at, kind, detail, by };
+        let hash = event_hash(&prev, &e);
         tx.execute("UPDATE events SET prev_hash = ?1, hash = ?2 WHERE id = ?3", params![prev, hash, id])
             .map_err(db_error("chain backfill"))?;
         prev = hash;
@@ -104,6 +126,8 @@ pub struct EventRow {
     pub kind: String,
     pub message_id: Option<String>,
     pub detail: serde_json::Value,
+    /// Who wrote it (all unknown for events from before the columns).
+    pub by: Actor,
 }
 
 /// One incident as `log list` shows it.
@@ -142,11 +166,16 @@ impl Store {
     pub fn verify(&self, anchor: Option<&LogHead>) -> Result<Verification, Failure> {
         let mut stmt = self
             .conn
-            .prepare("SELECT id, incident_id, message_id, at, kind, detail, prev_hash, hash FROM events ORDER BY id")
+            .prepare(&format!(
+                "SELECT id, incident_id, message_id, at, kind, detail, prev_hash, hash, {} FROM events ORDER BY id",
+                actor::columns("")
+            ))
             .map_err(db_error("verify"))?;
-        type Row = (i64, i64, Option<String>, String, String, String, Option<String>, Option<String>);
+        type Row = ((i64, i64, Option<String>, String, String, String, Option<String>, Option<String>), Actor);
         let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)))
+            .query_map([], |r| {
+                Ok(((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?), Actor::from_row(r, 8)?))
+            })
             .map_err(db_error("verify"))?;
         let mut problems = Vec::new();
         let mut prev = GENESIS.to_string();
@@ -155,7 +184,8 @@ impl Store {
         let mut at_anchor = anchor.filter(|a| a.count == 0).map(|_| (None, GENESIS.to_string()));
         let mut count = 0;
         for row in rows {
-            let (id, incident_id, message_id, at, kind, detail, prev_hash, hash): Row = row.map_err(db_error("verify"))?;
+            let ((id, incident_id, message_id, at, kind, detail, prev_hash, hash), by): Row = row.map_err(db_error("verify"))?;
+            let e = Hashed { id, incident_id, message_id: message_id.as_deref(), at: &at, kind: &kind, detail: &detail, by: &by };
             count += 1;
             if prev_hash.as_deref() != Some(prev.as_str()) {
                 problems.push(ChainProblem {
@@ -163,12 +193,12 @@ impl Store {
                     problem: "does not follow the event before it: an event was deleted, inserted or reordered".into(),
                 });
             }
-            let expected = event_hash(prev_hash.as_deref().unwrap_or(""), id, incident_id, message_id.as_deref(), &at, &kind, &detail);
+            let expected = event_hash(prev_hash.as_deref().unwrap_or(""), &e);
             if hash.as_deref() != Some(expected.as_str()) {
                 problems
                     .push(ChainProblem { event: Some(id), problem: "its content does not match its hash: the event was edited".into() });
             }
-            running = event_hash(&running, id, incident_id, message_id.as_deref(), &at, &kind, &detail);
+            running = event_hash(&running, &e);
             if anchor.is_some_and(|a| a.count == count) {
                 at_anchor = Some((Some(id), running.clone()));
             }
@@ -252,7 +282,10 @@ impl Store {
         let Some(id) = id else { return Ok(None) };
         let mut stmt = self
             .conn
-            .prepare("SELECT id, at, kind, message_id, detail FROM events WHERE incident_id = ?1 ORDER BY id")
+            .prepare(&format!(
+                "SELECT id, at, kind, message_id, detail, {} FROM events WHERE incident_id = ?1 ORDER BY id",
+                actor::columns("")
+            ))
             .map_err(db_error("timeline"))?;
         let rows = stmt
             .query_map([id], |r| {
@@ -263,6 +296,7 @@ impl Store {
                     kind: r.get(2)?,
                     message_id: r.get(3)?,
                     detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::String(detail)),
+                    by: Actor::from_row(r, 5)?,
                 })
             })
             .map_err(db_error("timeline"))?;
@@ -326,7 +360,7 @@ impl Store {
             .optional()
             .map_err(db_error("event"))?;
         let Some(id) = id else { return Err(Failure::not_found(format!("no incident {reference} in the log"))) };
-        event(&tx, id, None, now, kind, detail)?;
+        event(&tx, id, None, now, kind, detail, &self.by)?;
         tx.commit().map_err(db_error("event"))
     }
 

@@ -192,6 +192,16 @@ CREATE TABLE filings (
 );
 CREATE INDEX filings_by_incident ON filings (incident_id, stage);
 "#,
+    r#"
+-- Who did what (team mode): whose certmail wrote each event, its [identity]'s name
+-- and e-mail and the fingerprint of the key it signs with, and the database user the
+-- server vouches for (PostgreSQL only). NULL for events written before; the chain
+-- covers them from here on (store/actor.rs).
+ALTER TABLE events ADD COLUMN by_name TEXT;
+ALTER TABLE events ADD COLUMN by_email TEXT;
+ALTER TABLE events ADD COLUMN by_key TEXT;
+ALTER TABLE events ADD COLUMN by_db_user TEXT;
+"#,
 ];
 
 /// The chain covers rows (see store/cover.rs): nothing changes in the schema, but a
@@ -226,8 +236,11 @@ fn covering_from() -> usize {
 pub struct Store {
     conn: Connection,
     path: std::path::PathBuf,
+    /// Who the events this store appends say wrote them (store/actor.rs).
+    by: Actor,
 }
 
+mod actor;
 mod cover;
 mod fetch;
 mod filings;
@@ -242,6 +255,7 @@ mod spool;
 pub mod sql;
 mod state;
 pub mod target;
+pub use actor::{Actor, LastEvent, MessageBy};
 pub use fetch::{FolderState, LastFetch};
 pub use filings::{Filed, NewFiling};
 pub(crate) use log::event;
@@ -275,8 +289,16 @@ impl Drop for Store {
 }
 
 impl Store {
-    /// Opens (creating owner-only if needed) and migrates the store.
+    /// Opens (creating owner-only if needed) and migrates the store, as no one: the
+    /// events it appends (an upgrade's included) record no writer. Commands open it
+    /// [`Store::open_as`] their home's writer.
     pub fn open(path: &Path) -> Result<Store, Failure> {
+        Store::open_as(path, Actor::default())
+    }
+
+    /// [`Store::open`], appending every event as written `by` (and the database user
+    /// the engine knows, see store/actor.rs).
+    pub fn open_as(path: &Path, by: Actor) -> Result<Store, Failure> {
         if let Some(dir) = path.parent() {
             fsutil::private_dir(dir)?;
         }
@@ -321,7 +343,8 @@ impl Store {
         // notifications, 18 ms per notify). `Drop` therefore truncates it once it
         // passes WAL_KEPT_BYTES.
         conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true).map_err(db_error("checkpoint on close"))?;
-        let mut store = Store { conn, path: path.to_path_buf() };
+        let by = Actor { db_user: actor::db_user(&conn)?, ..by };
+        let mut store = Store { conn, path: path.to_path_buf(), by };
         store.migrate()?;
         Ok(store)
     }
@@ -335,7 +358,7 @@ impl Store {
         // that step's events would have said (an older log gets it all at once).
         if version < covering_from() {
             // The upgrade is an edge like a command's start: it reads the clock itself.
-            cover::attest_uncovered(&tx, &timestamp(chrono::Utc::now()))?;
+            cover::attest_uncovered(&tx, &timestamp(chrono::Utc::now()), &self.by)?;
         }
         tx.commit().map_err(db_error("migration"))
     }
@@ -368,7 +391,7 @@ impl Store {
                 (unused_reference(&tx)?, None, seq)
             }
         };
-        Ok(Pending { tx, store_path: &self.path, reference, existing_incident, year, seq })
+        Ok(Pending { tx, store_path: &self.path, by: &self.by, reference, existing_incident, year, seq })
     }
 
     /// Removes spool files of notifications that never committed (see
@@ -577,7 +600,7 @@ mod tests {
         commit_one(store.begin(None, 2026).unwrap(), "m1@x");
         // A new log's events say everything: an upgrade has nothing to add.
         let tx = store.conn.transaction().unwrap();
-        assert_eq!(cover::attest_uncovered(&tx, "later").unwrap(), 0);
+        assert_eq!(cover::attest_uncovered(&tx, "later", &Actor::default()).unwrap(), 0);
         tx.commit().unwrap();
         assert_eq!(store.verify_chain().unwrap(), vec![]);
         store.conn.execute_batch("UPDATE messages SET state = 'sent'").unwrap();
@@ -585,7 +608,7 @@ mod tests {
         assert!(problems.len() == 1 && problems[0].problem.contains("state is \"sent\""), "{problems:?}");
         // Attesting again (as a rerun upgrade would) states only what no event did.
         let tx = store.conn.transaction().unwrap();
-        assert_eq!(cover::attest_uncovered(&tx, "later").unwrap(), 0);
+        assert_eq!(cover::attest_uncovered(&tx, "later", &Actor::default()).unwrap(), 0);
         tx.commit().unwrap();
         assert_eq!(store.verify_chain().unwrap().len(), 1);
     }

@@ -71,7 +71,7 @@ impl Store {
     /// `sending` by a process that is gone is taken again.
     pub fn claim_due(&mut self, q: &ClaimQuery) -> Result<Option<Claimed>, Failure> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_error("claim"))?;
-        let claimed = claim_in(&tx, q, &self.path)?;
+        let claimed = claim_in(&tx, q, &self.path, &self.by)?;
         tx.commit().map_err(db_error("claim"))?;
         Ok(claimed)
     }
@@ -80,8 +80,8 @@ impl Store {
     /// transaction: a flush makes one durable commit per message instead of two.
     pub fn record_and_claim_next(&mut self, claimed: &Claimed, attempt: &Attempt, q: &ClaimQuery) -> Result<Option<Claimed>, Failure> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_error("record attempt"))?;
-        record_in(&tx, claimed, attempt, q.now)?;
-        let next = claim_in(&tx, q, &self.path)?;
+        record_in(&tx, claimed, attempt, q.now, &self.by)?;
+        let next = claim_in(&tx, q, &self.path, &self.by)?;
         tx.commit().map_err(db_error("record attempt"))?;
         Ok(next)
     }
@@ -106,7 +106,7 @@ impl Store {
     /// Records how an attempt ended, with its event, in one transaction.
     pub fn record_attempt(&mut self, claimed: &Claimed, attempt: &Attempt, now: &str) -> Result<(), Failure> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_error("record attempt"))?;
-        record_in(&tx, claimed, attempt, now)?;
+        record_in(&tx, claimed, attempt, now, &self.by)?;
         tx.commit().map_err(db_error("record attempt"))
     }
 
@@ -135,7 +135,8 @@ impl Store {
                 params![now, message_id],
             )
             .map_err(db_error("retry"))?;
-            event(&tx, *incident_id, Some(message_id), now, "requeued", &serde_json::json!({ "was": was, "reason": reason }))?;
+            let detail = serde_json::json!({ "was": was, "reason": reason });
+            event(&tx, *incident_id, Some(message_id), now, "requeued", &detail, &self.by)?;
         }
         tx.commit().map_err(db_error("retry"))?;
         Ok(rows.into_iter().map(|(_, id, _)| id).collect())
@@ -181,7 +182,7 @@ impl Store {
     }
 }
 
-fn claim_in(tx: &Connection, q: &ClaimQuery, store_path: &Path) -> Result<Option<Claimed>, Failure> {
+fn claim_in(tx: &Connection, q: &ClaimQuery, store_path: &Path, by: &super::Actor) -> Result<Option<Claimed>, Failure> {
     let candidates: Vec<(i64, String, Option<i64>)> = {
         let mut stmt = tx
             .prepare(
@@ -221,11 +222,11 @@ fn claim_in(tx: &Connection, q: &ClaimQuery, store_path: &Path) -> Result<Option
     let mut claimed = with_bytes(claimed, stored, store_path);
     claimed.was_interrupted = was_interrupted;
     let detail = serde_json::json!({ "attempt": claimed.attempts, "after-interruption": was_interrupted, "by": std::process::id() });
-    event(tx, claimed.incident_id, Some(&claimed.message_id), q.now, "sending", &detail)?;
+    event(tx, claimed.incident_id, Some(&claimed.message_id), q.now, "sending", &detail, by)?;
     Ok(Some(claimed))
 }
 
-fn record_in(tx: &Connection, claimed: &Claimed, attempt: &Attempt, now: &str) -> Result<(), Failure> {
+fn record_in(tx: &Connection, claimed: &Claimed, attempt: &Attempt, now: &str, by: &super::Actor) -> Result<(), Failure> {
     let (kind, detail) = match attempt {
         Attempt::Sent { reply } => {
             tx.execute(
@@ -253,7 +254,7 @@ fn record_in(tx: &Connection, claimed: &Claimed, attempt: &Attempt, now: &str) -
             ("failed", serde_json::json!({ "error": error, "attempt": claimed.attempts }))
         }
     };
-    event(tx, claimed.incident_id, Some(&claimed.message_id), now, kind, &detail)?;
+    event(tx, claimed.incident_id, Some(&claimed.message_id), now, kind, &detail, by)?;
     Ok(())
 }
 

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{MessageBytes, MessageSink, MessageState, Store, db_error, event, log, sha256_hex};
+use super::{Actor, MessageBytes, MessageSink, MessageState, Store, db_error, event, log, sha256_hex};
 use crate::exit::Failure;
 
 /// The incident part of a new notification.
@@ -104,6 +104,8 @@ pub struct Thread {
 pub struct Pending<'a> {
     pub(super) tx: rusqlite::Transaction<'a>,
     pub(super) store_path: &'a Path,
+    /// The store's writer, whom the events say wrote them.
+    pub(super) by: &'a Actor,
     pub reference: String,
     pub(super) existing_incident: Option<i64>,
     pub(super) year: i32,
@@ -243,7 +245,7 @@ impl Pending<'_> {
                 let sha256 = sha256_hex(incident.incident_json.as_bytes());
                 // What the row now holds, so `log verify` can hold the row to it.
                 let detail = serde_json::json!({ "title": incident.title, "detected_at": detected_at, "incident-sha256": sha256 });
-                event(tx, id, None, now, "follow-up", &detail)?;
+                event(tx, id, None, now, "follow-up", &detail, self.by)?;
                 (id, Some(sha256))
             }
             (Revision::Report(incident), None) => {
@@ -272,12 +274,13 @@ impl Pending<'_> {
                     "incident-sha256": sha256,
                     "cert_case": null,
                 });
-                event(tx, id, None, now, "created", &detail)?;
+                event(tx, id, None, now, "created", &detail, self.by)?;
                 (id, Some(sha256))
             }
             (Revision::Message { text_sha256 }, Some(id)) => {
                 let recipients: Vec<&str> = record.messages.iter().map(|m| m.recipient).collect();
-                event(tx, id, None, now, "replied", &serde_json::json!({ "text-sha256": text_sha256, "recipients": recipients }))?;
+                let detail = serde_json::json!({ "text-sha256": text_sha256, "recipients": recipients });
+                event(tx, id, None, now, "replied", &detail, self.by)?;
                 (id, None)
             }
             (Revision::Message { .. }, None) => {
@@ -285,7 +288,7 @@ impl Pending<'_> {
             }
         };
         for message in record.messages {
-            insert_message(tx, incident_id, message, incident_sha256.as_deref(), now, record.claim)?;
+            insert_message(tx, incident_id, message, incident_sha256.as_deref(), now, record.claim, self.by)?;
         }
         if let Some(key) = &record.key {
             let ids: Vec<&str> = record.messages.iter().map(|m| m.message_id).collect();
@@ -307,6 +310,7 @@ fn insert_message(
     incident_sha256: Option<&str>,
     now: &str,
     claim: bool,
+    by: &Actor,
 ) -> Result<(), Failure> {
     let (spool, sha256) = match message.bytes {
         MessageBytes::Inline(_) => (None, None),
@@ -356,7 +360,7 @@ fn insert_message(
         "sha256": bytes_sha256,
         "incident-sha256": incident_sha256,
     });
-    event(tx, incident_id, Some(message.message_id), now, "queued", &detail)?;
+    event(tx, incident_id, Some(message.message_id), now, "queued", &detail, by)?;
     if claim {
         tx.execute(
             "UPDATE messages SET state = 'sending', claimed_by = ?1, claimed_at = ?2, attempts = 1 WHERE id = ?3",
@@ -364,7 +368,7 @@ fn insert_message(
         )
         .map_err(db_error("claim"))?;
         let detail = serde_json::json!({ "attempt": 1, "after-interruption": false, "by": std::process::id() });
-        event(tx, incident_id, Some(message.message_id), now, "sending", &detail)?;
+        event(tx, incident_id, Some(message.message_id), now, "sending", &detail, by)?;
     }
     Ok(())
 }

@@ -195,7 +195,7 @@ impl Store {
             return Ok(false);
         }
         let raw: &[u8] = if r.keep_raw { r.raw } else { &[] };
-        record_events(&tx, c, r, raw, now)?;
+        record_events(&tx, c, r, raw, now, &self.by)?;
         tx.commit().map_err(db_error("received"))?;
         Ok(true)
     }
@@ -257,7 +257,7 @@ fn correlation(r: &rusqlite::Row) -> rusqlite::Result<Correlation> {
     Ok(Correlation { incident_id: r.get(0)?, reference: r.get(1)?, message_id: r.get(2)?, recipient: r.get(3)?, created_at: r.get(4)? })
 }
 
-fn record_events(tx: &Connection, c: &Correlation, r: &NewReceived, raw: &[u8], now: &str) -> Result<(), Failure> {
+fn record_events(tx: &Connection, c: &Correlation, r: &NewReceived, raw: &[u8], now: &str, by: &super::Actor) -> Result<(), Failure> {
     // The content hash names the row, and the evidence's hash covers what is kept:
     // `log verify` holds every column `read` and `status` trust to this event (see
     // cover.rs). The content hash is the SHA-256 of the raw message, which is what is kept.
@@ -275,13 +275,13 @@ fn record_events(tx: &Connection, c: &Correlation, r: &NewReceived, raw: &[u8], 
         "content_hash": r.content_hash, "raw-sha256": raw_sha256,
         "from": r.from, "reason": r.reason, "marked_kind": null,
     });
-    event(tx, c.incident_id, c.message_id.as_deref(), now, "received", &detail)?;
+    event(tx, c.incident_id, c.message_id.as_deref(), now, "received", &detail, by)?;
     for (kind, extra) in &r.events {
         // An incident is acknowledged once; later receipts are in their "received" events.
         if *kind == "acknowledged" && has_event(tx, c.incident_id, "acknowledged")? {
             continue;
         }
-        event(tx, c.incident_id, c.message_id.as_deref(), now, kind, extra)?;
+        event(tx, c.incident_id, c.message_id.as_deref(), now, kind, extra, by)?;
     }
     // Only a bound reply's case number is kept: unsigned mail never sets one.
     if let Some(case) = r.cert_case.filter(|_| r.bound) {
@@ -289,7 +289,7 @@ fn record_events(tx: &Connection, c: &Correlation, r: &NewReceived, raw: &[u8], 
             .execute("UPDATE incidents SET cert_case = ?1 WHERE id = ?2 AND cert_case IS NULL", params![case, c.incident_id])
             .map_err(db_error("case"))?;
         if set > 0 {
-            event(tx, c.incident_id, c.message_id.as_deref(), now, "cert-case", &serde_json::json!({ "case": case }))?;
+            event(tx, c.incident_id, c.message_id.as_deref(), now, "cert-case", &serde_json::json!({ "case": case }), by)?;
         }
     }
     if let Some(id) = r.bounced_message {
@@ -451,9 +451,9 @@ impl Store {
             "message_id": id, "was": was.key(), "as": kind.key(), "reason": reason, "bound": bound,
             "content_hash": content_hash, "marked_kind": kind.key(),
         });
-        event(&tx, incident_id, None, now, "marked", &detail)?;
+        event(&tx, incident_id, None, now, "marked", &detail, &self.by)?;
         if bound && kind == Kind::Closed && !has_event(&tx, incident_id, "cert-closed")? {
-            event(&tx, incident_id, None, now, "cert-closed", &serde_json::json!({ "marked": id }))?;
+            event(&tx, incident_id, None, now, "cert-closed", &serde_json::json!({ "marked": id }), &self.by)?;
         }
         tx.commit().map_err(db_error("mark"))?;
         Ok((was, bound))

@@ -100,7 +100,7 @@ fn list_show_and_export() {
     let csv = env.certmail(&["log", "export", "--csv"]);
     assert_success(&csv);
     let csv = text(&csv.stdout);
-    assert!(csv.starts_with("reference,id,at,kind,message_id,detail\n"));
+    assert!(csv.starts_with("reference,id,at,kind,message_id,detail,by_name,by_email,by_key,by_db_user\n"), "{csv}");
     assert_eq!(csv.lines().count(), 5, "{csv}");
     let jsonl = env.certmail(&["log", "export"]);
     assert_eq!(text(&jsonl.stdout).lines().filter(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()).count(), 4);
@@ -192,7 +192,7 @@ pub(crate) fn take_anchor(env: &Env) -> std::path::PathBuf {
     env.write(&format!("anchor-{}.asc", N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)), &signed)
 }
 
-fn verify_anchored(env: &Env, anchor: &Path) -> (std::process::Output, serde_json::Value) {
+pub(crate) fn verify_anchored(env: &Env, anchor: &Path) -> (std::process::Output, serde_json::Value) {
     let out = env.certmail(&["log", "verify", "--json", "--anchor", anchor.to_str().unwrap()]);
     let json = serde_json::from_slice(&out.stdout).unwrap_or_default();
     (out, json)
@@ -206,30 +206,57 @@ pub(crate) fn assert_found(out: &std::process::Output, json: &serde_json::Value,
 }
 
 /// What an attacker with the database does after a change: hash every event again
-/// (as certmail does: SHA-256 over length-prefixed fields, chained) and move the head.
-pub(crate) fn rehash(env: &Env) {
+/// (as certmail does: SHA-256 over length-prefixed fields, then, for an event that
+/// names its writer, "v2" and the four `by_` columns, a NULL as length u64::MAX;
+/// chained) and move the head. Also what a release before the `by_` columns did, for
+/// a log without them. Returns the new head.
+pub(crate) fn rehash(env: &Env) -> (i64, String) {
     use sha2::{Digest, Sha256};
     let conn = rusqlite::Connection::open(env.home.join("certmail.sqlite")).unwrap();
-    let rows: Vec<(i64, i64, Option<String>, String, String, String)> = conn
-        .prepare("SELECT id, incident_id, message_id, at, kind, detail FROM events ORDER BY id")
+    let authors: bool =
+        conn.query_row("SELECT EXISTS (SELECT 1 FROM pragma_table_info('events') WHERE name = 'by_key')", [], |r| r.get(0)).unwrap();
+    let by = if authors { "by_name, by_email, by_key, by_db_user" } else { "NULL, NULL, NULL, NULL" };
+    type Row = (i64, i64, Option<String>, String, String, String, [Option<String>; 4]);
+    let rows: Vec<Row> = conn
+        .prepare(&format!("SELECT id, incident_id, message_id, at, kind, detail, {by} FROM events ORDER BY id"))
         .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, [r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?]))
+        })
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
     let mut prev = "0".repeat(64);
-    for (id, incident, message, at, kind, detail) in &rows {
+    for (id, incident, message, at, kind, detail, by) in &rows {
         let mut h = Sha256::new();
         for part in [prev.as_str(), &id.to_string(), &incident.to_string(), message.as_deref().unwrap_or(""), at, kind, detail] {
             h.update((part.len() as u64).to_be_bytes());
             h.update(part.as_bytes());
+        }
+        if by.iter().any(Option::is_some) {
+            h.update(2u64.to_be_bytes());
+            h.update(b"v2");
+            for part in by {
+                match part {
+                    Some(text) => {
+                        h.update((text.len() as u64).to_be_bytes());
+                        h.update(text.as_bytes());
+                    }
+                    None => h.update(u64::MAX.to_be_bytes()),
+                }
+            }
         }
         let hash: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
         conn.execute("UPDATE events SET prev_hash = ?1, hash = ?2 WHERE id = ?3", rusqlite::params![prev, hash, id]).unwrap();
         prev = hash;
     }
     conn.execute("UPDATE chain_head SET count = ?1, hash = ?2", rusqlite::params![rows.len() as i64, prev]).unwrap();
+    (rows.len() as i64, prev)
 }
+
+/// The schema before the events named their writers (the migration after filings).
+pub(crate) const WITHOUT_AUTHORS: &str = "ALTER TABLE events DROP COLUMN by_name; ALTER TABLE events DROP COLUMN by_email;
+     ALTER TABLE events DROP COLUMN by_key; ALTER TABLE events DROP COLUMN by_db_user;";
 
 #[test]
 fn a_forged_event_with_the_chain_hashed_again_is_found_by_the_anchor() {
@@ -409,6 +436,7 @@ fn as_written_before_rows_were_covered(env: &Env) {
          DROP TABLE filings;
          PRAGMA user_version = 6;", // every migration applied up to COVER_ROWS, not from it on
     );
+    tamper(env, WITHOUT_AUTHORS);
 }
 
 #[test]
