@@ -229,7 +229,8 @@ fn print(report: &[Waiting], messages: &Messages, last: &LastEvents, last_fetch:
             output::say(&format!("  message <{}> to {} <{}>: {}", m.message_id, m.recipient, m.to, m.state));
         }
         if let Some(e) = last.get(&row.reference) {
-            let by = e.by.shown().unwrap_or_else(|| "by an unknown writer (recorded before certmail kept who)".into());
+            // An event from before certmail kept its writer, or by a home that knew none.
+            let by = e.by.shown().unwrap_or_else(|| "(who is not recorded)".into());
             output::say(&format!("  last done: {} {} {by}", output::one_line(&e.kind), shown_time(&e.at)));
         }
         if items.is_empty() {

@@ -122,11 +122,6 @@ pub struct MessageBy {
 }
 
 impl Store {
-    /// The writer this store appends events as.
-    pub fn actor(&self) -> &Actor {
-        &self.by
-    }
-
     /// The newest event of the incident with this reference.
     pub fn last_event(&self, reference: &str) -> Result<Option<LastEvent>, Failure> {
         self.conn

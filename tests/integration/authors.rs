@@ -188,7 +188,7 @@ fn a_log_from_before_the_authors_verifies_after_the_upgrade_and_holds_its_anchor
     let shown = text(&env.certmail(&["log", "show", &reference]).stdout);
     assert!(!shown.contains(" by "), "{shown}");
     let said = text(&env.certmail(&["status"]).stdout);
-    assert!(said.contains("last done: queued") && said.contains("by an unknown writer"), "{said}");
+    assert!(said.contains("last done: queued") && said.contains("(who is not recorded)"), "{said}");
     // From the upgrade on, events name their writer, and the anchor still holds.
     assert_queued(&env.notify(Path::new("examples/voluntary-ransomware.toml"), &["--follow-up", &reference, "--again"]).0);
     let (out, json) = verify_anchored(&env, &anchor);
@@ -227,4 +227,29 @@ fn the_by_object_has_one_shape_everywhere() {
     assert_eq!(keys(&first["by"]), shape, "{first}");
     let export = text(&env.certmail(&["log", "export"]).stdout);
     assert!(export.lines().all(|l| keys(&serde_json::from_str::<serde_json::Value>(l).unwrap()["by"]) == shape), "{export}");
+}
+
+#[test]
+fn a_home_that_does_not_know_its_writer_names_no_one() {
+    let env = Env::new();
+    let (out, _) = env.notify(Path::new("examples/voluntary-ransomware.toml"), &["--json"]);
+    assert_queued(&out);
+    let reference = serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["reference"].as_str().unwrap().to_string();
+    let key = signing_key(&env);
+    // No name or e-mail under [identity]: the key alone, as it is.
+    let config = std::fs::read_to_string(env.config_path()).unwrap();
+    let config: String =
+        config.lines().filter(|l| !l.starts_with("name = \"Jens") && !l.starts_with("email = \"soc@")).map(|l| format!("{l}\n")).collect();
+    std::fs::write(env.config_path(), config).unwrap();
+    assert_success(&env.certmail(&["incident", "close", &reference, "--reason", "handled"]));
+    assert_eq!(events(&env, &reference).last().unwrap()["by"], by(None, None, Some(&key)));
+    let shown = text(&env.certmail(&["log", "show", &reference]).stdout);
+    assert!(shown.lines().last().unwrap().contains(&format!(" by (key …{}) ", &key[32..])), "{shown}");
+    // And no key either: nothing at all, rather than a guess.
+    std::fs::rename(env.home.join("identity/secret.asc"), env.path("secret.asc")).unwrap();
+    assert_success(&env.certmail(&["incident", "close", &reference, "--reason", "again"]));
+    assert_eq!(events(&env, &reference).last().unwrap()["by"], by(None, None, None));
+    let shown = text(&env.certmail(&["log", "show", &reference]).stdout);
+    assert!(!shown.lines().last().unwrap().contains(" by "), "{shown}");
+    assert_success(&verify(&env).0);
 }
