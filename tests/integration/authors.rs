@@ -253,3 +253,29 @@ fn a_home_that_does_not_know_its_writer_names_no_one() {
     assert!(!shown.lines().last().unwrap().contains(" by "), "{shown}");
     assert_success(&verify(&env).0);
 }
+
+#[test]
+fn ingest_writes_as_the_home_that_runs_it() {
+    let c = crate::ingest::case();
+    let key = signing_key(&c.env);
+    // The home that reads the mailbox (a watch host, say) is not the one that notified.
+    rename(&c.env, "Watch Host", "watch@soc.example.dk");
+    let mail = format!(
+        "From: {CERT_ADDRESS}\r\nSubject: Re: [{}] Encrypted message\r\nMessage-ID: <q1@example-cert.test>\r\nIn-Reply-To: <{}>\r\n\r\nKan I sende os logfilerne?\r\n",
+        c.reference, c.message_id
+    );
+    let r = crate::ingest::ingest(&c.env, &c.env.write("reply.eml", &mail));
+    assert_eq!(r["incident"].as_str(), Some(c.reference.as_str()), "{r}");
+    let written: Vec<(String, serde_json::Value)> =
+        events(&c.env, &c.reference).iter().map(|e| (e["kind"].as_str().unwrap().to_string(), e["by"].clone())).collect();
+    let host = by(Some("Watch Host"), Some("watch@soc.example.dk"), Some(&key));
+    assert_eq!(written.last(), Some(&("received".to_string(), host)), "{written:?}");
+    assert_eq!(written[0].1["name"], "Jens Ærø", "{written:?}");
+    // read: our message says who made it; the CERT's says nothing of the kind.
+    let read = text(&c.env.certmail(&["read", &c.reference, "--json"]).stdout);
+    let messages: Vec<serde_json::Value> = read.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(messages.len(), 2, "{read}");
+    assert_eq!(messages[0]["direction"], "sent");
+    assert_eq!(messages[0]["by"]["name"], "Jens Ærø", "{read}");
+    assert_eq!((&messages[1]["direction"], &messages[1]["by"]), (&serde_json::json!("received"), &serde_json::Value::Null), "{read}");
+}
