@@ -21,6 +21,9 @@ const EXAMPLE_CERT_KEY: &str = include_str!("../keys/example-cert.asc");
 
 pub const DEFAULT_MAX_MESSAGE_BYTES: u64 = 20 * 1024 * 1024;
 
+/// The largest `max-message-bytes` a PostgreSQL store takes.
+pub const MAX_MESSAGE_BYTES_POSTGRES: u64 = 256 * 1024 * 1024;
+
 /// The configuration file as written by people and scripts.
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -356,6 +359,16 @@ impl Settings {
         let ca_file = file.ca_file.as_ref().map(|p| self.relative_to_config(p));
         let tls = target::tls_for(&checked, ca_file)
             .map_err(|m| Failure::config(format!("{} {m}", at("ca-file"))).with_field("store.ca-file"))?;
+        // A message's bytes are one bytea parameter (docs/TEAM-MODE.md): PostgreSQL takes
+        // up to 1 GiB, and the team store holds a message to a quarter of that.
+        if self.max_message_bytes() > MAX_MESSAGE_BYTES_POSTGRES {
+            return Err(Failure::config(format!(
+                "{}: max-message-bytes is {}, over {MAX_MESSAGE_BYTES_POSTGRES} (256 MiB), the most a message on a PostgreSQL store may have",
+                self.config_path.display(),
+                self.max_message_bytes()
+            ))
+            .with_field("max-message-bytes"));
+        }
         let password = PasswordSource { command: file.password_command, env: file.password_env };
         Ok(Location::Postgres(Box::new(Postgres { url: url.trim().to_string(), config: checked.config, tls, password })))
     }
@@ -757,6 +770,25 @@ mod tests {
         let err = settings("[store]\npassword-env = 'PW'\n").store_location_with(None).unwrap_err();
         assert!(err.message.contains("[store] url is missing"), "{}", err.message);
         assert_eq!(err.kind, crate::exit::FailureKind::Config);
+        // A message too large for one bytea parameter is refused before any connection.
+        let big = settings(
+            "max-message-bytes = 300000000
+[store]
+url = 'postgres://u@127.0.0.1/t'
+",
+        );
+        let err = big.store_location_with(None).unwrap_err();
+        assert!(err.message.contains("config.toml: max-message-bytes is 300000000"), "{}", err.message);
+        assert_eq!((err.kind, err.field.as_deref()), (crate::exit::FailureKind::Config, Some("max-message-bytes")));
+        assert!(
+            settings(
+                "max-message-bytes = 300000000
+"
+            )
+            .store_location_with(None)
+            .is_ok(),
+            "SQLite has no such bound"
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The reporter's signing identity as commands use it: where its secret key lives,
 //! reading it, and unlocking it through `secrets` (explicit source, OS keyring, or a
 //! terminal prompt; every failure loud); and the writer the log's events name, which
-//! is this identity (`actor`, `open_store`).
+//! is this identity (`actor`).
 
 use std::path::PathBuf;
 use std::time::SystemTime;
@@ -11,7 +11,7 @@ use crate::crypto::{Decryptor, Identity, UnlockedSigner};
 use crate::exit::{Failure, FailureKind};
 use crate::fsutil;
 use crate::secrets::{Secret, SecretSource};
-use crate::store::{Actor, Store};
+use crate::store::Actor;
 
 /// Keyring entry name for an identity's passphrase.
 pub fn keyring_user(fingerprint: &str) -> String {
@@ -36,11 +36,6 @@ pub fn actor(settings: &Settings, now: SystemTime) -> Actor {
     let config = settings.file.identity.as_ref();
     let key = read(settings).ok().and_then(|i| i.signing_fingerprint(now));
     Actor::new(config.map(|c| c.name.as_str()), config.map(|c| c.email.as_str()), key.as_deref())
-}
-
-/// The store of this home, opened as its writer ([`actor`]).
-pub fn open_store(settings: &Settings, now: SystemTime) -> Result<Store, Failure> {
-    Store::open_as(&settings.store_path(), actor(settings, now))
 }
 
 /// Reads the reporter's key and, if it is protected, its passphrase.

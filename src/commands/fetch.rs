@@ -49,7 +49,7 @@ pub(crate) fn configured(settings: &Settings) -> Result<Mailbox, Failure> {
 pub(crate) fn pass(settings: &Settings, mailbox: &Mailbox, session: &mut Session, json: bool, now: SystemTime) -> Result<usize, Failure> {
     let hook = settings.hook()?;
     let at = crate::store::timestamp(now.into());
-    let store = crate::identity::open_store(settings, std::time::SystemTime::now())?;
+    let store = crate::commands::open_store(settings, "fetch")?;
     let url = mailbox.url();
     let stored = store.folder_state(&url)?;
     // Read-only unless recorded mail is to be moved out of the folder.

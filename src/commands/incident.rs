@@ -149,11 +149,9 @@ fn which_stage(
 const MAX_RECEIPT_BYTES: u64 = 50 * 1024 * 1024;
 
 pub fn run(settings: &Settings, command: &IncidentCommand, json: bool) -> CmdResult {
-    let path = settings.store_path();
-    if !path.exists() {
-        return Err(Failure::not_found(format!("no incident log yet at {}", path.display())));
-    }
-    let mut store = crate::identity::open_store(settings, std::time::SystemTime::now())?;
+    let Some(mut store) = crate::commands::existing_store(settings, "incident")? else {
+        return Err(Failure::not_found(format!("no incident log yet at {}", settings.store_path().display())));
+    };
     let now = timestamp(Utc::now());
     match command {
         IncidentCommand::Virk { incident, stage, regime, at, late_reason, reference, receipt } => {

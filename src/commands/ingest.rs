@@ -84,7 +84,7 @@ pub fn run(settings: &Settings, args: &IngestArgs, json: bool) -> CmdResult {
     let items = items.into_iter().chain(boxes.into_iter().flat_map(|(path, file)| mbox_items(path, file)));
 
     let hook = settings.hook()?;
-    let store = crate::identity::open_store(settings, std::time::SystemTime::now())?;
+    let store = crate::commands::open_store(settings, "ingest")?;
     let now = SystemTime::now();
     let mut ingestor = Ingestor::new(settings, store, now);
     ingestor.keep_copies = args.keep_copies;

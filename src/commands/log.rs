@@ -17,11 +17,12 @@ use crate::{crypto, fsutil, identity, output};
 const WITHOUT_ANCHOR: &str = "Without an anchor this cannot show that the whole chain was not rewritten with its hashes recomputed, nor that its newest events were not deleted with the head moved back. Keep the output of `certmail log anchor` elsewhere and check the log with `certmail log verify --anchor FILE`.";
 
 pub fn run(settings: &Settings, command: &LogCommand, json: bool) -> CmdResult {
-    let path = settings.store_path();
-    if !path.exists() {
-        return Err(Failure::not_found(format!("no incident log yet at {}: `certmail notify` creates it", path.display())));
-    }
-    let store = crate::identity::open_store(settings, std::time::SystemTime::now())?;
+    let Some(store) = crate::commands::existing_store(settings, "log")? else {
+        return Err(Failure::not_found(format!(
+            "no incident log yet at {}: `certmail notify` creates it",
+            settings.store_path().display()
+        )));
+    };
     match command {
         LogCommand::List => list(&store, json),
         LogCommand::Show { reference } => show(&store, reference, json),
@@ -227,7 +228,7 @@ fn take_anchor(settings: &Settings, store: &Store, json: bool) -> CmdResult {
             ),
         ));
     }
-    let statement = Statement { head: found.head, at: timestamp(now), log: settings.store_path().display().to_string() };
+    let statement = Statement { head: found.head, at: timestamp(now), log: crate::commands::store_name(settings)?.display().to_string() };
     let (identity, signer) = identity::unlock(settings, now.into())?;
     let signed = crypto::sign_statement(signer, &statement.text(), now.into())
         .map_err(|e| Failure::new(FailureKind::Crypto, format!("signing the anchor failed: {e}")))?;

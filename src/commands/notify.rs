@@ -29,8 +29,8 @@ pub fn run(settings: &Settings, args: &NotifyArgs, json: bool) -> CmdResult {
     let now = Utc::now();
     // A broken relay configuration is an input error before anything is queued.
     let relay = settings.relay()?;
-    let store_path = settings.store_path();
-    let mut store = crate::identity::open_store(settings, now.into())?;
+    let store_path = crate::commands::store_name(settings)?;
+    let mut store = crate::commands::open_store(settings, "notify")?;
     let earlier = match &args.follow_up {
         Some(r) => Some(store.reported(r)?.ok_or_else(|| Failure::not_found(format!("--follow-up {r}: no such incident in the log")))?),
         None => None,

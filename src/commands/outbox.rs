@@ -21,7 +21,7 @@ pub fn run(settings: &Settings, command: &OutboxCommand, json: bool) -> CmdResul
 
 fn retry(settings: &Settings, target: &str, reason: &str, json: bool) -> CmdResult {
     let relay = configured_relay(settings)?;
-    let mut store = crate::identity::open_store(settings, std::time::SystemTime::now())?;
+    let mut store = crate::commands::open_store(settings, "outbox")?;
     let requeued = store.requeue_failed(target, reason, &timestamp(Utc::now()))?;
     if requeued.is_empty() {
         return Err(Failure::not_found(format!(
@@ -50,7 +50,7 @@ fn retry(settings: &Settings, target: &str, reason: &str, json: bool) -> CmdResu
 }
 
 fn list(settings: &Settings, json: bool) -> CmdResult {
-    let store = crate::identity::open_store(settings, std::time::SystemTime::now())?;
+    let store = crate::commands::open_store(settings, "outbox")?;
     let rows = store.outbox()?;
     if json {
         output::json(&serde_json::json!({ "messages": rows }));
@@ -84,7 +84,7 @@ fn list(settings: &Settings, json: bool) -> CmdResult {
 
 fn flush(settings: &Settings, json: bool, retry_now: bool) -> CmdResult {
     let relay = configured_relay(settings)?;
-    let mut store = crate::identity::open_store(settings, std::time::SystemTime::now())?;
+    let mut store = crate::commands::open_store(settings, "outbox")?;
     let password = || outbox::smtp_password(settings, &relay);
     let clock = Utc::now;
     let delivery = Delivery { relay: &relay, password: &password, lifetime: settings.outbox_lifetime(), clock: &clock, retry_now };

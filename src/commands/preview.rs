@@ -19,11 +19,12 @@ const PLACEHOLDER_REFERENCE: &str = "CM-XXXX-XXXX-XXXX";
 pub fn run(settings: &Settings, args: &PreviewArgs, json: bool) -> CmdResult {
     let now = Utc::now();
     let store_path = settings.store_path();
+    let store = crate::commands::existing_store(settings, "preview")?;
     // A follow-up may hold only what changed: read over the incident as last reported,
     // exactly as notify will.
-    let earlier = match (&args.follow_up, store_path.exists()) {
-        (Some(r), true) => Some(
-            crate::identity::open_store(settings, std::time::SystemTime::now())?
+    let earlier = match (&args.follow_up, &store) {
+        (Some(r), Some(store)) => Some(
+            store
                 .reported(r)?
                 .ok_or_else(|| crate::exit::Failure::not_found(format!("--follow-up {r}: no such incident in the log")))?
                 .incident_json,
@@ -33,7 +34,6 @@ pub fn run(settings: &Settings, args: &PreviewArgs, json: bool) -> CmdResult {
     let mut draft = compose::load_onto(settings, &args.incident, earlier.as_deref(), args.lang.map(language), &args.attachments, &[], now)?;
     let recipient = settings.recipient(args.to.as_deref().unwrap_or(settings.default_recipient()))?;
     // What notify will refuse, refused here too: a late report without its reasons.
-    let store = if store_path.exists() { Some(crate::identity::open_store(settings, std::time::SystemTime::now())?) } else { None };
     crate::commands::notify::require_late_reason(settings, store.as_ref(), &draft, args.follow_up.as_deref(), now)?;
     // What notify will say before sending, said here too.
     let warnings = crate::legal::before_sending(settings, &draft, std::slice::from_ref(&recipient.id), now)?;
@@ -42,14 +42,13 @@ pub fn run(settings: &Settings, args: &PreviewArgs, json: bool) -> CmdResult {
         Ok(_) => None,
         Err(f) => Some(f.message),
     };
-    let (reference, thread) = match (&args.follow_up, store_path.exists()) {
-        (Some(r), true) => {
-            let store = crate::identity::open_store(settings, std::time::SystemTime::now())?;
+    let (reference, thread) = match (&args.follow_up, &store) {
+        (Some(r), Some(store)) => {
             let thread =
                 store.thread(r)?.ok_or_else(|| crate::exit::Failure::not_found(format!("--follow-up {r}: no such incident in the log")))?;
             (r.clone(), thread)
         }
-        (Some(r), false) => {
+        (Some(r), None) => {
             return Err(crate::exit::Failure::input(format!("--follow-up {r}: no incident log yet at {}", store_path.display())));
         }
         // References are random and notify draws its own: the preview shows a

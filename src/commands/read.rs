@@ -17,11 +17,9 @@ use crate::store::StoredMessage;
 use crate::{fsutil, output};
 
 pub fn run(settings: &crate::config::Settings, args: &ReadArgs, json: bool) -> CmdResult {
-    let path = settings.store_path();
-    if !path.exists() {
-        return Err(Failure::not_found(format!("no incident log yet at {}", path.display())));
-    }
-    let store = crate::identity::open_store(settings, std::time::SystemTime::now())?;
+    let Some(store) = crate::commands::existing_store(settings, "read")? else {
+        return Err(Failure::not_found(format!("no incident log yet at {}", settings.store_path().display())));
+    };
     let Some((incident_id, reference)) = store.find_incident(&args.target)? else {
         return Err(Failure::not_found(format!("{}: no incident or message with that reference or Message-ID in the log", args.target)));
     };

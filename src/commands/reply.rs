@@ -42,8 +42,8 @@ pub fn run(settings: &Settings, args: &ReplyArgs, json: bool) -> CmdResult {
             estimate(text.len() + 4096)
         )));
     }
-    let store_path = settings.store_path();
-    let mut store = crate::identity::open_store(settings, now.into())?;
+    let store_path = crate::commands::store_name(settings)?;
+    let mut store = crate::commands::open_store(settings, "reply")?;
     let reported = store
         .reported(&args.reference)?
         .ok_or_else(|| Failure::not_found(format!("{}: no such incident in the log (see `certmail log list`)", args.reference)))?;

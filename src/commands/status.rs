@@ -102,8 +102,7 @@ type Messages = std::collections::HashMap<String, Vec<crate::store::OutboxRow>>;
 type LastEvents = std::collections::HashMap<String, crate::store::LastEvent>;
 
 pub fn run(settings: &Settings, json: bool) -> CmdResult {
-    let path = settings.store_path();
-    let store = if path.exists() { Some(crate::identity::open_store(settings, std::time::SystemTime::now())?) } else { None };
+    let store = crate::commands::existing_store(settings, "status")?;
     let now = Utc::now();
     let report = match &store {
         Some(store) => waiting(settings, store, now)?,

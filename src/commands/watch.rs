@@ -111,7 +111,7 @@ fn flush_due(settings: &Settings) {
         Ok(None) => return,
         Err(f) => return log(&f.message),
     };
-    let result = crate::identity::open_store(settings, std::time::SystemTime::now()).and_then(|mut store| {
+    let result = crate::commands::open_store(settings, "watch").and_then(|mut store| {
         let password = || outbox::smtp_password(settings, &relay);
         let clock = chrono::Utc::now;
         let delivery =
@@ -130,7 +130,7 @@ fn flush_due(settings: &Settings) {
 /// since it last looked; a line per event told.
 fn remind_due(settings: &Settings) {
     let now = chrono::Utc::now();
-    let result = crate::identity::open_store(settings, std::time::SystemTime::now()).and_then(|store| {
+    let result = crate::commands::open_store(settings, "watch").and_then(|store| {
         let report = status::waiting(settings, &store, now)?;
         Ok(status::remind(settings, &store, &report, now))
     });

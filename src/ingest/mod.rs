@@ -589,19 +589,40 @@ fn text_identity(mail: &Mail, reading: &Reading) -> String {
         h.update(p.part.content_type.as_bytes());
         h.update([0]);
         match &p.part.text {
-            Some(t) => {
-                normalised.clear();
-                normalised.reserve(t.len() + 1);
-                for line in crate::bytes::lines(t) {
-                    normalised.extend_from_slice(line.trim_end().as_bytes());
-                    normalised.push(b'\n');
-                }
-                h.update(&normalised);
-            }
+            Some(t) => hash_normalised(&mut h, t, &mut normalised),
             None => h.update(Sha256::digest(&p.part.bytes)),
         }
     }
     format!("text:{}", crate::compose::hex(&h.finalize()))
+}
+
+/// Hashes a text as its lines with their trailing white space removed, each ended
+/// by a newline. Most text has nothing to remove: it is hashed as it is, and only
+/// text with a line to trim is copied, line by line, into `scratch`.
+fn hash_normalised(h: &mut Sha256, text: &str, scratch: &mut Vec<u8>) {
+    let bytes = text.as_bytes();
+    // The last character of each line, at the byte before its end: a line to trim
+    // ends in white space (a CR before the LF is too). A non-ASCII last byte may
+    // end a Unicode space: such text takes the slow way.
+    let ends = crate::bytes::positions(bytes, b'\n').chain((!text.ends_with('\n')).then_some(bytes.len()));
+    let untrimmed = ends.filter(|&end| end > 0).all(|end| {
+        let last = bytes[end - 1];
+        last == b'\n' || last.is_ascii() && !(last as char).is_whitespace()
+    });
+    if untrimmed {
+        h.update(bytes);
+        if !bytes.is_empty() && !text.ends_with('\n') {
+            h.update(b"\n");
+        }
+        return;
+    }
+    scratch.clear();
+    scratch.reserve(text.len() + 1);
+    for line in crate::bytes::lines(text) {
+        scratch.extend_from_slice(line.trim_end().as_bytes());
+        scratch.push(b'\n');
+    }
+    h.update(&*scratch);
 }
 
 /// A message's bytes, and its file when it has one.
@@ -755,5 +776,55 @@ impl<'a> Rereader<'a> {
     /// The pinned recipient whose key made a signature, if any.
     pub fn signer(&self, verified: &Verified) -> Option<String> {
         self.pinned.owner(verified).map(str::to_string)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The normalisation written the plain way: what every stored identity was made
+    /// with, which the fast path must keep.
+    fn slow(text: &str) -> String {
+        let mut h = Sha256::new();
+        let mut normalised = Vec::new();
+        for line in crate::bytes::lines(text) {
+            normalised.extend_from_slice(line.trim_end().as_bytes());
+            normalised.push(b'\n');
+        }
+        h.update(&normalised);
+        crate::compose::hex(&h.finalize())
+    }
+
+    #[test]
+    fn the_fast_identity_hashes_what_the_line_by_line_one_did() {
+        let texts = [
+            "",
+            "\n",
+            "\n\n",
+            "a",
+            "a\n",
+            "a\n\nb\n",
+            "a \n",
+            "a\t\nb",
+            "a\r\nb\r\n",
+            "a\rb\n",
+            "a\r",
+            "tak\u{a0}\nfor",
+            "tak\u{3000}",
+            "ærø\n",
+            "ærø",
+            "line one\nline two",
+            " lead\n  x\n",
+            "\u{b}\n",
+            "x\u{b}",
+            "a\u{85}\n",
+            "ends in space ",
+        ];
+        for text in texts {
+            let mut h = Sha256::new();
+            hash_normalised(&mut h, text, &mut Vec::new());
+            assert_eq!(crate::compose::hex(&h.finalize()), slow(text), "{text:?}");
+        }
     }
 }

@@ -45,6 +45,11 @@ pub fn prescan(raw: &[u8]) -> Result<(), String> {
     let mut messages = 0;
     let mut lines = Lines { raw, at: 0 };
     while let Some((start, line)) = lines.next() {
+        // Only a Content-Type line or a boundary line matters, blanks before it or
+        // not: every other line (most of a body) is passed over on its first byte.
+        if !matches!(line.first(), Some(b' ' | b'\t' | b'c' | b'C' | b'-')) {
+            continue;
+        }
         let trimmed = trim_start(line);
         if let Some(value) = content_type_value(trimmed) {
             let value = lines.unfold(value);

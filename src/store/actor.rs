@@ -9,10 +9,10 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 
-use super::{Store, db_error};
+use super::Store;
+use super::sql::{Dialect, Engine, Row};
 use crate::exit::Failure;
 
 /// Whose certmail wrote an event; every part `None` when not known (events from
@@ -47,7 +47,7 @@ impl Actor {
     }
 
     /// Reads the [`columns`] starting at `first`.
-    pub(super) fn from_row(r: &rusqlite::Row, first: usize) -> rusqlite::Result<Actor> {
+    pub(super) fn from_row(r: &Row, first: usize) -> Result<Actor, Failure> {
         Ok(Actor { name: r.get(first)?, email: r.get(first + 1)?, key: r.get(first + 2)?, db_user: r.get(first + 3)? })
     }
 
@@ -77,10 +77,13 @@ impl Actor {
 }
 
 /// The database user the server vouches for, once per connection: the one place the
-/// engine supplies `by_db_user`. SQLite has no users: `None`. (The PostgreSQL engine
-/// answers `SELECT session_user` here.)
-pub(super) fn db_user(_conn: &Connection) -> Result<Option<String>, Failure> {
-    Ok(None)
+/// engine supplies `by_db_user`. SQLite has no users: `None`; PostgreSQL says who the
+/// session authenticated as (`session_user`, which `SET ROLE` does not change).
+pub(super) fn db_user(db: &mut Engine) -> Result<Option<String>, Failure> {
+    match db.dialect() {
+        Dialect::Sqlite => Ok(None),
+        Dialect::Postgres => db.one("SELECT session_user", &[]).map(Some),
+    }
 }
 
 /// The chain's part for the writer, after an event's first seven parts: nothing for
@@ -124,34 +127,30 @@ pub struct MessageBy {
 impl Store {
     /// The newest event of the incident with this reference.
     pub fn last_event(&self, reference: &str) -> Result<Option<LastEvent>, Failure> {
-        self.conn
-            .prepare_cached(&format!(
+        let row = self.db().row_opt(
+            &format!(
                 "SELECT e.kind, e.at, {} FROM events e JOIN incidents i ON i.id = e.incident_id
                  WHERE i.reference = ?1 ORDER BY e.id DESC LIMIT 1",
                 columns("e.")
-            ))
-            .and_then(|mut s| {
-                s.query_row([reference], |r| Ok(LastEvent { kind: r.get(0)?, at: r.get(1)?, by: Actor::from_row(r, 2)? })).optional()
-            })
-            .map_err(db_error("last event"))
+            ),
+            vals![reference],
+        )?;
+        row.map(|r| Ok(LastEvent { kind: r.get(0)?, at: r.get(1)?, by: Actor::from_row(&r, 2)? })).transpose()
     }
 
     /// Who made and who sent each of an incident's messages, by Message-ID.
     pub fn messages_by(&self, incident_id: i64) -> Result<HashMap<String, MessageBy>, Failure> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!(
+        let rows = self.db().rows(
+            &format!(
                 "SELECT message_id, kind, {} FROM events
                  WHERE incident_id = ?1 AND message_id IS NOT NULL AND kind IN ('queued', 'sent') ORDER BY id",
                 columns("")
-            ))
-            .map_err(db_error("writers"))?;
-        let rows = stmt
-            .query_map([incident_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, Actor::from_row(r, 2)?)))
-            .map_err(db_error("writers"))?;
+            ),
+            vals![incident_id],
+        )?;
         let mut by: HashMap<String, MessageBy> = HashMap::new();
-        for row in rows {
-            let (message_id, kind, actor) = row.map_err(db_error("writers"))?;
+        for r in &rows {
+            let (message_id, kind, actor): (String, String, Actor) = (r.get(0)?, r.get(1)?, Actor::from_row(r, 2)?);
             let entry = by.entry(message_id).or_default();
             match kind.as_str() {
                 "queued" => {

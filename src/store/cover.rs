@@ -15,11 +15,11 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
 
-use rusqlite::Connection;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::{ChainProblem, db_error, event, spool};
+use super::sql::Engine;
+use super::{ChainProblem, event, spool};
 use crate::exit::Failure;
 
 /// A row the chain speaks about, by the key its events name it with.
@@ -335,25 +335,20 @@ fn shown(v: &Value) -> String {
     if text.chars().count() > 80 { format!("{}…", text.chars().take(80).collect::<String>()) } else { text }
 }
 
-fn walk(conn: &Connection) -> Result<Stated, Failure> {
-    let mut stmt =
-        conn.prepare("SELECT id, incident_id, message_id, at, kind, detail FROM events ORDER BY id").map_err(db_error("verify"))?;
-    let rows = stmt
-        .query_map([], |r| {
-            let detail: String = r.get(5)?;
-            Ok(Event {
-                id: r.get(0)?,
-                incident_id: r.get(1)?,
-                message_id: r.get(2)?,
-                at: r.get(3)?,
-                kind: r.get(4)?,
-                detail: serde_json::from_str(&detail).unwrap_or(Value::Null),
-            })
-        })
-        .map_err(db_error("verify"))?;
+fn walk(db: &mut Engine) -> Result<Stated, Failure> {
+    let rows = db.rows("SELECT id, incident_id, message_id, at, kind, detail FROM events ORDER BY id", &[])?;
     let mut stated = Stated::default();
-    for e in rows {
-        stated.apply(&e.map_err(db_error("verify"))?);
+    for r in &rows {
+        let detail: String = r.get(5)?;
+        let e = Event {
+            id: r.get(0)?,
+            incident_id: r.get(1)?,
+            message_id: r.get(2)?,
+            at: r.get(3)?,
+            kind: r.get(4)?,
+            detail: serde_json::from_str(&detail).unwrap_or(Value::Null),
+        };
+        stated.apply(&e);
     }
     Ok(stated)
 }
@@ -368,132 +363,121 @@ struct Actual {
     spool: Option<String>,
 }
 
-fn actual_rows(conn: &Connection) -> Result<BTreeMap<Row, Actual>, Failure> {
-    let err = db_error("verify");
+fn actual_rows(db: &mut Engine) -> Result<BTreeMap<Row, Actual>, Failure> {
     let mut rows = BTreeMap::new();
     let mut put = |row: Row, values: Vec<(&'static str, Value)>, spool: Option<String>| {
         rows.insert(row, Actual { columns: values.into_iter().collect(), spool });
     };
-    let mut stmt = conn
-        .prepare("SELECT id, reference, scheme, title, created_at, detected_at, incident_json, cert_case FROM incidents")
-        .map_err(&err)?;
-    let mut q = stmt.query([]).map_err(&err)?;
-    while let Some(r) = q.next().map_err(&err)? {
-        let json: String = r.get(6).map_err(&err)?;
-        let text = |i: usize| r.get::<_, Option<String>>(i).map(|v| json!(v));
+    for r in &db.rows("SELECT id, reference, scheme, title, created_at, detected_at, incident_json, cert_case FROM incidents", &[])? {
+        let json: String = r.get(6)?;
+        let text = |i: usize| r.get::<Option<String>>(i).map(|v| json!(v));
         put(
-            Row::Incident(r.get(0).map_err(&err)?),
+            Row::Incident(r.get(0)?),
             vec![
-                ("reference", text(1).map_err(&err)?),
-                ("scheme", text(2).map_err(&err)?),
-                ("title", text(3).map_err(&err)?),
-                ("created_at", text(4).map_err(&err)?),
-                ("detected_at", text(5).map_err(&err)?),
+                ("reference", text(1)?),
+                ("scheme", text(2)?),
+                ("title", text(3)?),
+                ("created_at", text(4)?),
+                ("detected_at", text(5)?),
                 ("incident_json", json!(sha256_hex(json.as_bytes()))),
-                ("cert_case", text(7).map_err(&err)?),
+                ("cert_case", text(7)?),
             ],
             None,
         );
     }
-    let mut stmt = conn
-        .prepare(
-            "SELECT m.message_id, m.incident_id, m.state, m.attempts, m.last_reply, m.last_error, m.next_attempt_at, m.claimed_by,
-                    m.size, m.recipient, m.recipient_fingerprint, m.envelope_from, m.envelope_to, m.created_at,
-                    b.bytes, m.spool, m.sha256, m.incident_sha256
-             FROM messages m LEFT JOIN message_bytes b ON b.message = m.id",
-        )
-        .map_err(&err)?;
-    let mut q = stmt.query([]).map_err(&err)?;
-    while let Some(r) = q.next().map_err(&err)? {
-        let text = |i: usize| r.get::<_, Option<String>>(i).map(|v| json!(v));
-        let int = |i: usize| r.get::<_, Option<i64>>(i).map(|v| json!(v));
-        let inline: Option<Vec<u8>> = r.get(14).map_err(&err)?;
-        let spool: Option<String> = r.get(15).map_err(&err)?;
+    let messages = db.rows(
+        "SELECT m.message_id, m.incident_id, m.state, m.attempts, m.last_reply, m.last_error, m.next_attempt_at, m.claimed_by,
+                m.size, m.recipient, m.recipient_fingerprint, m.envelope_from, m.envelope_to, m.created_at,
+                b.bytes, m.spool, m.sha256, m.incident_sha256
+         FROM messages m LEFT JOIN message_bytes b ON b.message = m.id",
+        &[],
+    )?;
+    for r in &messages {
+        let text = |i: usize| r.get::<Option<String>>(i).map(|v| json!(v));
+        let int = |i: usize| r.get::<Option<i64>>(i).map(|v| json!(v));
+        let inline: Option<Vec<u8>> = r.get(14)?;
+        let spool: Option<String> = r.get(15)?;
         // The hash of the bytes that will travel: inline, computed; spooled, the
         // row's (the file is checked against the row separately).
         let sha256 = match &inline {
             Some(bytes) => json!(sha256_hex(bytes)),
-            None => text(16).map_err(&err)?,
+            None => text(16)?,
         };
         put(
-            Row::Message(r.get(0).map_err(&err)?),
+            Row::Message(r.get(0)?),
             vec![
-                ("incident_id", int(1).map_err(&err)?),
-                ("state", text(2).map_err(&err)?),
-                ("attempts", int(3).map_err(&err)?),
-                ("last_reply", text(4).map_err(&err)?),
-                ("last_error", text(5).map_err(&err)?),
-                ("next_attempt_at", text(6).map_err(&err)?),
-                ("claimed_by", int(7).map_err(&err)?),
-                ("size", int(8).map_err(&err)?),
-                ("recipient", text(9).map_err(&err)?),
-                ("recipient_fingerprint", text(10).map_err(&err)?),
-                ("envelope_from", text(11).map_err(&err)?),
-                ("envelope_to", text(12).map_err(&err)?),
-                ("created_at", text(13).map_err(&err)?),
+                ("incident_id", int(1)?),
+                ("state", text(2)?),
+                ("attempts", int(3)?),
+                ("last_reply", text(4)?),
+                ("last_error", text(5)?),
+                ("next_attempt_at", text(6)?),
+                ("claimed_by", int(7)?),
+                ("size", int(8)?),
+                ("recipient", text(9)?),
+                ("recipient_fingerprint", text(10)?),
+                ("envelope_from", text(11)?),
+                ("envelope_to", text(12)?),
+                ("created_at", text(13)?),
                 ("sha256", sha256),
-                ("incident_sha256", text(17).map_err(&err)?),
+                ("incident_sha256", text(17)?),
             ],
             if inline.is_none() { spool } else { None },
         );
     }
-    let mut stmt = conn
-        .prepare(
-            "SELECT content_hash, incident_id, message_id, kind, signature, signer, encrypted, received_at, raw,
-                    bound, flags, signer_recipient, from_address, marked_kind, reason
-             FROM received",
-        )
-        .map_err(&err)?;
-    let mut q = stmt.query([]).map_err(&err)?;
-    while let Some(r) = q.next().map_err(&err)? {
-        let text = |i: usize| r.get::<_, Option<String>>(i).map(|v| json!(v));
-        let raw: Vec<u8> = r.get(8).map_err(&err)?;
+    let received = db.rows(
+        "SELECT content_hash, incident_id, message_id, kind, signature, signer, encrypted, received_at, raw,
+                bound, flags, signer_recipient, from_address, marked_kind, reason
+         FROM received",
+        &[],
+    )?;
+    for r in &received {
+        let text = |i: usize| r.get::<Option<String>>(i).map(|v| json!(v));
+        let raw: Vec<u8> = r.get(8)?;
         // As the events state them: `bound` a boolean (any other number is itself an
         // edit), `flags` the list its JSON text holds.
-        let bound = match r.get::<_, i64>(9).map_err(&err)? {
+        let bound = match r.get::<i64>(9)? {
             0 => json!(false),
             1 => json!(true),
             other => json!(other),
         };
-        let flags: String = r.get(10).map_err(&err)?;
+        let flags: String = r.get(10)?;
         let flags = serde_json::from_str::<Value>(&flags).unwrap_or(Value::String(flags));
         put(
-            Row::Received(r.get(0).map_err(&err)?),
+            Row::Received(r.get(0)?),
             vec![
-                ("incident_id", json!(r.get::<_, Option<i64>>(1).map_err(&err)?)),
-                ("message_id", text(2).map_err(&err)?),
-                ("kind", text(3).map_err(&err)?),
-                ("signature", text(4).map_err(&err)?),
-                ("signer", text(5).map_err(&err)?),
-                ("encrypted", json!(r.get::<_, bool>(6).map_err(&err)?)),
-                ("received_at", text(7).map_err(&err)?),
+                ("incident_id", json!(r.get::<Option<i64>>(1)?)),
+                ("message_id", text(2)?),
+                ("kind", text(3)?),
+                ("signature", text(4)?),
+                ("signer", text(5)?),
+                ("encrypted", json!(r.get::<bool>(6)?)),
+                ("received_at", text(7)?),
                 ("raw", if raw.is_empty() { Value::Null } else { json!(sha256_hex(&raw)) }),
                 ("bound", bound),
                 ("flags", flags),
-                ("signer_recipient", text(11).map_err(&err)?),
-                ("from_address", text(12).map_err(&err)?),
-                ("marked_kind", text(13).map_err(&err)?),
-                ("reason", text(14).map_err(&err)?),
+                ("signer_recipient", text(11)?),
+                ("from_address", text(12)?),
+                ("marked_kind", text(13)?),
+                ("reason", text(14)?),
             ],
             None,
         );
     }
-    let mut stmt = conn
-        .prepare("SELECT id, incident_id, regime, stage, virk_reference, submitted_at, late_reason, receipt_sha256 FROM filings")
-        .map_err(&err)?;
-    let mut q = stmt.query([]).map_err(&err)?;
-    while let Some(r) = q.next().map_err(&err)? {
-        let text = |i: usize| r.get::<_, Option<String>>(i).map(|v| json!(v));
+    let filings =
+        db.rows("SELECT id, incident_id, regime, stage, virk_reference, submitted_at, late_reason, receipt_sha256 FROM filings", &[])?;
+    for r in &filings {
+        let text = |i: usize| r.get::<Option<String>>(i).map(|v| json!(v));
         put(
-            Row::Filing(r.get(0).map_err(&err)?),
+            Row::Filing(r.get(0)?),
             vec![
-                ("incident_id", json!(r.get::<_, i64>(1).map_err(&err)?)),
-                ("regime", text(2).map_err(&err)?),
-                ("stage", text(3).map_err(&err)?),
-                ("virk_reference", text(4).map_err(&err)?),
-                ("submitted_at", text(5).map_err(&err)?),
-                ("late_reason", text(6).map_err(&err)?),
-                ("receipt_sha256", text(7).map_err(&err)?),
+                ("incident_id", json!(r.get::<i64>(1)?)),
+                ("regime", text(2)?),
+                ("stage", text(3)?),
+                ("virk_reference", text(4)?),
+                ("submitted_at", text(5)?),
+                ("late_reason", text(6)?),
+                ("receipt_sha256", text(7)?),
             ],
             None,
         );
@@ -508,9 +492,9 @@ fn needs_an_event(row: &Row, actual: &Actual) -> bool {
 }
 
 /// Compares every covered row with what the chain says it holds.
-pub(super) fn check_rows(conn: &Connection, store_path: &Path) -> Result<Vec<ChainProblem>, Failure> {
-    let Stated { rows: stated, mut problems } = walk(conn)?;
-    let actual = actual_rows(conn)?;
+pub(super) fn check_rows(db: &mut Engine, store_path: Option<&Path>) -> Result<Vec<ChainProblem>, Failure> {
+    let Stated { rows: stated, mut problems } = walk(db)?;
+    let actual = actual_rows(db)?;
     for (row, known) in &stated {
         let Some(recorded_by) = known.recorded_by else { continue };
         let Some(found) = actual.get(row) else {
@@ -557,7 +541,8 @@ pub(super) fn check_rows(conn: &Connection, store_path: &Path) -> Result<Vec<Cha
     Ok(problems)
 }
 
-fn spool_sha256(store_path: &Path, name: &str) -> std::io::Result<String> {
+fn spool_sha256(store_path: Option<&Path>, name: &str) -> std::io::Result<String> {
+    let Some(store_path) = store_path else { return Err(std::io::Error::other("a spool file on PostgreSQL, which has no spool")) };
     if name.contains('/') || name.starts_with('.') {
         return Err(std::io::Error::other("not a name certmail writes"));
     }
@@ -576,9 +561,9 @@ fn spool_sha256(store_path: &Path, name: &str) -> std::io::Result<String> {
 /// States, in one `attested` event per row, the covered columns the chain does not
 /// say yet (a log from before the rule); returns how many rows needed one. Run by
 /// the upgrade only: run later, it would vouch for whatever a row then holds.
-pub(super) fn attest_uncovered(tx: &Connection, now: &str, by: &super::Actor) -> Result<usize, Failure> {
-    let Stated { rows: stated, .. } = walk(tx)?;
-    let actual = actual_rows(tx)?;
+pub(super) fn attest_uncovered(db: &mut Engine, now: &str, by: &super::Actor) -> Result<usize, Failure> {
+    let Stated { rows: stated, .. } = walk(db)?;
+    let actual = actual_rows(db)?;
     let incidents: std::collections::BTreeSet<i64> =
         actual.keys().filter_map(|r| if let Row::Incident(id) = r { Some(*id) } else { None }).collect();
     let mut attested = 0;
@@ -606,7 +591,7 @@ pub(super) fn attest_uncovered(tx: &Connection, now: &str, by: &super::Actor) ->
             "columns": missing,
             "note": "stated by the upgrade that made the chain cover rows: the values as found then",
         });
-        event(tx, incident, message_id, now, "attested", &detail, by)?;
+        event(db, incident, message_id, now, "attested", &detail, by)?;
         attested += 1;
     }
     Ok(attested)

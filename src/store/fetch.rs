@@ -3,9 +3,7 @@
 //! after the messages it covers are committed, so a crash re-reads (and ingest
 //! recognises) rather than skips.
 
-use rusqlite::{OptionalExtension, params};
-
-use super::{Store, db_error};
+use super::Store;
 use crate::exit::Failure;
 
 /// Where reading a folder stands.
@@ -33,35 +31,37 @@ impl FolderState {
 
 impl Store {
     pub fn folder_state(&self, url: &str) -> Result<Option<FolderState>, Failure> {
-        self.conn
-            .query_row("SELECT uid_validity, last_uid FROM imap_folders WHERE url = ?1", [url], |r| {
-                Ok(FolderState { uid_validity: r.get(0)?, last_uid: r.get(1)? })
-            })
-            .optional()
-            .map_err(db_error("fetch state"))
+        let row = self.db().row_opt("SELECT uid_validity, last_uid FROM imap_folders WHERE url = ?1", vals![url])?;
+        row.map(|r| Ok(FolderState { uid_validity: uid(r.get(0)?)?, last_uid: uid(r.get(1)?)? })).transpose()
     }
 
     /// Records that `url` is read up to `state` at `now`. Call only once the messages
-    /// up to `state.last_uid` are committed.
+    /// up to `state.last_uid` are committed. The larger `last_uid` is kept for the same
+    /// UIDVALIDITY, so two watchers never move it back.
     pub fn record_fetch(&self, url: &str, state: &FolderState, now: &str) -> Result<(), Failure> {
-        self.conn
-            .execute(
+        let mut db = self.db();
+        let larger = db.dialect().greatest("imap_folders.last_uid", "excluded.last_uid");
+        db.execute(
+            &format!(
                 "INSERT INTO imap_folders (url, uid_validity, last_uid, fetched_at) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (url) DO UPDATE SET uid_validity = ?2, last_uid = ?3, fetched_at = ?4",
-                params![url, state.uid_validity, state.last_uid, now],
-            )
-            .map(|_| ())
-            .map_err(db_error("fetch state"))
+                 ON CONFLICT (url) DO UPDATE SET
+                    last_uid = CASE WHEN imap_folders.uid_validity = excluded.uid_validity THEN {larger} ELSE excluded.last_uid END,
+                    uid_validity = excluded.uid_validity, fetched_at = excluded.fetched_at"
+            ),
+            vals![url, state.uid_validity, state.last_uid, now],
+        )?;
+        Ok(())
     }
 
     pub fn last_fetch(&self) -> Result<Option<LastFetch>, Failure> {
-        self.conn
-            .query_row("SELECT url, fetched_at FROM imap_folders ORDER BY fetched_at DESC, url LIMIT 1", [], |r| {
-                Ok(LastFetch { folder: r.get(0)?, at: r.get(1)? })
-            })
-            .optional()
-            .map_err(db_error("fetch state"))
+        let row = self.db().row_opt("SELECT url, fetched_at FROM imap_folders ORDER BY fetched_at DESC, url LIMIT 1", &[])?;
+        row.map(|r| Ok(LastFetch { folder: r.get(0)?, at: r.get(1)? })).transpose()
     }
+}
+
+/// A UID as stored (an integer column): out of range is the store's error.
+fn uid(v: i64) -> Result<u32, Failure> {
+    u32::try_from(v).map_err(|_| Failure::failed(format!("incident log: the fetch state holds the UID {v}, which IMAP has none of")))
 }
 
 #[cfg(test)]

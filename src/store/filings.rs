@@ -3,9 +3,8 @@
 //! `virk-filed` event that states it, in one transaction. Filings recorded before
 //! stages existed are events without a stage (see [`Filed::stage`]).
 
-use rusqlite::{OptionalExtension, params};
-
-use super::{Store, db_error, event};
+use super::sql::Engine;
+use super::{Actor, Store, event};
 use crate::exit::Failure;
 
 /// A stage's submission to record.
@@ -35,52 +34,46 @@ impl Store {
     /// Records a filing on the incident `reference`: one stage of each regime it was
     /// for (one submission of the joint form can go to several authorities), all or none.
     pub fn record_filings(&mut self, reference: &str, filings: &[NewFiling], now: &str) -> Result<(), Failure> {
-        let err = db_error("filing");
-        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(&err)?;
-        let id: Option<i64> =
-            tx.query_row("SELECT id FROM incidents WHERE reference = ?1", [reference], |r| r.get(0)).optional().map_err(&err)?;
-        let Some(id) = id else { return Err(Failure::not_found(format!("no incident {reference} in the log"))) };
-        for f in filings {
-            record(&tx, id, f, now, &self.by)?;
-        }
-        tx.commit().map_err(&err)
+        self.db.get_mut().write(|db| {
+            let Some(id) = db.one_opt::<i64>("SELECT id FROM incidents WHERE reference = ?1", vals![reference])? else {
+                return Err(Failure::not_found(format!("no incident {reference} in the log")));
+            };
+            for f in filings {
+                record(db, id, f, now, &self.by)?;
+            }
+            Ok(())
+        })
     }
 
     /// Every filing of the incident `reference`, oldest first.
     pub fn filings(&self, reference: &str) -> Result<Vec<Filed>, Failure> {
-        let err = db_error("filings");
-        let mut stmt = self
-            .conn
-            .prepare(
+        let mut db = self.db();
+        let d = db.dialect();
+        let (virk_reference, stage) = (d.json_text("e.detail", &["virk-reference"]), d.json_text("e.detail", &["stage"]));
+        let rows = db.rows(
+            &format!(
                 "SELECT f.regime, f.stage, f.virk_reference, f.submitted_at FROM filings f
                    JOIN incidents i ON i.id = f.incident_id WHERE i.reference = ?1
                  UNION ALL
-                 SELECT NULL, NULL, json_extract(e.detail, '$.\"virk-reference\"'), e.at FROM events e
+                 SELECT NULL, NULL, {virk_reference}, e.at FROM events e
                    JOIN incidents i ON i.id = e.incident_id
-                  WHERE i.reference = ?1 AND e.kind = 'virk-filed' AND json_extract(e.detail, '$.stage') IS NULL
-                 ORDER BY 4",
-            )
-            .map_err(&err)?;
-        let rows = stmt
-            .query_map([reference], |r| {
-                Ok(Filed { regime: r.get(0)?, stage: r.get(1)?, virk_reference: r.get(2)?, submitted_at: r.get(3)? })
-            })
-            .map_err(&err)?;
-        rows.collect::<Result<_, _>>().map_err(&err)
+                  WHERE i.reference = ?1 AND e.kind = 'virk-filed' AND {stage} IS NULL
+                 ORDER BY 4"
+            ),
+            vals![reference],
+        )?;
+        rows.iter().map(|r| Ok(Filed { regime: r.get(0)?, stage: r.get(1)?, virk_reference: r.get(2)?, submitted_at: r.get(3)? })).collect()
     }
 }
 
 /// One stage's row and the `virk-filed` event that states it.
-fn record(tx: &rusqlite::Transaction, id: i64, f: &NewFiling, now: &str, by: &super::Actor) -> Result<(), Failure> {
-    let err = db_error("filing");
+fn record(db: &mut Engine, id: i64, f: &NewFiling, now: &str, by: &Actor) -> Result<(), Failure> {
     let receipt_sha256 = f.receipt.as_ref().and_then(|r| r["sha256"].as_str()).map(str::to_string);
-    tx.execute(
+    let filing: i64 = db.one(
         "INSERT INTO filings (incident_id, regime, stage, virk_reference, submitted_at, late_reason, receipt_sha256)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![id, f.regime, f.stage, f.virk_reference, f.submitted_at, f.late_reason, receipt_sha256],
-    )
-    .map_err(&err)?;
-    let filing = tx.last_insert_rowid();
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+        vals![id, f.regime, f.stage, f.virk_reference, f.submitted_at, f.late_reason, receipt_sha256.as_deref()],
+    )?;
     // Every column of the row, so `log verify` holds the row to it.
     let mut detail = serde_json::json!({
         "virk-reference": f.virk_reference,
@@ -94,5 +87,5 @@ fn record(tx: &rusqlite::Transaction, id: i64, f: &NewFiling, now: &str, by: &su
     if let Some(r) = &f.receipt {
         detail["receipt"] = r.clone();
     }
-    event(tx, id, None, now, "virk-filed", &detail, by)
+    event(db, id, None, now, "virk-filed", &detail, by)
 }

@@ -1,21 +1,18 @@
 //! Which hook events have fired: one row per event key, claimed before the hook runs.
 
-use rusqlite::params;
-
-use super::{Store, db_error};
+use super::Store;
 use crate::exit::Failure;
 
 impl Store {
     /// Claims the event `key`: true if it had not fired before (the hook is to run
     /// now), false if it has. Outside any batch, so the claim is committed at once.
     pub fn claim_hook_event(&self, key: &str, event: &str, reference: Option<&str>, now: &str) -> Result<bool, Failure> {
-        self.conn
+        self.db()
             .execute(
                 "INSERT INTO hooks_fired (key, event, reference, fired_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (key) DO NOTHING",
-                params![key, event, reference, now],
+                vals![key, event, reference, now],
             )
             .map(|n| n == 1)
-            .map_err(db_error("hook events"))
     }
 }
 

@@ -6,11 +6,11 @@
 //! included, only an anchor kept outside the log can find ([`Store::verify`]). Also
 //! the log's read queries: incidents and their timelines.
 
-use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
+use super::Store;
 use super::actor::{self, Actor};
-use super::{Store, db_error};
+use super::sql::Engine;
 use crate::anchor::LogHead;
 use crate::exit::Failure;
 
@@ -38,25 +38,27 @@ fn event_hash(prev: &str, e: &Hashed) -> String {
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-pub(super) fn head(tx: &Connection) -> Result<(i64, String), Failure> {
-    let row: Option<(i64, String)> = tx
-        .prepare_cached("SELECT count, hash FROM chain_head WHERE id = 1")
-        .and_then(|mut s| s.query_row([], |r| Ok((r.get(0)?, r.get(1)?))).optional())
-        .map_err(db_error("chain head"))?;
-    Ok(row.unwrap_or((0, GENESIS.to_string())))
+pub(super) fn head(db: &mut Engine) -> Result<(i64, String), Failure> {
+    let row = db.row_opt("SELECT count, hash FROM chain_head WHERE id = 1", &[])?;
+    Ok(match row {
+        Some(r) => (r.get(0)?, r.get(1)?),
+        None => (0, GENESIS.to_string()),
+    })
 }
 
-fn set_head(tx: &Connection, count: i64, hash: &str) -> Result<(), Failure> {
-    tx.prepare_cached("INSERT INTO chain_head (id, count, hash) VALUES (1, ?1, ?2) ON CONFLICT(id) DO UPDATE SET count = ?1, hash = ?2")
-        .and_then(|mut s| s.execute(params![count, hash]))
-        .map(|_| ())
-        .map_err(db_error("chain head"))
+fn set_head(db: &mut Engine, count: i64, hash: &str) -> Result<(), Failure> {
+    db.execute(
+        "INSERT INTO chain_head (id, count, hash) VALUES (1, ?1, ?2) ON CONFLICT(id) DO UPDATE SET count = ?1, hash = ?2",
+        vals![count, hash],
+    )?;
+    Ok(())
 }
 
-/// Appends an event to the log, written `by`, chained to the previous one. Call
-/// inside the transaction that makes the change the event records.
+/// Appends an event to the log, written `by`, chained to the previous one. Call inside the
+/// transaction that makes the change the event records (which holds the head: the
+/// event's id is drawn while it is held, so id order is chain order).
 pub(crate) fn event(
-    tx: &Connection,
+    db: &mut Engine,
     incident_id: i64,
     message_id: Option<&str>,
     at: &str,
@@ -65,47 +67,46 @@ pub(crate) fn event(
     by: &Actor,
 ) -> Result<(), Failure> {
     let detail = detail.to_string();
-    tx.prepare_cached(
+    let id: i64 = db.one(
         "INSERT INTO events (incident_id, message_id, at, kind, detail, by_name, by_email, by_key, by_db_user)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )
-    .and_then(|mut s| s.execute(params![incident_id, message_id, at, kind, detail, by.name, by.email, by.key, by.db_user]))
-    .map_err(db_error("event"))?;
-    let id = tx.last_insert_rowid();
-    let (count, prev) = head(tx)?;
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
+        vals![
+            incident_id,
+            message_id,
+            at,
+            kind,
+            &detail,
+            by.name.as_deref(),
+            by.email.as_deref(),
+            by.key.as_deref(),
+            by.db_user.as_deref()
+        ],
+    )?;
+    let (count, prev) = head(db)?;
     let hash = event_hash(&prev, &Hashed { id, incident_id, message_id, at, kind, detail: &detail, by });
-    tx.prepare_cached("UPDATE events SET prev_hash = ?1, hash = ?2 WHERE id = ?3")
-        .and_then(|mut s| s.execute(params![prev, hash, id]))
-        .map_err(db_error("event"))?;
-    set_head(tx, count + 1, &hash)
+    db.execute("UPDATE events SET prev_hash = ?1, hash = ?2 WHERE id = ?3", vals![&prev, &hash, id])?;
+    set_head(db, count + 1, &hash)
 }
 
 /// Gives hashes to events recorded before the chain existed (schema migration).
-pub(super) fn backfill_chain(tx: &Connection) -> Result<(), Failure> {
-    type Row = (i64, i64, Option<String>, String, String, String, Actor);
-    let rows: Vec<Row> = {
-        let mut stmt = tx
-            .prepare(&format!(
-                "SELECT id, incident_id, message_id, at, kind, detail, {} FROM events WHERE hash IS NULL ORDER BY id",
-                actor::columns("")
-            ))
-            .map_err(db_error("chain backfill"))?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, Actor::from_row(r, 6)?)))
-            .map_err(db_error("chain backfill"))?;
-        rows.collect::<Result<_, _>>().map_err(db_error("chain backfill"))?
-    };
-    let (mut count, mut prev) = head(tx)?;
-    for (id, incident_id, message_id, at, kind, detail, by) in &rows {
-        let e = Hashed { id: *id, incident_id: *incident_id, message_id: message_id.as_deref(), at, kind, detail, by };
+pub(super) fn backfill_chain(db: &mut Engine) -> Result<(), Failure> {
+    let rows = db.rows(
+        &format!("SELECT id, incident_id, message_id, at, kind, detail, {} FROM events WHERE hash IS NULL ORDER BY id", actor::columns("")),
+        &[],
+    )?;
+    let (mut count, mut prev) = head(db)?;
+    for r in &rows {
+        let (id, incident_id, message_id, at, kind, detail): (i64, i64, Option<String>, String, String, String) =
+            (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?);
+        let by = Actor::from_row(r, 6)?;
+        let e = Hashed { id, incident_id, message_id: message_id.as_deref(), at: &at, kind: &kind, detail: &detail, by: &by };
         let hash = event_hash(&prev, &e);
-        tx.execute("UPDATE events SET prev_hash = ?1, hash = ?2 WHERE id = ?3", params![prev, hash, id])
-            .map_err(db_error("chain backfill"))?;
+        db.execute("UPDATE events SET prev_hash = ?1, hash = ?2 WHERE id = ?3", vals![&prev, &hash, id])?;
         prev = hash;
         count += 1;
     }
     if !rows.is_empty() {
-        set_head(tx, count, &prev)?;
+        set_head(db, count, &prev)?;
     }
     Ok(())
 }
@@ -164,27 +165,25 @@ impl Store {
     /// head. That is what finds a chain rewritten with its hashes recomputed, events
     /// deleted from its end with the head moved back, and a log wiped and made anew.
     pub fn verify(&self, anchor: Option<&LogHead>) -> Result<Verification, Failure> {
-        let mut stmt = self
-            .conn
-            .prepare(&format!(
+        let mut db = self.db();
+        let rows = db.rows(
+            &format!(
                 "SELECT id, incident_id, message_id, at, kind, detail, prev_hash, hash, {} FROM events ORDER BY id",
                 actor::columns("")
-            ))
-            .map_err(db_error("verify"))?;
-        type Row = ((i64, i64, Option<String>, String, String, String, Option<String>, Option<String>), Actor);
-        let rows = stmt
-            .query_map([], |r| {
-                Ok(((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?), Actor::from_row(r, 8)?))
-            })
-            .map_err(db_error("verify"))?;
+            ),
+            &[],
+        )?;
+        type Fields = (i64, i64, Option<String>, String, String, String, Option<String>, Option<String>);
         let mut problems = Vec::new();
         let mut prev = GENESIS.to_string();
         // The chain as the events' content gives it, whatever the stored hashes say.
         let mut running = GENESIS.to_string();
         let mut at_anchor = anchor.filter(|a| a.count == 0).map(|_| (None, GENESIS.to_string()));
         let mut count = 0;
-        for row in rows {
-            let ((id, incident_id, message_id, at, kind, detail, prev_hash, hash), by): Row = row.map_err(db_error("verify"))?;
+        for r in &rows {
+            let (id, incident_id, message_id, at, kind, detail, prev_hash, hash): Fields =
+                (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?);
+            let by = Actor::from_row(r, 8)?;
             let e = Hashed { id, incident_id, message_id: message_id.as_deref(), at: &at, kind: &kind, detail: &detail, by: &by };
             count += 1;
             if prev_hash.as_deref() != Some(prev.as_str()) {
@@ -204,7 +203,7 @@ impl Store {
             }
             prev = hash.unwrap_or_default();
         }
-        let (head_count, head_hash) = head(&self.conn)?;
+        let (head_count, head_hash) = head(&mut db)?;
         if head_count != count || (count > 0 && head_hash != prev) {
             problems.push(ChainProblem {
                 event: None,
@@ -214,7 +213,7 @@ impl Store {
                 ),
             });
         }
-        problems.extend(super::cover::check_rows(&self.conn, &self.path)?);
+        problems.extend(super::cover::check_rows(&mut db, self.path.as_deref())?);
         let mut after_anchor = None;
         if let Some(anchor) = anchor {
             match at_anchor {
@@ -241,23 +240,21 @@ impl Store {
 
     /// The chain's head as recorded, for an anchor or a notification to carry.
     pub fn log_head(&self) -> Result<LogHead, Failure> {
-        let (count, hash) = head(&self.conn)?;
+        let (count, hash) = head(&mut self.db())?;
         Ok(LogHead { count, hash })
     }
 
     /// Every incident, newest first.
     pub fn incidents(&self) -> Result<Vec<IncidentRow>, Failure> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT i.reference, i.scheme, i.title, i.created_at, i.detected_at,
-                        (SELECT COUNT(*) FROM messages m WHERE m.incident_id = i.id),
-                        (SELECT e.kind FROM events e WHERE e.incident_id = i.id ORDER BY e.id DESC LIMIT 1)
-                 FROM incidents i ORDER BY i.id DESC",
-            )
-            .map_err(db_error("incidents"))?;
-        let rows = stmt
-            .query_map([], |r| {
+        let rows = self.db().rows(
+            "SELECT i.reference, i.scheme, i.title, i.created_at, i.detected_at,
+                    (SELECT COUNT(*) FROM messages m WHERE m.incident_id = i.id),
+                    (SELECT e.kind FROM events e WHERE e.incident_id = i.id ORDER BY e.id DESC LIMIT 1)
+             FROM incidents i ORDER BY i.id DESC",
+            &[],
+        )?;
+        rows.iter()
+            .map(|r| {
                 Ok(IncidentRow {
                     reference: r.get(0)?,
                     scheme: r.get(1)?,
@@ -268,27 +265,19 @@ impl Store {
                     last_event: r.get(6)?,
                 })
             })
-            .map_err(db_error("incidents"))?;
-        rows.collect::<Result<_, _>>().map_err(db_error("incidents"))
+            .collect()
     }
 
     /// An incident's timeline, oldest first; `None` if the reference is unknown.
     pub fn timeline(&self, reference: &str) -> Result<Option<Vec<EventRow>>, Failure> {
-        let id: Option<i64> = self
-            .conn
-            .query_row("SELECT id FROM incidents WHERE reference = ?1", [reference], |r| r.get(0))
-            .optional()
-            .map_err(db_error("timeline"))?;
-        let Some(id) = id else { return Ok(None) };
-        let mut stmt = self
-            .conn
-            .prepare(&format!(
-                "SELECT id, at, kind, message_id, detail, {} FROM events WHERE incident_id = ?1 ORDER BY id",
-                actor::columns("")
-            ))
-            .map_err(db_error("timeline"))?;
-        let rows = stmt
-            .query_map([id], |r| {
+        let mut db = self.db();
+        let Some(id) = db.one_opt::<i64>("SELECT id FROM incidents WHERE reference = ?1", vals![reference])? else { return Ok(None) };
+        let rows = db.rows(
+            &format!("SELECT id, at, kind, message_id, detail, {} FROM events WHERE incident_id = ?1 ORDER BY id", actor::columns("")),
+            vals![id],
+        )?;
+        rows.iter()
+            .map(|r| {
                 let detail: String = r.get(4)?;
                 Ok(EventRow {
                     id: r.get(0)?,
@@ -299,8 +288,8 @@ impl Store {
                     by: Actor::from_row(r, 5)?,
                 })
             })
-            .map_err(db_error("timeline"))?;
-        rows.collect::<Result<Vec<_>, _>>().map(Some).map_err(db_error("timeline"))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
     }
 }
 
@@ -354,14 +343,12 @@ pub struct StatusRow {
 impl Store {
     /// Appends an event to an existing incident.
     pub fn add_event(&mut self, reference: &str, kind: &str, detail: &serde_json::Value, now: &str) -> Result<(), Failure> {
-        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(db_error("event"))?;
-        let id: Option<i64> = tx
-            .query_row("SELECT id FROM incidents WHERE reference = ?1", [reference], |r| r.get(0))
-            .optional()
-            .map_err(db_error("event"))?;
-        let Some(id) = id else { return Err(Failure::not_found(format!("no incident {reference} in the log"))) };
-        event(&tx, id, None, now, kind, detail, &self.by)?;
-        tx.commit().map_err(db_error("event"))
+        self.db.get_mut().write(|db| {
+            let Some(id) = db.one_opt::<i64>("SELECT id FROM incidents WHERE reference = ?1", vals![reference])? else {
+                return Err(Failure::not_found(format!("no incident {reference} in the log")));
+            };
+            event(db, id, None, now, kind, detail, &self.by)
+        })
     }
 
     /// Incidents not closed, oldest first, with what their deadlines depend on.
@@ -373,15 +360,13 @@ impl Store {
     /// space aside), if there is one: what notify checks before a new incident,
     /// without computing every open incident's status.
     pub fn open_incident_titled(&self, title: &str) -> Result<Option<String>, Failure> {
-        self.conn
-            .prepare_cached(
-                "SELECT i.reference FROM incidents i
-                 WHERE lower(trim(i.title)) = lower(trim(?1))
-                   AND NOT EXISTS (SELECT 1 FROM events e WHERE e.incident_id = i.id AND e.kind = 'closed')
-                 ORDER BY i.id DESC LIMIT 1",
-            )
-            .and_then(|mut s| s.query_row([title], |r| r.get(0)).optional())
-            .map_err(db_error("open incident by title"))
+        self.db().one_opt(
+            "SELECT i.reference FROM incidents i
+             WHERE lower(trim(i.title)) = lower(trim(CAST(?1 AS TEXT)))
+               AND NOT EXISTS (SELECT 1 FROM events e WHERE e.incident_id = i.id AND e.kind = 'closed')
+             ORDER BY i.id DESC LIMIT 1",
+            vals![title],
+        )
     }
 
     /// One incident (closed or not) as `status` sees it.
@@ -390,9 +375,14 @@ impl Store {
     }
 
     fn status_rows(&self, reference: Option<&str>) -> Result<Vec<StatusRow>, Failure> {
-        let mut stmt = self
-            .conn
-            .prepare(
+        let mut db = self.db();
+        let d = db.dialect();
+        let virk_reference = d.json_text("e.detail", &["virk-reference"]);
+        let report_to = d.json_text("i.incident_json", &["personal-data", "report-to"]);
+        let classified_status = d.json_text("i.incident_json", &["timeline", "classified", "status"]);
+        let classified_at = d.json_text("i.incident_json", &["timeline", "classified", "at"]);
+        let rows = db.rows(
+            &format!(
                 "SELECT i.reference, i.scheme, i.title, i.created_at, i.detected_at,
                         (SELECT MIN(e.at) FROM events e WHERE e.incident_id = i.id AND e.kind = 'sent'),
                         (SELECT COUNT(*) FROM messages m WHERE m.incident_id = i.id AND m.state IN ('queued', 'sending', 'deferred')),
@@ -403,7 +393,7 @@ impl Store {
                         (SELECT MIN(e.at) FROM events e WHERE e.incident_id = i.id AND e.kind = 'acknowledged'),
                         i.cert_case,
                         EXISTS (SELECT 1 FROM events e WHERE e.incident_id = i.id AND e.kind = 'virk-filed'),
-                        (SELECT json_extract(e.detail, '$.\"virk-reference\"') FROM events e
+                        (SELECT {virk_reference} FROM events e
                             WHERE e.incident_id = i.id AND e.kind = 'virk-filed' ORDER BY e.id DESC LIMIT 1),
                         q.received_at, q.signature,
                         EXISTS (SELECT 1 FROM events e WHERE e.incident_id = i.id AND e.kind = 'cert-closed'),
@@ -412,9 +402,8 @@ impl Store {
                             AND (r.kind IN ('ack', 'question', 'closed', 'reply', 'malformed')
                                  OR r.flags LIKE '%\"bounce-for-unsent-message\"%')),
                         (SELECT m.recipient FROM messages m WHERE m.incident_id = i.id ORDER BY m.id DESC LIMIT 1),
-                        json_extract(i.incident_json, '$.\"personal-data\".\"report-to\"'),
-                        CASE WHEN json_extract(i.incident_json, '$.timeline.classified.status') = 'known'
-                             THEN json_extract(i.incident_json, '$.timeline.classified.at') END
+                        {report_to},
+                        CASE WHEN {classified_status} = 'known' THEN {classified_at} END
                  FROM incidents i
                  -- The newest good, bound reply that is not a replay: the CERT has what
                  -- we sent before it, whatever a bounce says.
@@ -430,14 +419,15 @@ impl Store {
                  LEFT JOIN received l ON l.id = (
                      SELECT r.id FROM received r WHERE r.incident_id = i.id AND r.kind != 'malformed'
                      ORDER BY r.received_at DESC, r.id DESC LIMIT 1)
-                 WHERE CASE WHEN ?1 IS NULL
+                 WHERE CASE WHEN CAST(?1 AS TEXT) IS NULL
                             THEN NOT EXISTS (SELECT 1 FROM events e WHERE e.incident_id = i.id AND e.kind = 'closed')
                             ELSE i.reference = ?1 END
-                 ORDER BY i.id",
-            )
-            .map_err(db_error("status"))?;
-        let rows = stmt
-            .query_map([reference], |r| {
+                 ORDER BY i.id"
+            ),
+            vals![reference],
+        )?;
+        rows.iter()
+            .map(|r| {
                 Ok(StatusRow {
                     reference: r.get(0)?,
                     scheme: r.get(1)?,
@@ -460,11 +450,10 @@ impl Store {
                     last_reply_from: r.get(18)?,
                     unverified: r.get(19)?,
                     recipient: r.get(20)?,
-                    personal_data_to: r.get(21).ok().flatten(),
-                    classified_at: r.get(22).ok().flatten(),
+                    personal_data_to: r.get::<Option<String>>(21).ok().flatten(),
+                    classified_at: r.get::<Option<String>>(22).ok().flatten(),
                 })
             })
-            .map_err(db_error("status"))?;
-        rows.collect::<Result<_, _>>().map_err(db_error("status"))
+            .collect()
     }
 }

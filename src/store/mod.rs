@@ -4,16 +4,24 @@
 //! A notification's incident row, message row (the exact bytes that will travel) and
 //! events are committed in one transaction, before anything is sent.
 //!
-//! Team mode (docs/TEAM-MODE.md) is growing here too, as the only user of postgres:
-//! `target` (where the store is), `sql` (the two engines), `pg` (connecting and
-//! migrating). The same MIGRATIONS make both schemas; the typed queries are SQLite's.
+//! Team mode (docs/TEAM-MODE.md): the same store on PostgreSQL, as the only user of
+//! postgres: `target` (where the store is), `sql` (the two engines, the only place
+//! that runs SQL), `pg` (connecting and migrating). The same MIGRATIONS make both
+//! schemas, and every typed query is one statement text run on either engine; what
+//! only SQLite has (PRAGMAs, WAL, incremental blob I/O, spool files) stays in its arms.
 
+use std::cell::{RefCell, RefMut};
 use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::Connection;
 
 use crate::exit::Failure;
 use crate::fsutil;
+
+/// A statement's parameters: `vals![a, b]` is `&[Value::from(a), Value::from(b)]`.
+macro_rules! vals {
+    ($($v:expr),* $(,)?) => { &[$($crate::store::sql::Value::from($v)),*] };
+}
 
 /// Schema migrations, applied in order; `PRAGMA user_version` counts those applied.
 const MIGRATIONS: &[&str] = &[
@@ -234,8 +242,11 @@ fn covering_from() -> usize {
 }
 
 pub struct Store {
-    conn: Connection,
-    path: std::path::PathBuf,
+    /// The connection; a read borrows it for one query at a time (PostgreSQL's client
+    /// needs `&mut` to run one), never across a call that borrows it again.
+    db: RefCell<Engine>,
+    /// The SQLite file; `None` on PostgreSQL, which has no spool folder.
+    path: Option<PathBuf>,
     /// Who the events this store appends say wrote them (store/actor.rs).
     by: Actor,
 }
@@ -266,6 +277,9 @@ pub use received::{Correlation, Earlier, NewReceived, StoredMessage};
 pub use spool::{MessageBytes, MessageSink};
 pub use state::MessageState;
 
+use sql::{Engine, Row};
+use target::Location;
+
 pub(crate) fn db_error(what: &str) -> impl Fn(rusqlite::Error) -> Failure + '_ {
     move |e| Failure::failed(format!("incident log: {what}: {e}"))
 }
@@ -278,26 +292,56 @@ impl Drop for Store {
     /// [`WAL_KEPT_BYTES`]. Never waits: while another process has the log open the
     /// checkpoint is left to whichever closes last.
     fn drop(&mut self) {
-        let mut wal = self.path.clone().into_os_string();
+        let (Some(path), Engine::Sqlite(conn)) = (&self.path, self.db.get_mut()) else { return };
+        let mut wal = path.clone().into_os_string();
         wal.push("-wal");
         if std::fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_KEPT_BYTES) {
-            let _ = self.conn.busy_timeout(std::time::Duration::ZERO);
+            let _ = conn.busy_timeout(std::time::Duration::ZERO);
             // Not done is harmless (the data is in the WAL, durably): only slower.
-            let _ = self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
+            let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
         }
     }
 }
 
 impl Store {
-    /// Opens (creating owner-only if needed) and migrates the store, as no one: the
-    /// events it appends (an upgrade's included) record no writer. Commands open it
-    /// [`Store::open_as`] their home's writer.
+    /// Opens the store where the configuration puts it (see [`Settings::store_location`](crate::config::Settings::store_location)):
+    /// the SQLite file, or the team's PostgreSQL database; `command` names the
+    /// connection on the server. Every event it appends (an upgrade's included) is
+    /// written `by` (and the database user the engine knows, see store/actor.rs).
+    pub fn open_at(location: &Location, command: &str, by: Actor) -> Result<Store, Failure> {
+        match location {
+            Location::Sqlite(path) => Store::open_as(path, by),
+            Location::Postgres(pg) => {
+                let mut db = Engine::Postgres(Box::new(sql::PgConnection::new(pg::connect(pg, command)?)));
+                let by = Actor { db_user: actor::db_user(&mut db)?, ..by };
+                pg::migrate(&mut db, &by)?;
+                Ok(Store { db: RefCell::new(db), path: None, by })
+            }
+        }
+    }
+
+    /// Opens the store if it exists: a SQLite file not made yet is `None` (a
+    /// PostgreSQL store always exists once it is configured).
+    pub fn open_existing(location: &Location, command: &str, by: Actor) -> Result<Option<Store>, Failure> {
+        match location {
+            Location::Sqlite(path) if !path.exists() => Ok(None),
+            _ => Store::open_at(location, command, by).map(Some),
+        }
+    }
+
+    /// The connection, for one query (see [`Store::db`]).
+    fn db(&self) -> RefMut<'_, Engine> {
+        self.db.borrow_mut()
+    }
+
+    /// Opens (creating owner-only if needed) and migrates the SQLite store, as no one:
+    /// the events it appends (an upgrade's included) record no writer. Commands open
+    /// it [`Store::open_at`] their home's writer.
     pub fn open(path: &Path) -> Result<Store, Failure> {
         Store::open_as(path, Actor::default())
     }
 
-    /// [`Store::open`], appending every event as written `by` (and the database user
-    /// the engine knows, see store/actor.rs).
+    /// [`Store::open`], appending every event as written `by`.
     pub fn open_as(path: &Path, by: Actor) -> Result<Store, Failure> {
         if let Some(dir) = path.parent() {
             fsutil::private_dir(dir)?;
@@ -343,106 +387,115 @@ impl Store {
         // notifications, 18 ms per notify). `Drop` therefore truncates it once it
         // passes WAL_KEPT_BYTES.
         conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true).map_err(db_error("checkpoint on close"))?;
-        let by = Actor { db_user: actor::db_user(&conn)?, ..by };
-        let mut store = Store { conn, path: path.to_path_buf(), by };
-        store.migrate()?;
-        Ok(store)
-    }
-
-    fn migrate(&mut self) -> Result<(), Failure> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_error("migration"))?;
-        let version = sql::apply_migrations(&mut sql::Tx::Sqlite(&tx), MIGRATIONS)?;
-        // Events recorded before the chain existed get their hashes now.
-        log::backfill_chain(&tx)?;
-        // Once, for a log from before the newest covering step: it states what only
-        // that step's events would have said (an older log gets it all at once).
-        if version < covering_from() {
-            // The upgrade is an edge like a command's start: it reads the clock itself.
-            cover::attest_uncovered(&tx, &timestamp(chrono::Utc::now()), &self.by)?;
+        let mut db = Engine::Sqlite(conn);
+        let by = Actor { db_user: actor::db_user(&mut db)?, ..by };
+        db.begin()?;
+        match migrate_in(&mut db, &by) {
+            Ok(_) => db.commit()?,
+            Err(e) => {
+                db.rollback();
+                return Err(e);
+            }
         }
-        tx.commit().map_err(db_error("migration"))
+        Ok(Store { db: RefCell::new(db), path: Some(path.to_path_buf()), by })
     }
 
     /// The reference the next new incident of `year` would get (read-only).
     /// Message-IDs of an existing incident's messages, oldest first; `None` if the
     /// reference is unknown.
     pub fn thread(&self, reference: &str) -> Result<Option<Vec<String>>, Failure> {
-        thread(&self.conn, reference)
+        thread(&mut self.db(), reference)
     }
 
     /// Reserves a reference (a new one, or `follow_up`'s) and holds the write lock.
     pub fn begin(&mut self, follow_up: Option<&str>, year: i32) -> Result<Pending<'_>, Failure> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_error("begin"))?;
-        let (reference, existing_incident, seq) = match follow_up {
-            Some(r) => {
-                let id: Option<i64> = tx
-                    .query_row("SELECT id FROM incidents WHERE reference = ?1", [r], |row| row.get(0))
-                    .optional()
-                    .map_err(db_error("lookup"))?;
-                let Some(id) = id else {
-                    return Err(Failure::not_found(format!("{r}: no such incident in the log (see `certmail log list`)")));
-                };
-                (r.to_string(), Some(id), 0)
-            }
-            None => {
-                let seq: i64 = tx
-                    .query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM incidents WHERE year = ?1", [year], |r| r.get(0))
-                    .map_err(db_error("next reference"))?;
-                (unused_reference(&tx)?, None, seq)
+        let db = self.db.get_mut();
+        db.begin_write()?;
+        let found = reserve(db, follow_up, year);
+        let (reference, existing_incident, seq) = match found {
+            Ok(found) => found,
+            Err(e) => {
+                db.rollback();
+                return Err(e);
             }
         };
-        Ok(Pending { tx, store_path: &self.path, by: &self.by, reference, existing_incident, year, seq })
+        Ok(Pending { store: self, open: true, reference, existing_incident, year, seq })
     }
 
     /// Removes spool files of notifications that never committed (see
-    /// [`spool::remove_leftovers`]); returns their paths.
+    /// [`spool::remove_leftovers`]); returns their paths. PostgreSQL has no spool.
     pub fn remove_spool_leftovers(&self) -> Result<Vec<PathBuf>, Failure> {
-        spool::remove_leftovers(&self.path, |name| {
-            self.conn
-                .query_row("SELECT EXISTS (SELECT 1 FROM messages WHERE spool = ?1)", [name], |r| r.get(0))
-                .map_err(db_error("spool files"))
-        })
+        let Some(path) = &self.path else { return Ok(Vec::new()) };
+        spool::remove_leftovers(path, |name| self.db().one("SELECT EXISTS (SELECT 1 FROM messages WHERE spool = ?1)", vals![name]))
     }
 
     /// Number of messages in a state (used by tests and status).
     pub fn count_state(&self, state: &str) -> Result<i64, Failure> {
-        self.conn.query_row("SELECT COUNT(*) FROM messages WHERE state = ?1", [state], |r| r.get(0)).map_err(db_error("count"))
+        self.db().one("SELECT COUNT(*) FROM messages WHERE state = ?1", vals![state])
     }
 
     /// The bytes of a message, by Message-ID.
     pub fn message_bytes(&self, message_id: &str) -> Result<Option<Vec<u8>>, Failure> {
-        let stored = self
-            .conn
-            .query_row(
-                &format!("SELECT {STORED_BYTES} FROM messages m LEFT JOIN message_bytes b ON b.message = m.id WHERE m.message_id = ?1"),
-                [message_id],
-                |r| StoredBytes::from_row(r, 0),
-            )
-            .optional()
-            .map_err(db_error("message"))?;
-        stored.map(|s| s.load(&self.path)).transpose()
+        let row = self.db().row_opt(
+            &format!("SELECT {STORED_BYTES} FROM messages m LEFT JOIN message_bytes b ON b.message = m.id WHERE m.message_id = ?1"),
+            vals![message_id],
+        )?;
+        row.map(|r| StoredBytes::from_row(&r, 0)?.load(self.path.as_deref())).transpose()
     }
 
     /// Event kinds of an incident, oldest first.
     pub fn event_kinds(&self, reference: &str) -> Result<Vec<String>, Failure> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT e.kind FROM events e JOIN incidents i ON i.id = e.incident_id WHERE i.reference = ?1 ORDER BY e.id")
-            .map_err(db_error("events"))?;
-        let rows = stmt.query_map([reference], |r| r.get(0)).map_err(db_error("events"))?;
-        rows.collect::<Result<Vec<String>, _>>().map_err(db_error("events"))
+        let rows = self.db().rows(
+            "SELECT e.kind FROM events e JOIN incidents i ON i.id = e.incident_id WHERE i.reference = ?1 ORDER BY e.id",
+            vals![reference],
+        )?;
+        rows.iter().map(|r| r.get(0)).collect()
     }
 }
 
-fn thread(conn: &Connection, reference: &str) -> Result<Option<Vec<String>>, Failure> {
-    let id: Option<i64> = conn
-        .query_row("SELECT id FROM incidents WHERE reference = ?1", [reference], |r| r.get(0))
-        .optional()
-        .map_err(db_error("lookup"))?;
-    let Some(id) = id else { return Ok(None) };
-    let mut stmt = conn.prepare("SELECT message_id FROM messages WHERE incident_id = ?1 ORDER BY id").map_err(db_error("thread"))?;
-    let rows = stmt.query_map([id], |r| r.get(0)).map_err(db_error("thread"))?;
-    rows.collect::<Result<Vec<String>, _>>().map(Some).map_err(db_error("thread"))
+/// The migrations, and the upgrade's Rust steps (their events written `by`), inside
+/// the migration's transaction; the version the schema had.
+fn migrate_in(db: &mut Engine, by: &Actor) -> Result<usize, Failure> {
+    let version = sql::apply_migrations(db, MIGRATIONS)?;
+    upgrade_steps(db, version, by)?;
+    Ok(version)
+}
+
+/// The upgrade's Rust steps, after the migrations of a schema that was at `version`;
+/// the events they append are written `by` (the home that opened the log).
+pub(crate) fn upgrade_steps(db: &mut Engine, version: usize, by: &Actor) -> Result<(), Failure> {
+    // Events recorded before the chain existed get their hashes now.
+    log::backfill_chain(db)?;
+    // Once, for a log from before the newest covering step: it states what only
+    // that step's events would have said (an older log gets it all at once).
+    if version < covering_from() {
+        // The upgrade is an edge like a command's start: it reads the clock itself.
+        cover::attest_uncovered(db, &timestamp(chrono::Utc::now()), by)?;
+    }
+    Ok(())
+}
+
+/// The reference a new notification gets (or `follow_up`'s), its incident if it has
+/// one, and the next sequence number of `year`.
+fn reserve(db: &mut Engine, follow_up: Option<&str>, year: i32) -> Result<(String, Option<i64>, i64), Failure> {
+    match follow_up {
+        Some(r) => {
+            let Some(id) = db.one_opt::<i64>("SELECT id FROM incidents WHERE reference = ?1", vals![r])? else {
+                return Err(Failure::not_found(format!("{r}: no such incident in the log (see `certmail log list`)")));
+            };
+            Ok((r.to_string(), Some(id), 0))
+        }
+        None => {
+            let seq: i64 = db.one("SELECT COALESCE(MAX(seq), 0) + 1 FROM incidents WHERE year = ?1", vals![year])?;
+            Ok((unused_reference(db)?, None, seq))
+        }
+    }
+}
+
+fn thread(db: &mut Engine, reference: &str) -> Result<Option<Vec<String>>, Failure> {
+    let Some(id) = db.one_opt::<i64>("SELECT id FROM incidents WHERE reference = ?1", vals![reference])? else { return Ok(None) };
+    let rows = db.rows("SELECT message_id FROM messages WHERE incident_id = ?1 ORDER BY id", vals![id])?;
+    rows.iter().map(|r| r.get(0)).collect::<Result<Vec<String>, _>>().map(Some)
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -457,12 +510,10 @@ pub fn timestamp(t: chrono::DateTime<chrono::Utc>) -> String {
 
 /// A random reference no incident in this log has (a clash is next to impossible,
 /// but costs one query to rule out).
-fn unused_reference(tx: &Connection) -> Result<String, Failure> {
+fn unused_reference(db: &mut Engine) -> Result<String, Failure> {
     loop {
         let candidate = crate::reference::new_reference()?;
-        let taken: bool = tx
-            .query_row("SELECT EXISTS (SELECT 1 FROM incidents WHERE reference = ?1)", [&candidate], |r| r.get(0))
-            .map_err(db_error("reference"))?;
+        let taken: bool = db.one("SELECT EXISTS (SELECT 1 FROM incidents WHERE reference = ?1)", vals![&candidate])?;
         if !taken {
             return Ok(candidate);
         }
@@ -482,7 +533,7 @@ pub(crate) enum StoredBytes {
 
 impl StoredBytes {
     /// Reads the [`STORED_BYTES`] columns starting at `first`.
-    pub(crate) fn from_row(r: &rusqlite::Row, first: usize) -> rusqlite::Result<StoredBytes> {
+    pub(crate) fn from_row(r: &Row, first: usize) -> Result<StoredBytes, Failure> {
         let inline: Option<Vec<u8>> = r.get(first)?;
         let spool: Option<String> = r.get(first + 1)?;
         let size: i64 = r.get(first + 2)?;
@@ -494,10 +545,16 @@ impl StoredBytes {
         })
     }
 
-    pub(crate) fn load(self, store_path: &Path) -> Result<Vec<u8>, Failure> {
+    /// The bytes; a spooled message's from its file next to the SQLite log.
+    pub(crate) fn load(self, store_path: Option<&Path>) -> Result<Vec<u8>, Failure> {
         match self {
             StoredBytes::Inline(bytes) => Ok(bytes),
-            StoredBytes::Spooled { name, size, sha256 } => spool::read_spooled(store_path, &name, size, &sha256),
+            StoredBytes::Spooled { name, size, sha256 } => match store_path {
+                Some(path) => spool::read_spooled(path, &name, size, &sha256),
+                None => {
+                    Err(Failure::failed(format!("incident log: the message names a spool file ({name}), which PostgreSQL has none of")))
+                }
+            },
             StoredBytes::Missing => Err(Failure::failed("incident log: a queued message has no bytes recorded")),
         }
     }
@@ -585,11 +642,9 @@ mod tests {
         let mut store = Store::open(&dir.path().join("s.sqlite")).unwrap();
         commit_one(store.begin(None, 2026).unwrap(), "m1@x");
         // As if recorded by a version without the chain:
-        store.conn.execute_batch("UPDATE events SET prev_hash = NULL, hash = NULL; DELETE FROM chain_head;").unwrap();
+        store.db.get_mut().batch("UPDATE events SET prev_hash = NULL, hash = NULL; DELETE FROM chain_head;").unwrap();
         assert!(!store.verify_chain().unwrap().is_empty());
-        let tx = store.conn.transaction().unwrap();
-        log::backfill_chain(&tx).unwrap();
-        tx.commit().unwrap();
+        store.db.get_mut().write(log::backfill_chain).unwrap();
         assert_eq!(store.verify_chain().unwrap(), vec![]);
     }
 
@@ -599,17 +654,13 @@ mod tests {
         let mut store = Store::open(&dir.path().join("s.sqlite")).unwrap();
         commit_one(store.begin(None, 2026).unwrap(), "m1@x");
         // A new log's events say everything: an upgrade has nothing to add.
-        let tx = store.conn.transaction().unwrap();
-        assert_eq!(cover::attest_uncovered(&tx, "later", &Actor::default()).unwrap(), 0);
-        tx.commit().unwrap();
+        assert_eq!(store.db.get_mut().write(|db| cover::attest_uncovered(db, "later", &Actor::default())).unwrap(), 0);
         assert_eq!(store.verify_chain().unwrap(), vec![]);
-        store.conn.execute_batch("UPDATE messages SET state = 'sent'").unwrap();
+        store.db.get_mut().batch("UPDATE messages SET state = 'sent'").unwrap();
         let problems = store.verify_chain().unwrap();
         assert!(problems.len() == 1 && problems[0].problem.contains("state is \"sent\""), "{problems:?}");
         // Attesting again (as a rerun upgrade would) states only what no event did.
-        let tx = store.conn.transaction().unwrap();
-        assert_eq!(cover::attest_uncovered(&tx, "later", &Actor::default()).unwrap(), 0);
-        tx.commit().unwrap();
+        assert_eq!(store.db.get_mut().write(|db| cover::attest_uncovered(db, "later", &Actor::default())).unwrap(), 0);
         assert_eq!(store.verify_chain().unwrap().len(), 1);
     }
 

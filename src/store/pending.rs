@@ -4,12 +4,8 @@
 //! a message threads to) cannot change under it. The commit writes the incident (or its
 //! new revision), one message per recipient and their events in one transaction.
 
-use std::io::Write;
-use std::path::Path;
-
-use rusqlite::{Connection, OptionalExtension, params};
-
-use super::{Actor, MessageBytes, MessageSink, MessageState, Store, db_error, event, log, sha256_hex};
+use super::sql::{Engine, Row, Value};
+use super::{Actor, MessageBytes, MessageSink, MessageState, Store, event, log, sha256_hex};
 use crate::exit::Failure;
 
 /// The incident part of a new notification.
@@ -102,67 +98,77 @@ pub struct Thread {
 
 /// See the module comment; dropping it rolls everything back.
 pub struct Pending<'a> {
-    pub(super) tx: rusqlite::Transaction<'a>,
-    pub(super) store_path: &'a Path,
-    /// The store's writer, whom the events say wrote them.
-    pub(super) by: &'a Actor,
+    /// The store, its writing transaction open until [`Pending::commit`].
+    pub(super) store: &'a mut Store,
+    pub(super) open: bool,
     pub reference: String,
     pub(super) existing_incident: Option<i64>,
     pub(super) year: i32,
     pub(super) seq: i64,
 }
 
+impl Drop for Pending<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            self.store.db.get_mut().rollback();
+        }
+    }
+}
+
 impl Store {
     /// An incident as last reported; `None` if the reference is unknown.
     pub fn reported(&self, reference: &str) -> Result<Option<Reported>, Failure> {
-        let row: Option<(i64, String, String)> = self
-            .conn
-            .query_row("SELECT id, incident_json, title FROM incidents WHERE reference = ?1", [reference], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })
-            .optional()
-            .map_err(db_error("incident"))?;
-        let Some((id, incident_json, title)) = row else { return Ok(None) };
-        let recipients = first_seen(query_notified(&self.conn, "m.incident_id = ?1", &id)?);
-        Ok(Some(Reported { incident_json, title, recipients }))
+        let mut db = self.db();
+        let Some(row) = db.row_opt("SELECT id, incident_json, title FROM incidents WHERE reference = ?1", vals![reference])? else {
+            return Ok(None);
+        };
+        let id: i64 = row.get(0)?;
+        let recipients = first_seen(query_notified(&mut db, "m.incident_id = ?1", id.into())?);
+        Ok(Some(Reported { incident_json: row.get(1)?, title: row.get(2)?, recipients }))
     }
 
     /// The messages of ours on an incident, oldest first.
     pub fn messages_of(&self, reference: &str) -> Result<Vec<Notified>, Failure> {
-        query_notified(&self.conn, "i.reference = ?1", &reference)
+        query_notified(&mut self.db(), "i.reference = ?1", reference.into())
     }
 
     /// Messages whose incident content had this SHA-256 (see [`Revision::Report`]),
     /// oldest first: the same report notified before.
     pub fn notified_with(&self, incident_sha256: &str) -> Result<Vec<Notified>, Failure> {
-        notified_with(&self.conn, incident_sha256)
+        notified_with(&mut self.db(), incident_sha256)
     }
 
     /// An idempotency key's first use, if it had one.
     pub fn idempotency_key(&self, key: &str) -> Result<Option<KeyUse>, Failure> {
-        key_use(&self.conn, key)
+        key_use(&mut self.db(), key)
     }
 
     /// Replaces a key's result with how delivery ended.
     pub fn record_key_result(&mut self, key: &str, result: &serde_json::Value) -> Result<(), Failure> {
-        self.conn
-            .execute("UPDATE idempotency_keys SET result = ?1 WHERE key = ?2", params![result.to_string(), key])
-            .map_err(db_error("idempotency key"))?;
+        self.db().execute("UPDATE idempotency_keys SET result = ?1 WHERE key = ?2", vals![&result.to_string(), key])?;
         Ok(())
     }
 }
 
 impl Pending<'_> {
+    fn db(&self) -> std::cell::RefMut<'_, Engine> {
+        self.store.db()
+    }
+
     /// The chain's head before this notification's events: what it carries inside
     /// its encryption, so the CERT's copy witnesses the log as it was.
     pub fn log_head(&self) -> Result<crate::anchor::LogHead, Failure> {
-        let (count, hash) = log::head(&self.tx)?;
+        let (count, hash) = log::head(&mut self.db())?;
         Ok(crate::anchor::LogHead { count, hash })
     }
 
-    /// Where the final bytes of the new message (about `estimated` bytes) go.
+    /// Where the final bytes of the new message (about `estimated` bytes) go: on
+    /// PostgreSQL always into memory, to be one parameter of the row (no spool).
     pub fn message_sink(&self, message_id: &str, estimated: u64) -> Result<MessageSink, Failure> {
-        MessageSink::new(self.store_path, message_id, estimated)
+        match &self.store.path {
+            Some(path) => MessageSink::new(path, message_id, estimated),
+            None => Ok(MessageSink::in_memory(estimated)),
+        }
     }
 
     /// Whether this adds to an incident already in the log.
@@ -173,13 +179,13 @@ impl Pending<'_> {
     /// The existing incident's JSON as last recorded (`None` for a new incident).
     pub fn incident_json(&self) -> Result<Option<String>, Failure> {
         let Some(id) = self.existing_incident else { return Ok(None) };
-        self.tx.query_row("SELECT incident_json FROM incidents WHERE id = ?1", [id], |r| r.get(0)).map_err(db_error("incident")).map(Some)
+        self.db().one("SELECT incident_json FROM incidents WHERE id = ?1", vals![id]).map(Some)
     }
 
     /// The existing incident's messages of ours, oldest first.
     pub fn messages(&self) -> Result<Vec<Notified>, Failure> {
         let Some(id) = self.existing_incident else { return Ok(Vec::new()) };
-        query_notified(&self.tx, "m.incident_id = ?1", &id)
+        query_notified(&mut self.db(), "m.incident_id = ?1", id.into())
     }
 
     /// Every recipient the existing incident's messages went to, in the order first used.
@@ -189,13 +195,13 @@ impl Pending<'_> {
 
     /// See [`Store::notified_with`]; under the write lock.
     pub fn notified_with(&self, incident_sha256: &str) -> Result<Vec<Notified>, Failure> {
-        notified_with(&self.tx, incident_sha256)
+        notified_with(&mut self.db(), incident_sha256)
     }
 
     /// See [`Store::idempotency_key`]; under the write lock, so a concurrent retry
     /// waits for the first to commit and then finds its key.
     pub fn idempotency_key(&self, key: &str) -> Result<Option<KeyUse>, Failure> {
-        key_use(&self.tx, key)
+        key_use(&mut self.db(), key)
     }
 
     /// What a new message to `recipient` threads to. Only a reply whose good,
@@ -203,25 +209,18 @@ impl Pending<'_> {
     /// answered: unsigned mail never chooses what we thread to.
     pub fn thread(&self, recipient: &str) -> Result<Thread, Failure> {
         let Some(id) = self.existing_incident else { return Ok(Thread::default()) };
-        let mut references: Vec<String> = {
-            let mut stmt = self
-                .tx
-                .prepare("SELECT message_id FROM messages WHERE incident_id = ?1 AND recipient = ?2 ORDER BY id")
-                .map_err(db_error("thread"))?;
-            let rows = stmt.query_map(params![id, recipient], |r| r.get(0)).map_err(db_error("thread"))?;
-            rows.collect::<Result<_, _>>().map_err(db_error("thread"))?
-        };
-        let theirs: Option<String> = self
-            .tx
-            .query_row(
-                "SELECT message_id FROM received
-                 WHERE incident_id = ?1 AND bound = 1 AND signer_recipient = ?2 AND message_id IS NOT NULL
-                 ORDER BY received_at DESC, id DESC LIMIT 1",
-                params![id, recipient],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(db_error("thread"))?;
+        let mut db = self.db();
+        let mut references: Vec<String> = db
+            .rows("SELECT message_id FROM messages WHERE incident_id = ?1 AND recipient = ?2 ORDER BY id", vals![id, recipient])?
+            .iter()
+            .map(|r| r.get(0))
+            .collect::<Result<_, _>>()?;
+        let theirs: Option<String> = db.one_opt(
+            "SELECT message_id FROM received
+             WHERE incident_id = ?1 AND bound = 1 AND signer_recipient = ?2 AND message_id IS NOT NULL
+             ORDER BY received_at DESC, id DESC LIMIT 1",
+            vals![id, recipient],
+        )?;
         if let Some(theirs) = theirs.filter(|t| !references.contains(t)) {
             references.push(theirs);
         }
@@ -230,30 +229,29 @@ impl Pending<'_> {
 
     /// Records the incident (or its new revision), the queued messages and their
     /// events, and commits: after this returns, the messages survive a crash.
-    pub fn commit(self, record: &Record, now: &str) -> Result<(), Failure> {
-        let tx = &self.tx;
+    pub fn commit(mut self, record: &Record, now: &str) -> Result<(), Failure> {
+        // The events say the store's writer wrote them.
+        let Store { db, by, .. } = &mut *self.store;
+        let db = db.get_mut();
         let (incident_id, incident_sha256) = match (&record.revision, self.existing_incident) {
             (Revision::Report(incident), Some(id)) => {
-                tx.execute(
+                db.execute(
                     "UPDATE incidents SET incident_json = ?1, title = ?2, detected_at = COALESCE(?3, detected_at) WHERE id = ?4",
-                    params![incident.incident_json, incident.title, incident.detected_at, id],
-                )
-                .map_err(db_error("update incident"))?;
-                let detected_at: Option<String> = tx
-                    .query_row("SELECT detected_at FROM incidents WHERE id = ?1", [id], |r| r.get(0))
-                    .map_err(db_error("update incident"))?;
+                    vals![incident.incident_json, incident.title, incident.detected_at, id],
+                )?;
+                let detected_at: Option<String> = db.one("SELECT detected_at FROM incidents WHERE id = ?1", vals![id])?;
                 let sha256 = sha256_hex(incident.incident_json.as_bytes());
                 // What the row now holds, so `log verify` can hold the row to it.
                 let detail = serde_json::json!({ "title": incident.title, "detected_at": detected_at, "incident-sha256": sha256 });
-                event(tx, id, None, now, "follow-up", &detail, self.by)?;
+                event(db, id, None, now, "follow-up", &detail, by)?;
                 (id, Some(sha256))
             }
             (Revision::Report(incident), None) => {
-                tx.execute(
+                let id: i64 = db.one(
                     "INSERT INTO incidents (reference, year, seq, scheme, title, created_at, detected_at, incident_json)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                    params![
-                        self.reference,
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
+                    vals![
+                        &self.reference,
                         self.year,
                         self.seq,
                         incident.scheme,
@@ -262,9 +260,7 @@ impl Pending<'_> {
                         incident.detected_at,
                         incident.incident_json
                     ],
-                )
-                .map_err(db_error("insert incident"))?;
-                let id = tx.last_insert_rowid();
+                )?;
                 let sha256 = sha256_hex(incident.incident_json.as_bytes());
                 let detail = serde_json::json!({
                     "reference": self.reference,
@@ -274,13 +270,13 @@ impl Pending<'_> {
                     "incident-sha256": sha256,
                     "cert_case": null,
                 });
-                event(tx, id, None, now, "created", &detail, self.by)?;
+                event(db, id, None, now, "created", &detail, by)?;
                 (id, Some(sha256))
             }
             (Revision::Message { text_sha256 }, Some(id)) => {
                 let recipients: Vec<&str> = record.messages.iter().map(|m| m.recipient).collect();
                 let detail = serde_json::json!({ "text-sha256": text_sha256, "recipients": recipients });
-                event(tx, id, None, now, "replied", &detail, self.by)?;
+                event(db, id, None, now, "replied", &detail, by)?;
                 (id, None)
             }
             (Revision::Message { .. }, None) => {
@@ -288,23 +284,24 @@ impl Pending<'_> {
             }
         };
         for message in record.messages {
-            insert_message(tx, incident_id, message, incident_sha256.as_deref(), now, record.claim, self.by)?;
+            insert_message(db, incident_id, message, incident_sha256.as_deref(), now, record.claim, by)?;
         }
         if let Some(key) = &record.key {
             let ids: Vec<&str> = record.messages.iter().map(|m| m.message_id).collect();
-            tx.execute(
+            db.execute(
                 "INSERT INTO idempotency_keys (key, command, request, incident_id, messages, created_at, result)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![key.key, key.command, key.request, incident_id, serde_json::json!(ids).to_string(), now, key.result.to_string()],
-            )
-            .map_err(db_error("idempotency key"))?;
+                vals![key.key, key.command, key.request, incident_id, &serde_json::json!(ids).to_string(), now, &key.result.to_string()],
+            )?;
         }
-        self.tx.commit().map_err(db_error("commit"))
+        db.commit()?;
+        self.open = false;
+        Ok(())
     }
 }
 
 fn insert_message(
-    tx: &Connection,
+    db: &mut Engine,
     incident_id: i64,
     message: &NewMessage,
     incident_sha256: Option<&str>,
@@ -316,11 +313,11 @@ fn insert_message(
         MessageBytes::Inline(_) => (None, None),
         MessageBytes::Spooled { name, sha256, .. } => (Some(name), Some(sha256)),
     };
-    tx.execute(
+    let row: i64 = db.one(
         "INSERT INTO messages (incident_id, message_id, recipient, recipient_fingerprint, envelope_from, envelope_to,
                                in_reply_to, size, state, created_at, updated_at, spool, sha256, incident_sha256)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?9, ?10, ?11, ?12)",
-        params![
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?9, ?10, ?11, ?12) RETURNING id",
+        vals![
             incident_id,
             message.message_id,
             message.recipient,
@@ -334,16 +331,9 @@ fn insert_message(
             sha256,
             incident_sha256
         ],
-    )
-    .map_err(db_error("insert message"))?;
-    let row = tx.last_insert_rowid();
+    )?;
     if let MessageBytes::Inline(bytes) = message.bytes {
-        // Incremental blob I/O: binding the slice would make SQLite copy it twice.
-        tx.execute("INSERT INTO message_bytes (message, bytes) VALUES (?1, zeroblob(?2))", params![row, bytes.len() as i64])
-            .map_err(db_error("message bytes"))?;
-        let mut blob = tx.blob_open(rusqlite::MAIN_DB, "message_bytes", "bytes", row, false).map_err(db_error("message bytes"))?;
-        blob.write_all(bytes).map_err(|e| Failure::failed(format!("incident log: message bytes: {e}")))?;
-        blob.close().map_err(db_error("message bytes"))?;
+        insert_bytes(db, row, bytes)?;
     }
     // In the hash chain: the bytes that will be sent, and where they go, can then
     // not be changed in the row (or the spool file) without `log verify` seeing it.
@@ -360,17 +350,41 @@ fn insert_message(
         "sha256": bytes_sha256,
         "incident-sha256": incident_sha256,
     });
-    event(tx, incident_id, Some(message.message_id), now, "queued", &detail, by)?;
+    event(db, incident_id, Some(message.message_id), now, "queued", &detail, by)?;
     if claim {
-        tx.execute(
+        let claimer = super::outbox::claimer(db, row)?;
+        db.execute(
             "UPDATE messages SET state = 'sending', claimed_by = ?1, claimed_at = ?2, attempts = 1 WHERE id = ?3",
-            params![std::process::id(), now, row],
-        )
-        .map_err(db_error("claim"))?;
-        let detail = serde_json::json!({ "attempt": 1, "after-interruption": false, "by": std::process::id() });
-        event(tx, incident_id, Some(message.message_id), now, "sending", &detail, by)?;
+            vals![claimer, now, row],
+        )?;
+        let detail = serde_json::json!({ "attempt": 1, "after-interruption": false, "by": claimer });
+        event(db, incident_id, Some(message.message_id), now, "sending", &detail, by)?;
     }
     Ok(())
+}
+
+/// A message's bytes: on SQLite written in place (zeroblob and incremental blob I/O:
+/// binding the slice would make SQLite copy it twice); on PostgreSQL one `bytea`
+/// parameter.
+fn insert_bytes(db: &mut Engine, row: i64, bytes: &[u8]) -> Result<(), Failure> {
+    match db {
+        Engine::Sqlite(conn) => {
+            use std::io::Write;
+            let err = super::db_error("message bytes");
+            conn.execute(
+                "INSERT INTO message_bytes (message, bytes) VALUES (?1, zeroblob(?2))",
+                rusqlite::params![row, bytes.len() as i64],
+            )
+            .map_err(&err)?;
+            let mut blob = conn.blob_open(rusqlite::MAIN_DB, "message_bytes", "bytes", row, false).map_err(&err)?;
+            blob.write_all(bytes).map_err(|e| Failure::failed(format!("incident log: message bytes: {e}")))?;
+            blob.close().map_err(&err)
+        }
+        Engine::Postgres(_) => {
+            db.execute("INSERT INTO message_bytes (message, bytes) VALUES (?1, ?2)", vals![row, bytes])?;
+            Ok(())
+        }
+    }
 }
 
 fn first_seen(messages: Vec<Notified>) -> Vec<String> {
@@ -383,47 +397,46 @@ fn first_seen(messages: Vec<Notified>) -> Vec<String> {
     seen
 }
 
-fn notified_with(conn: &Connection, incident_sha256: &str) -> Result<Vec<Notified>, Failure> {
-    query_notified(conn, "m.incident_sha256 = ?1", &incident_sha256)
+fn notified_with(db: &mut Engine, incident_sha256: &str) -> Result<Vec<Notified>, Failure> {
+    query_notified(db, "m.incident_sha256 = ?1", incident_sha256.into())
 }
 
-fn query_notified(conn: &Connection, condition: &str, value: &dyn rusqlite::ToSql) -> Result<Vec<Notified>, Failure> {
-    let mut stmt = conn
-        .prepare(&format!(
+fn query_notified(db: &mut Engine, condition: &str, value: Value) -> Result<Vec<Notified>, Failure> {
+    let rows = db.rows(
+        &format!(
             "SELECT i.reference, m.message_id, m.recipient, m.state, m.created_at
              FROM messages m JOIN incidents i ON i.id = m.incident_id WHERE {condition} ORDER BY m.id"
-        ))
-        .map_err(db_error("messages"))?;
-    let rows = stmt
-        .query_map([value], |r| {
+        ),
+        &[value],
+    )?;
+    rows.iter()
+        .map(|r: &Row| {
             Ok(Notified {
                 reference: r.get(0)?,
                 message_id: r.get(1)?,
                 recipient: r.get(2)?,
-                state: MessageState::from_key(&r.get::<_, String>(3)?),
+                state: MessageState::from_key(&r.get::<String>(3)?),
                 created_at: r.get(4)?,
             })
         })
-        .map_err(db_error("messages"))?;
-    rows.collect::<Result<_, _>>().map_err(db_error("messages"))
+        .collect()
 }
 
-fn key_use(conn: &Connection, key: &str) -> Result<Option<KeyUse>, Failure> {
-    conn.query_row(
+fn key_use(db: &mut Engine, key: &str) -> Result<Option<KeyUse>, Failure> {
+    let row = db.row_opt(
         "SELECT i.reference, k.command, k.request, k.created_at, k.result
          FROM idempotency_keys k JOIN incidents i ON i.id = k.incident_id WHERE k.key = ?1",
-        [key],
-        |r| {
-            let result: String = r.get(4)?;
-            Ok(KeyUse {
-                reference: r.get(0)?,
-                command: r.get(1)?,
-                request: r.get(2)?,
-                created_at: r.get(3)?,
-                result: serde_json::from_str(&result).unwrap_or(serde_json::Value::Null),
-            })
-        },
-    )
-    .optional()
-    .map_err(db_error("idempotency key"))
+        vals![key],
+    )?;
+    row.map(|r| {
+        let result: String = r.get(4)?;
+        Ok(KeyUse {
+            reference: r.get(0)?,
+            command: r.get(1)?,
+            request: r.get(2)?,
+            created_at: r.get(3)?,
+            result: serde_json::from_str(&result).unwrap_or(serde_json::Value::Null),
+        })
+    })
+    .transpose()
 }

@@ -3,7 +3,7 @@
 //! socket; the password from its command, variable or the OS keyring, never a prompt),
 //! and bringing the schema up to date with the same migrations as SQLite.
 //!
-//! The typed queries do not run here yet: every command still uses the SQLite file.
+//! The typed queries run on the connection through `sql::Engine`, as on SQLite.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +14,7 @@ use rustls::{ClientConfig, RootCertStore};
 
 use super::sql::{self, pg_error};
 use super::target::{Postgres, Tls};
+use super::{Actor, actor};
 use crate::exit::Failure;
 use crate::secrets::{self, Secret, SecretSource};
 
@@ -24,9 +25,14 @@ const MIGRATION_LOCK: i64 = 0x6365_7274_6d61_696c;
 /// Connects, sets up the session, and migrates the schema; `command` names the
 /// connection in the server's `pg_stat_activity`.
 pub fn open(pg: &Postgres, command: &str) -> Result<postgres::Client, Failure> {
-    let mut client = connect(pg, command)?;
-    migrate(&mut client)?;
-    Ok(client)
+    let mut db = sql::Engine::Postgres(Box::new(sql::PgConnection::new(connect(pg, command)?)));
+    // An upgrade's events name no writer but the database user (as `Store::open`).
+    let by = Actor { db_user: actor::db_user(&mut db)?, ..Actor::default() };
+    migrate(&mut db, &by)?;
+    match db {
+        sql::Engine::Postgres(pg) => Ok(pg.into_client()),
+        sql::Engine::Sqlite(_) => unreachable!("made as PostgreSQL above"),
+    }
 }
 
 /// A connection as [`Postgres`] describes it, with durable commits whatever the
@@ -37,11 +43,10 @@ pub fn connect(pg: &Postgres, command: &str) -> Result<postgres::Client, Failure
     if let Some(p) = &password {
         config.password(p.expose());
     }
-    config
-        .application_name(&format!("certmail {command}"))
-        .connect_timeout(Duration::from_secs(30))
-        .keepalives(true)
-        .keepalives_idle(Duration::from_secs(30));
+    // What `pg_stat_activity` shows: which command, on which machine.
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_string()).unwrap_or_default();
+    let name = if host.is_empty() { format!("certmail {command}") } else { format!("certmail {command} on {host}") };
+    config.application_name(&name).connect_timeout(Duration::from_secs(30)).keepalives(true).keepalives_idle(Duration::from_secs(30));
     let connected = match &pg.tls {
         Tls::LocalOnly => config.connect(postgres::NoTls),
         Tls::Verified { ca_file } => {
@@ -125,25 +130,41 @@ fn tls_config(ca_file: Option<&std::path::Path>) -> Result<ClientConfig, Failure
 }
 
 /// Brings the schema up to [`super::SCHEMA_VERSION`] in one transaction (PostgreSQL's
-/// DDL is transactional, as SQLite's is), after the migration lock; returns the
-/// version the database had.
-pub fn migrate(client: &mut postgres::Client) -> Result<usize, Failure> {
-    let mut tx = client.transaction().map_err(pg_error("migration"))?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).map_err(pg_error("migration lock"))?;
-    let from = sql::apply_migrations(&mut sql::Tx::Postgres(&mut tx), super::MIGRATIONS)?;
-    // The head row exists from the start: writers lock it (docs/TEAM-MODE.md).
-    tx.execute("INSERT INTO chain_head (id, count, hash) VALUES (1, 0, $1) ON CONFLICT (id) DO NOTHING", &[&super::log::GENESIS])
-        .map_err(pg_error("chain head"))?;
-    if from < super::SCHEMA_VERSION {
-        // An upgrade's Rust steps (the chain's backfill, the cover's attestation) are
-        // not on this engine yet; a log without events needs neither.
-        let events: i64 = tx.query_one("SELECT COUNT(*) FROM events", &[]).map_err(pg_error("migration"))?.get(0);
-        if events > 0 && from > 0 {
-            return Err(Failure::failed(format!(
-                "the team's incident log has schema version {from} and events: upgrading it needs a newer certmail (issue 13)"
-            )));
+/// DDL is transactional, as SQLite's is), after the migration lock, with the upgrade's
+/// Rust steps (the chain's backfill, the cover's attestation) as on SQLite; returns the
+/// version the database had. The upgrade's events are written `by`.
+pub fn migrate(db: &mut sql::Engine, by: &Actor) -> Result<usize, Failure> {
+    db.begin()?;
+    match migrate_in(db, by) {
+        Ok(from) => {
+            db.commit()?;
+            Ok(from)
+        }
+        Err(e) => {
+            db.rollback();
+            Err(e)
         }
     }
-    tx.commit().map_err(pg_error("migration"))?;
+}
+
+fn migrate_in(db: &mut sql::Engine, by: &Actor) -> Result<usize, Failure> {
+    db.execute("SELECT pg_advisory_xact_lock(?1)", vals![MIGRATION_LOCK])?;
+    // Already current (every run but the first): nothing to lock or to write.
+    let current: bool = db.one(
+        "SELECT EXISTS (SELECT 1 FROM information_schema.tables WHERE table_name = 'schema_version' AND table_schema = current_schema())",
+        &[],
+    )?;
+    if current {
+        let version: Option<i64> = db.one_opt("SELECT version FROM schema_version WHERE id = 1", &[])?;
+        if version == Some(super::SCHEMA_VERSION as i64) {
+            return Ok(super::SCHEMA_VERSION);
+        }
+    }
+    let from = sql::apply_migrations(db, super::MIGRATIONS)?;
+    // The head row exists from the start: writers lock it (docs/TEAM-MODE.md), and so
+    // does the upgrade, which may append events.
+    db.execute("INSERT INTO chain_head (id, count, hash) VALUES (1, 0, ?1) ON CONFLICT (id) DO NOTHING", vals![super::log::GENESIS])?;
+    db.execute("SELECT 1 FROM chain_head WHERE id = 1 FOR UPDATE", &[])?;
+    super::upgrade_steps(db, from, by)?;
     Ok(from)
 }

@@ -3,10 +3,10 @@
 //! replay of signed content, a reused Message-ID), and recording a received message
 //! with its events, once per content hash.
 
-use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
-use super::{Store, db_error, event};
+use super::sql::{Engine, Row};
+use super::{Actor, Store, event};
 use crate::crypto::SignatureStatus;
 use crate::exit::Failure;
 use crate::reply::Kind;
@@ -75,171 +75,168 @@ pub struct NewReceived<'a> {
 impl Store {
     /// How exactly this content was recorded before, if it was.
     pub fn already_received(&self, content_hash: &str) -> Result<Option<Earlier>, Failure> {
-        self.conn
-            .prepare_cached(
-                "SELECT i.reference, r.message_id, r.kind, r.signature, r.encrypted, r.signer, r.bound
-                 FROM received r LEFT JOIN incidents i ON i.id = r.incident_id WHERE r.content_hash = ?1",
-            )
-            .map_err(db_error("received"))?
-            .query_row([content_hash], earlier)
-            .optional()
-            .map_err(db_error("received"))
+        let row = self.db().row_opt(
+            "SELECT i.reference, r.message_id, r.kind, r.signature, r.encrypted, r.signer, r.bound
+             FROM received r LEFT JOIN incidents i ON i.id = r.incident_id WHERE r.content_hash = ?1",
+            vals![content_hash],
+        )?;
+        row.as_ref().map(earlier).transpose()
     }
 
     /// The message recorded before with this identity and Message-ID: the same
     /// message again (from another mailbox, with other line ends or headers).
     pub fn same_message(&self, identity: &str, message_id: Option<&str>) -> Result<Option<Earlier>, Failure> {
-        self.conn
-            .prepare_cached(
-                "SELECT i.reference, r.message_id, r.kind, r.signature, r.encrypted, r.signer, r.bound
-                 FROM received r LEFT JOIN incidents i ON i.id = r.incident_id
-                 WHERE r.identity = ?1 AND r.message_id IS ?2 ORDER BY r.id LIMIT 1",
-            )
-            .map_err(db_error("received"))?
-            .query_row(params![identity, message_id], earlier)
-            .optional()
-            .map_err(db_error("received"))
+        let row = self.db().row_opt(
+            "SELECT i.reference, r.message_id, r.kind, r.signature, r.encrypted, r.signer, r.bound
+             FROM received r LEFT JOIN incidents i ON i.id = r.incident_id
+             WHERE r.identity = ?1 AND r.message_id IS NOT DISTINCT FROM CAST(?2 AS TEXT) ORDER BY r.id LIMIT 1",
+            vals![identity, message_id],
+        )?;
+        row.as_ref().map(earlier).transpose()
     }
 
     /// Whether this identity (signed content) was recorded before under any Message-ID.
     pub fn identity_seen(&self, identity: &str) -> Result<bool, Failure> {
-        self.conn
-            .prepare_cached("SELECT EXISTS (SELECT 1 FROM received WHERE identity = ?1)")
-            .and_then(|mut s| s.query_row([identity], |r| r.get(0)))
-            .map_err(db_error("received"))
+        self.db().one("SELECT EXISTS (SELECT 1 FROM received WHERE identity = ?1)", vals![identity])
     }
 
     /// Whether another message was recorded before with this Message-ID.
     pub fn message_id_seen(&self, message_id: &str) -> Result<bool, Failure> {
-        self.conn
-            .prepare_cached("SELECT EXISTS (SELECT 1 FROM received WHERE message_id = ?1)")
-            .and_then(|mut s| s.query_row([message_id], |r| r.get(0)))
-            .map_err(db_error("received"))
+        self.db().one("SELECT EXISTS (SELECT 1 FROM received WHERE message_id = ?1)", vals![message_id])
     }
 
     /// Every recipient the incident's messages went to.
     pub fn incident_recipients(&self, incident_id: i64) -> Result<Vec<String>, Failure> {
-        let mut stmt =
-            self.conn.prepare_cached("SELECT DISTINCT recipient FROM messages WHERE incident_id = ?1").map_err(db_error("recipients"))?;
-        let rows = stmt.query_map([incident_id], |r| r.get(0)).map_err(db_error("recipients"))?;
-        rows.collect::<Result<_, _>>().map_err(db_error("recipients"))
+        let rows = self.db().rows("SELECT DISTINCT recipient FROM messages WHERE incident_id = ?1", vals![incident_id])?;
+        rows.iter().map(|r| r.get(0)).collect()
     }
 
     /// The incident one of our Message-IDs belongs to.
     pub fn correlate_message_id(&self, message_id: &str) -> Result<Option<Correlation>, Failure> {
-        self.conn
-            .prepare_cached("SELECT i.id, i.reference, m.message_id, m.recipient, i.created_at FROM messages m JOIN incidents i ON i.id = m.incident_id WHERE m.message_id = ?1")
-            .map_err(db_error("correlate"))?
-            .query_row([message_id.trim().trim_matches(['<', '>'])], correlation)
-            .optional()
-            .map_err(db_error("correlate"))
+        let row = self.db().row_opt(
+            "SELECT i.id, i.reference, m.message_id, m.recipient, i.created_at FROM messages m JOIN incidents i ON i.id = m.incident_id WHERE m.message_id = ?1",
+            vals![message_id.trim().trim_matches(['<', '>'])],
+        )?;
+        row.as_ref().map(correlation).transpose()
     }
 
     /// The delivery state of one of our messages, by Message-ID.
     pub fn message_state(&self, message_id: &str) -> Result<Option<super::MessageState>, Failure> {
-        let state: Option<String> = self
-            .conn
-            .prepare_cached("SELECT state FROM messages WHERE message_id = ?1")
-            .and_then(|mut s| s.query_row([message_id.trim().trim_matches(['<', '>'])], |r| r.get(0)).optional())
-            .map_err(db_error("message state"))?;
+        let state: Option<String> =
+            self.db().one_opt("SELECT state FROM messages WHERE message_id = ?1", vals![message_id.trim().trim_matches(['<', '>'])])?;
         Ok(state.as_deref().map(super::MessageState::from_key))
     }
 
     /// The incident with this certmail reference or CERT case number.
     pub fn correlate_reference(&self, reference: &str) -> Result<Option<Correlation>, Failure> {
-        self.conn
-            .prepare_cached(
-                "SELECT i.id, i.reference,
-                        (SELECT m.message_id FROM messages m WHERE m.incident_id = i.id ORDER BY m.id DESC LIMIT 1),
-                        (SELECT m.recipient FROM messages m WHERE m.incident_id = i.id ORDER BY m.id DESC LIMIT 1),
-                        i.created_at
-                 FROM incidents i WHERE i.reference = ?1 OR i.cert_case = ?1 ORDER BY i.reference = ?1 DESC LIMIT 1",
-            )
-            .map_err(db_error("correlate"))?
-            .query_row([reference], correlation)
-            .optional()
-            .map_err(db_error("correlate"))
+        let row = self.db().row_opt(
+            "SELECT i.id, i.reference,
+                    (SELECT m.message_id FROM messages m WHERE m.incident_id = i.id ORDER BY m.id DESC LIMIT 1),
+                    (SELECT m.recipient FROM messages m WHERE m.incident_id = i.id ORDER BY m.id DESC LIMIT 1),
+                    i.created_at
+             FROM incidents i WHERE i.reference = ?1 OR i.cert_case = ?1 ORDER BY i.reference = ?1 DESC LIMIT 1",
+            vals![reference],
+        )?;
+        row.as_ref().map(correlation).transpose()
     }
 
     /// Every CERT case number known, to look for in replies.
     pub fn cert_cases(&self) -> Result<Vec<String>, Failure> {
-        let mut stmt =
-            self.conn.prepare_cached("SELECT cert_case FROM incidents WHERE cert_case IS NOT NULL").map_err(db_error("cases"))?;
-        let rows = stmt.query_map([], |r| r.get(0)).map_err(db_error("cases"))?;
-        rows.collect::<Result<_, _>>().map_err(db_error("cases"))
+        let rows = self.db().rows("SELECT cert_case FROM incidents WHERE cert_case IS NOT NULL", &[])?;
+        rows.iter().map(|r| r.get(0)).collect()
     }
 
     /// Opens a batch: received messages are then committed together (ingest is
     /// idempotent, so a crash loses only what the next ingest adds again).
     pub fn begin_batch(&mut self) -> Result<(), Failure> {
-        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(db_error("batch"))
+        self.db.get_mut().begin_write()
     }
 
     /// Commits the open batch.
     pub fn commit_batch(&mut self) -> Result<(), Failure> {
-        self.conn.execute_batch("COMMIT").map_err(db_error("batch"))
+        self.db.get_mut().commit()
     }
 
     /// Records a received message (and its events) as one unit, inside the open
     /// batch if any; `false` if this content was recorded before.
     pub fn record_received(&mut self, incident: Option<&Correlation>, r: &NewReceived, now: &str) -> Result<bool, Failure> {
+        let (db, by) = (self.db.get_mut(), &self.by);
         // Mail about no incident is one INSERT, atomic on its own; the rest is several
-        // statements, so a savepoint (which nests in a batch, and is a transaction of its
-        // own without one) makes them one unit. Opening one for every message of a
-        // mailbox cost more than the insert.
+        // statements, so a savepoint (in a batch) or a transaction of its own (without
+        // one) makes them one unit. Opening one for every message of a mailbox cost
+        // more than the insert.
         let Some(c) = incident else {
-            return insert_received(&self.conn, None, r, now);
+            return insert_received(db, None, r, now);
         };
-        let tx = self.conn.savepoint().map_err(db_error("received"))?;
-        if !insert_received(&tx, incident, r, now)? {
-            return Ok(false);
+        let work = |db: &mut Engine| -> Result<bool, Failure> {
+            if !insert_received(db, incident, r, now)? {
+                return Ok(false);
+            }
+            let raw = kept(db, incident, r);
+            record_events(db, c, r, raw, now, by)?;
+            Ok(true)
+        };
+        if !db.in_transaction() {
+            return db.write(work);
         }
-        let raw: &[u8] = if r.keep_raw { r.raw } else { &[] };
-        record_events(&tx, c, r, raw, now, &self.by)?;
-        tx.commit().map_err(db_error("received"))?;
-        Ok(true)
+        db.savepoint("received")?;
+        match work(db) {
+            Ok(done) => {
+                db.release("received")?;
+                Ok(done)
+            }
+            Err(e) => {
+                db.rollback_to("received");
+                Err(e)
+            }
+        }
     }
+}
+
+/// The bytes of a received message kept in its row: evidence (signed or encrypted,
+/// and tied to an incident); on PostgreSQL also mail whose file is only on this
+/// machine, which another cannot read.
+fn kept<'r>(db: &Engine, incident: Option<&Correlation>, r: &NewReceived<'r>) -> &'r [u8] {
+    let evidence = incident.is_some() && r.keep_raw;
+    let elsewhere = matches!(db, Engine::Postgres(_)) && r.file.is_some();
+    if evidence || elsewhere { r.raw } else { &[] }
 }
 
 /// Inserts the row of a received message; `false` if its content was recorded before.
-fn insert_received(tx: &Connection, incident: Option<&Correlation>, r: &NewReceived, now: &str) -> Result<bool, Failure> {
-    {
-        let raw: &[u8] = if incident.is_some() && r.keep_raw { r.raw } else { &[] };
-        let file = if raw.is_empty() { r.file } else { None };
-        let inserted = tx
-            .prepare_cached(
-                "INSERT OR IGNORE INTO received (incident_id, message_id, content_hash, source, kind, signature, encrypted, signer, received_at, raw,
-                                                 identity, bound, signer_recipient, flags, from_address, subject, file, reason)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    incident.map(|c| c.incident_id),
-                    r.message_id,
-                    r.content_hash,
-                    r.source,
-                    r.kind.key(),
-                    r.signature.key(),
-                    r.encrypted,
-                    r.signer,
-                    now,
-                    raw,
-                    r.identity,
-                    r.bound,
-                    r.signer_recipient,
-                    serde_json::to_string(r.flags).unwrap_or_else(|_| "[]".into()),
-                    r.from,
-                    r.subject,
-                    file,
-                    r.reason,
-                ])
-            })
-            .map_err(db_error("received"))?;
-        Ok(inserted > 0)
-    }
+fn insert_received(db: &mut Engine, incident: Option<&Correlation>, r: &NewReceived, now: &str) -> Result<bool, Failure> {
+    let raw = kept(db, incident, r);
+    let file = if raw.is_empty() { r.file } else { None };
+    let flags = serde_json::to_string(r.flags).unwrap_or_else(|_| "[]".into());
+    let inserted = db.execute(
+        "INSERT INTO received (incident_id, message_id, content_hash, source, kind, signature, encrypted, signer, received_at, raw,
+                               identity, bound, signer_recipient, flags, from_address, subject, file, reason)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+         ON CONFLICT DO NOTHING",
+        vals![
+            incident.map(|c| c.incident_id),
+            r.message_id,
+            r.content_hash,
+            r.source,
+            r.kind.key(),
+            r.signature.key(),
+            r.encrypted,
+            r.signer,
+            now,
+            raw,
+            r.identity,
+            r.bound,
+            r.signer_recipient,
+            &flags,
+            r.from,
+            r.subject,
+            file,
+            r.reason,
+        ],
+    )?;
+    Ok(inserted > 0)
 }
 
-fn earlier(r: &rusqlite::Row) -> rusqlite::Result<Earlier> {
+fn earlier(r: &Row) -> Result<Earlier, Failure> {
     let kind: String = r.get(2)?;
     let signature: String = r.get(3)?;
     Ok(Earlier {
@@ -253,11 +250,11 @@ fn earlier(r: &rusqlite::Row) -> rusqlite::Result<Earlier> {
     })
 }
 
-fn correlation(r: &rusqlite::Row) -> rusqlite::Result<Correlation> {
+fn correlation(r: &Row) -> Result<Correlation, Failure> {
     Ok(Correlation { incident_id: r.get(0)?, reference: r.get(1)?, message_id: r.get(2)?, recipient: r.get(3)?, created_at: r.get(4)? })
 }
 
-fn record_events(tx: &Connection, c: &Correlation, r: &NewReceived, raw: &[u8], now: &str, by: &super::Actor) -> Result<(), Failure> {
+fn record_events(db: &mut Engine, c: &Correlation, r: &NewReceived, raw: &[u8], now: &str, by: &Actor) -> Result<(), Failure> {
     // The content hash names the row, and the evidence's hash covers what is kept:
     // `log verify` holds every column `read` and `status` trust to this event (see
     // cover.rs). The content hash is the SHA-256 of the raw message, which is what is kept.
@@ -275,40 +272,35 @@ fn record_events(tx: &Connection, c: &Correlation, r: &NewReceived, raw: &[u8], 
         "content_hash": r.content_hash, "raw-sha256": raw_sha256,
         "from": r.from, "reason": r.reason, "marked_kind": null,
     });
-    event(tx, c.incident_id, c.message_id.as_deref(), now, "received", &detail, by)?;
+    event(db, c.incident_id, c.message_id.as_deref(), now, "received", &detail, by)?;
     for (kind, extra) in &r.events {
         // An incident is acknowledged once; later receipts are in their "received" events.
-        if *kind == "acknowledged" && has_event(tx, c.incident_id, "acknowledged")? {
+        if *kind == "acknowledged" && has_event(db, c.incident_id, "acknowledged")? {
             continue;
         }
-        event(tx, c.incident_id, c.message_id.as_deref(), now, kind, extra, by)?;
+        event(db, c.incident_id, c.message_id.as_deref(), now, kind, extra, by)?;
     }
     // Only a bound reply's case number is kept: unsigned mail never sets one.
     if let Some(case) = r.cert_case.filter(|_| r.bound) {
-        let set = tx
-            .execute("UPDATE incidents SET cert_case = ?1 WHERE id = ?2 AND cert_case IS NULL", params![case, c.incident_id])
-            .map_err(db_error("case"))?;
+        let set = db.execute("UPDATE incidents SET cert_case = ?1 WHERE id = ?2 AND cert_case IS NULL", vals![case, c.incident_id])?;
         if set > 0 {
-            event(tx, c.incident_id, c.message_id.as_deref(), now, "cert-case", &serde_json::json!({ "case": case }), by)?;
+            event(db, c.incident_id, c.message_id.as_deref(), now, "cert-case", &serde_json::json!({ "case": case }), by)?;
         }
     }
     if let Some(id) = r.bounced_message {
         // The one change unsigned mail may make: a bounce marks our message
         // undelivered, which only ever makes status more cautious. Only a message a
         // relay took: a queued one must still be sent (ingest flags a bounce for it).
-        tx.execute(
+        db.execute(
             "UPDATE messages SET state = 'bounced', updated_at = ?1 WHERE message_id = ?2 AND state IN ('sent', 'bounced')",
-            params![now, id],
-        )
-        .map_err(db_error("bounce"))?;
+            vals![now, id],
+        )?;
     }
     Ok(())
 }
 
-fn has_event(tx: &Connection, incident_id: i64, kind: &str) -> Result<bool, Failure> {
-    tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM events WHERE incident_id = ?1 AND kind = ?2)")
-        .and_then(|mut s| s.query_row(params![incident_id, kind], |r| r.get(0)))
-        .map_err(db_error("event"))
+fn has_event(db: &mut Engine, incident_id: i64, kind: &str) -> Result<bool, Failure> {
+    db.one("SELECT EXISTS (SELECT 1 FROM events WHERE incident_id = ?1 AND kind = ?2)", vals![incident_id, kind])
 }
 
 /// A message of an incident as `certmail read` shows it.
@@ -339,32 +331,23 @@ impl Store {
     /// (sent or received) belongs to.
     pub fn find_incident(&self, target: &str) -> Result<Option<(i64, String)>, Failure> {
         let id = target.trim().trim_matches(['<', '>']);
-        self.conn
-            .query_row(
-                "SELECT i.id, i.reference FROM incidents i WHERE i.reference = ?1
-                 UNION ALL SELECT i.id, i.reference FROM messages m JOIN incidents i ON i.id = m.incident_id WHERE m.message_id = ?2
-                 UNION ALL SELECT i.id, i.reference FROM received r JOIN incidents i ON i.id = r.incident_id WHERE r.message_id = ?2
-                 LIMIT 1",
-                params![target.trim(), id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-            .map_err(db_error("read"))
+        let row = self.db().row_opt(
+            "SELECT i.id, i.reference FROM incidents i WHERE i.reference = ?1
+             UNION ALL SELECT i.id, i.reference FROM messages m JOIN incidents i ON i.id = m.incident_id WHERE m.message_id = ?2
+             UNION ALL SELECT i.id, i.reference FROM received r JOIN incidents i ON i.id = r.incident_id WHERE r.message_id = ?2
+             LIMIT 1",
+            vals![target.trim(), id],
+        )?;
+        row.map(|r| Ok((r.get(0)?, r.get(1)?))).transpose()
     }
 
     /// Every message of an incident, sent and received, oldest first.
     pub fn incident_messages(&self, incident_id: i64) -> Result<Vec<StoredMessage>, Failure> {
         let mut out = Vec::new();
-        let mut stmt = self
-            .conn
-            .prepare("SELECT message_id, created_at, state FROM messages WHERE incident_id = ?1 ORDER BY id")
-            .map_err(db_error("read"))?;
-        let sent: Vec<(String, String, String)> = stmt
-            .query_map([incident_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .map_err(db_error("read"))?
-            .collect::<Result<_, _>>()
-            .map_err(db_error("read"))?;
-        for (message_id, at, state) in sent {
+        let sent =
+            self.db().rows("SELECT message_id, created_at, state FROM messages WHERE incident_id = ?1 ORDER BY id", vals![incident_id])?;
+        for r in &sent {
+            let (message_id, at, state): (String, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
             let raw = self.message_bytes(&message_id)?.unwrap_or_default();
             out.push(StoredMessage {
                 sent: true,
@@ -382,38 +365,31 @@ impl Store {
                 state: Some(super::MessageState::from_key(&state)),
             });
         }
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT message_id, received_at, raw, kind, marked_kind, signature, bound, flags, from_address, file, content_hash, reason
-                 FROM received WHERE incident_id = ?1 ORDER BY id",
-            )
-            .map_err(db_error("read"))?;
-        let received = stmt
-            .query_map([incident_id], |r| {
-                let kind: String = r.get(3)?;
-                let marked: Option<String> = r.get(4)?;
-                let signature: String = r.get(5)?;
-                let flags: Option<String> = r.get(7)?;
-                Ok(StoredMessage {
-                    sent: false,
-                    message_id: r.get(0)?,
-                    at: r.get(1)?,
-                    raw: r.get(2)?,
-                    file: r.get::<_, Option<String>>(9)?.map(|f| (f, r.get(10).unwrap_or_default())),
-                    kind: Kind::from_key(&kind),
-                    marked_kind: marked.as_deref().and_then(Kind::from_key),
-                    signature: Some(SignatureStatus::from_key(&signature)),
-                    bound: r.get(6)?,
-                    flags: flags.and_then(|f| serde_json::from_str(&f).ok()).unwrap_or_default(),
-                    from: r.get(8)?,
-                    reason: r.get(11)?,
-                    state: None,
-                })
-            })
-            .map_err(db_error("read"))?;
-        for m in received {
-            out.push(m.map_err(db_error("read"))?);
+        let received = self.db().rows(
+            "SELECT message_id, received_at, raw, kind, marked_kind, signature, bound, flags, from_address, file, content_hash, reason
+             FROM received WHERE incident_id = ?1 ORDER BY id",
+            vals![incident_id],
+        )?;
+        for r in &received {
+            let kind: String = r.get(3)?;
+            let marked: Option<String> = r.get(4)?;
+            let signature: String = r.get(5)?;
+            let flags: Option<String> = r.get(7)?;
+            out.push(StoredMessage {
+                sent: false,
+                message_id: r.get(0)?,
+                at: r.get(1)?,
+                raw: r.get(2)?,
+                file: r.get::<Option<String>>(9)?.map(|f| (f, r.get(10).unwrap_or_default())),
+                kind: Kind::from_key(&kind),
+                marked_kind: marked.as_deref().and_then(Kind::from_key),
+                signature: Some(SignatureStatus::from_key(&signature)),
+                bound: r.get(6)?,
+                flags: flags.and_then(|f| serde_json::from_str(&f).ok()).unwrap_or_default(),
+                from: r.get(8)?,
+                reason: r.get(11)?,
+                state: None,
+            });
         }
         out.sort_by(|a, b| a.at.cmp(&b.at));
         Ok(out)
@@ -423,39 +399,35 @@ impl Store {
     /// original verdict stays in the log. A bound message marked as a question or a
     /// closure changes the incident's state like one that said so.
     pub fn mark_kind(&mut self, reference: &str, message_id: &str, kind: Kind, reason: &str, now: &str) -> Result<(Kind, bool), Failure> {
-        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(db_error("mark"))?;
-        let id = message_id.trim().trim_matches(['<', '>']);
-        let known: bool = tx
-            .query_row("SELECT EXISTS (SELECT 1 FROM incidents WHERE reference = ?1)", [reference], |r| r.get(0))
-            .map_err(db_error("mark"))?;
-        if !known {
-            return Err(Failure::not_found(format!("no incident {reference} in the log")));
-        }
-        let row: Option<(i64, i64, String, bool, String)> = tx
-            .query_row(
+        self.db.get_mut().write(|db| {
+            let id = message_id.trim().trim_matches(['<', '>']);
+            let known: bool = db.one("SELECT EXISTS (SELECT 1 FROM incidents WHERE reference = ?1)", vals![reference])?;
+            if !known {
+                return Err(Failure::not_found(format!("no incident {reference} in the log")));
+            }
+            let row = db.row_opt(
                 "SELECT r.id, i.id, r.kind, r.bound, r.content_hash FROM received r JOIN incidents i ON i.id = r.incident_id
                  WHERE i.reference = ?1 AND r.message_id = ?2 ORDER BY r.id DESC LIMIT 1",
-                params![reference, id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-            )
-            .optional()
-            .map_err(db_error("mark"))?;
-        let Some((row_id, incident_id, was, bound, content_hash)) = row else {
-            return Err(Failure::input(format!("--message {message_id}: no received message with that Message-ID on {reference}")));
-        };
-        let was = Kind::from_key(&was).unwrap_or(Kind::Malformed);
-        tx.execute("UPDATE received SET marked_kind = ?1 WHERE id = ?2", params![kind.key(), row_id]).map_err(db_error("mark"))?;
-        // Names the row by its content hash and states what it now holds, so `log
-        // verify` holds the row's correction to this event.
-        let detail = serde_json::json!({
-            "message_id": id, "was": was.key(), "as": kind.key(), "reason": reason, "bound": bound,
-            "content_hash": content_hash, "marked_kind": kind.key(),
-        });
-        event(&tx, incident_id, None, now, "marked", &detail, &self.by)?;
-        if bound && kind == Kind::Closed && !has_event(&tx, incident_id, "cert-closed")? {
-            event(&tx, incident_id, None, now, "cert-closed", &serde_json::json!({ "marked": id }), &self.by)?;
-        }
-        tx.commit().map_err(db_error("mark"))?;
-        Ok((was, bound))
+                vals![reference, id],
+            )?;
+            let Some(row) = row else {
+                return Err(Failure::input(format!("--message {message_id}: no received message with that Message-ID on {reference}")));
+            };
+            let (row_id, incident_id, was, bound, content_hash): (i64, i64, String, bool, String) =
+                (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?);
+            let was = Kind::from_key(&was).unwrap_or(Kind::Malformed);
+            db.execute("UPDATE received SET marked_kind = ?1 WHERE id = ?2", vals![kind.key(), row_id])?;
+            // Names the row by its content hash and states what it now holds, so `log
+            // verify` holds the row's correction to this event.
+            let detail = serde_json::json!({
+                "message_id": id, "was": was.key(), "as": kind.key(), "reason": reason, "bound": bound,
+                "content_hash": content_hash, "marked_kind": kind.key(),
+            });
+            event(db, incident_id, None, now, "marked", &detail, &self.by)?;
+            if bound && kind == Kind::Closed && !has_event(db, incident_id, "cert-closed")? {
+                event(db, incident_id, None, now, "cert-closed", &serde_json::json!({ "marked": id }), &self.by)?;
+            }
+            Ok((was, bound))
+        })
     }
 }

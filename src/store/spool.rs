@@ -146,6 +146,13 @@ impl Drop for Partial {
 }
 
 impl MessageSink {
+    /// A sink that keeps the message in memory whatever its size: on PostgreSQL the
+    /// bytes are one parameter of their row, and there is no spool.
+    pub fn in_memory(estimated: u64) -> MessageSink {
+        let target = Target::Memory(Vec::with_capacity(estimated.min(SPOOL_FROM) as usize));
+        MessageSink { target, size: 0, line_ends: LineEndCheck::default() }
+    }
+
     /// A sink for a message of about `estimated` bytes, named after its Message-ID.
     pub fn new(store_path: &Path, message_id: &str, estimated: u64) -> Result<MessageSink, Failure> {
         let target = if estimated < SPOOL_FROM {

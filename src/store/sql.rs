@@ -6,8 +6,10 @@
 //!
 //! [`Engine`] runs one statement text on either: `?N` placeholders (rewritten to `$N`
 //! for PostgreSQL, outside quotes), parameters as [`Value`]s, rows read back as
-//! [`Cell`]s, so a typed query is written once. The typed queries still run on
-//! rusqlite alone; they move onto the engine as it grows.
+//! [`Cell`]s (a [`Row`] reads them by index as `i64`, `bool`, `String`, bytes or their
+//! `Option`s), so a typed query is written once. Transactions are the connection's
+//! state ([`Engine::begin_write`], [`Engine::commit`], savepoints), so a transaction
+//! held across calls (`Pending`, an ingest batch) is the same engine on both.
 
 use std::collections::HashMap;
 
@@ -36,6 +38,38 @@ impl<'a> From<&'a str> for Value<'a> {
 
 impl<'a> From<&'a String> for Value<'a> {
     fn from(v: &'a String) -> Self {
+        Value::Text(v)
+    }
+}
+
+impl From<bool> for Value<'_> {
+    /// Flags are integers 0/1 on both engines.
+    fn from(v: bool) -> Self {
+        Value::Int(i64::from(v))
+    }
+}
+
+impl From<i32> for Value<'_> {
+    fn from(v: i32) -> Self {
+        Value::Int(v.into())
+    }
+}
+
+impl From<u32> for Value<'_> {
+    /// A pid or a UID: an `i64` parameter, never PostgreSQL's `oid`.
+    fn from(v: u32) -> Self {
+        Value::Int(v.into())
+    }
+}
+
+impl<'a> From<&'a Vec<u8>> for Value<'a> {
+    fn from(v: &'a Vec<u8>) -> Self {
+        Value::Bytes(v)
+    }
+}
+
+impl<'a> From<&'a &'a str> for Value<'a> {
+    fn from(v: &'a &'a str) -> Self {
         Value::Text(v)
     }
 }
@@ -105,11 +139,30 @@ pub enum Engine {
 pub struct PgConnection {
     client: postgres::Client,
     prepared: HashMap<String, postgres::Statement>,
+    in_transaction: bool,
+    /// The last statement failed as a serialisation failure or a deadlock: the
+    /// writing transaction it was in may be tried again.
+    conflicted: bool,
 }
 
 impl PgConnection {
     pub fn new(client: postgres::Client) -> PgConnection {
-        PgConnection { client, prepared: HashMap::new() }
+        PgConnection { client, prepared: HashMap::new(), in_transaction: false, conflicted: false }
+    }
+
+    pub fn into_client(self) -> postgres::Client {
+        self.client
+    }
+
+    /// Notes whether a statement failed as a conflict between transactions.
+    fn note<T>(&mut self, done: Result<T, postgres::Error>) -> Result<T, postgres::Error> {
+        use postgres::error::SqlState;
+        self.conflicted = done
+            .as_ref()
+            .err()
+            .and_then(postgres::Error::code)
+            .is_some_and(|c| *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED);
+        done
     }
 
     fn statement(&mut self, sql: &str) -> Result<postgres::Statement, Failure> {
@@ -168,7 +221,8 @@ impl Engine {
             Engine::Postgres(pg) => {
                 let statement = pg.statement(sql)?;
                 let params = pg_params(values);
-                pg.client.execute(&statement, &pg_refs(&params)).map_err(pg_error("statement"))
+                let done = pg.client.execute(&statement, &pg_refs(&params));
+                pg.note(done).map_err(pg_error("statement"))
             }
         }
     }
@@ -180,7 +234,8 @@ impl Engine {
             Engine::Postgres(pg) => {
                 let statement = pg.statement(sql)?;
                 let params = pg_params(values);
-                let rows = pg.client.query(&statement, &pg_refs(&params)).map_err(pg_error("query"))?;
+                let done = pg.client.query(&statement, &pg_refs(&params));
+                let rows = pg.note(done).map_err(pg_error("query"))?;
                 rows.iter().map(|r| (0..r.len()).map(|i| pg_cell(r, i)).collect()).collect()
             }
         }
@@ -191,30 +246,211 @@ impl Engine {
         Ok(self.query(sql, values)?.into_iter().next())
     }
 
-    /// A writing transaction, committed if `work` succeeds and rolled back if not: one
-    /// writer at a time across every machine, as the store's reasoning needs (the next
-    /// reference, the chain's appends). SQLite's `BEGIN IMMEDIATE`; on PostgreSQL the
-    /// chain head row locked first, before any id is drawn.
-    pub fn write<T>(&mut self, work: impl FnOnce(&mut Tx) -> Result<T, Failure>) -> Result<T, Failure> {
+    /// Every row of a query, to be read by index ([`Row::get`]).
+    pub(crate) fn rows(&mut self, sql: &str, values: &[Value]) -> Result<Vec<Row>, Failure> {
+        Ok(self.query(sql, values)?.into_iter().map(Row).collect())
+    }
+
+    /// The first row of a query, if any, to be read by index.
+    pub(crate) fn row_opt(&mut self, sql: &str, values: &[Value]) -> Result<Option<Row>, Failure> {
+        Ok(self.query(sql, values)?.into_iter().next().map(Row))
+    }
+
+    /// The one row a query gives (an aggregate, `EXISTS`); none is the store's error.
+    pub(crate) fn row(&mut self, sql: &str, values: &[Value]) -> Result<Row, Failure> {
+        self.row_opt(sql, values)?.ok_or_else(|| Failure::failed("incident log: a query that always answers gave no row"))
+    }
+
+    /// The first column of the one row a query gives.
+    pub(crate) fn one<T: FromCell>(&mut self, sql: &str, values: &[Value]) -> Result<T, Failure> {
+        self.row(sql, values)?.get(0)
+    }
+
+    /// The first column of the first row, if any.
+    pub(crate) fn one_opt<T: FromCell>(&mut self, sql: &str, values: &[Value]) -> Result<Option<T>, Failure> {
+        self.row_opt(sql, values)?.map(|r| r.get(0)).transpose()
+    }
+
+    /// Whether a transaction is open on this connection.
+    pub(crate) fn in_transaction(&self) -> bool {
         match self {
-            Engine::Sqlite(conn) => {
-                let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(super::db_error("begin"))?;
-                let out = work(&mut Tx::Sqlite(&tx))?;
-                tx.commit().map_err(super::db_error("commit"))?;
-                Ok(out)
-            }
-            Engine::Postgres(pg) => {
-                let mut tx = pg.client.transaction().map_err(pg_error("begin"))?;
-                let head = tx.query_opt("SELECT 1 FROM chain_head WHERE id = 1 FOR UPDATE", &[]).map_err(pg_error("the write lock"))?;
-                if head.is_none() {
+            Engine::Sqlite(conn) => !conn.is_autocommit(),
+            Engine::Postgres(pg) => pg.in_transaction,
+        }
+    }
+
+    /// Begins a writing transaction: one writer at a time across every machine, as the
+    /// store's reasoning needs (the next reference, the chain's appends). SQLite's
+    /// `BEGIN IMMEDIATE`; on PostgreSQL the chain head row locked first, before any id
+    /// is drawn (docs/TEAM-MODE.md). [`Engine::commit`] or [`Engine::rollback`] ends it.
+    pub(crate) fn begin_write(&mut self) -> Result<(), Failure> {
+        self.begin()?;
+        if let Engine::Postgres(_) = self {
+            let head = self.query_opt("SELECT 1 FROM chain_head WHERE id = 1 FOR UPDATE", &[]);
+            match head {
+                Ok(Some(_)) => {}
+                Ok(None) => {
+                    self.rollback();
                     return Err(Failure::failed(
                         "incident log (PostgreSQL): the chain head row is missing; the schema was not made by certmail",
                     ));
                 }
-                let out = work(&mut Tx::Postgres(&mut tx))?;
-                tx.commit().map_err(pg_error("commit"))?;
-                Ok(out)
+                Err(e) => {
+                    self.rollback();
+                    return Err(e);
+                }
             }
+        }
+        Ok(())
+    }
+
+    /// Begins a transaction without the head lock (the migration's, which locks itself).
+    pub(crate) fn begin(&mut self) -> Result<(), Failure> {
+        match self {
+            Engine::Sqlite(conn) => conn.execute_batch("BEGIN IMMEDIATE").map_err(super::db_error("begin")),
+            Engine::Postgres(pg) => {
+                pg.client.batch_execute("BEGIN").map_err(pg_error("begin"))?;
+                pg.in_transaction = true;
+                Ok(())
+            }
+        }
+    }
+
+    pub(crate) fn commit(&mut self) -> Result<(), Failure> {
+        match self {
+            Engine::Sqlite(conn) => conn.execute_batch("COMMIT").map_err(super::db_error("commit")),
+            Engine::Postgres(pg) => {
+                let done = pg.client.batch_execute("COMMIT");
+                let done = pg.note(done).map_err(pg_error("commit"));
+                pg.in_transaction = false;
+                done
+            }
+        }
+    }
+
+    /// Rolls back the open transaction, if any. Nothing to report: a connection that
+    /// cannot roll back has lost the transaction with itself.
+    pub(crate) fn rollback(&mut self) {
+        if !self.in_transaction() {
+            return;
+        }
+        match self {
+            Engine::Sqlite(conn) => {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+            Engine::Postgres(pg) => {
+                let _ = pg.client.batch_execute("ROLLBACK");
+                pg.in_transaction = false;
+            }
+        }
+    }
+
+    /// A savepoint inside the open transaction (`name` is the code's own word).
+    pub(crate) fn savepoint(&mut self, name: &str) -> Result<(), Failure> {
+        self.batch(&format!("SAVEPOINT {name}"))
+    }
+
+    pub(crate) fn release(&mut self, name: &str) -> Result<(), Failure> {
+        self.batch(&format!("RELEASE SAVEPOINT {name}"))
+    }
+
+    /// Undoes what was done since the savepoint, and ends it.
+    pub(crate) fn rollback_to(&mut self, name: &str) {
+        let _ = self.batch(&format!("ROLLBACK TO SAVEPOINT {name}"));
+        let _ = self.batch(&format!("RELEASE SAVEPOINT {name}"));
+    }
+
+    /// Statements without parameters, run as one text.
+    pub fn batch(&mut self, sql: &str) -> Result<(), Failure> {
+        match self {
+            Engine::Sqlite(conn) => conn.execute_batch(sql).map_err(super::db_error("statement")),
+            Engine::Postgres(pg) => pg.client.batch_execute(sql).map_err(pg_error("statement")),
+        }
+    }
+
+    /// A writing transaction ([`Engine::begin_write`]), committed if `work` succeeds
+    /// and rolled back if not. On PostgreSQL a serialisation failure or a deadlock
+    /// (which the head lock should make impossible) is tried once more, then reported.
+    pub fn write<T>(&mut self, mut work: impl FnMut(&mut Engine) -> Result<T, Failure>) -> Result<T, Failure> {
+        let mut tried = 0;
+        loop {
+            tried += 1;
+            match self.write_once(&mut work) {
+                Err(_) if tried == 1 && matches!(self, Engine::Postgres(pg) if pg.conflicted) => continue,
+                done => return done,
+            }
+        }
+    }
+
+    fn write_once<T>(&mut self, work: &mut impl FnMut(&mut Engine) -> Result<T, Failure>) -> Result<T, Failure> {
+        self.begin_write()?;
+        match work(self).and_then(|out| self.commit().map(|()| out)) {
+            Ok(out) => Ok(out),
+            Err(e) => {
+                self.rollback();
+                Err(e)
+            }
+        }
+    }
+}
+
+/// A row read back, its columns by index.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Row(pub(crate) Vec<Cell>);
+
+impl Row {
+    /// Column `i` as `T`; a column of another type (or none) is the store's error.
+    pub(crate) fn get<T: FromCell>(&self, i: usize) -> Result<T, Failure> {
+        let cell = self.0.get(i).unwrap_or(&Cell::Null);
+        T::from_cell(cell).ok_or_else(|| Failure::failed(format!("incident log: column {i} holds {cell:?}, not {}", T::WHAT)))
+    }
+}
+
+/// What a column may be read as.
+pub(crate) trait FromCell: Sized {
+    const WHAT: &'static str;
+    fn from_cell(cell: &Cell) -> Option<Self>;
+}
+
+impl FromCell for i64 {
+    const WHAT: &'static str = "an integer";
+    fn from_cell(cell: &Cell) -> Option<Self> {
+        cell.int()
+    }
+}
+
+impl FromCell for bool {
+    const WHAT: &'static str = "a boolean";
+    fn from_cell(cell: &Cell) -> Option<Self> {
+        cell.bool()
+    }
+}
+
+impl FromCell for String {
+    const WHAT: &'static str = "text";
+    fn from_cell(cell: &Cell) -> Option<Self> {
+        cell.text().map(str::to_string)
+    }
+}
+
+impl FromCell for Vec<u8> {
+    const WHAT: &'static str = "bytes";
+    fn from_cell(cell: &Cell) -> Option<Self> {
+        match cell {
+            Cell::Bytes(b) => Some(b.clone()),
+            // SQLite keeps what it was given: an empty blob written as text.
+            Cell::Text(t) => Some(t.as_bytes().to_vec()),
+            _ => None,
+        }
+    }
+}
+
+impl<T: FromCell> FromCell for Option<T> {
+    const WHAT: &'static str = T::WHAT;
+    fn from_cell(cell: &Cell) -> Option<Self> {
+        match cell {
+            Cell::Null => Some(None),
+            other => T::from_cell(other).map(Some),
         }
     }
 }
@@ -246,7 +482,7 @@ pub fn placeholders_for_postgres(sql: &str) -> String {
 
 /// A statement on SQLite (a connection, or a transaction through its deref); the rows
 /// it changed.
-fn sqlite_execute(conn: &rusqlite::Connection, sql: &str, values: &[Value]) -> Result<u64, Failure> {
+pub(crate) fn sqlite_execute(conn: &rusqlite::Connection, sql: &str, values: &[Value]) -> Result<u64, Failure> {
     let mut statement = conn.prepare_cached(sql).map_err(super::db_error("statement"))?;
     let n = statement.execute(rusqlite::params_from_iter(values.iter().map(SqliteValue))).map_err(super::db_error("statement"))?;
     Ok(n as u64)
@@ -365,12 +601,6 @@ fn pg_cell(r: &postgres::Row, i: usize) -> Result<Cell, Failure> {
     })
 }
 
-/// A transaction on either engine (a migration's, or [`Engine::write`]'s).
-pub enum Tx<'a, 'c> {
-    Sqlite(&'a rusqlite::Transaction<'c>),
-    Postgres(&'a mut postgres::Transaction<'c>),
-}
-
 pub(crate) fn pg_error(what: &str) -> impl Fn(postgres::Error) -> Failure + '_ {
     // The client's Display says only "db error"; the server's message is in its source.
     move |e| {
@@ -379,41 +609,15 @@ pub(crate) fn pg_error(what: &str) -> impl Fn(postgres::Error) -> Failure + '_ {
     }
 }
 
-impl Tx<'_, '_> {
-    /// Runs a statement in the transaction; the number of rows it changed.
-    pub fn execute(&mut self, sql: &str, values: &[Value]) -> Result<u64, Failure> {
-        match self {
-            Tx::Sqlite(tx) => sqlite_execute(tx, sql, values),
-            Tx::Postgres(tx) => {
-                let params = pg_params(values);
-                tx.execute(placeholders_for_postgres(sql).as_str(), &pg_refs(&params)).map_err(pg_error("statement"))
-            }
-        }
-    }
-
-    /// Runs a query in the transaction; every row, as cells.
-    pub fn query(&mut self, sql: &str, values: &[Value]) -> Result<Vec<Vec<Cell>>, Failure> {
-        match self {
-            Tx::Sqlite(tx) => sqlite_query(tx, sql, values),
-            Tx::Postgres(tx) => {
-                let params = pg_params(values);
-                let rows = tx.query(placeholders_for_postgres(sql).as_str(), &pg_refs(&params)).map_err(pg_error("query"))?;
-                rows.iter().map(|r| (0..r.len()).map(|i| pg_cell(r, i)).collect()).collect()
-            }
-        }
-    }
-
+impl Engine {
     /// How many migrations the schema has had.
     fn version(&mut self) -> Result<usize, Failure> {
         match self {
-            Tx::Sqlite(tx) => tx.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(super::db_error("schema version")),
-            Tx::Postgres(tx) => {
-                tx.batch_execute(
-                    "CREATE TABLE IF NOT EXISTS schema_version (id BIGINT PRIMARY KEY CHECK (id = 1), version BIGINT NOT NULL)",
-                )
-                .map_err(pg_error("schema version"))?;
-                let row = tx.query_opt("SELECT version FROM schema_version WHERE id = 1", &[]).map_err(pg_error("schema version"))?;
-                Ok(row.map_or(0, |r| r.get::<_, i64>(0).max(0) as usize))
+            Engine::Sqlite(conn) => conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(super::db_error("schema version")),
+            Engine::Postgres(_) => {
+                self.batch("CREATE TABLE IF NOT EXISTS schema_version (id BIGINT PRIMARY KEY CHECK (id = 1), version BIGINT NOT NULL)")?;
+                let version: Option<i64> = self.one_opt("SELECT version FROM schema_version WHERE id = 1", &[])?;
+                Ok(version.map_or(0, |v| v.max(0) as usize))
             }
         }
     }
@@ -421,18 +625,17 @@ impl Tx<'_, '_> {
     /// Applies migration number `n` (from 1) and records it.
     fn apply(&mut self, n: usize, sql: &str) -> Result<(), Failure> {
         match self {
-            Tx::Sqlite(tx) => {
-                tx.execute_batch(sql).map_err(super::db_error("migration"))?;
-                tx.pragma_update(None, "user_version", n).map_err(super::db_error("migration"))
+            Engine::Sqlite(conn) => {
+                conn.execute_batch(sql).map_err(super::db_error("migration"))?;
+                conn.pragma_update(None, "user_version", n).map_err(super::db_error("migration"))
             }
-            Tx::Postgres(tx) => {
-                tx.batch_execute(&for_postgres(sql)).map_err(pg_error(&format!("migration {n}")))?;
-                tx.execute(
-                    "INSERT INTO schema_version (id, version) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET version = $1",
-                    &[&(n as i64)],
+            Engine::Postgres(pg) => {
+                pg.client.batch_execute(&for_postgres(sql)).map_err(pg_error(&format!("migration {n}")))?;
+                self.execute(
+                    "INSERT INTO schema_version (id, version) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET version = ?1",
+                    &[(n as i64).into()],
                 )
                 .map(|_| ())
-                .map_err(pg_error("schema version"))
             }
         }
     }
@@ -440,7 +643,7 @@ impl Tx<'_, '_> {
 
 /// Brings the schema up to `migrations.len()`; returns the version it had. A schema
 /// newer than this certmail knows is refused.
-pub(crate) fn apply_migrations(tx: &mut Tx, migrations: &[&str]) -> Result<usize, Failure> {
+pub(crate) fn apply_migrations(tx: &mut Engine, migrations: &[&str]) -> Result<usize, Failure> {
     let version = tx.version()?;
     if version > migrations.len() {
         return Err(Failure::failed(format!(

@@ -1,11 +1,12 @@
 //! Who did what (docs/TEAM-MODE.md, 4): every event names the writer whose certmail
 //! wrote it (its home's `[identity]` and signing key), `log show`, `status` and
 //! `read` say so, the chain covers it, and a log from before the columns migrates and
-//! verifies as it did, anchors included.
+//! verifies as it did, anchors included. On either engine: on PostgreSQL each event
+//! also names the database user the server says wrote it.
 
 use std::path::Path;
 
-use crate::log::{rehash, tamper, verify, verify_anchored};
+use crate::log::{first_row, rehash, tamper, verify, verify_anchored};
 use crate::support::*;
 
 /// The fingerprint of the signing subkey of the home's key, as GnuPG reads it.
@@ -34,8 +35,41 @@ fn events(env: &Env, reference: &str) -> Vec<serde_json::Value> {
     json(&env.certmail(&["log", "show", reference, "--json"]))["events"].as_array().unwrap().clone()
 }
 
-fn by(name: Option<&str>, email: Option<&str>, key: Option<&str>) -> serde_json::Value {
-    serde_json::json!({ "name": name, "email": email, "key": key, "db_user": null })
+/// The database user the home's commands connect as: its URL's on PostgreSQL; none on
+/// SQLite, which has no users.
+fn db_user(env: &Env) -> Option<String> {
+    env.store_url.as_ref().map(|url| url.parse::<postgres::Config>().unwrap().get_user().expect("a user in the URL").to_string())
+}
+
+/// The `by` object of an event this home's certmail wrote.
+fn by(env: &Env, name: Option<&str>, email: Option<&str>, key: Option<&str>) -> serde_json::Value {
+    serde_json::json!({ "name": name, "email": email, "key": key, "db_user": db_user(env) })
+}
+
+/// The `by` object of an event that names no one.
+fn nobody() -> serde_json::Value {
+    serde_json::json!({ "name": null, "email": null, "key": null, "db_user": null })
+}
+
+/// How text output says this home's certmail wrote an event, `who` being its name,
+/// e-mail and key as shown: " by WHO " and, on PostgreSQL, the database user.
+fn says(env: &Env, who: &str) -> String {
+    let user = db_user(env).map(|u| format!("[database user {u}]"));
+    let parts: Vec<String> = [Some(who.to_string()).filter(|w| !w.is_empty()), user].into_iter().flatten().collect();
+    format!(" by {} ", parts.join(" "))
+}
+
+/// An event's four `by_` columns, read behind certmail's back.
+fn columns(env: &Env, id: i64) -> Vec<Option<String>> {
+    first_row(env, &format!("SELECT by_name, by_email, by_key, by_db_user FROM events WHERE id = {id}"))
+}
+
+/// SQL that sets an event's four `by_` columns back to `values`.
+fn restore(id: i64, values: &[Option<String>]) -> String {
+    let literal = |v: &Option<String>| v.as_ref().map_or("NULL".to_string(), |t| format!("'{}'", t.replace('\'', "''")));
+    let set: Vec<String> =
+        ["by_name", "by_email", "by_key", "by_db_user"].iter().zip(values).map(|(c, v)| format!("{c} = {}", literal(v))).collect();
+    format!("UPDATE events SET {} WHERE id = {id}", set.join(", "))
 }
 
 /// Replaces the name and e-mail under `[identity]` (the key stays).
@@ -70,8 +104,8 @@ fn each_event_names_the_writer_of_the_command_that_wrote_it() {
     let follow_up = ["--follow-up", reference.as_str(), "--again"];
     assert_queued(&env.notify(Path::new("examples/voluntary-ransomware.toml"), &follow_up).0);
 
-    let jens = by(Some("Jens Ærø"), Some("soc@example.dk"), Some(&jens_key));
-    let mette = by(Some("Mette Holm"), Some("mh@soc.example.dk"), Some(&jens_key));
+    let jens = by(&env, Some("Jens Ærø"), Some("soc@example.dk"), Some(&jens_key));
+    let mette = by(&env, Some("Mette Holm"), Some("mh@soc.example.dk"), Some(&jens_key));
     let written = |env: &Env| -> Vec<(String, serde_json::Value)> {
         events(env, &reference).iter().map(|e| (e["kind"].as_str().unwrap().to_string(), e["by"].clone())).collect()
     };
@@ -88,8 +122,8 @@ fn each_event_names_the_writer_of_the_command_that_wrote_it() {
     let shown = text(&env.certmail(&["log", "show", &reference]).stdout);
     let lines: Vec<&str> = shown.lines().skip(1).collect();
     assert_eq!(lines.len(), 4, "{shown}");
-    let jens_says = format!(" by Jens Ærø <soc@example.dk> (key …{}) ", &jens_key[32..]);
-    let mette_says = format!(" by Mette Holm <mh@soc.example.dk> (key …{}) ", &jens_key[32..]);
+    let jens_says = says(&env, &format!("Jens Ærø <soc@example.dk> (key …{})", &jens_key[32..]));
+    let mette_says = says(&env, &format!("Mette Holm <mh@soc.example.dk> (key …{})", &jens_key[32..]));
     assert!(lines[..2].iter().all(|l| l.contains(&jens_says)) && !lines[..2].iter().any(|l| l.contains("Mette")), "{shown}");
     assert!(lines[2..].iter().all(|l| l.contains(&mette_says)) && !lines[2..].iter().any(|l| l.contains("Jens")), "{shown}");
 
@@ -121,7 +155,7 @@ fn each_event_names_the_writer_of_the_command_that_wrote_it() {
     assert_ne!(ole_key, jens_key);
     assert_success(&env.certmail(&["incident", "close", &reference, "--reason", "handled"]));
     let mut expected = expected;
-    expected.push(("closed".into(), by(Some("Ole Sand"), Some("os@soc.example.dk"), Some(&ole_key))));
+    expected.push(("closed".into(), by(&env, Some("Ole Sand"), Some("os@soc.example.dk"), Some(&ole_key))));
     assert_eq!(written(&env), expected);
     assert_success(&verify(&env).0);
 }
@@ -132,10 +166,11 @@ fn a_rewritten_or_wiped_author_breaks_the_chain() {
     assert_queued(&env.notify(Path::new("examples/voluntary-ransomware.toml"), &[]).0);
     assert_queued(&env.notify(Path::new("examples/personal-data-breach.toml"), &[]).0);
     assert_success(&verify(&env).0);
-    for (edit, undo) in [
-        ("UPDATE events SET by_name = 'Someone Else' WHERE id = 3", "UPDATE events SET by_name = 'Jens Ærø' WHERE id = 3"),
-        ("UPDATE events SET by_db_user = '' WHERE id = 3", "UPDATE events SET by_db_user = NULL WHERE id = 3"),
-    ] {
+    let recorded = columns(&env, 3);
+    assert_eq!(recorded[0].as_deref(), Some("Jens Ærø"));
+    assert_eq!(recorded[3], db_user(&env));
+    // Another name, and a database user that is "" (on PostgreSQL: not the one recorded).
+    for edit in ["UPDATE events SET by_name = 'Someone Else' WHERE id = 3", "UPDATE events SET by_db_user = '' WHERE id = 3"] {
         tamper(&env, edit);
         let (out, json) = verify(&env);
         assert_exit(&out, 1);
@@ -143,18 +178,20 @@ fn a_rewritten_or_wiped_author_breaks_the_chain() {
         assert_eq!(problems.len(), 1, "{json}");
         assert_eq!(problems[0]["event"], 3, "{json}");
         assert!(problems[0]["problem"].as_str().unwrap().contains("edited"), "{json}");
-        tamper(&env, undo);
+        tamper(&env, &restore(3, &recorded));
         assert_success(&verify(&env).0);
     }
     // No author at all is not the same as the one recorded.
     let key = signing_key(&env);
-    tamper(&env, "UPDATE events SET by_name = NULL, by_email = NULL, by_key = NULL WHERE id = 2");
+    let recorded = columns(&env, 2);
+    assert_eq!(recorded[2].as_deref(), Some(key.as_str()));
+    tamper(&env, &restore(2, &[None, None, None, None]));
     let (out, json) = verify(&env);
     assert_exit(&out, 1);
     assert_eq!(json["problems"][0]["event"], 2, "{json}");
     let said = text(&env.certmail(&["log", "verify"]).stdout);
     assert!(said.contains("event 2: its content does not match its hash"), "{said}");
-    tamper(&env, &format!("UPDATE events SET by_name = 'Jens Ærø', by_email = 'soc@example.dk', by_key = '{key}' WHERE id = 2"));
+    tamper(&env, &restore(2, &recorded));
     assert_success(&verify(&env).0);
 }
 
@@ -180,7 +217,7 @@ fn a_log_from_before_the_authors_verifies_after_the_upgrade_and_holds_its_anchor
     assert_eq!((json["events"].as_i64(), json["head"].as_str()), (Some(2), Some(head.as_str())), "{json}");
     assert_eq!(json["anchor"]["events_after"], 0, "{json}");
     // Its events name no one, in JSON and text alike.
-    let unknown = by(None, None, None);
+    let unknown = nobody();
     assert!(events(&env, &reference).iter().all(|e| e["by"] == unknown), "{:?}", events(&env, &reference));
     let shown = text(&env.certmail(&["log", "show", &reference]).stdout);
     assert!(!shown.contains(" by "), "{shown}");
@@ -214,7 +251,8 @@ fn the_by_object_has_one_shape_everywhere() {
     let reference = status["incidents"][0]["reference"].as_str().unwrap().to_string();
     let by_status = &status["incidents"][0]["last_event"]["by"];
     assert_eq!(keys(by_status), shape);
-    assert!(by_status["db_user"].is_null(), "SQLite knows no database user: {status}");
+    // The database user on PostgreSQL; SQLite knows none.
+    assert_eq!(by_status["db_user"], serde_json::json!(db_user(&env)), "{status}");
     for e in events(&env, &reference) {
         assert_eq!(keys(&e["by"]), shape, "{e}");
         assert!(e["by"]["key"].as_str().is_some_and(|k| k.len() == 40 && k.chars().all(|c| c.is_ascii_hexdigit())), "{e}");
@@ -239,15 +277,20 @@ fn a_home_that_does_not_know_its_writer_names_no_one() {
         config.lines().filter(|l| !l.starts_with("name = \"Jens") && !l.starts_with("email = \"soc@")).map(|l| format!("{l}\n")).collect();
     std::fs::write(env.config_path(), config).unwrap();
     assert_success(&env.certmail(&["incident", "close", &reference, "--reason", "handled"]));
-    assert_eq!(events(&env, &reference).last().unwrap()["by"], by(None, None, Some(&key)));
+    assert_eq!(events(&env, &reference).last().unwrap()["by"], by(&env, None, None, Some(&key)));
     let shown = text(&env.certmail(&["log", "show", &reference]).stdout);
-    assert!(shown.lines().last().unwrap().contains(&format!(" by (key …{}) ", &key[32..])), "{shown}");
-    // And no key either: nothing at all, rather than a guess.
+    assert!(shown.lines().last().unwrap().contains(&says(&env, &format!("(key …{})", &key[32..]))), "{shown}");
+    // And no key either: nothing at all, rather than a guess (but the database user,
+    // which the server says, on PostgreSQL).
     std::fs::rename(env.home.join("identity/secret.asc"), env.path("secret.asc")).unwrap();
     assert_success(&env.certmail(&["incident", "close", &reference, "--reason", "again"]));
-    assert_eq!(events(&env, &reference).last().unwrap()["by"], by(None, None, None));
+    assert_eq!(events(&env, &reference).last().unwrap()["by"], by(&env, None, None, None));
     let shown = text(&env.certmail(&["log", "show", &reference]).stdout);
-    assert!(!shown.lines().last().unwrap().contains(" by "), "{shown}");
+    let last = shown.lines().last().unwrap();
+    match db_user(&env) {
+        None => assert!(!last.contains(" by "), "{shown}"),
+        Some(_) => assert!(last.contains(&says(&env, "")), "{shown}"),
+    }
     assert_success(&verify(&env).0);
 }
 
@@ -265,7 +308,7 @@ fn ingest_writes_as_the_home_that_runs_it() {
     assert_eq!(r["incident"].as_str(), Some(c.reference.as_str()), "{r}");
     let written: Vec<(String, serde_json::Value)> =
         events(&c.env, &c.reference).iter().map(|e| (e["kind"].as_str().unwrap().to_string(), e["by"].clone())).collect();
-    let host = by(Some("Watch Host"), Some("watch@soc.example.dk"), Some(&key));
+    let host = by(&c.env, Some("Watch Host"), Some("watch@soc.example.dk"), Some(&key));
     assert_eq!(written.last(), Some(&("received".to_string(), host)), "{written:?}");
     assert_eq!(written[0].1["name"], "Jens Ærø", "{written:?}");
     // read: our message says who made it; the CERT's says nothing of the kind.
@@ -275,4 +318,51 @@ fn ingest_writes_as_the_home_that_runs_it() {
     assert_eq!(messages[0]["direction"], "sent");
     assert_eq!(messages[0]["by"]["name"], "Jens Ærø", "{read}");
     assert_eq!((&messages[1]["direction"], &messages[1]["by"]), (&serde_json::json!("received"), &serde_json::Value::Null), "{read}");
+}
+
+#[test]
+fn the_database_user_is_the_servers_word_on_postgresql_and_none_on_sqlite() {
+    let env = Env::new();
+    let (out, _) = env.notify(Path::new("examples/voluntary-ransomware.toml"), &["--json"]);
+    assert_queued(&out);
+    let reference = serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["reference"].as_str().unwrap().to_string();
+    let users = |env: &Env| -> Vec<Option<String>> {
+        let rows = env.raw_db().query("SELECT by_db_user FROM events ORDER BY id", &[]).unwrap();
+        rows.iter().map(|r| r[0].text().map(str::to_string)).collect()
+    };
+    let csv = text(&env.certmail(&["log", "export", "--csv"]).stdout);
+    if !on_postgres() {
+        // SQLite has no users: the column is NULL, and says nothing anywhere.
+        assert_eq!(users(&env), [None, None]);
+        assert!(csv.lines().skip(1).all(|l| l.ends_with(',')), "{csv}");
+        assert!(!text(&env.certmail(&["log", "show", &reference]).stdout).contains("database user"));
+        return;
+    }
+    // The user the session authenticated as, which the server says, not the config.
+    let session = first_row(&env, "SELECT CAST(session_user AS TEXT)")[0].clone();
+    assert_eq!(session.as_deref(), Some("certmail"));
+    assert_eq!(users(&env), [session.clone(), session.clone()]);
+    assert!(csv.lines().skip(1).all(|l| l.ends_with(",certmail")), "{csv}");
+    // Another database user on the same store (a role with the owner's rights): what
+    // it writes names that user, whatever [identity] says.
+    let url = env.store_url.clone().unwrap();
+    let database = url.rsplit('/').next().unwrap().to_string();
+    let role = format!("mette_{database}");
+    let mut admin = crate::pg::server().connect("postgres", "postgres");
+    admin.batch_execute(&format!("CREATE ROLE \"{role}\" LOGIN IN ROLE certmail")).unwrap();
+    let config = std::fs::read_to_string(env.config_path()).unwrap();
+    let url = url.replace("certmail@", &format!("{role}@"));
+    std::fs::write(env.config_path(), format!("{config}\n[store]\nurl = \"{url}\"\n")).unwrap();
+    assert_success(&env.certmail(&["incident", "close", &reference, "--reason", "handled"]));
+    assert_eq!(users(&env), [session.clone(), session, Some(role.clone())]);
+    let last = events(&env, &reference).last().unwrap()["by"].clone();
+    assert_eq!((&last["name"], &last["db_user"]), (&serde_json::json!("Jens Ærø"), &serde_json::json!(role)), "{last}");
+    let shown = text(&env.certmail(&["log", "show", &reference]).stdout);
+    assert!(shown.lines().last().unwrap().contains(&format!(" [database user {role}] ")), "{shown}");
+    // It is in the chain as the rest: another user written in breaks the event's hash.
+    assert_success(&verify(&env).0);
+    tamper(&env, "UPDATE events SET by_db_user = 'certmail' WHERE id = 3");
+    let (out, json) = verify(&env);
+    assert_exit(&out, 1);
+    assert_eq!(json["problems"][0]["event"], 3, "{json}");
 }

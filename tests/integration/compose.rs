@@ -31,6 +31,7 @@ impl Terminal {
             .args(["--quiet", "--return", "--flush", "--command", &command, "/dev/null"])
             .current_dir(env.dir.path())
             .env("CERTMAIL_HOME", &env.home)
+            .envs(env.store_url.iter().map(|u| ("CERTMAIL_STORE_URL", u)))
             .env_remove("CERTMAIL_CONFIG")
             .env("SHELL", "/bin/sh")
             .env("TERM", "dumb")

@@ -14,7 +14,7 @@ use crate::ingest::{case, gpg_encrypted_reply};
 use crate::smtp::{SmtpServer, tls};
 use crate::support::*;
 
-fn add_hook(env: &Env, command: &[&str], timeout: u64) {
+pub(crate) fn add_hook(env: &Env, command: &[&str], timeout: u64) {
     let mut config = std::fs::read_to_string(env.config_path()).unwrap();
     let argv: Vec<String> = command.iter().map(|a| format!("{a:?}")).collect();
     config.push_str(&format!("\n[hooks]\ncommand = [{}]\ntimeout-seconds = {timeout}\n", argv.join(", ")));

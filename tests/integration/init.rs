@@ -16,6 +16,7 @@ fn init_on_terminal(env: &Env, answers: &[&str]) -> String {
     let mut child = Command::new("script")
         .args(["-qec", &command, "/dev/null"])
         .env("CERTMAIL_HOME", &env.home)
+        .envs(env.store_url.iter().map(|u| ("CERTMAIL_STORE_URL", u)))
         .env_remove("CERTMAIL_CONFIG")
         // No OS keyring in this session: init says so and keeps going.
         .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")

@@ -48,6 +48,7 @@ pub(crate) fn in_keyring_session(env: &Env, steps: &[(&[&str], Option<&str>)]) -
     let run = Command::new("dbus-run-session")
         .args(["--", "sh", "-c", &script])
         .env("CERTMAIL_HOME", &env.home)
+        .envs(env.store_url.iter().map(|u| ("CERTMAIL_STORE_URL", u)))
         .env("HOME", session.join("home"))
         .env("XDG_DATA_HOME", session.join("data"))
         .env("XDG_CACHE_HOME", session.join("cache"))

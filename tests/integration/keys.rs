@@ -10,8 +10,6 @@ use openpgp::cert::prelude::*;
 use openpgp::serialize::SerializeInto;
 use openpgp::types::ReasonForRevocation;
 
-use certmail::store::Store;
-
 use crate::support::*;
 
 const INCIDENT: &str = "examples/voluntary-ransomware.toml";
@@ -40,8 +38,7 @@ fn assert_refused(env: &Env, cert: &openpgp::Cert, pin: Option<&str>, expected: 
     for needle in [expected, "bad-cert", CERT_PHONE, "Nothing was queued", &certmail::crypto::pretty_fingerprint(pin)] {
         assert!(err.contains(needle), "missing {needle:?} in: {err}");
     }
-    let store = env.home.join("certmail.sqlite");
-    assert!(!store.exists() || Store::open(&store).unwrap().count_state("queued").unwrap() == 0);
+    assert!(!env.has_store() || env.store().count_state("queued").unwrap() == 0);
 }
 
 #[test]

@@ -4,14 +4,12 @@
 
 use std::path::Path;
 
-use certmail::store::Store;
-
 use crate::support::*;
 
 const FULL: &str = "examples/personal-data-breach.toml";
 
 fn queued(env: &Env) -> i64 {
-    Store::open(&env.home.join("certmail.sqlite")).unwrap().count_state("queued").unwrap()
+    env.store().count_state("queued").unwrap()
 }
 
 fn header<'a>(message: &'a str, name: &str) -> Option<&'a str> {
@@ -113,7 +111,7 @@ fn every_line_of_the_queued_message_ends_in_crlf() {
     let (out, message) = env.notify(Path::new(FULL), &["--attach", attachment.to_str().unwrap()]);
     assert_queued(&out);
     assert_eq!(certmail::mime::first_bare_line_end(&message), None);
-    let stored = Store::open(&env.home.join("certmail.sqlite")).unwrap();
+    let stored = env.store();
     let message_id = header(&text(&message), "Message-ID").unwrap().trim_matches(['<', '>']).to_string();
     assert_eq!(stored.message_bytes(&message_id).unwrap().unwrap(), message, "--out holds exactly the outbox bytes");
 }
@@ -191,7 +189,7 @@ fn follow_up_is_threaded_to_the_earlier_notification() {
     for expected in ["Karen Nielsen", "Patientjournaler eksponeret", "Samlet antal: 2.100"] {
         assert!(report.contains(expected), "{expected:?} missing:\n{report}");
     }
-    let store = Store::open(&env.home.join("certmail.sqlite")).unwrap();
+    let store = env.store();
     assert_eq!(store.event_kinds(reference).unwrap(), ["created", "queued", "follow-up", "queued"]);
 
     // The same changes again change nothing: refused, naming the incident, unless --again.
@@ -269,7 +267,7 @@ fn without_the_genuine_cfcs_key_nothing_is_encrypted_and_the_user_is_told_how_to
     ] {
         assert!(err.contains(expected), "missing {expected:?} in: {err}");
     }
-    assert!(!env.home.join("certmail.sqlite").exists() || queued(&env) == 0);
+    assert!(!env.has_store() || queued(&env) == 0);
 }
 
 #[test]
@@ -306,7 +304,9 @@ fn files_in_the_home_are_owner_only() {
     use std::os::unix::fs::PermissionsExt;
     let env = Env::new();
     assert_queued(&env.notify(Path::new(FULL), &[]).0);
-    for f in ["config.toml", "identity/secret.asc", "identity/public.asc", "certmail.sqlite"] {
+    // On PostgreSQL the log is in the database, not in the home.
+    let log = if on_postgres() { None } else { Some("certmail.sqlite") };
+    for f in ["config.toml", "identity/secret.asc", "identity/public.asc"].into_iter().chain(log) {
         let mode = std::fs::metadata(env.home.join(f)).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600, "{f} has mode {mode:o}");
     }

@@ -218,7 +218,11 @@ fn run(env: &Env, clock: Option<DateTime<Utc>>, args: &[&str]) -> Output {
         Some(t) => {
             let mut c = Command::new("faketime");
             c.arg("-f").arg(format!("@{}", t.format("%Y-%m-%d %H:%M:%S"))).arg(env!("CARGO_BIN_EXE_certmail"));
-            c.env("TZ", "UTC").env("CERTMAIL_HOME", &env.home).env_remove("CERTMAIL_CONFIG").stdin(Stdio::null());
+            c.env("TZ", "UTC")
+                .env("CERTMAIL_HOME", &env.home)
+                .envs(env.store_url.iter().map(|u| ("CERTMAIL_STORE_URL", u)))
+                .env_remove("CERTMAIL_CONFIG")
+                .stdin(Stdio::null());
             c
         }
     };

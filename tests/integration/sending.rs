@@ -8,8 +8,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use certmail::store::Store;
-
 use crate::smtp::*;
 use crate::support::*;
 
@@ -124,7 +122,7 @@ fn two_recipients_each_get_their_own_message_and_decrypt_only_that_one() {
     assert_eq!(states, [("test-cert", "sent"), ("sector-cert", "sent")], "{status}");
     let shown = text(&env.certmail(&["status"]).stdout);
     assert!(shown.contains("to sector-cert <cert@sector-cert.test>: sent"), "{shown}");
-    let store = Store::open(&env.home.join("certmail.sqlite")).unwrap();
+    let store = env.store();
     assert_eq!(store.event_kinds(&reference).unwrap(), ["created", "queued", "sending", "queued", "sending", "sent", "sent"]);
     assert_success(&env.certmail(&["log", "verify"]));
 
@@ -399,7 +397,7 @@ fn a_reply_is_threaded_to_the_certs_question_and_decrypts() {
     assert!(report_text(&sq_decrypt(&c.env, &message, &cert_key().secret)).contains("185.220.101.7"));
 
     // Recorded like a notification, and it answers the question.
-    let store = Store::open(&c.env.home.join("certmail.sqlite")).unwrap();
+    let store = c.env.store();
     let kinds = store.event_kinds(&c.reference).unwrap();
     assert_eq!(kinds[kinds.len() - 2..], ["replied", "queued"], "{kinds:?}");
     assert!(!text(&c.env.certmail(&["status"]).stdout).contains("question"));

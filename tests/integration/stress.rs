@@ -123,6 +123,7 @@ fn ctrl_c_at_the_passphrase_prompt_restores_echo_and_says_nothing_was_queued() {
     let mut child = std::process::Command::new("script")
         .args(["-qec", &command, "/dev/null"])
         .env("CERTMAIL_HOME", &env.home)
+        .envs(env.store_url.iter().map(|u| ("CERTMAIL_STORE_URL", u)))
         .env_remove("CERTMAIL_CONFIG")
         .env("SHELL", "/bin/sh")
         // No OS keyring: the passphrase is asked on the terminal.

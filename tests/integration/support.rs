@@ -104,10 +104,24 @@ pub fn kill_agent(gnupg: &Path) {
     let _ = Command::new("gpgconf").arg("--homedir").arg(gnupg).args(["--kill", "all"]).output();
 }
 
+/// Whether the suite runs on PostgreSQL (`CERTMAIL_TEST_STORE=postgres`, the second
+/// run of scripts/test): each home then keeps its store in a database of its own on
+/// the suite's server (tests/integration/pg.rs) instead of its SQLite file.
+pub fn on_postgres() -> bool {
+    match std::env::var("CERTMAIL_TEST_STORE").as_deref() {
+        Ok("postgres") => true,
+        Ok("sqlite") | Ok("") | Err(_) => false,
+        Ok(other) => panic!("CERTMAIL_TEST_STORE={other}: say postgres or sqlite"),
+    }
+}
+
 /// A certmail home with an identity and the test CERT configured as `test-cert`.
 pub struct Env {
     pub dir: tempfile::TempDir,
     pub home: PathBuf,
+    /// On PostgreSQL: the home's own database, given to every command as
+    /// `CERTMAIL_STORE_URL` unless the home's config has a `[store]` of its own.
+    pub store_url: Option<String>,
 }
 
 impl Env {
@@ -151,7 +165,58 @@ impl Env {
     pub fn bare() -> Env {
         let dir = tempfile::tempdir().unwrap();
         let home = dir.path().join("home");
-        Env { dir, home }
+        let store_url = on_postgres().then(|| crate::pg::database("home").url);
+        Env { dir, home, store_url }
+    }
+
+    /// Another machine of the same team: a home of its own (made by `init`, with the
+    /// test CERT) on this home's PostgreSQL database.
+    pub fn same_store(&self) -> Env {
+        let mut other = Env::new();
+        other.store_url = self.store_url.clone();
+        other
+    }
+
+    /// The store's location, as the commands find it.
+    pub fn location(&self) -> certmail::store::target::Location {
+        use certmail::store::target;
+        match &self.store_url {
+            None => target::Location::Sqlite(self.home.join("certmail.sqlite")),
+            Some(url) => {
+                let checked = target::check_url(url).unwrap();
+                let tls = target::tls_for(&checked, None).unwrap();
+                target::Location::Postgres(Box::new(target::Postgres {
+                    url: url.clone(),
+                    config: checked.config,
+                    tls,
+                    password: Default::default(),
+                }))
+            }
+        }
+    }
+
+    /// The home's store, opened as a command opens it (as no writer: the events it
+    /// appends name none).
+    pub fn store(&self) -> certmail::store::Store {
+        certmail::store::Store::open_at(&self.location(), "test", Default::default()).unwrap()
+    }
+
+    /// Whether the home has a store yet (a PostgreSQL one always has).
+    pub fn has_store(&self) -> bool {
+        self.store_url.is_some() || self.home.join("certmail.sqlite").exists()
+    }
+
+    /// A raw connection to the home's store, behind certmail's back (as someone with
+    /// the database would change it): one statement text on either engine.
+    pub fn raw_db(&self) -> certmail::store::sql::Engine {
+        use certmail::store::sql::{Engine, PgConnection};
+        match &self.store_url {
+            None => Engine::Sqlite(rusqlite::Connection::open(self.home.join("certmail.sqlite")).unwrap()),
+            Some(url) => {
+                let config: postgres::Config = url.parse().unwrap();
+                Engine::Postgres(Box::new(PgConnection::new(config.connect(postgres::NoTls).unwrap())))
+            }
+        }
     }
 
     pub fn config_path(&self) -> PathBuf {
@@ -174,7 +239,14 @@ impl Env {
         cmd.env("CERTMAIL_HOME", &self.home)
             .env_remove("CERTMAIL_CONFIG")
             .env("CM_TEST_SMTP_PASSWORD", crate::smtp::SMTP_PASSWORD)
+            .env_remove("CERTMAIL_STORE_URL")
             .stdin(Stdio::null());
+        if let Some(url) = &self.store_url {
+            let own = std::fs::read_to_string(self.config_path()).is_ok_and(|c| c.lines().any(|l| l.trim() == "[store]"));
+            if !own {
+                cmd.env("CERTMAIL_STORE_URL", url);
+            }
+        }
         cmd
     }
 

@@ -1,7 +1,106 @@
-//! Team mode (docs/TEAM-MODE.md): the `[store]` contract, and the PostgreSQL server
-//! the tests of a shared store run against.
+//! Team mode (docs/TEAM-MODE.md): the `[store]` contract, the PostgreSQL server the
+//! tests of a shared store run against, the engine's SQL, and two homes (two
+//! machines) sharing one store through the real commands.
 
+use std::path::Path;
+
+use crate::smtp::{SmtpServer, tls};
 use crate::support::*;
+
+/// Two homes ("machines") of one team, each with its own identity, on one fresh
+/// PostgreSQL database, whichever engine the rest of the suite is on.
+fn two_machines() -> (Env, Env) {
+    let url = crate::pg::database("two machines").url;
+    let mut a = Env::new();
+    a.store_url = Some(url);
+    let b = a.same_store();
+    (a, b)
+}
+
+/// The Message-ID of a message as it arrived.
+fn message_id_of(message: &[u8]) -> String {
+    let head = text(message);
+    let line = head.lines().find(|l| l.to_ascii_lowercase().starts_with("message-id:")).expect("a Message-ID header");
+    line["message-id:".len()..].trim().trim_matches(['<', '>']).to_string()
+}
+
+/// The home's outbox as `outbox list --json` shows it.
+fn outbox(env: &Env) -> Vec<serde_json::Value> {
+    let out = env.certmail(&["outbox", "list", "--json"]);
+    assert_success(&out);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out.stdout)));
+    json["messages"].as_array().cloned().unwrap_or_default()
+}
+
+/// `n` notifications from each home at once, none delivered (no relay yet).
+fn notify_at_once(homes: &[&Env], n: usize) {
+    std::thread::scope(|s| {
+        for env in homes {
+            s.spawn(move || {
+                for _ in 0..n {
+                    assert_queued(&env.notify(Path::new("examples/voluntary-ransomware.toml"), &["--again"]).0);
+                }
+            });
+        }
+    });
+}
+
+#[test]
+fn two_machines_notify_at_once_and_flush_one_outbox_at_once_and_each_message_arrives_once() {
+    let (a, b) = two_machines();
+    notify_at_once(&[&a, &b], 25);
+    // One outbox: what either queued, both see; one chain, whole on both.
+    let queued = outbox(&a);
+    assert_eq!(queued.len(), 50);
+    assert_eq!(outbox(&b).len(), 50);
+    for env in [&a, &b] {
+        assert_success(&env.certmail(&["log", "verify"]));
+    }
+    let server = SmtpServer::start("starttls", "none");
+    for env in [&a, &b] {
+        env.set_relay(server.port, "starttls", &tls().ca, 10);
+    }
+    let flushes: Vec<std::process::Output> = std::thread::scope(|s| {
+        let runs: Vec<_> = [&a, &b].into_iter().map(|env| s.spawn(move || env.certmail(&["outbox", "flush"]))).collect();
+        runs.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    for flush in &flushes {
+        assert_success(flush);
+    }
+    let mut arrived: Vec<String> = server.received().iter().map(|m| message_id_of(m)).collect();
+    arrived.sort();
+    let mut expected: Vec<String> = queued.iter().map(|m| m["message_id"].as_str().unwrap().to_string()).collect();
+    expected.sort();
+    assert_eq!(arrived, expected, "every message arrived, and each once");
+    assert!(outbox(&b).iter().all(|m| m["state"] == "sent"), "{:?}", outbox(&b));
+    for env in [&a, &b] {
+        assert_success(&env.certmail(&["log", "verify"]));
+    }
+}
+
+#[test]
+fn a_notification_made_on_one_machine_is_listed_read_and_flushed_from_the_other() {
+    let (a, b) = two_machines();
+    let (out, bytes) = a.notify(Path::new("examples/voluntary-ransomware.toml"), &["--json"]);
+    assert_exit(&out, 3);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let reference = json["reference"].as_str().unwrap();
+    let listed = text(&b.certmail(&["log", "list"]).stdout);
+    assert!(listed.contains(reference), "{listed}");
+    let shown = text(&b.certmail(&["read", reference]).stdout);
+    assert!(shown.contains("==== sent"), "{shown}");
+    let status = text(&b.certmail(&["status"]).stdout);
+    assert!(status.contains(reference), "{status}");
+    let server = SmtpServer::start("starttls", "none");
+    b.set_relay(server.port, "starttls", &tls().ca, 10);
+    assert_success(&b.certmail(&["outbox", "flush"]));
+    assert_eq!(server.received(), vec![bytes], "the other machine sent the bytes this one queued");
+    let timeline = text(&a.certmail(&["log", "show", reference]).stdout);
+    assert!(timeline.contains("sent"), "{timeline}");
+    for env in [&a, &b] {
+        assert_success(&env.certmail(&["log", "verify"]));
+    }
+}
 
 #[test]
 fn a_bad_store_section_is_a_config_error_naming_the_file_the_line_and_the_key() {
@@ -28,7 +127,9 @@ fn a_bad_store_section_is_a_config_error_naming_the_file_the_line_and_the_key() 
 
 #[test]
 fn without_a_store_there_is_no_store_password_and_the_variable_is_checked() {
-    let env = Env::new();
+    let mut env = Env::new();
+    // About the SQLite default, whichever engine the suite's homes are on.
+    env.store_url = None;
     let out = env.certmail_stdin(&["secrets", "set", "store"], b"x\n");
     assert_exit(&out, 2);
     assert!(text(&out.stderr).contains("SQLite"), "{}", text(&out.stderr));
@@ -184,12 +285,23 @@ fn postgres_schema(client: &mut postgres::Client) -> Vec<(String, Vec<String>)> 
         .collect()
 }
 
+/// Migrates on the engine, giving the connection back for the test's own queries.
+fn migrate(client: &mut Option<postgres::Client>) -> Result<usize, certmail::exit::Failure> {
+    use certmail::store::sql::{Engine, PgConnection};
+    let mut db = Engine::Postgres(Box::new(PgConnection::new(client.take().expect("a connection"))));
+    let migrated = certmail::store::pg::migrate(&mut db, &Default::default());
+    let Engine::Postgres(pg) = db else { unreachable!("made as PostgreSQL above") };
+    *client = Some(pg.into_client());
+    migrated
+}
+
 #[test]
 fn the_same_migrations_make_the_same_schema_on_an_empty_postgresql_database() {
     let db = crate::pg::database("migrate empty");
     let pg = location(&db);
-    let mut client = certmail::store::pg::connect(&pg, "test").unwrap();
-    assert_eq!(certmail::store::pg::migrate(&mut client).unwrap(), 0, "an empty database has had no migration");
+    let mut connection = Some(certmail::store::pg::connect(&pg, "test").unwrap());
+    assert_eq!(migrate(&mut connection).unwrap(), 0, "an empty database has had no migration");
+    let mut client = connection.take().unwrap();
     let version: i64 = client.query_one("SELECT version FROM schema_version WHERE id = 1", &[]).unwrap().get(0);
     assert_eq!(version as usize, certmail::store::SCHEMA_VERSION);
     assert_eq!(postgres_schema(&mut client), sqlite_schema(), "the tables and their columns are SQLite's");
@@ -222,10 +334,11 @@ fn the_same_migrations_make_the_same_schema_on_an_empty_postgresql_database() {
     assert_eq!((head.get::<_, i64>(0), head.get::<_, String>(1)), (0, "0".repeat(64)), "the head row writers lock is there");
     // Migrated again: nothing to do.
     assert_eq!(certmail::store::pg::open(&pg, "test").map(|_| ()).err().map(|f| f.message), None);
-    assert_eq!(certmail::store::pg::migrate(&mut client).unwrap(), certmail::store::SCHEMA_VERSION);
+    let mut connection = Some(client);
+    assert_eq!(migrate(&mut connection).unwrap(), certmail::store::SCHEMA_VERSION);
     // A database from a newer certmail is refused, as on SQLite.
-    client.execute("UPDATE schema_version SET version = version + 1", &[]).unwrap();
-    let err = certmail::store::pg::migrate(&mut client).unwrap_err();
+    connection.as_mut().unwrap().execute("UPDATE schema_version SET version = version + 1", &[]).unwrap();
+    let err = migrate(&mut connection).unwrap_err();
     assert!(err.message.contains("newer than this certmail knows"), "{}", err.message);
 }
 
@@ -238,9 +351,9 @@ fn two_machines_first_runs_at_once_make_one_schema() {
         let runs: Vec<_> = (0..4)
             .map(|_| {
                 s.spawn(|| {
-                    let mut client = certmail::store::pg::connect(&pg, "test").unwrap();
+                    let mut client = Some(certmail::store::pg::connect(&pg, "test").unwrap());
                     barrier.wait();
-                    certmail::store::pg::migrate(&mut client).unwrap()
+                    migrate(&mut client).unwrap()
                 })
             })
             .collect();
@@ -551,4 +664,225 @@ fn a_write_on_postgresql_holds_every_other_writer_until_it_commits() {
     });
     assert!(failed.is_err());
     assert_eq!(engine().query("SELECT COUNT(*) FROM hooks_fired", &[]).unwrap(), [[Cell::Int(1)]], "a failed write leaves nothing");
+}
+
+#[test]
+fn a_flush_killed_mid_send_loses_nothing_and_the_other_machine_takes_its_claim_over() {
+    let (a, b) = two_machines();
+    let (out, bytes) = a.notify(Path::new("examples/voluntary-ransomware.toml"), &["--json"]);
+    assert_exit(&out, 3);
+    let reference = serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["reference"].as_str().unwrap().to_string();
+    // A's relay takes the whole message and then never answers the final dot.
+    let stalled = SmtpServer::start("starttls", "stall-data-end");
+    a.set_relay(stalled.port, "starttls", &tls().ca, 600);
+    let mut flush =
+        a.command().args(["outbox", "flush"]).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let sent = std::time::Instant::now();
+    while stalled.received().is_empty() {
+        assert!(sent.elapsed() < std::time::Duration::from_secs(60), "the first flush never reached the end of DATA");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // While A's claimer lives, B passes its claim over.
+    let relay = SmtpServer::start("starttls", "none");
+    b.set_relay(relay.port, "starttls", &tls().ca, 10);
+    assert_success(&b.certmail(&["outbox", "flush"]));
+    assert!(relay.received().is_empty(), "a message claimed by a live machine is not sent twice at once");
+    assert_eq!(outbox(&b)[0]["state"], "sending");
+    // kill -9: its connection closes, and with it the claim's lock.
+    flush.kill().unwrap();
+    flush.wait().unwrap();
+    let flushed = std::time::Instant::now();
+    while relay.received().is_empty() {
+        assert!(flushed.elapsed() < std::time::Duration::from_secs(30), "the claim of the killed flush was never taken over");
+        assert_success(&b.certmail(&["outbox", "flush"]));
+    }
+    assert_eq!(relay.received(), vec![bytes], "the same bytes, sent again");
+    assert_eq!(outbox(&a)[0]["state"], "sent");
+    let shown: serde_json::Value = serde_json::from_slice(&a.certmail(&["log", "show", &reference, "--json"]).stdout).unwrap();
+    let events = shown["events"].as_array().cloned().unwrap_or_else(|| shown.as_array().cloned().unwrap_or_default());
+    let sending: Vec<&serde_json::Value> = events.iter().filter(|e| e["kind"] == "sending").collect();
+    assert_eq!(sending.len(), 2, "{shown}");
+    assert_eq!(sending[1]["detail"]["after_interruption"], true, "{shown}");
+    for env in [&a, &b] {
+        assert_success(&env.certmail(&["log", "verify"]));
+    }
+}
+
+#[test]
+fn two_machines_ingesting_the_same_mail_at_once_record_it_once_and_fire_each_hook_once() {
+    let (a, b) = two_machines();
+    let (out, _) = a.notify(Path::new("examples/voluntary-ransomware.toml"), &["--json"]);
+    assert_exit(&out, 3);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (reference, message_id) = (json["reference"].as_str().unwrap(), json["message_id"].as_str().unwrap());
+    // One team, one hook: both machines' hooks write to the same file.
+    let heard = a.path("heard.jsonl");
+    for env in [&a, &b] {
+        crate::hooks::add_hook(env, &["/bin/sh", "-c", &format!("cat >> '{}'; echo >> '{}'", heard.display(), heard.display())], 10);
+    }
+    let questions: Vec<String> = (0..10)
+        .map(|n| {
+            let mail = format!(
+                "From: {CERT_ADDRESS}\r\nSubject: Re: [{reference}] q{n}\r\nMessage-ID: <q{n}@example-cert.test>\r\nIn-Reply-To: <{message_id}>\r\n\r\nKan I sende logfilerne {n}?\r\n"
+            );
+            a.write(&format!("q{n}.eml"), &mail).to_str().unwrap().to_string()
+        })
+        .collect();
+    let mut args = vec!["ingest"];
+    args.extend(questions.iter().map(String::as_str));
+    let runs: Vec<std::process::Output> = std::thread::scope(|s| {
+        let runs: Vec<_> = [&a, &b].into_iter().map(|env| s.spawn(|| env.certmail(&args))).collect();
+        runs.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    for run in &runs {
+        assert_success(run);
+    }
+    let heard = std::fs::read_to_string(&heard).unwrap();
+    let mut fired: Vec<String> = heard
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["message_id"].as_str().unwrap().to_string())
+        .collect();
+    fired.sort();
+    let mut expected: Vec<String> = (0..10).map(|n| format!("q{n}@example-cert.test")).collect();
+    expected.sort();
+    assert_eq!(fired, expected, "each event fired once for the team: {heard}");
+    let received = b.raw_db().query("SELECT COUNT(*) FROM received", &[]).unwrap()[0][0].int();
+    assert_eq!(received, Some(10), "each message recorded once");
+    for env in [&a, &b] {
+        assert_success(&env.certmail(&["log", "verify"]));
+    }
+}
+
+/// A `sending` row naming this session's backend pid whose lock the session does not
+/// hold was left by a dead session that had the same pid (the server reuses them): it
+/// is taken over, not passed over as this session's own claim in progress.
+#[test]
+fn a_stale_claim_under_this_sessions_own_pid_is_taken_over() {
+    let (a, _) = two_machines();
+    assert_exit(&a.notify(Path::new("examples/voluntary-ransomware.toml"), &[]).0, 3);
+    let mut store = a.store();
+    let mut raw = a.raw_db();
+    let db = a.store_url.as_deref().unwrap().rsplit('/').next().unwrap().to_string();
+    let pid = raw
+        .query(
+            "SELECT CAST(pid AS BIGINT) FROM pg_stat_activity WHERE datname = ?1 AND application_name LIKE 'certmail test%'",
+            &[certmail::store::sql::Value::Text(&db)],
+        )
+        .unwrap()[0][0]
+        .int()
+        .unwrap();
+    raw.execute("UPDATE messages SET state = 'sending', claimed_by = ?1", &[certmail::store::sql::Value::Int(pid)]).unwrap();
+    let now = certmail::store::timestamp(chrono::Utc::now());
+    let q = certmail::store::ClaimQuery { now: &now, due_by: &now, after_id: 0, only: None, alive: &|_| true };
+    let claimed = store.claim_due(&q).unwrap().expect("the stale claim is taken over");
+    assert!(claimed.was_interrupted);
+    // Now this session's own claim in progress: not taken again, by it or by another.
+    assert!(store.claim_due(&q).unwrap().is_none());
+    assert!(a.store().claim_due(&q).unwrap().is_none());
+}
+
+/// A serialisation failure (or a deadlock) in a write is tried once more, then reported.
+#[test]
+fn a_write_that_conflicts_is_tried_once_more_then_reported() {
+    use certmail::store::sql::{Cell, Engine, PgConnection};
+    let db = crate::pg::database("conflict retry");
+    let mut engine = Engine::Postgres(Box::new(PgConnection::new(certmail::store::pg::open(&location(&db), "test").unwrap())));
+    let conflict = "DO $$ BEGIN RAISE EXCEPTION 'as if two writers met' USING ERRCODE = 'serialization_failure'; END $$";
+    let mut tries = 0;
+    let done = engine.write(|tx| {
+        tries += 1;
+        tx.execute("INSERT INTO hooks_fired (key, event, fired_at) VALUES (?1, 'e', 't')", &[format!("try {tries}").as_str().into()])?;
+        if tries == 1 {
+            tx.execute(conflict, &[])?;
+        }
+        Ok(tries)
+    });
+    assert_eq!(done.unwrap(), 2, "tried again once");
+    assert_eq!(engine.query("SELECT key FROM hooks_fired", &[]).unwrap(), [[Cell::Text("try 2".into())]], "the first try left nothing");
+    let mut tries = 0;
+    let failed = engine.write(|tx| {
+        tries += 1;
+        tx.execute(conflict, &[]).map(|_| ())
+    });
+    assert!(failed.unwrap_err().message.contains("as if two writers met"));
+    assert_eq!(tries, 2, "once more, not for ever");
+    // Any other failure is not tried again.
+    let mut tries = 0;
+    assert!(
+        engine
+            .write(|tx| {
+                tries += 1;
+                tx.execute("SELECT no_such_column FROM hooks_fired", &[]).map(|_| ())
+            })
+            .is_err()
+    );
+    assert_eq!(tries, 1);
+}
+
+#[test]
+fn two_watches_on_one_mailbox_record_each_reply_once_and_fire_each_hook_once() {
+    use crate::imap::{Dovecot, PASSWORD, configure};
+    let dovecot = Dovecot::start();
+    let (a, b) = two_machines();
+    let (out, _) = a.notify(Path::new("examples/voluntary-ransomware.toml"), &["--json"]);
+    assert_exit(&out, 3);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (reference, message_id) = (json["reference"].as_str().unwrap(), json["message_id"].as_str().unwrap());
+    let heard = a.path("heard.jsonl");
+    for env in [&a, &b] {
+        configure(env, dovecot.tls_port, "tls", "");
+        crate::hooks::add_hook(env, &["/bin/sh", "-c", &format!("cat >> '{}'; echo >> '{}'", heard.display(), heard.display())], 10);
+    }
+    let watch = |env: &Env| {
+        env.command()
+            .arg("watch")
+            .env("CM_TEST_IMAP_PASSWORD", PASSWORD)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let watches = [watch(&a), watch(&b)];
+    let replies: Vec<std::path::PathBuf> = (0..6)
+        .map(|n| {
+            a.write(
+                &format!("r{n}.eml"),
+                &format!(
+                    "From: {CERT_ADDRESS}\r\nSubject: Re: [{reference}] q{n}\r\nMessage-ID: <w{n}@example-cert.test>\r\nIn-Reply-To: <{message_id}>\r\n\r\nKan I sende logfilerne {n}?\r\n"
+                ),
+            )
+        })
+        .collect();
+    dovecot.append("INBOX", &replies.iter().map(|p| p.as_path()).collect::<Vec<_>>());
+    let questions = || -> Vec<String> {
+        let mut ids: Vec<String> = std::fs::read_to_string(&heard)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|e| e["event"] == "question")
+            .map(|e| e["message_id"].as_str().unwrap_or_default().to_string())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let started = std::time::Instant::now();
+    while questions().len() < 6 {
+        assert!(started.elapsed() < std::time::Duration::from_secs(60), "the watches did not record the replies: {:?}", questions());
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // Both watches look again (IDLE, their next pass) before they stop.
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    for mut w in watches {
+        unsafe { libc::kill(w.id() as i32, libc::SIGTERM) };
+        w.wait().unwrap();
+    }
+    let expected: Vec<String> = (0..6).map(|n| format!("w{n}@example-cert.test")).collect();
+    assert_eq!(questions(), expected, "each reply's hook fired once for the team");
+    let received = a.raw_db().query("SELECT COUNT(*) FROM received", &[]).unwrap()[0][0].int();
+    assert_eq!(received, Some(6), "each reply recorded once");
+    for env in [&a, &b] {
+        assert_success(&env.certmail(&["log", "verify"]));
+    }
 }
