@@ -195,6 +195,9 @@ pub enum Command {
 
     /// Open incidents, what each waits for, and what is overdue.
     ///
+    /// Each incident also says what was done on it last, when, and by whom: the name,
+    /// e-mail and signing key (its last 8 hex digits) of the certmail that wrote that
+    /// event to the log (`last_event` with its `by` under --json).
     /// Example: certmail status --json
     Status,
 
@@ -215,8 +218,10 @@ pub enum Command {
     /// Show what the CERT wrote: every message of an incident, decrypted and sanitised.
     ///
     /// Received and sent messages, oldest first, each with a banner saying who signed
-    /// which part; unsigned parts are marked. Attachments are listed with type and size
-    /// and saved only with --save-attachments (owner-only files, safe names).
+    /// which part; unsigned parts are marked. A message we sent says who made it (the
+    /// name, e-mail and signing key of the certmail that queued it; `by` under --json,
+    /// and `sent_by` for who handed it to the relay). Attachments are listed with type
+    /// and size and saved only with --save-attachments (owner-only files, safe names).
     /// Example: certmail read CM-7KQ2-M9XD-3RTA
     /// Example: certmail read '<reply-id@cert.example>' --json
     Read(ReadArgs),
@@ -372,6 +377,10 @@ pub enum LogCommand {
     List,
     /// Show one incident's timeline.
     ///
+    /// Each event says who wrote it, "by NAME <EMAIL> (key …LAST8)": the identity and
+    /// signing key of the certmail that recorded it (a `by` object under --json, its
+    /// parts null when not known; events recorded before certmail kept this name no one).
+    /// The hash chain covers it: `certmail log verify` finds a rewritten author.
     /// Example: certmail log show CM-2026-0001
     Show {
         /// The incident's reference.
@@ -380,6 +389,8 @@ pub enum LogCommand {
     },
     /// Export every event of every incident, as JSON lines or CSV.
     ///
+    /// Each event with who wrote it (`by`; the CSV's by_name, by_email, by_key and
+    /// by_db_user columns).
     /// Example: certmail log export --csv > log.csv
     Export {
         /// CSV with a header line (instead of JSON lines, the default).

@@ -1,6 +1,7 @@
 //! The reporter's signing identity as commands use it: where its secret key lives,
 //! reading it, and unlocking it through `secrets` (explicit source, OS keyring, or a
-//! terminal prompt; every failure loud).
+//! terminal prompt; every failure loud); and the writer the log's events name, which
+//! is this identity (`actor`).
 
 use std::path::PathBuf;
 use std::time::SystemTime;
@@ -10,6 +11,7 @@ use crate::crypto::{Decryptor, Identity, UnlockedSigner};
 use crate::exit::{Failure, FailureKind};
 use crate::fsutil;
 use crate::secrets::{Secret, SecretSource};
+use crate::store::Actor;
 
 /// Keyring entry name for an identity's passphrase.
 pub fn keyring_user(fingerprint: &str) -> String {
@@ -25,6 +27,15 @@ pub fn passphrase_source<'a>(config: Option<&'a IdentityConfig>, keyring_user: &
         command: config.and_then(|c| c.passphrase_command.as_deref()),
         keyring_user,
     }
+}
+
+/// Who this home's certmail writes the log's events as: `[identity]`'s name and
+/// e-mail and the fingerprint of the key it signs with at `now`. What is not known
+/// (no identity yet, no key, or none that can sign) is left out, never guessed.
+pub fn actor(settings: &Settings, now: SystemTime) -> Actor {
+    let config = settings.file.identity.as_ref();
+    let key = read(settings).ok().and_then(|i| i.signing_fingerprint(now));
+    Actor::new(config.map(|c| c.name.as_str()), config.map(|c| c.email.as_str()), key.as_deref())
 }
 
 /// Reads the reporter's key and, if it is protected, its passphrase.

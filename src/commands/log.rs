@@ -58,7 +58,7 @@ fn show(store: &Store, reference: &str, json: bool) -> CmdResult {
     if json {
         let events: Vec<_> = events
             .iter()
-            .map(|e| serde_json::json!({ "id": e.id, "at": e.at, "kind": e.kind, "message_id": e.message_id, "detail": output::snake_case_keys(&e.detail) }))
+            .map(|e| serde_json::json!({ "id": e.id, "at": e.at, "kind": e.kind, "message_id": e.message_id, "by": e.by, "detail": output::snake_case_keys(&e.detail) }))
             .collect();
         output::json(&serde_json::json!({ "reference": reference, "events": events }));
         return Ok(Outcome::Done);
@@ -66,7 +66,8 @@ fn show(store: &Store, reference: &str, json: bool) -> CmdResult {
     output::say(&format!("{reference}:"));
     for e in &events {
         let message = e.message_id.as_deref().map(|m| format!(" <{m}>")).unwrap_or_default();
-        output::say(&format!("  {}  {:<10}{message} {}", e.at, e.kind, e.detail));
+        let by = e.by.shown().map(|b| format!(" {b}")).unwrap_or_default();
+        output::say(&format!("  {}  {:<10}{message}{by} {}", e.at, e.kind, e.detail));
     }
     Ok(Outcome::Done)
 }
@@ -74,7 +75,7 @@ fn show(store: &Store, reference: &str, json: bool) -> CmdResult {
 fn export(store: &Store, csv: bool) -> CmdResult {
     let mut out = std::io::stdout().lock();
     if csv {
-        let _ = writeln!(out, "reference,id,at,kind,message_id,detail");
+        let _ = writeln!(out, "reference,id,at,kind,message_id,detail,by_name,by_email,by_key,by_db_user");
     }
     for incident in store.incidents()?.iter().rev() {
         for e in store.timeline(&incident.reference)?.unwrap_or_default() {
@@ -86,10 +87,14 @@ fn export(store: &Store, csv: bool) -> CmdResult {
                     e.kind.clone(),
                     e.message_id.clone().unwrap_or_default(),
                     e.detail.to_string(),
+                    e.by.name.clone().unwrap_or_default(),
+                    e.by.email.clone().unwrap_or_default(),
+                    e.by.key.clone().unwrap_or_default(),
+                    e.by.db_user.clone().unwrap_or_default(),
                 ];
                 fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(",")
             } else {
-                serde_json::json!({ "reference": incident.reference, "id": e.id, "at": e.at, "kind": e.kind, "message_id": e.message_id, "detail": output::snake_case_keys(&e.detail) }).to_string()
+                serde_json::json!({ "reference": incident.reference, "id": e.id, "at": e.at, "kind": e.kind, "message_id": e.message_id, "by": e.by, "detail": output::snake_case_keys(&e.detail) }).to_string()
             };
             // A closed pipe ends the export quietly.
             if writeln!(out, "{line}").is_err() {

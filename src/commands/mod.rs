@@ -29,14 +29,21 @@ use crate::store::target::Location;
 
 /// The store where the configuration puts it: the team's PostgreSQL database (`[store]
 /// url` or `CERTMAIL_STORE_URL`), else the SQLite file in the home folder, created if
-/// need be. `command` names the connection on the database server.
+/// need be. `command` names the connection on the database server. The events it
+/// appends are written as this home's writer ([`crate::identity::actor`]).
 pub fn open_store(settings: &Settings, command: &str) -> Result<Store, Failure> {
-    Store::open_at(&settings.store_location()?, command)
+    Store::open_at(&settings.store_location()?, command, writer(settings))
 }
 
 /// The store if there is one yet (`None`: no SQLite file, as before any notification).
 pub fn existing_store(settings: &Settings, command: &str) -> Result<Option<Store>, Failure> {
-    Store::open_existing(&settings.store_location()?, command)
+    Store::open_existing(&settings.store_location()?, command, writer(settings))
+}
+
+/// Who this home writes as, with its signing key as of now: opening the store is a
+/// command's start, an edge that reads the clock itself.
+fn writer(settings: &Settings) -> crate::store::Actor {
+    crate::identity::actor(settings, std::time::SystemTime::now())
 }
 
 /// What the store is called in output: the SQLite file, or the database's URL.

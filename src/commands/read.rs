@@ -24,6 +24,7 @@ pub fn run(settings: &crate::config::Settings, args: &ReadArgs, json: bool) -> C
         return Err(Failure::not_found(format!("{}: no incident or message with that reference or Message-ID in the log", args.target)));
     };
     let messages = store.incident_messages(incident_id)?;
+    let writers = store.messages_by(incident_id)?;
     let mut reader = Rereader::new(settings, SystemTime::now());
     let mut saved_count = 0;
     if !json {
@@ -40,10 +41,14 @@ pub fn run(settings: &crate::config::Settings, args: &ReadArgs, json: bool) -> C
             _ => Vec::new(),
         };
         saved_count += saved.len();
+        let by = if message.sent { message.message_id.as_ref().and_then(|id| writers.get(id)) } else { None };
         if json {
-            output::json(&as_json(&reference, message, &read, &reader, &saved));
+            let mut shown = as_json(&reference, message, &read, &reader, &saved);
+            shown["by"] = serde_json::json!(by.map(|b| b.queued.clone().unwrap_or_default()));
+            shown["sent_by"] = serde_json::json!(by.and_then(|b| b.sent.clone()));
+            output::json(&shown);
         } else {
-            show(message, &read, &reader, &saved);
+            show(message, &read, &reader, &saved, by);
         }
     }
     if !json && args.save_attachments.is_some() {
@@ -101,13 +106,27 @@ fn reason<'a>(message: &'a StoredMessage, read: &'a Result<(crate::reply::Mail, 
     message.reason.as_deref().or_else(|| read.as_ref().ok().and_then(|(_, r)| r.problem.as_deref()))
 }
 
-fn show(message: &StoredMessage, read: &Result<(crate::reply::Mail, Reading), String>, reader: &Rereader, saved: &[PathBuf]) {
+fn show(
+    message: &StoredMessage,
+    read: &Result<(crate::reply::Mail, Reading), String>,
+    reader: &Rereader,
+    saved: &[PathBuf],
+    by: Option<&crate::store::MessageBy>,
+) {
     let direction = if message.sent { "sent" } else { "received" };
     let id = message.message_id.as_deref().unwrap_or("(no Message-ID)");
     output::say("");
     output::say(&format!("==== {direction} {}  <{id}>", message.at));
     if message.sent {
         output::say(&format!("     state: {}", message.state.map_or("?", |s| s.key())));
+        // Who made it (its `queued` event), and who handed it to the relay if another.
+        let made = by.and_then(|b| b.queued.as_ref());
+        if let Some(shown) = made.and_then(|a| a.shown()) {
+            output::say(&format!("     {shown}"));
+        }
+        if let Some(shown) = by.and_then(|b| b.sent.as_ref()).filter(|s| Some(*s) != made).and_then(|a| a.shown()) {
+            output::say(&format!("     handed to the relay {shown}"));
+        }
     } else {
         let kind = message.kind.map(|k| k.key()).unwrap_or("?");
         let marked = message.marked_kind.map(|k| format!(" (marked as {} by an analyst)", k.key())).unwrap_or_default();

@@ -98,6 +98,9 @@ pub(crate) fn remind(settings: &Settings, store: &Store, report: &[Waiting], now
 /// Each open incident's messages, by reference.
 type Messages = std::collections::HashMap<String, Vec<crate::store::OutboxRow>>;
 
+/// Each open incident's newest event (what was done last, and by whom), by reference.
+type LastEvents = std::collections::HashMap<String, crate::store::LastEvent>;
+
 pub fn run(settings: &Settings, json: bool) -> CmdResult {
     let store = crate::commands::existing_store(settings, "status")?;
     let now = Utc::now();
@@ -112,12 +115,16 @@ pub fn run(settings: &Settings, json: bool) -> CmdResult {
     };
     // Each message with its own delivery state (one per recipient and report).
     let mut messages = Messages::new();
+    let mut last = LastEvents::new();
     if let Some(store) = &store {
         for w in &report {
             messages.insert(w.row.reference.clone(), store.incident_outbox(&w.row.reference)?);
+            if let Some(e) = store.last_event(&w.row.reference)? {
+                last.insert(w.row.reference.clone(), e);
+            }
         }
     }
-    print(&report, &messages, last_fetch.as_ref(), json);
+    print(&report, &messages, &last, last_fetch.as_ref(), json);
     if let Some(store) = &store {
         remind(settings, store, &report, now);
     }
@@ -129,7 +136,7 @@ fn shown_time(t: &str) -> String {
     DateTime::parse_from_rfc3339(t).map(|t| deadlines::stamp(t.with_timezone(&Utc))).unwrap_or_else(|_| t.to_string())
 }
 
-fn print(report: &[Waiting], messages: &Messages, last_fetch: Option<&crate::store::LastFetch>, json: bool) {
+fn print(report: &[Waiting], messages: &Messages, last: &LastEvents, last_fetch: Option<&crate::store::LastFetch>, json: bool) {
     if json {
         let incidents: Vec<_> = report
             .iter()
@@ -151,6 +158,7 @@ fn print(report: &[Waiting], messages: &Messages, last_fetch: Option<&crate::sto
                     "unverified_messages": row.unverified,
                     "overdue": items.iter().any(|i| i.overdue), "waiting_for": items,
                     "messages": messages.get(&row.reference),
+                    "last_event": last.get(&row.reference),
                     "schemes": Schemes::from_keys(&row.scheme).iter().map(|s| s.key()).collect::<Vec<_>>(),
                     "regimes": legal.regimes.iter().map(|r| serde_json::json!({
                         "id": r.id.key(), "name": r.name.en, "basis": r.basis.en, "authority": r.authority.en,
@@ -218,6 +226,11 @@ fn print(report: &[Waiting], messages: &Messages, last_fetch: Option<&crate::sto
         }
         for m in messages.get(&row.reference).into_iter().flatten() {
             output::say(&format!("  message <{}> to {} <{}>: {}", m.message_id, m.recipient, m.to, m.state));
+        }
+        if let Some(e) = last.get(&row.reference) {
+            // An event from before certmail kept its writer, or by a home that knew none.
+            let by = e.by.shown().unwrap_or_else(|| "(who is not recorded)".into());
+            output::say(&format!("  last done: {} {} {by}", output::one_line(&e.kind), shown_time(&e.at)));
         }
         if items.is_empty() {
             output::say("  waiting for nothing");

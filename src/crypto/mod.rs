@@ -212,6 +212,14 @@ impl Identity {
         check_usable(&self.tsk, now, true).ok().flatten()
     }
 
+    /// The fingerprint of the key [`Identity::unlock`] signs with at `now` (the signing
+    /// subkey), without unlocking it; `None` if there is none.
+    pub fn signing_fingerprint(&self, now: SystemTime) -> Option<String> {
+        let p = policy();
+        let ka = self.tsk.keys().with_policy(&p, now).supported().alive().revoked(false).for_signing().secret().next()?;
+        Some(ka.key().fingerprint().to_hex())
+    }
+
     fn signing_keypair(&self, passphrase: Option<&Secret>, now: SystemTime) -> Result<openpgp::crypto::KeyPair, String> {
         let p = policy();
         let ka = self

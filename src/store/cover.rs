@@ -561,7 +561,7 @@ fn spool_sha256(store_path: Option<&Path>, name: &str) -> std::io::Result<String
 /// States, in one `attested` event per row, the covered columns the chain does not
 /// say yet (a log from before the rule); returns how many rows needed one. Run by
 /// the upgrade only: run later, it would vouch for whatever a row then holds.
-pub(super) fn attest_uncovered(db: &mut Engine, now: &str) -> Result<usize, Failure> {
+pub(super) fn attest_uncovered(db: &mut Engine, now: &str, by: &super::Actor) -> Result<usize, Failure> {
     let Stated { rows: stated, .. } = walk(db)?;
     let actual = actual_rows(db)?;
     let incidents: std::collections::BTreeSet<i64> =
@@ -591,7 +591,7 @@ pub(super) fn attest_uncovered(db: &mut Engine, now: &str) -> Result<usize, Fail
             "columns": missing,
             "note": "stated by the upgrade that made the chain cover rows: the values as found then",
         });
-        event(db, incident, message_id, now, "attested", &detail)?;
+        event(db, incident, message_id, now, "attested", &detail, by)?;
         attested += 1;
     }
     Ok(attested)

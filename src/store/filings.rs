@@ -4,7 +4,7 @@
 //! stages existed are events without a stage (see [`Filed::stage`]).
 
 use super::sql::Engine;
-use super::{Store, event};
+use super::{Actor, Store, event};
 use crate::exit::Failure;
 
 /// A stage's submission to record.
@@ -39,7 +39,7 @@ impl Store {
                 return Err(Failure::not_found(format!("no incident {reference} in the log")));
             };
             for f in filings {
-                record(db, id, f, now)?;
+                record(db, id, f, now, &self.by)?;
             }
             Ok(())
         })
@@ -67,7 +67,7 @@ impl Store {
 }
 
 /// One stage's row and the `virk-filed` event that states it.
-fn record(db: &mut Engine, id: i64, f: &NewFiling, now: &str) -> Result<(), Failure> {
+fn record(db: &mut Engine, id: i64, f: &NewFiling, now: &str, by: &Actor) -> Result<(), Failure> {
     let receipt_sha256 = f.receipt.as_ref().and_then(|r| r["sha256"].as_str()).map(str::to_string);
     let filing: i64 = db.one(
         "INSERT INTO filings (incident_id, regime, stage, virk_reference, submitted_at, late_reason, receipt_sha256)
@@ -87,5 +87,5 @@ fn record(db: &mut Engine, id: i64, f: &NewFiling, now: &str) -> Result<(), Fail
     if let Some(r) = &f.receipt {
         detail["receipt"] = r.clone();
     }
-    event(db, id, None, now, "virk-filed", &detail)
+    event(db, id, None, now, "virk-filed", &detail, by)
 }

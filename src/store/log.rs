@@ -9,19 +9,32 @@
 use sha2::{Digest, Sha256};
 
 use super::Store;
+use super::actor::{self, Actor};
 use super::sql::Engine;
 use crate::anchor::LogHead;
 use crate::exit::Failure;
 
 pub(super) const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-fn event_hash(prev: &str, id: i64, incident_id: i64, message_id: Option<&str>, at: &str, kind: &str, detail: &str) -> String {
+/// An event as the chain hashes it: its columns but the hashes.
+struct Hashed<'a> {
+    id: i64,
+    incident_id: i64,
+    message_id: Option<&'a str>,
+    at: &'a str,
+    kind: &'a str,
+    detail: &'a str,
+    by: &'a Actor,
+}
+
+fn event_hash(prev: &str, e: &Hashed) -> String {
     let mut h = Sha256::new();
-    for part in [prev, &id.to_string(), &incident_id.to_string(), message_id.unwrap_or(""), at, kind, detail] {
+    for part in [prev, &e.id.to_string(), &e.incident_id.to_string(), e.message_id.unwrap_or(""), e.at, e.kind, e.detail] {
         // Length-prefixed, so no two different events hash the same text.
         h.update((part.len() as u64).to_be_bytes());
         h.update(part.as_bytes());
     }
+    actor::hash_into(&mut h, e.by);
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -41,7 +54,7 @@ fn set_head(db: &mut Engine, count: i64, hash: &str) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Appends an event to the log, chained to the previous one. Call inside the
+/// Appends an event to the log, written `by`, chained to the previous one. Call inside the
 /// transaction that makes the change the event records (which holds the head: the
 /// event's id is drawn while it is held, so id order is chain order).
 pub(crate) fn event(
@@ -51,26 +64,43 @@ pub(crate) fn event(
     at: &str,
     kind: &str,
     detail: &serde_json::Value,
+    by: &Actor,
 ) -> Result<(), Failure> {
     let detail = detail.to_string();
     let id: i64 = db.one(
-        "INSERT INTO events (incident_id, message_id, at, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
-        vals![incident_id, message_id, at, kind, &detail],
+        "INSERT INTO events (incident_id, message_id, at, kind, detail, by_name, by_email, by_key, by_db_user)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
+        vals![
+            incident_id,
+            message_id,
+            at,
+            kind,
+            &detail,
+            by.name.as_deref(),
+            by.email.as_deref(),
+            by.key.as_deref(),
+            by.db_user.as_deref()
+        ],
     )?;
     let (count, prev) = head(db)?;
-    let hash = event_hash(&prev, id, incident_id, message_id, at, kind, &detail);
+    let hash = event_hash(&prev, &Hashed { id, incident_id, message_id, at, kind, detail: &detail, by });
     db.execute("UPDATE events SET prev_hash = ?1, hash = ?2 WHERE id = ?3", vals![&prev, &hash, id])?;
     set_head(db, count + 1, &hash)
 }
 
 /// Gives hashes to events recorded before the chain existed (schema migration).
 pub(super) fn backfill_chain(db: &mut Engine) -> Result<(), Failure> {
-    let rows = db.rows("SELECT id, incident_id, message_id, at, kind, detail FROM events WHERE hash IS NULL ORDER BY id", &[])?;
+    let rows = db.rows(
+        &format!("SELECT id, incident_id, message_id, at, kind, detail, {} FROM events WHERE hash IS NULL ORDER BY id", actor::columns("")),
+        &[],
+    )?;
     let (mut count, mut prev) = head(db)?;
     for r in &rows {
         let (id, incident_id, message_id, at, kind, detail): (i64, i64, Option<String>, String, String, String) =
             (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?);
-        let hash = event_hash(&prev, id, incident_id, message_id.as_deref(), &at, &kind, &detail);
+        let by = Actor::from_row(r, 6)?;
+        let e = Hashed { id, incident_id, message_id: message_id.as_deref(), at: &at, kind: &kind, detail: &detail, by: &by };
+        let hash = event_hash(&prev, &e);
         db.execute("UPDATE events SET prev_hash = ?1, hash = ?2 WHERE id = ?3", vals![&prev, &hash, id])?;
         prev = hash;
         count += 1;
@@ -97,6 +127,8 @@ pub struct EventRow {
     pub kind: String,
     pub message_id: Option<String>,
     pub detail: serde_json::Value,
+    /// Who wrote it (all unknown for events from before the columns).
+    pub by: Actor,
 }
 
 /// One incident as `log list` shows it.
@@ -134,7 +166,13 @@ impl Store {
     /// deleted from its end with the head moved back, and a log wiped and made anew.
     pub fn verify(&self, anchor: Option<&LogHead>) -> Result<Verification, Failure> {
         let mut db = self.db();
-        let rows = db.rows("SELECT id, incident_id, message_id, at, kind, detail, prev_hash, hash FROM events ORDER BY id", &[])?;
+        let rows = db.rows(
+            &format!(
+                "SELECT id, incident_id, message_id, at, kind, detail, prev_hash, hash, {} FROM events ORDER BY id",
+                actor::columns("")
+            ),
+            &[],
+        )?;
         type Fields = (i64, i64, Option<String>, String, String, String, Option<String>, Option<String>);
         let mut problems = Vec::new();
         let mut prev = GENESIS.to_string();
@@ -145,6 +183,8 @@ impl Store {
         for r in &rows {
             let (id, incident_id, message_id, at, kind, detail, prev_hash, hash): Fields =
                 (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?);
+            let by = Actor::from_row(r, 8)?;
+            let e = Hashed { id, incident_id, message_id: message_id.as_deref(), at: &at, kind: &kind, detail: &detail, by: &by };
             count += 1;
             if prev_hash.as_deref() != Some(prev.as_str()) {
                 problems.push(ChainProblem {
@@ -152,12 +192,12 @@ impl Store {
                     problem: "does not follow the event before it: an event was deleted, inserted or reordered".into(),
                 });
             }
-            let expected = event_hash(prev_hash.as_deref().unwrap_or(""), id, incident_id, message_id.as_deref(), &at, &kind, &detail);
+            let expected = event_hash(prev_hash.as_deref().unwrap_or(""), &e);
             if hash.as_deref() != Some(expected.as_str()) {
                 problems
                     .push(ChainProblem { event: Some(id), problem: "its content does not match its hash: the event was edited".into() });
             }
-            running = event_hash(&running, id, incident_id, message_id.as_deref(), &at, &kind, &detail);
+            running = event_hash(&running, &e);
             if anchor.is_some_and(|a| a.count == count) {
                 at_anchor = Some((Some(id), running.clone()));
             }
@@ -232,7 +272,10 @@ impl Store {
     pub fn timeline(&self, reference: &str) -> Result<Option<Vec<EventRow>>, Failure> {
         let mut db = self.db();
         let Some(id) = db.one_opt::<i64>("SELECT id FROM incidents WHERE reference = ?1", vals![reference])? else { return Ok(None) };
-        let rows = db.rows("SELECT id, at, kind, message_id, detail FROM events WHERE incident_id = ?1 ORDER BY id", vals![id])?;
+        let rows = db.rows(
+            &format!("SELECT id, at, kind, message_id, detail, {} FROM events WHERE incident_id = ?1 ORDER BY id", actor::columns("")),
+            vals![id],
+        )?;
         rows.iter()
             .map(|r| {
                 let detail: String = r.get(4)?;
@@ -242,6 +285,7 @@ impl Store {
                     kind: r.get(2)?,
                     message_id: r.get(3)?,
                     detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::String(detail)),
+                    by: Actor::from_row(r, 5)?,
                 })
             })
             .collect::<Result<Vec<_>, _>>()
@@ -303,7 +347,7 @@ impl Store {
             let Some(id) = db.one_opt::<i64>("SELECT id FROM incidents WHERE reference = ?1", vals![reference])? else {
                 return Err(Failure::not_found(format!("no incident {reference} in the log")));
             };
-            event(db, id, None, now, kind, detail)
+            event(db, id, None, now, kind, detail, &self.by)
         })
     }
 

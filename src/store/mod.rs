@@ -200,6 +200,16 @@ CREATE TABLE filings (
 );
 CREATE INDEX filings_by_incident ON filings (incident_id, stage);
 "#,
+    r#"
+-- Who did what (team mode): whose certmail wrote each event, its [identity]'s name
+-- and e-mail and the fingerprint of the key it signs with, and the database user the
+-- server vouches for (PostgreSQL only). NULL for events written before; the chain
+-- covers them from here on (store/actor.rs).
+ALTER TABLE events ADD COLUMN by_name TEXT;
+ALTER TABLE events ADD COLUMN by_email TEXT;
+ALTER TABLE events ADD COLUMN by_key TEXT;
+ALTER TABLE events ADD COLUMN by_db_user TEXT;
+"#,
 ];
 
 /// The chain covers rows (see store/cover.rs): nothing changes in the schema, but a
@@ -237,8 +247,11 @@ pub struct Store {
     db: RefCell<Engine>,
     /// The SQLite file; `None` on PostgreSQL, which has no spool folder.
     path: Option<PathBuf>,
+    /// Who the events this store appends say wrote them (store/actor.rs).
+    by: Actor,
 }
 
+mod actor;
 mod cover;
 mod fetch;
 mod filings;
@@ -253,6 +266,7 @@ mod spool;
 pub mod sql;
 mod state;
 pub mod target;
+pub use actor::{Actor, LastEvent, MessageBy};
 pub use fetch::{FolderState, LastFetch};
 pub use filings::{Filed, NewFiling};
 pub(crate) use log::event;
@@ -292,24 +306,26 @@ impl Drop for Store {
 impl Store {
     /// Opens the store where the configuration puts it (see [`Settings::store_location`](crate::config::Settings::store_location)):
     /// the SQLite file, or the team's PostgreSQL database; `command` names the
-    /// connection on the server.
-    pub fn open_at(location: &Location, command: &str) -> Result<Store, Failure> {
+    /// connection on the server. Every event it appends (an upgrade's included) is
+    /// written `by` (and the database user the engine knows, see store/actor.rs).
+    pub fn open_at(location: &Location, command: &str, by: Actor) -> Result<Store, Failure> {
         match location {
-            Location::Sqlite(path) => Store::open(path),
+            Location::Sqlite(path) => Store::open_as(path, by),
             Location::Postgres(pg) => {
                 let mut db = Engine::Postgres(Box::new(sql::PgConnection::new(pg::connect(pg, command)?)));
-                pg::migrate(&mut db)?;
-                Ok(Store { db: RefCell::new(db), path: None })
+                let by = Actor { db_user: actor::db_user(&mut db)?, ..by };
+                pg::migrate(&mut db, &by)?;
+                Ok(Store { db: RefCell::new(db), path: None, by })
             }
         }
     }
 
     /// Opens the store if it exists: a SQLite file not made yet is `None` (a
     /// PostgreSQL store always exists once it is configured).
-    pub fn open_existing(location: &Location, command: &str) -> Result<Option<Store>, Failure> {
+    pub fn open_existing(location: &Location, command: &str, by: Actor) -> Result<Option<Store>, Failure> {
         match location {
             Location::Sqlite(path) if !path.exists() => Ok(None),
-            _ => Store::open_at(location, command).map(Some),
+            _ => Store::open_at(location, command, by).map(Some),
         }
     }
 
@@ -318,8 +334,15 @@ impl Store {
         self.db.borrow_mut()
     }
 
-    /// Opens (creating owner-only if needed) and migrates the SQLite store.
+    /// Opens (creating owner-only if needed) and migrates the SQLite store, as no one:
+    /// the events it appends (an upgrade's included) record no writer. Commands open
+    /// it [`Store::open_at`] their home's writer.
     pub fn open(path: &Path) -> Result<Store, Failure> {
+        Store::open_as(path, Actor::default())
+    }
+
+    /// [`Store::open`], appending every event as written `by`.
+    pub fn open_as(path: &Path, by: Actor) -> Result<Store, Failure> {
         if let Some(dir) = path.parent() {
             fsutil::private_dir(dir)?;
         }
@@ -365,15 +388,16 @@ impl Store {
         // passes WAL_KEPT_BYTES.
         conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true).map_err(db_error("checkpoint on close"))?;
         let mut db = Engine::Sqlite(conn);
+        let by = Actor { db_user: actor::db_user(&mut db)?, ..by };
         db.begin()?;
-        match migrate_in(&mut db) {
+        match migrate_in(&mut db, &by) {
             Ok(_) => db.commit()?,
             Err(e) => {
                 db.rollback();
                 return Err(e);
             }
         }
-        Ok(Store { db: RefCell::new(db), path: Some(path.to_path_buf()) })
+        Ok(Store { db: RefCell::new(db), path: Some(path.to_path_buf()), by })
     }
 
     /// The reference the next new incident of `year` would get (read-only).
@@ -429,23 +453,24 @@ impl Store {
     }
 }
 
-/// The migrations, and the upgrade's Rust steps, inside the migration's transaction;
-/// the version the schema had.
-fn migrate_in(db: &mut Engine) -> Result<usize, Failure> {
+/// The migrations, and the upgrade's Rust steps (their events written `by`), inside
+/// the migration's transaction; the version the schema had.
+fn migrate_in(db: &mut Engine, by: &Actor) -> Result<usize, Failure> {
     let version = sql::apply_migrations(db, MIGRATIONS)?;
-    upgrade_steps(db, version)?;
+    upgrade_steps(db, version, by)?;
     Ok(version)
 }
 
-/// The upgrade's Rust steps, after the migrations of a schema that was at `version`.
-pub(crate) fn upgrade_steps(db: &mut Engine, version: usize) -> Result<(), Failure> {
+/// The upgrade's Rust steps, after the migrations of a schema that was at `version`;
+/// the events they append are written `by` (the home that opened the log).
+pub(crate) fn upgrade_steps(db: &mut Engine, version: usize, by: &Actor) -> Result<(), Failure> {
     // Events recorded before the chain existed get their hashes now.
     log::backfill_chain(db)?;
     // Once, for a log from before the newest covering step: it states what only
     // that step's events would have said (an older log gets it all at once).
     if version < covering_from() {
         // The upgrade is an edge like a command's start: it reads the clock itself.
-        cover::attest_uncovered(db, &timestamp(chrono::Utc::now()))?;
+        cover::attest_uncovered(db, &timestamp(chrono::Utc::now()), by)?;
     }
     Ok(())
 }
@@ -629,13 +654,13 @@ mod tests {
         let mut store = Store::open(&dir.path().join("s.sqlite")).unwrap();
         commit_one(store.begin(None, 2026).unwrap(), "m1@x");
         // A new log's events say everything: an upgrade has nothing to add.
-        assert_eq!(store.db.get_mut().write(|db| cover::attest_uncovered(db, "later")).unwrap(), 0);
+        assert_eq!(store.db.get_mut().write(|db| cover::attest_uncovered(db, "later", &Actor::default())).unwrap(), 0);
         assert_eq!(store.verify_chain().unwrap(), vec![]);
         store.db.get_mut().batch("UPDATE messages SET state = 'sent'").unwrap();
         let problems = store.verify_chain().unwrap();
         assert!(problems.len() == 1 && problems[0].problem.contains("state is \"sent\""), "{problems:?}");
         // Attesting again (as a rerun upgrade would) states only what no event did.
-        assert_eq!(store.db.get_mut().write(|db| cover::attest_uncovered(db, "later")).unwrap(), 0);
+        assert_eq!(store.db.get_mut().write(|db| cover::attest_uncovered(db, "later", &Actor::default())).unwrap(), 0);
         assert_eq!(store.verify_chain().unwrap().len(), 1);
     }
 

@@ -11,7 +11,7 @@
 use std::path::Path;
 
 use super::sql::{Engine, Row, Value};
-use super::{MessageState, STORED_BYTES, Store, StoredBytes, event};
+use super::{Actor, MessageState, STORED_BYTES, Store, StoredBytes, event};
 use crate::exit::Failure;
 
 /// The high half of an outbox claim's advisory lock key ("cmou"); the message id is
@@ -131,7 +131,7 @@ impl Store {
     /// `sending` by a process that is gone is taken again.
     pub fn claim_due(&mut self, q: &ClaimQuery) -> Result<Option<Claimed>, Failure> {
         let path = self.path.clone();
-        self.db.get_mut().write(|db| claim_in(db, q, path.as_deref()))
+        self.db.get_mut().write(|db| claim_in(db, q, path.as_deref(), &self.by))
     }
 
     /// Records how an attempt ended and takes the next due message, in one
@@ -140,8 +140,8 @@ impl Store {
         let path = self.path.clone();
         let db = self.db.get_mut();
         let next = db.write(|db| {
-            record_in(db, claimed, attempt, q.now)?;
-            claim_in(db, q, path.as_deref())
+            record_in(db, claimed, attempt, q.now, &self.by)?;
+            claim_in(db, q, path.as_deref(), &self.by)
         })?;
         unlock(db, claimed.id)?;
         Ok(next)
@@ -166,7 +166,7 @@ impl Store {
     /// Records how an attempt ended, with its event, in one transaction.
     pub fn record_attempt(&mut self, claimed: &Claimed, attempt: &Attempt, now: &str) -> Result<(), Failure> {
         let db = self.db.get_mut();
-        db.write(|db| record_in(db, claimed, attempt, now))?;
+        db.write(|db| record_in(db, claimed, attempt, now, &self.by))?;
         unlock(db, claimed.id)
     }
 
@@ -187,7 +187,8 @@ impl Store {
                     "UPDATE messages SET state = 'queued', last_error = NULL, next_attempt_at = NULL, claimed_by = NULL, updated_at = ?1 WHERE message_id = ?2",
                     vals![now, &message_id],
                 )?;
-                event(db, incident_id, Some(&message_id), now, "requeued", &serde_json::json!({ "was": was, "reason": reason }))?;
+                let detail = serde_json::json!({ "was": was, "reason": reason });
+                event(db, incident_id, Some(&message_id), now, "requeued", &detail, &self.by)?;
                 queued.push(message_id);
             }
             Ok(queued)
@@ -233,7 +234,7 @@ impl Store {
     }
 }
 
-fn claim_in(db: &mut Engine, q: &ClaimQuery, store_path: Option<&Path>) -> Result<Option<Claimed>, Failure> {
+fn claim_in(db: &mut Engine, q: &ClaimQuery, store_path: Option<&Path>, by: &Actor) -> Result<Option<Claimed>, Failure> {
     // On PostgreSQL a row another transaction holds is passed over, never waited for.
     let locking = if db.dialect() == super::sql::Dialect::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
     let candidates = db.rows(
@@ -246,7 +247,7 @@ fn claim_in(db: &mut Engine, q: &ClaimQuery, store_path: Option<&Path>) -> Resul
         ),
         vals![q.only, q.due_by, q.after_id],
     )?;
-    let by = me(db)?;
+    let claimer = me(db)?;
     let mut chosen = None;
     for r in &candidates {
         let (id, state, claimed_by): (i64, String, Option<i64>) = (r.get(0)?, r.get(1)?, r.get(2)?);
@@ -257,7 +258,7 @@ fn claim_in(db: &mut Engine, q: &ClaimQuery, store_path: Option<&Path>) -> Resul
             // Its claimer's session holds its lock while it lives (this one's own
             // claims in progress are not taken again: a session's locks are its own
             // to take again); a lock taken is this claim's.
-            Engine::Postgres(_) => !(sending && claimed_by == Some(by) && holds_lock(db, id)?) && try_lock(db, id)?,
+            Engine::Postgres(_) => !(sending && claimed_by == Some(claimer) && holds_lock(db, id)?) && try_lock(db, id)?,
         };
         if free {
             chosen = Some((id, sending));
@@ -267,7 +268,7 @@ fn claim_in(db: &mut Engine, q: &ClaimQuery, store_path: Option<&Path>) -> Resul
     let Some((id, was_interrupted)) = chosen else { return Ok(None) };
     db.execute(
         "UPDATE messages SET state = 'sending', claimed_by = ?1, claimed_at = ?2, attempts = attempts + 1, updated_at = ?2 WHERE id = ?3",
-        vals![by, q.now, id],
+        vals![claimer, q.now, id],
     )?;
     let row = db.row(
         &format!(
@@ -280,12 +281,12 @@ fn claim_in(db: &mut Engine, q: &ClaimQuery, store_path: Option<&Path>) -> Resul
     let (claimed, stored) = claimed_row(&row)?;
     let mut claimed = with_bytes(claimed, stored, store_path);
     claimed.was_interrupted = was_interrupted;
-    let detail = serde_json::json!({ "attempt": claimed.attempts, "after-interruption": was_interrupted, "by": by });
-    event(db, claimed.incident_id, Some(&claimed.message_id), q.now, "sending", &detail)?;
+    let detail = serde_json::json!({ "attempt": claimed.attempts, "after-interruption": was_interrupted, "by": claimer });
+    event(db, claimed.incident_id, Some(&claimed.message_id), q.now, "sending", &detail, by)?;
     Ok(Some(claimed))
 }
 
-fn record_in(db: &mut Engine, claimed: &Claimed, attempt: &Attempt, now: &str) -> Result<(), Failure> {
+fn record_in(db: &mut Engine, claimed: &Claimed, attempt: &Attempt, now: &str, by: &Actor) -> Result<(), Failure> {
     let (kind, detail) = match attempt {
         Attempt::Sent { reply } => {
             db.execute(
@@ -310,7 +311,7 @@ fn record_in(db: &mut Engine, claimed: &Claimed, attempt: &Attempt, now: &str) -
             ("failed", serde_json::json!({ "error": error, "attempt": claimed.attempts }))
         }
     };
-    event(db, claimed.incident_id, Some(&claimed.message_id), now, kind, &detail)?;
+    event(db, claimed.incident_id, Some(&claimed.message_id), now, kind, &detail, by)?;
     Ok(())
 }
 

@@ -5,7 +5,7 @@
 //! new revision), one message per recipient and their events in one transaction.
 
 use super::sql::{Engine, Row, Value};
-use super::{MessageBytes, MessageSink, MessageState, Store, event, log, sha256_hex};
+use super::{Actor, MessageBytes, MessageSink, MessageState, Store, event, log, sha256_hex};
 use crate::exit::Failure;
 
 /// The incident part of a new notification.
@@ -230,7 +230,9 @@ impl Pending<'_> {
     /// Records the incident (or its new revision), the queued messages and their
     /// events, and commits: after this returns, the messages survive a crash.
     pub fn commit(mut self, record: &Record, now: &str) -> Result<(), Failure> {
-        let db = self.store.db.get_mut();
+        // The events say the store's writer wrote them.
+        let Store { db, by, .. } = &mut *self.store;
+        let db = db.get_mut();
         let (incident_id, incident_sha256) = match (&record.revision, self.existing_incident) {
             (Revision::Report(incident), Some(id)) => {
                 db.execute(
@@ -241,7 +243,7 @@ impl Pending<'_> {
                 let sha256 = sha256_hex(incident.incident_json.as_bytes());
                 // What the row now holds, so `log verify` can hold the row to it.
                 let detail = serde_json::json!({ "title": incident.title, "detected_at": detected_at, "incident-sha256": sha256 });
-                event(db, id, None, now, "follow-up", &detail)?;
+                event(db, id, None, now, "follow-up", &detail, by)?;
                 (id, Some(sha256))
             }
             (Revision::Report(incident), None) => {
@@ -268,12 +270,13 @@ impl Pending<'_> {
                     "incident-sha256": sha256,
                     "cert_case": null,
                 });
-                event(db, id, None, now, "created", &detail)?;
+                event(db, id, None, now, "created", &detail, by)?;
                 (id, Some(sha256))
             }
             (Revision::Message { text_sha256 }, Some(id)) => {
                 let recipients: Vec<&str> = record.messages.iter().map(|m| m.recipient).collect();
-                event(db, id, None, now, "replied", &serde_json::json!({ "text-sha256": text_sha256, "recipients": recipients }))?;
+                let detail = serde_json::json!({ "text-sha256": text_sha256, "recipients": recipients });
+                event(db, id, None, now, "replied", &detail, by)?;
                 (id, None)
             }
             (Revision::Message { .. }, None) => {
@@ -281,7 +284,7 @@ impl Pending<'_> {
             }
         };
         for message in record.messages {
-            insert_message(db, incident_id, message, incident_sha256.as_deref(), now, record.claim)?;
+            insert_message(db, incident_id, message, incident_sha256.as_deref(), now, record.claim, by)?;
         }
         if let Some(key) = &record.key {
             let ids: Vec<&str> = record.messages.iter().map(|m| m.message_id).collect();
@@ -304,6 +307,7 @@ fn insert_message(
     incident_sha256: Option<&str>,
     now: &str,
     claim: bool,
+    by: &Actor,
 ) -> Result<(), Failure> {
     let (spool, sha256) = match message.bytes {
         MessageBytes::Inline(_) => (None, None),
@@ -346,15 +350,15 @@ fn insert_message(
         "sha256": bytes_sha256,
         "incident-sha256": incident_sha256,
     });
-    event(db, incident_id, Some(message.message_id), now, "queued", &detail)?;
+    event(db, incident_id, Some(message.message_id), now, "queued", &detail, by)?;
     if claim {
-        let by = super::outbox::claimer(db, row)?;
+        let claimer = super::outbox::claimer(db, row)?;
         db.execute(
             "UPDATE messages SET state = 'sending', claimed_by = ?1, claimed_at = ?2, attempts = 1 WHERE id = ?3",
-            vals![by, now, row],
+            vals![claimer, now, row],
         )?;
-        let detail = serde_json::json!({ "attempt": 1, "after-interruption": false, "by": by });
-        event(db, incident_id, Some(message.message_id), now, "sending", &detail)?;
+        let detail = serde_json::json!({ "attempt": 1, "after-interruption": false, "by": claimer });
+        event(db, incident_id, Some(message.message_id), now, "sending", &detail, by)?;
     }
     Ok(())
 }

@@ -14,6 +14,7 @@ use rustls::{ClientConfig, RootCertStore};
 
 use super::sql::{self, pg_error};
 use super::target::{Postgres, Tls};
+use super::{Actor, actor};
 use crate::exit::Failure;
 use crate::secrets::{self, Secret, SecretSource};
 
@@ -25,7 +26,9 @@ const MIGRATION_LOCK: i64 = 0x6365_7274_6d61_696c;
 /// connection in the server's `pg_stat_activity`.
 pub fn open(pg: &Postgres, command: &str) -> Result<postgres::Client, Failure> {
     let mut db = sql::Engine::Postgres(Box::new(sql::PgConnection::new(connect(pg, command)?)));
-    migrate(&mut db)?;
+    // An upgrade's events name no writer but the database user (as `Store::open`).
+    let by = Actor { db_user: actor::db_user(&mut db)?, ..Actor::default() };
+    migrate(&mut db, &by)?;
     match db {
         sql::Engine::Postgres(pg) => Ok(pg.into_client()),
         sql::Engine::Sqlite(_) => unreachable!("made as PostgreSQL above"),
@@ -129,10 +132,10 @@ fn tls_config(ca_file: Option<&std::path::Path>) -> Result<ClientConfig, Failure
 /// Brings the schema up to [`super::SCHEMA_VERSION`] in one transaction (PostgreSQL's
 /// DDL is transactional, as SQLite's is), after the migration lock, with the upgrade's
 /// Rust steps (the chain's backfill, the cover's attestation) as on SQLite; returns the
-/// version the database had.
-pub fn migrate(db: &mut sql::Engine) -> Result<usize, Failure> {
+/// version the database had. The upgrade's events are written `by`.
+pub fn migrate(db: &mut sql::Engine, by: &Actor) -> Result<usize, Failure> {
     db.begin()?;
-    match migrate_in(db) {
+    match migrate_in(db, by) {
         Ok(from) => {
             db.commit()?;
             Ok(from)
@@ -144,7 +147,7 @@ pub fn migrate(db: &mut sql::Engine) -> Result<usize, Failure> {
     }
 }
 
-fn migrate_in(db: &mut sql::Engine) -> Result<usize, Failure> {
+fn migrate_in(db: &mut sql::Engine, by: &Actor) -> Result<usize, Failure> {
     db.execute("SELECT pg_advisory_xact_lock(?1)", vals![MIGRATION_LOCK])?;
     // Already current (every run but the first): nothing to lock or to write.
     let current: bool = db.one(
@@ -162,6 +165,6 @@ fn migrate_in(db: &mut sql::Engine) -> Result<usize, Failure> {
     // does the upgrade, which may append events.
     db.execute("INSERT INTO chain_head (id, count, hash) VALUES (1, 0, ?1) ON CONFLICT (id) DO NOTHING", vals![super::log::GENESIS])?;
     db.execute("SELECT 1 FROM chain_head WHERE id = 1 FOR UPDATE", &[])?;
-    super::upgrade_steps(db, from)?;
+    super::upgrade_steps(db, from, by)?;
     Ok(from)
 }

@@ -6,7 +6,7 @@
 use sha2::{Digest, Sha256};
 
 use super::sql::{Engine, Row};
-use super::{Store, event};
+use super::{Actor, Store, event};
 use crate::crypto::SignatureStatus;
 use crate::exit::Failure;
 use crate::reply::Kind;
@@ -160,7 +160,7 @@ impl Store {
     /// Records a received message (and its events) as one unit, inside the open
     /// batch if any; `false` if this content was recorded before.
     pub fn record_received(&mut self, incident: Option<&Correlation>, r: &NewReceived, now: &str) -> Result<bool, Failure> {
-        let db = self.db.get_mut();
+        let (db, by) = (self.db.get_mut(), &self.by);
         // Mail about no incident is one INSERT, atomic on its own; the rest is several
         // statements, so a savepoint (in a batch) or a transaction of its own (without
         // one) makes them one unit. Opening one for every message of a mailbox cost
@@ -173,7 +173,7 @@ impl Store {
                 return Ok(false);
             }
             let raw = kept(db, incident, r);
-            record_events(db, c, r, raw, now)?;
+            record_events(db, c, r, raw, now, by)?;
             Ok(true)
         };
         if !db.in_transaction() {
@@ -254,7 +254,7 @@ fn correlation(r: &Row) -> Result<Correlation, Failure> {
     Ok(Correlation { incident_id: r.get(0)?, reference: r.get(1)?, message_id: r.get(2)?, recipient: r.get(3)?, created_at: r.get(4)? })
 }
 
-fn record_events(db: &mut Engine, c: &Correlation, r: &NewReceived, raw: &[u8], now: &str) -> Result<(), Failure> {
+fn record_events(db: &mut Engine, c: &Correlation, r: &NewReceived, raw: &[u8], now: &str, by: &Actor) -> Result<(), Failure> {
     // The content hash names the row, and the evidence's hash covers what is kept:
     // `log verify` holds every column `read` and `status` trust to this event (see
     // cover.rs). The content hash is the SHA-256 of the raw message, which is what is kept.
@@ -272,19 +272,19 @@ fn record_events(db: &mut Engine, c: &Correlation, r: &NewReceived, raw: &[u8], 
         "content_hash": r.content_hash, "raw-sha256": raw_sha256,
         "from": r.from, "reason": r.reason, "marked_kind": null,
     });
-    event(db, c.incident_id, c.message_id.as_deref(), now, "received", &detail)?;
+    event(db, c.incident_id, c.message_id.as_deref(), now, "received", &detail, by)?;
     for (kind, extra) in &r.events {
         // An incident is acknowledged once; later receipts are in their "received" events.
         if *kind == "acknowledged" && has_event(db, c.incident_id, "acknowledged")? {
             continue;
         }
-        event(db, c.incident_id, c.message_id.as_deref(), now, kind, extra)?;
+        event(db, c.incident_id, c.message_id.as_deref(), now, kind, extra, by)?;
     }
     // Only a bound reply's case number is kept: unsigned mail never sets one.
     if let Some(case) = r.cert_case.filter(|_| r.bound) {
         let set = db.execute("UPDATE incidents SET cert_case = ?1 WHERE id = ?2 AND cert_case IS NULL", vals![case, c.incident_id])?;
         if set > 0 {
-            event(db, c.incident_id, c.message_id.as_deref(), now, "cert-case", &serde_json::json!({ "case": case }))?;
+            event(db, c.incident_id, c.message_id.as_deref(), now, "cert-case", &serde_json::json!({ "case": case }), by)?;
         }
     }
     if let Some(id) = r.bounced_message {
@@ -423,9 +423,9 @@ impl Store {
                 "message_id": id, "was": was.key(), "as": kind.key(), "reason": reason, "bound": bound,
                 "content_hash": content_hash, "marked_kind": kind.key(),
             });
-            event(db, incident_id, None, now, "marked", &detail)?;
+            event(db, incident_id, None, now, "marked", &detail, &self.by)?;
             if bound && kind == Kind::Closed && !has_event(db, incident_id, "cert-closed")? {
-                event(db, incident_id, None, now, "cert-closed", &serde_json::json!({ "marked": id }))?;
+                event(db, incident_id, None, now, "cert-closed", &serde_json::json!({ "marked": id }), &self.by)?;
             }
             Ok((was, bound))
         })

@@ -174,6 +174,7 @@ fn a_log_from_before_received_rows_were_covered_whole_verifies_after_the_upgrade
          ALTER TABLE received DROP COLUMN reason; DROP TABLE filings;
          PRAGMA user_version = 12;",
     );
+    tamper(&c.env, crate::log::WITHOUT_AUTHORS);
     rehash(&c.env);
     let (out, json) = verify(&c.env);
     assert_success(&out);

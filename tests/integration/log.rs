@@ -130,7 +130,7 @@ fn list_show_and_export() {
     let csv = env.certmail(&["log", "export", "--csv"]);
     assert_success(&csv);
     let csv = text(&csv.stdout);
-    assert!(csv.starts_with("reference,id,at,kind,message_id,detail\n"));
+    assert!(csv.starts_with("reference,id,at,kind,message_id,detail,by_name,by_email,by_key,by_db_user\n"), "{csv}");
     assert_eq!(csv.lines().count(), 5, "{csv}");
     let jsonl = env.certmail(&["log", "export"]);
     assert_eq!(text(&jsonl.stdout).lines().filter(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()).count(), 4);
@@ -226,7 +226,7 @@ pub(crate) fn take_anchor(env: &Env) -> std::path::PathBuf {
     env.write(&format!("anchor-{}.asc", N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)), &signed)
 }
 
-fn verify_anchored(env: &Env, anchor: &Path) -> (std::process::Output, serde_json::Value) {
+pub(crate) fn verify_anchored(env: &Env, anchor: &Path) -> (std::process::Output, serde_json::Value) {
     let out = env.certmail(&["log", "verify", "--json", "--anchor", anchor.to_str().unwrap()]);
     let json = serde_json::from_slice(&out.stdout).unwrap_or_default();
     (out, json)
@@ -240,20 +240,40 @@ pub(crate) fn assert_found(out: &std::process::Output, json: &serde_json::Value,
 }
 
 /// What an attacker with the database does after a change: hash every event again
-/// (as certmail does: SHA-256 over length-prefixed fields, chained) and move the head.
-pub(crate) fn rehash(env: &Env) {
+/// (as certmail does: SHA-256 over length-prefixed fields, then, for an event that
+/// names its writer, "v2" and the four `by_` columns, a NULL as length u64::MAX;
+/// chained) and move the head, on either engine. Also what a release before the `by_`
+/// columns did, for a log without them. Returns the new head.
+pub(crate) fn rehash(env: &Env) -> (i64, String) {
     use certmail::store::sql::Value;
     use sha2::{Digest, Sha256};
     let mut db = env.raw_db();
-    let rows = db.query("SELECT id, incident_id, message_id, at, kind, detail FROM events ORDER BY id", &[]).unwrap();
+    // A log from before the columns has none (the query fails).
+    let authors = db.query("SELECT by_key FROM events LIMIT 0", &[]).is_ok();
+    let writer = if authors { "by_name, by_email, by_key, by_db_user" } else { "NULL, NULL, NULL, NULL" };
+    let rows = db.query(&format!("SELECT id, incident_id, message_id, at, kind, detail, {writer} FROM events ORDER BY id"), &[]).unwrap();
     let mut prev = "0".repeat(64);
     for r in &rows {
         let (id, incident) = (r[0].int().unwrap(), r[1].int().unwrap());
         let (message, at, kind, detail) = (r[2].text(), r[3].text().unwrap(), r[4].text().unwrap(), r[5].text().unwrap());
+        let by = [r[6].text(), r[7].text(), r[8].text(), r[9].text()];
         let mut h = Sha256::new();
         for part in [prev.as_str(), &id.to_string(), &incident.to_string(), message.unwrap_or(""), at, kind, detail] {
             h.update((part.len() as u64).to_be_bytes());
             h.update(part.as_bytes());
+        }
+        if by.iter().any(Option::is_some) {
+            h.update(2u64.to_be_bytes());
+            h.update(b"v2");
+            for part in by {
+                match part {
+                    Some(text) => {
+                        h.update((text.len() as u64).to_be_bytes());
+                        h.update(text.as_bytes());
+                    }
+                    None => h.update(u64::MAX.to_be_bytes()),
+                }
+            }
         }
         let hash: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
         db.execute("UPDATE events SET prev_hash = ?1, hash = ?2 WHERE id = ?3", &[Value::Text(&prev), Value::Text(&hash), Value::Int(id)])
@@ -261,7 +281,12 @@ pub(crate) fn rehash(env: &Env) {
         prev = hash;
     }
     db.execute("UPDATE chain_head SET count = ?1, hash = ?2", &[Value::Int(rows.len() as i64), Value::Text(&prev)]).unwrap();
+    (rows.len() as i64, prev)
 }
+
+/// The schema before the events named their writers (the migration after filings).
+pub(crate) const WITHOUT_AUTHORS: &str = "ALTER TABLE events DROP COLUMN by_name; ALTER TABLE events DROP COLUMN by_email;
+     ALTER TABLE events DROP COLUMN by_key; ALTER TABLE events DROP COLUMN by_db_user;";
 
 #[test]
 fn a_forged_event_with_the_chain_hashed_again_is_found_by_the_anchor() {
@@ -440,6 +465,7 @@ fn as_written_before_rows_were_covered(env: &Env) {
          DROP TABLE filings;
          PRAGMA user_version = 6;", // every migration applied up to COVER_ROWS, not from it on
     );
+    tamper(env, WITHOUT_AUTHORS);
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! with GnuPG and Debian's `sq` as independent readers of what it sends.
 
 mod analyst;
+mod authors;
 mod compose;
 mod contract;
 mod corpus;

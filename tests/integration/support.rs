@@ -195,9 +195,10 @@ impl Env {
         }
     }
 
-    /// The home's store, opened as a command opens it.
+    /// The home's store, opened as a command opens it (as no writer: the events it
+    /// appends name none).
     pub fn store(&self) -> certmail::store::Store {
-        certmail::store::Store::open_at(&self.location(), "test").unwrap()
+        certmail::store::Store::open_at(&self.location(), "test", Default::default()).unwrap()
     }
 
     /// Whether the home has a store yet (a PostgreSQL one always has).

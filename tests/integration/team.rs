@@ -289,7 +289,7 @@ fn postgres_schema(client: &mut postgres::Client) -> Vec<(String, Vec<String>)> 
 fn migrate(client: &mut Option<postgres::Client>) -> Result<usize, certmail::exit::Failure> {
     use certmail::store::sql::{Engine, PgConnection};
     let mut db = Engine::Postgres(Box::new(PgConnection::new(client.take().expect("a connection"))));
-    let migrated = certmail::store::pg::migrate(&mut db);
+    let migrated = certmail::store::pg::migrate(&mut db, &Default::default());
     let Engine::Postgres(pg) = db else { unreachable!("made as PostgreSQL above") };
     *client = Some(pg.into_client());
     migrated
