@@ -63,7 +63,13 @@ fn holds_lock(db: &mut Engine, id: i64) -> Result<bool, Failure> {
 fn unlock(db: &mut Engine, id: i64) -> Result<(), Failure> {
     if let Engine::Postgres(_) = db {
         // Every lock this session took on it: a claim's, and one a takeover check took.
-        while db.one::<bool>("SELECT pg_advisory_unlock(?1)", vals![claim_lock(id)])? {}
+        // Unlocked only while held (pg_locks says so): an unlock of a lock not held
+        // succeeds, but writes a warning into the server's log, once per message.
+        let key = claim_lock(id);
+        let unlock_held = "SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()
+                                   AND granted AND CAST(classid AS BIGINT) = ?2 AND CAST(objid AS BIGINT) = ?3 AND objsubid = 1)
+                           THEN pg_advisory_unlock(?1) ELSE false END";
+        while db.one::<bool>(unlock_held, vals![key, key >> 32, key & 0xffff_ffff])? {}
     }
     Ok(())
 }
