@@ -17,6 +17,7 @@ pub fn run(settings: &Settings, json: bool) -> CmdResult {
     checks.push(doctor::host::keyring(settings, now));
     checks.push(doctor::host::clock(settings, now));
     checks.push(doctor::host::file_modes(settings));
+    checks.push(doctor::store::check(settings));
     checks.push(doctor::templates::check(settings));
 
     let errors = checks.iter().filter(|c| c.status == Status::Error).count();

@@ -3,12 +3,13 @@
 //! write to the home, never prompt, and never send a message.
 //!
 //! One file per area: `keys` (the identity and the recipients' keys), `relay`
-//! (the SMTP conversation up to AUTH), `host` (keyring, clock, file modes) and
-//! `templates` (overrides and whether they still render).
+//! (the SMTP conversation up to AUTH), `host` (keyring, clock, file modes), `store` (where the log is
+//! kept) and `templates` (overrides and whether they still render).
 
 pub mod host;
 pub mod keys;
 pub mod relay;
+pub mod store;
 pub mod templates;
 
 /// How a check came out. Only `Error` makes `doctor` fail.

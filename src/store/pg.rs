@@ -168,3 +168,29 @@ fn migrate_in(db: &mut sql::Engine, by: &Actor) -> Result<usize, Failure> {
     super::upgrade_steps(db, from, by)?;
     Ok(from)
 }
+
+/// What `certmail doctor` says of a team database, read without changing anything.
+pub struct Probe {
+    /// The schema's version; `None` for a database no certmail has used yet.
+    pub version: Option<i64>,
+    pub events: i64,
+    /// The database user the server says this connection is.
+    pub db_user: String,
+}
+
+/// Connects as every command does and reads the schema's version and the number of
+/// events; migrates nothing (doctor only looks).
+pub fn probe(pg: &Postgres) -> Result<Probe, Failure> {
+    let mut db = sql::Engine::Postgres(Box::new(sql::PgConnection::new(connect(pg, "doctor")?)));
+    let db_user: String = db.one("SELECT CAST(session_user AS TEXT)", &[])?;
+    let made: bool = db.one(
+        "SELECT EXISTS (SELECT 1 FROM information_schema.tables WHERE table_name = 'schema_version' AND table_schema = current_schema())",
+        &[],
+    )?;
+    if !made {
+        return Ok(Probe { version: None, events: 0, db_user });
+    }
+    let version: Option<i64> = db.one_opt("SELECT version FROM schema_version WHERE id = 1", &[])?;
+    let events: i64 = db.one("SELECT COUNT(*) FROM events", &[])?;
+    Ok(Probe { version, events, db_user })
+}

@@ -58,8 +58,23 @@ fn a_healthy_home_passes_and_the_relay_is_asked_up_to_auth_and_sent_nothing() {
     assert!(cfcs["message"].as_str().unwrap().contains("2CE4 BA61 B873 B089 0BE9  4ED2 3CDA 6879 6740 E2CD"), "{cfcs}");
     assert!(cfcs["fix"].as_str().unwrap().contains("certmail keys import-recipient FILE --name cfcs"), "{cfcs}");
     assert!(cfcs["fix"].as_str().unwrap().contains("+45 3332 5580"), "{cfcs}");
-    for name in ["identity key", "file modes", "clock", "templates"] {
+    for name in ["identity key", "file modes", "clock", "templates", "store"] {
         assert_eq!(check(&report, name)["status"], "ok", "{name}: {report}");
+    }
+    // Where the log is kept, as this run keeps it.
+    let store = check(&report, "store")["message"].as_str().unwrap().to_string();
+    if on_postgres() {
+        // Doctor only looks: the database no command has used yet stays empty.
+        assert!(
+            store.contains("the team's database postgres://") && store.contains("empty, the first command there makes the schema"),
+            "{store}"
+        );
+        assert_success(&env.certmail(&["log", "list"]));
+        let (report, _, _) = doctor(&env);
+        let store = check(&report, "store")["message"].as_str().unwrap().to_string();
+        assert!(store.contains("0 events, schema current"), "{store}");
+    } else {
+        assert!(store.contains("this home's SQLite log"), "{store}");
     }
     // The same as text, for a person.
     let out = env.certmail(&["doctor"]);
@@ -202,4 +217,19 @@ fn the_keyring_is_found_and_the_passphrase_it_holds_is_tried() {
     assert_eq!(check(&after, "identity passphrase")["status"], "ok", "{after}");
     assert!(check(&after, "identity passphrase")["message"].as_str().unwrap().contains("the OS keyring"), "{after}");
     assert!(check(&after, "keyring")["message"].as_str().unwrap().contains("the key's passphrase"), "{after}");
+}
+
+#[test]
+fn a_team_database_that_cannot_be_reached_is_an_error_that_says_what_to_do() {
+    let env = Env::new();
+    let config = std::fs::read_to_string(env.home.join("config.toml")).unwrap();
+    let port = free_port();
+    std::fs::write(env.home.join("config.toml"), format!("{config}\n[store]\nurl = \"postgres://certmail@127.0.0.1:{port}/certmail\"\n"))
+        .unwrap();
+    let (report, code, _) = doctor(&env);
+    assert_eq!(code, 1, "{report}");
+    let store = check(&report, "store");
+    assert_eq!(store["status"], "error", "{report}");
+    assert!(store["message"].as_str().unwrap().contains(&format!("127.0.0.1:{port}")), "{store}");
+    assert!(store["fix"].as_str().unwrap().contains("certmail secrets set store"), "{store}");
 }
