@@ -193,6 +193,10 @@ pub enum Command {
     #[command(subcommand)]
     Log(LogCommand),
 
+    /// Move this home's incident log and outbox into the team's PostgreSQL store.
+    #[command(subcommand)]
+    Store(StoreCommand),
+
     /// Open incidents, what each waits for, and what is overdue.
     ///
     /// Each incident also says what was done on it last, when, and by whom: the name,
@@ -447,6 +451,25 @@ pub enum OutboxCommand {
         /// Why it is sent again, for the log.
         #[arg(long, default_value = "sent again by the operator")]
         reason: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Copy the SQLite log and outbox into an empty PostgreSQL database, once.
+    ///
+    /// Verifies the SQLite log first (a broken chain is not moved), copies every table
+    /// with its ids and hashes in one transaction (spooled messages read in), verifies
+    /// the chain there to the same count and head, records the move, and renames
+    /// certmail.sqlite to certmail.sqlite.moved. A database that holds anything is
+    /// refused. The password comes from [store] password-command, password-env or the
+    /// OS keyring, never the command line. Then set [store] url in every home.
+    ///
+    /// Example: certmail store migrate --to postgres://certmail@db.soc.example.dk/certmail
+    Migrate {
+        /// The PostgreSQL store: postgres://USER@HOST:PORT/DATABASE (no password in it).
+        #[arg(long, value_name = "URL")]
+        to: String,
     },
 }
 

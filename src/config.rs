@@ -342,7 +342,7 @@ impl Settings {
     }
 
     fn store_location_with(&self, env_url: Option<String>) -> Result<crate::store::target::Location, Failure> {
-        use crate::store::target::{self, Location, PasswordSource, Postgres};
+        use crate::store::target::Location;
         let file = self.file.store.clone().unwrap_or_default();
         let at = |field: &str| format!("{}: [store] {field}", self.config_path.display());
         let (url, said_by) = match (env_url, file.url) {
@@ -352,10 +352,36 @@ impl Settings {
                 return Err(Failure::config(format!("{} is missing: name the database (or set {STORE_URL_ENV})", at("url")))
                     .with_field("store.url"));
             }
-            (None, None) => return Ok(Location::Sqlite(self.store_path())),
+            (None, None) => {
+                let path = self.store_path();
+                let moved = crate::store::moving::moved_path(&path);
+                // A forgotten [store] line must not split the record (docs/TEAM-MODE.md §5).
+                if !path.exists() && moved.exists() {
+                    return Err(Failure::config(format!(
+                        "this home's log moved to PostgreSQL ({} is the copy left behind); set [store] url in {} (or {STORE_URL_ENV})",
+                        moved.display(),
+                        self.config_path.display()
+                    ))
+                    .with_field("store.url"));
+                }
+                return Ok(Location::Sqlite(path));
+            }
         };
         let field = if said_by == STORE_URL_ENV { STORE_URL_ENV } else { "store.url" };
-        let checked = target::check_url(&url).map_err(|m| Failure::config(format!("{said_by} {m}")).with_field(field))?;
+        self.postgres_location(&url, &said_by, field)
+    }
+
+    /// The PostgreSQL store at `url` (`store migrate --to`), with the rest of `[store]`
+    /// (password source, `ca-file`) as configured.
+    pub fn store_location_to(&self, url: &str) -> Result<crate::store::target::Location, Failure> {
+        self.postgres_location(url, "--to", "to")
+    }
+
+    fn postgres_location(&self, url: &str, said_by: &str, field: &str) -> Result<crate::store::target::Location, Failure> {
+        use crate::store::target::{self, Location, PasswordSource, Postgres};
+        let file = self.file.store.clone().unwrap_or_default();
+        let at = |field: &str| format!("{}: [store] {field}", self.config_path.display());
+        let checked = target::check_url(url).map_err(|m| Failure::config(format!("{said_by} {m}")).with_field(field.to_string()))?;
         let ca_file = file.ca_file.as_ref().map(|p| self.relative_to_config(p));
         let tls = target::tls_for(&checked, ca_file)
             .map_err(|m| Failure::config(format!("{} {m}", at("ca-file"))).with_field("store.ca-file"))?;

@@ -90,6 +90,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Outbox(command) => commands::outbox::run(&settings, command, json),
         Command::Secrets(command) => commands::secrets::run(&settings, command, json),
         Command::Log(command) => commands::log::run(&settings, command, json),
+        Command::Store(command) => commands::store::run(&settings, command, json),
         Command::Ingest(args) => commands::ingest::run(&settings, args, json),
         Command::Fetch => commands::fetch::run(&settings, json),
         Command::Watch => commands::watch::run(&settings, json),

@@ -16,6 +16,7 @@ pub mod reply;
 pub mod schema;
 pub mod secrets;
 pub mod status;
+pub mod store;
 pub mod watch;
 // The responder's first hour.
 pub mod compose;

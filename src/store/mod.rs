@@ -210,6 +210,17 @@ ALTER TABLE events ADD COLUMN by_email TEXT;
 ALTER TABLE events ADD COLUMN by_key TEXT;
 ALTER TABLE events ADD COLUMN by_db_user TEXT;
 "#,
+    r#"
+-- `certmail store migrate --to`: the SQLite log this database's log was copied from,
+-- once (store/moving.rs); a database with a row here is never copied into again.
+CREATE TABLE store_moves (
+    id         INTEGER PRIMARY KEY,
+    moved_at   TEXT NOT NULL,
+    source     TEXT NOT NULL,
+    events     INTEGER NOT NULL,
+    head       TEXT NOT NULL
+);
+"#,
 ];
 
 /// The chain covers rows (see store/cover.rs): nothing changes in the schema, but a
@@ -257,6 +268,7 @@ mod fetch;
 mod filings;
 mod hooks;
 mod log;
+pub mod moving;
 mod outbox;
 mod pending;
 pub mod pg;

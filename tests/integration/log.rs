@@ -286,7 +286,7 @@ pub(crate) fn rehash(env: &Env) -> (i64, String) {
 
 /// The schema before the events named their writers (the migration after filings).
 pub(crate) const WITHOUT_AUTHORS: &str = "ALTER TABLE events DROP COLUMN by_name; ALTER TABLE events DROP COLUMN by_email;
-     ALTER TABLE events DROP COLUMN by_key; ALTER TABLE events DROP COLUMN by_db_user;";
+     ALTER TABLE events DROP COLUMN by_key; ALTER TABLE events DROP COLUMN by_db_user; DROP TABLE store_moves;";
 
 #[test]
 fn a_forged_event_with_the_chain_hashed_again_is_found_by_the_anchor() {

@@ -19,6 +19,7 @@ mod isolation;
 mod keyring;
 mod keys;
 mod log;
+mod moving;
 mod new;
 mod notify;
 mod pg;
