@@ -17,6 +17,13 @@ fn two_machines() -> (Env, Env) {
     (a, b)
 }
 
+/// `log verify` passes on each machine: one chain, whoever wrote.
+fn log_verifies_on(machines: &[&Env]) {
+    for env in machines {
+        assert_success(&env.certmail(&["log", "verify"]));
+    }
+}
+
 /// The Message-ID of a message as it arrived.
 fn message_id_of(message: &[u8]) -> String {
     let head = text(message);
@@ -53,9 +60,7 @@ fn two_machines_notify_at_once_and_flush_one_outbox_at_once_and_each_message_arr
     let queued = outbox(&a);
     assert_eq!(queued.len(), 50);
     assert_eq!(outbox(&b).len(), 50);
-    for env in [&a, &b] {
-        assert_success(&env.certmail(&["log", "verify"]));
-    }
+    log_verifies_on(&[&a, &b]);
     let server = SmtpServer::start("starttls", "none");
     for env in [&a, &b] {
         env.set_relay(server.port, "starttls", &tls().ca, 10);
@@ -73,9 +78,7 @@ fn two_machines_notify_at_once_and_flush_one_outbox_at_once_and_each_message_arr
     expected.sort();
     assert_eq!(arrived, expected, "every message arrived, and each once");
     assert!(outbox(&b).iter().all(|m| m["state"] == "sent"), "{:?}", outbox(&b));
-    for env in [&a, &b] {
-        assert_success(&env.certmail(&["log", "verify"]));
-    }
+    log_verifies_on(&[&a, &b]);
 }
 
 #[test]
@@ -97,9 +100,7 @@ fn a_notification_made_on_one_machine_is_listed_read_and_flushed_from_the_other(
     assert_eq!(server.received(), vec![bytes], "the other machine sent the bytes this one queued");
     let timeline = text(&a.certmail(&["log", "show", reference]).stdout);
     assert!(timeline.contains("sent"), "{timeline}");
-    for env in [&a, &b] {
-        assert_success(&env.certmail(&["log", "verify"]));
-    }
+    log_verifies_on(&[&a, &b]);
 }
 
 #[test]
@@ -703,9 +704,7 @@ fn a_flush_killed_mid_send_loses_nothing_and_the_other_machine_takes_its_claim_o
     let sending: Vec<&serde_json::Value> = events.iter().filter(|e| e["kind"] == "sending").collect();
     assert_eq!(sending.len(), 2, "{shown}");
     assert_eq!(sending[1]["detail"]["after_interruption"], true, "{shown}");
-    for env in [&a, &b] {
-        assert_success(&env.certmail(&["log", "verify"]));
-    }
+    log_verifies_on(&[&a, &b]);
 }
 
 #[test]
@@ -749,9 +748,7 @@ fn two_machines_ingesting_the_same_mail_at_once_record_it_once_and_fire_each_hoo
     assert_eq!(fired, expected, "each event fired once for the team: {heard}");
     let received = b.raw_db().query("SELECT COUNT(*) FROM received", &[]).unwrap()[0][0].int();
     assert_eq!(received, Some(10), "each message recorded once");
-    for env in [&a, &b] {
-        assert_success(&env.certmail(&["log", "verify"]));
-    }
+    log_verifies_on(&[&a, &b]);
 }
 
 /// A `sending` row naming this session's backend pid whose lock the session does not
@@ -882,7 +879,5 @@ fn two_watches_on_one_mailbox_record_each_reply_once_and_fire_each_hook_once() {
     assert_eq!(questions(), expected, "each reply's hook fired once for the team");
     let received = a.raw_db().query("SELECT COUNT(*) FROM received", &[]).unwrap()[0][0].int();
     assert_eq!(received, Some(6), "each reply recorded once");
-    for env in [&a, &b] {
-        assert_success(&env.certmail(&["log", "verify"]));
-    }
+    log_verifies_on(&[&a, &b]);
 }
