@@ -105,12 +105,13 @@ fn decrypt_verify() {
     let body = "Vi har modtaget jeres underretning. ".repeat(4096 / 36);
     let mut message = Vec::new();
     let signer = cert.unlock(None, now).unwrap();
-    crypto::sign_and_encrypt(&cert, &signer, &reporter_public, now, &mut message, |w| w.write_all(body.as_bytes())).unwrap();
+    crypto::sign_and_encrypt(&cert, &signer, &reporter_public, &[], now, &mut message, |w| w.write_all(body.as_bytes())).unwrap();
     let keys = reporter.decryptor(None).unwrap();
     let runs = 200;
     let t = Instant::now();
     for _ in 0..runs {
-        let (plain, verified) = crypto::decrypt(&keys, std::slice::from_ref(&cert_public), &message, now, 1 << 20).unwrap();
+        let crypto::Decrypted { plaintext: plain, verified, .. } =
+            crypto::decrypt(&keys, std::slice::from_ref(&cert_public), &message, &[], now, 1 << 20).unwrap();
         assert_eq!(verified.status, crypto::SignatureStatus::Good);
         std::hint::black_box(plain);
     }

@@ -197,6 +197,10 @@ pub enum Command {
     #[command(subcommand)]
     Store(StoreCommand),
 
+    /// The team members every message is encrypted to, and their reading keys.
+    #[command(subcommand)]
+    Team(TeamCommand),
+
     /// Open incidents, what each waits for, and what is overdue.
     ///
     /// Each incident also says what was done on it last, when, and by whom: the name,
@@ -471,6 +475,45 @@ pub enum StoreCommand {
         #[arg(long, value_name = "URL")]
         to: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TeamCommand {
+    /// Add a team member's public key (or this machine's own, with --me).
+    ///
+    /// From then on every notification and reply this home sends is encrypted to
+    /// the member too, and each message this home opens gets a reading key for them.
+    /// Check the fingerprint it prints with the member before relying on it. Run it
+    /// on every machine of the team (or share the home's team/ folder).
+    /// Example: certmail team add mette.asc
+    /// Example: certmail team add --me
+    Add {
+        /// The member's public key (armored or binary OpenPGP).
+        #[arg(value_name = "FILE", required_unless_present = "me", conflicts_with = "me")]
+        file: Option<PathBuf>,
+        /// Add this home's own identity key (the public part).
+        #[arg(long)]
+        me: bool,
+    },
+    /// List the team members, their fingerprints and whether they can be encrypted to.
+    ///
+    /// Example: certmail team list --json
+    List,
+    /// Remove a team member: later messages are not encrypted to them.
+    ///
+    /// Example: certmail team remove "5C6D 1E2F ..."
+    Remove {
+        /// The member's fingerprint (spaces and case do not matter).
+        #[arg(value_name = "FINGERPRINT")]
+        fingerprint: String,
+    },
+    /// Give every listed member a reading key for every message this machine can open.
+    ///
+    /// For a member added after messages were sent or received: run it where the
+    /// messages can be decrypted (the watch host for replies to the team key, the
+    /// sender's machine for a notification). Nothing is decrypted into the store.
+    /// Example: certmail team reencrypt
+    Reencrypt,
 }
 
 #[derive(Debug, Subcommand)]

@@ -47,6 +47,7 @@ pub mod sample;
 pub mod secrets;
 pub mod signals;
 pub mod store;
+pub mod team;
 pub mod template;
 pub mod transport;
 pub mod warnings;
@@ -91,6 +92,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Secrets(command) => commands::secrets::run(&settings, command, json),
         Command::Log(command) => commands::log::run(&settings, command, json),
         Command::Store(command) => commands::store::run(&settings, command, json),
+        Command::Team(command) => commands::team::run(&settings, command, json),
         Command::Ingest(args) => commands::ingest::run(&settings, args, json),
         Command::Fetch => commands::fetch::run(&settings, json),
         Command::Watch => commands::watch::run(&settings, json),

@@ -32,6 +32,8 @@ pub struct Signing<'a> {
     pub signer: &'a UnlockedSigner,
     pub from: Mailbox,
     pub now: DateTime<Utc>,
+    /// The team members' keys, to which every message is encrypted too (team.rs).
+    pub team: &'a [sequoia_openpgp::Cert],
 }
 
 /// One recipient's message before it is signed.
@@ -172,9 +174,15 @@ fn write_one(pending: &Pending, signing: &Signing, log_head: &LogHead, letter: L
     let attachments = (parts.attachments)()?;
     let mut sink = pending.message_sink(&message_id, (parts.estimate)(letter.body.len()))?;
     let written = sink.write_all(mime::outer_head(&headers).as_bytes()).map_err(|e| e.to_string()).and_then(|()| {
-        crypto::sign_and_encrypt(signing.identity, signing.signer, &letter.ready.key.cert, signing.now.into(), &mut sink, |w| {
-            mime::write_inner(&headers, &letter.body, attachments, w)
-        })
+        crypto::sign_and_encrypt(
+            signing.identity,
+            signing.signer,
+            &letter.ready.key.cert,
+            signing.team,
+            signing.now.into(),
+            &mut sink,
+            |w| mime::write_inner(&headers, &letter.body, attachments, w),
+        )
     });
     written.and_then(|()| sink.write_all(mime::outer_tail(&headers).as_bytes()).map_err(|e| e.to_string())).map_err(|e| {
         Failure::new(

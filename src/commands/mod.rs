@@ -17,6 +17,7 @@ pub mod schema;
 pub mod secrets;
 pub mod status;
 pub mod store;
+pub mod team;
 pub mod watch;
 // The responder's first hour.
 pub mod compose;

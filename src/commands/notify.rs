@@ -67,7 +67,14 @@ pub fn run(settings: &Settings, args: &NotifyArgs, json: bool) -> CmdResult {
     let ready = ids.iter().map(|id| recipients::load_checked(settings, id, now.into())).collect::<Result<Vec<_>, _>>()?;
     let (identity, signer) = identity::unlock(settings, now.into())?;
     let id = settings.identity()?;
-    let signing = Signing { identity: &identity, signer: &signer, from: Mailbox { name: id.name.clone(), address: id.email.clone() }, now };
+    let team = crate::team::certs(&crate::team::load(settings, now.into())?);
+    let signing = Signing {
+        identity: &identity,
+        signer: &signer,
+        from: Mailbox { name: id.name.clone(), address: id.email.clone() },
+        now,
+        team: &team,
+    };
     let packed = draft.samples.iter().map(|s| sample::pack(s, &settings.home, now)).collect::<Result<Vec<_>, _>>()?;
     let sample_infos: Vec<_> = packed.iter().map(|p| p.info.clone()).collect();
 

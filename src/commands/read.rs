@@ -26,15 +26,26 @@ pub fn run(settings: &crate::config::Settings, args: &ReadArgs, json: bool) -> C
     let messages = store.incident_messages(incident_id)?;
     let writers = store.messages_by(incident_id)?;
     let mut reader = Rereader::new(settings, SystemTime::now());
+    let names = KeyNames::of(settings);
     let mut saved_count = 0;
     if !json {
         output::say(&format!("{reference}: {} message(s), oldest first", messages.len()));
     }
     for (n, message) in messages.iter().enumerate() {
-        let read = match (&message.file, message.raw.is_empty()) {
-            (Some((file, sha256)), true) => from_file(file, sha256).and_then(|raw| reader.read(&raw)),
+        let raw = match (&message.file, message.raw.is_empty()) {
+            (Some((file, sha256)), true) => from_file(file, sha256).map(std::borrow::Cow::Owned),
             (None, true) => Err("not kept in the log".to_string()),
-            _ => reader.read(&message.raw),
+            _ => Ok(std::borrow::Cow::Borrowed(&message.raw)),
+        };
+        let read = match raw {
+            Ok(raw) => {
+                let reading_keys = store.reading_keys(&crate::store::reading_keys::message_key(&raw))?;
+                reader.read(&raw, &reading_keys).map_err(|e| names.explain(&e)).map(|(mail, mut reading)| {
+                    reading.problem = reading.problem.map(|p| names.explain(&p));
+                    (mail, reading)
+                })
+            }
+            Err(e) => Err(e),
         };
         let saved = match (&args.save_attachments, &read) {
             (Some(dir), Ok((_, reading))) => save_attachments(dir, n + 1, reading)?,
@@ -55,6 +66,48 @@ pub fn run(settings: &crate::config::Settings, args: &ReadArgs, json: bool) -> C
         output::say(&format!("{saved_count} attachment(s) saved."));
     }
     Ok(Outcome::Done)
+}
+
+/// Whose each key is, by the hex key IDs and fingerprints an error names: the
+/// reporter's own, the team members', the pinned recipients'. So "cannot decrypt"
+/// says who can.
+struct KeyNames(Vec<(String, String)>);
+
+impl KeyNames {
+    fn of(settings: &crate::config::Settings) -> KeyNames {
+        let now = SystemTime::now();
+        let mut named: Vec<(sequoia_openpgp::Cert, String)> = Vec::new();
+        if let Ok(identity) = crate::identity::read(settings) {
+            named.push((identity.tsk.clone().strip_secret_key_material(), "your key, on this machine".to_string()));
+        }
+        for m in crate::team::load(settings, now).unwrap_or_default() {
+            named.push((m.cert, format!("team member {}", m.user_id)));
+        }
+        let mut names = Vec::new();
+        for (cert, name) in named {
+            for k in cert.keys() {
+                names.push((k.key().keyid().to_hex(), name.clone()));
+                names.push((k.key().fingerprint().to_hex(), name.clone()));
+            }
+        }
+        // Fingerprints first: a v4 key ID is the end of its fingerprint.
+        names.sort_by_key(|(handle, _)| std::cmp::Reverse(handle.len()));
+        KeyNames(names)
+    }
+
+    /// The error with each key it names followed by whose it is.
+    fn explain(&self, error: &str) -> String {
+        let mut out = error.to_string();
+        for (handle, name) in &self.0 {
+            if out.contains(handle.as_str()) && !out.contains(&format!("{handle} (")) {
+                out = out.replace(handle.as_str(), &format!("{handle} ({name})"));
+            }
+        }
+        if out.contains("not encrypted to the reporter's key") {
+            out.push_str(". A team member whose key it names can give this machine a reading key: `certmail team reencrypt` there (after `certmail team add` of this machine's public key)");
+        }
+        out
+    }
 }
 
 /// Unsigned mail read from a file was not copied into the log: read it from there,
@@ -153,6 +206,13 @@ fn show(
     match read {
         Err(e) => output::say(&format!("     (cannot show it: {e})")),
         Ok((mail, reading)) => {
+            // What could not be read (a layer this machine cannot decrypt), unless the
+            // MALFORMED line above said it already.
+            if let Some(problem) =
+                reading.problem.as_deref().filter(|_| message.sent || message.kind != Some(crate::reply::Kind::Malformed))
+            {
+                output::say(&format!("     (cannot show all of it: {})", output::one_line(problem)));
+            }
             if !message.sent && !mail.subject.is_empty() {
                 output::say(&format!("     subject (unsigned outer header): {}", output::one_line(&mail.subject)));
             }

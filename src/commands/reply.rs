@@ -61,7 +61,14 @@ pub fn run(settings: &Settings, args: &ReplyArgs, json: bool) -> CmdResult {
     let ready = ids.iter().map(|id| recipients::load_checked(settings, id, now.into())).collect::<Result<Vec<_>, _>>()?;
     let (identity, signer) = identity::unlock(settings, now.into())?;
     let id = settings.identity()?;
-    let signing = Signing { identity: &identity, signer: &signer, from: Mailbox { name: id.name.clone(), address: id.email.clone() }, now };
+    let team = crate::team::certs(&crate::team::load(settings, now.into())?);
+    let signing = Signing {
+        identity: &identity,
+        signer: &signer,
+        from: Mailbox { name: id.name.clone(), address: id.email.clone() },
+        now,
+        team: &team,
+    };
     let reporter = Reporter {
         name: id.name.clone(),
         title: id.title.clone(),

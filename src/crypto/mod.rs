@@ -22,7 +22,7 @@ mod pipeline;
 mod statement;
 mod verify;
 pub use statement::{sign_statement, verify_statement};
-pub use verify::{Decryptor, SignatureStatus, Verified, decrypt, verify_detached, verify_inline};
+pub use verify::{Decrypted, Decryptor, OpenedKey, SignatureStatus, Verified, decrypt, reading_keys, verify_detached, verify_inline};
 
 use crate::secrets::Secret;
 
@@ -276,15 +276,29 @@ pub fn generate_identity(user_id: &str, passphrase: Option<&Secret>, now: System
     Ok((armored, Identity { tsk }))
 }
 
+/// Whether `cert` has a key that can be encrypted to at `now`.
+pub fn can_encrypt_to(cert: &Cert, now: SystemTime) -> bool {
+    cert.with_policy(&policy(), now)
+        .is_ok_and(|vc| vc.keys().supported().alive().revoked(false).key_flags(encryption_flags()).next().is_some())
+}
+
+/// A public key, ASCII-armored.
+pub fn armored_public(cert: &Cert) -> Result<Vec<u8>, String> {
+    cert.armored().to_vec().map_err(|e| format!("{e:#}"))
+}
+
 /// Signs `write_inner`'s output with the reporter's key and encrypts it to the
-/// recipient and to the reporter (so the sent copy stays readable), ASCII-armored
-/// with CRLF line ends, written to `sink`. SEIPD v2 only if every recipient key
-/// advertises it, else SEIPD v1 with MDC (sequoia's rule). Runs as a pipeline on
-/// all cores; `write_inner` runs on the caller's thread.
+/// recipient, to the reporter (so the sent copy stays readable) and to each team
+/// member (so any of them reads it, see docs/TEAM-MODE.md), ASCII-armored with CRLF
+/// line ends, written to `sink`. A member whose key cannot encrypt now is passed over
+/// (`team list` says so); the recipient and the reporter cannot be. SEIPD v2 only if
+/// every recipient key advertises it, else SEIPD v1 with MDC (sequoia's rule). Runs
+/// as a pipeline on all cores; `write_inner` runs on the caller's thread.
 pub fn sign_and_encrypt(
     identity: &Identity,
     signer: &UnlockedSigner,
     recipient: &Cert,
+    team: &[Cert],
     now: SystemTime,
     sink: &mut (dyn Write + Send),
     write_inner: impl FnOnce(&mut dyn Write) -> io::Result<()>,
@@ -299,6 +313,12 @@ pub fn sign_and_encrypt(
             return Err(format!("{} has no valid encryption-capable key", pretty_fingerprint(&fingerprint(cert))));
         }
     }
+    let own = identity.tsk.fingerprint();
+    for cert in team.iter().filter(|c| c.fingerprint() != own) {
+        if let Ok(vc) = cert.with_policy(&p, now) {
+            recipients.extend(vc.keys().supported().alive().revoked(false).key_flags(encryption_flags()).map(Recipient::from));
+        }
+    }
     // A copy per message: one unlock (its S2K is deliberately slow) signs them all.
     pipeline::run(signer.0.clone(), recipients, now, sink, write_inner)
 }
@@ -311,5 +331,44 @@ mod tests {
     fn fingerprints_compare_without_spaces_and_case() {
         assert_eq!(normalise_fingerprint("2ce4 BA61\tb873"), "2CE4BA61B873");
         assert_eq!(pretty_fingerprint("2CE4BA61B873B0890BE94ED23CDA68796740E2CD"), "2CE4 BA61 B873 B089 0BE9  4ED2 3CDA 6879 6740 E2CD");
+    }
+
+    fn public(identity: &Identity) -> Cert {
+        identity.tsk.clone().strip_secret_key_material()
+    }
+
+    /// A reading key opens the message as it was sent, for a member who was not a
+    /// recipient, with the sender's signature still good; without it the member cannot.
+    #[test]
+    fn a_reading_key_opens_the_message_for_a_member_and_keeps_its_signature() {
+        let now = SystemTime::now();
+        let (_, sender) = generate_identity("Sender <a@example.test>", None, now).unwrap();
+        let (_, cert) = generate_identity("CERT <cert@example.test>", None, now).unwrap();
+        let (_, member) = generate_identity("Member <m@example.test>", None, now).unwrap();
+        let (_, listed) = generate_identity("Listed <l@example.test>", None, now).unwrap();
+        let signer = sender.unlock(None, now).unwrap();
+        let mut sent = Vec::new();
+        let text = b"Content-Type: text/plain\r\n\r\nransomware on the file servers\r\n";
+        // `listed` is a team member when it is sent; `member` is added later.
+        sign_and_encrypt(&sender, &signer, &public(&cert), &[public(&listed)], now, &mut sent, |w| w.write_all(text)).unwrap();
+        let pinned = [public(&sender)];
+        let limit = 1 << 20;
+        let for_listed = decrypt(&listed.decryptor(None).unwrap(), &pinned, &sent, &[], now, limit).unwrap();
+        assert_eq!(for_listed.plaintext, text);
+        let refused = decrypt(&member.decryptor(None).unwrap(), &pinned, &sent, &[], now, limit);
+        assert!(refused.is_err_and(|e| e.contains("not encrypted to the reporter's key")));
+
+        let opened = decrypt(&cert.decryptor(None).unwrap(), &pinned, &sent, &[], now, limit).unwrap();
+        let session = opened.opened.expect("the session key it was opened with");
+        assert!(opened.encrypted_to.len() >= 3, "recipient, sender and the listed member: {:?}", opened.encrypted_to);
+        let (reading, left_out) = reading_keys(&session, &[public(&member)], now);
+        assert!(left_out.is_empty() && !reading.is_empty());
+        let read = decrypt(&member.decryptor(None).unwrap(), &pinned, &sent, &reading, now, limit).unwrap();
+        assert_eq!(read.plaintext, text);
+        assert_eq!(read.verified.status, SignatureStatus::Good, "the sender's own signature, verified by the member");
+        assert_eq!(read.verified.signer.as_deref(), Some(sender.fingerprint().as_str()));
+        // A reading key made for someone else opens nothing for the member.
+        let (elsewhere, _) = reading_keys(&session, &[public(&listed)], now);
+        assert!(decrypt(&member.decryptor(None).unwrap(), &pinned, &sent, &elsewhere, now, limit).is_err());
     }
 }

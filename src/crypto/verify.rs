@@ -109,6 +109,34 @@ struct Helper<'a> {
     keys: &'a [KeyPair],
     now: SystemTime,
     result: Option<Verified>,
+    /// The session key that opened the message, to give it to team members too.
+    opened: Option<OpenedKey>,
+    /// Whom the message's session-key packets name.
+    encrypted_to: Vec<String>,
+}
+
+/// The session key of one encrypted message, with the symmetric algorithm its
+/// packet named (v3 packets name it; v6 packets, for SEIPD v2, do not).
+#[derive(Clone)]
+pub struct OpenedKey {
+    algo: Option<SymmetricAlgorithm>,
+    key: SessionKey,
+}
+
+impl std::fmt::Debug for OpenedKey {
+    /// Never the key itself.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "OpenedKey({:?})", self.algo)
+    }
+}
+
+/// A message decrypted: its plaintext, the signature over it, the session key that
+/// opened it and whom its session-key packets name.
+pub struct Decrypted {
+    pub plaintext: Vec<u8>,
+    pub verified: Verified,
+    pub opened: Option<OpenedKey>,
+    pub encrypted_to: Vec<String>,
 }
 
 impl VerificationHelper for Helper<'_> {
@@ -202,6 +230,7 @@ impl DecryptionHelper for Helper<'_> {
         if pkesks.len() > MAX_PKESKS {
             return Err(anyhow::anyhow!("{} encrypted session keys in one message, more than {MAX_PKESKS}: refused unread", pkesks.len()));
         }
+        self.encrypted_to = pkesks.iter().filter_map(|p| p.recipient().map(|h| h.to_hex())).collect();
         let mut attempts = 0;
         for pkesk in pkesks {
             for key in self.keys {
@@ -220,6 +249,7 @@ impl DecryptionHelper for Helper<'_> {
                 if let Some((algo, session_key)) = pkesk.decrypt(&mut key, sym_algo)
                     && decrypt(algo, &session_key)
                 {
+                    self.opened = Some(OpenedKey { algo, key: session_key });
                     return Ok(None);
                 }
             }
@@ -247,9 +277,27 @@ fn read_capped(mut r: impl Read, limit: u64) -> Result<Vec<u8>, String> {
 }
 
 /// Decrypts an OpenPGP message (armored or binary) and checks its signatures.
-pub fn decrypt(keys: &Decryptor, pinned: &[Cert], message: &[u8], now: SystemTime, limit: u64) -> Result<(Vec<u8>, Verified), String> {
+/// `reading_keys` are session-key packets made for this machine's key after the
+/// message arrived (see [`reading_keys`]); they are tried before the message's own.
+pub fn decrypt(
+    keys: &Decryptor,
+    pinned: &[Cert],
+    message: &[u8],
+    reading_keys: &[u8],
+    now: SystemTime,
+    limit: u64,
+) -> Result<Decrypted, String> {
     let p = policy();
-    let helper = Helper { pinned, keys: &keys.0, now, result: None };
+    let helper = Helper { pinned, keys: &keys.0, now, result: None, opened: None, encrypted_to: Vec::new() };
+    let with_reading_keys;
+    let message = if reading_keys.is_empty() {
+        message
+    } else {
+        // A message is its session-key packets, then the encrypted data: packets for
+        // the same session key put in front are read as the message's own.
+        with_reading_keys = [reading_keys, &binary(message)?].concat();
+        &with_reading_keys
+    };
     let decryptor = DecryptorBuilder::from_bytes(message)
         .map_err(|e| format!("{e:#}"))?
         .with_policy(&p, now, helper)
@@ -259,8 +307,59 @@ pub fn decrypt(keys: &Decryptor, pinned: &[Cert], message: &[u8], now: SystemTim
         let text = read_capped(&mut d, limit)?;
         (text, d)
     };
-    let verified = decryptor.into_helper().result.unwrap_or_else(Verified::none);
-    Ok((plaintext, verified))
+    let helper = decryptor.into_helper();
+    Ok(Decrypted {
+        plaintext,
+        verified: helper.result.unwrap_or_else(Verified::none),
+        opened: helper.opened,
+        encrypted_to: helper.encrypted_to,
+    })
+}
+
+/// The message as binary packets, dearmored if it is armored.
+fn binary(message: &[u8]) -> Result<Vec<u8>, String> {
+    let armored = message.iter().position(|b| !b.is_ascii_whitespace()).is_some_and(|i| message[i..].starts_with(b"-----BEGIN PGP"));
+    if !armored {
+        return Ok(message.to_vec());
+    }
+    let mut out = Vec::new();
+    openpgp::armor::Reader::from_bytes(message, openpgp::armor::ReaderMode::Tolerant(Some(openpgp::armor::Kind::Message)))
+        .read_to_end(&mut out)
+        .map_err(|e| format!("cannot read the armored message: {e}"))?;
+    Ok(out)
+}
+
+/// Session-key packets giving `opened` to each of `members`' encryption keys: a
+/// reading key, with which a team member reads the message as it arrived, the
+/// sender's own signature inside untouched. Members with no usable encryption key
+/// are left out and named in the second value.
+pub fn reading_keys(opened: &OpenedKey, members: &[Cert], now: SystemTime) -> (Vec<u8>, Vec<String>) {
+    use openpgp::packet::pkesk::{PKESK3, PKESK6};
+    use openpgp::serialize::SerializeInto;
+    let p = policy();
+    let mut packets = Vec::new();
+    let mut left_out = Vec::new();
+    for cert in members {
+        let keys: Vec<_> = match cert.with_policy(&p, now) {
+            Ok(vc) => vc.keys().supported().alive().revoked(false).key_flags(super::encryption_flags()).map(|k| k.key().clone()).collect(),
+            Err(_) => Vec::new(),
+        };
+        let made: Vec<Vec<u8>> = keys
+            .iter()
+            .filter_map(|key| {
+                let pkesk = match opened.algo {
+                    Some(algo) => PKESK3::for_recipient(algo, &opened.key, key).map(PKESK::from),
+                    None => PKESK6::for_recipient(&opened.key, key).map(PKESK::from),
+                };
+                pkesk.ok().and_then(|p| openpgp::Packet::from(p).to_vec().ok())
+            })
+            .collect();
+        if made.is_empty() {
+            left_out.push(cert.fingerprint().to_hex());
+        }
+        packets.extend(made.into_iter().flatten());
+    }
+    (packets, left_out)
 }
 
 /// Encrypted data without integrity protection (the SED packet of RFC 4880 § 5.7,
@@ -278,7 +377,7 @@ fn without_integrity_protection(e: &anyhow::Error) -> Option<String> {
 /// Checks a detached signature (multipart/signed) over `data`.
 pub fn verify_detached(pinned: &[Cert], data: &[u8], signature: &[u8], now: SystemTime) -> Verified {
     let p = policy();
-    let helper = Helper { pinned, keys: &[], now, result: None };
+    let helper = Helper { pinned, keys: &[], now, result: None, opened: None, encrypted_to: Vec::new() };
     let result = DetachedVerifierBuilder::from_bytes(signature).and_then(|b| b.with_policy(&p, now, helper)).and_then(|mut v| {
         v.verify_bytes(data)?;
         Ok(v.into_helper().result)
@@ -293,7 +392,7 @@ pub fn verify_detached(pinned: &[Cert], data: &[u8], signature: &[u8], now: Syst
 /// Reads an inline-signed OpenPGP message (or cleartext-signed text) and checks it.
 pub fn verify_inline(pinned: &[Cert], message: &[u8], now: SystemTime, limit: u64) -> Result<(Vec<u8>, Verified), String> {
     let p = policy();
-    let helper = Helper { pinned, keys: &[], now, result: None };
+    let helper = Helper { pinned, keys: &[], now, result: None, opened: None, encrypted_to: Vec::new() };
     let mut verifier =
         VerifierBuilder::from_bytes(message).map_err(|e| format!("{e:#}"))?.with_policy(&p, now, helper).map_err(|e| format!("{e:#}"))?;
     let text = read_capped(&mut verifier, limit)?;

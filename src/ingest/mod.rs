@@ -19,7 +19,7 @@ use sequoia_openpgp::Cert;
 use sha2::{Digest, Sha256};
 
 use crate::config::Settings;
-use crate::crypto::{Decryptor, SignatureStatus, Verified};
+use crate::crypto::{self, Decryptor, SignatureStatus, Verified};
 use crate::exit::Failure;
 use crate::identity;
 use crate::recipients;
@@ -116,7 +116,7 @@ pub fn read_untrusted(raw: &[u8], now: SystemTime) -> Result<(Reading, Kind), St
     let mail = parse_isolated(raw)?;
     let automatic = mail.auto_reply;
     let mut keys = LazyKeys { settings: None, now, unlocked: None };
-    let reading = Reader { certs: &[], now, keys: &mut keys }.read(mail).map_err(|f| f.message)?;
+    let reading = Reader { certs: &[], now, keys: &mut keys, reading_keys: &[] }.read(mail).map_err(|f| f.message)?;
     let text = reading.speaking_text();
     let _ = (reply::references_in(&text), reply::cert_case_number(&reading.signed.text));
     Ok((reading, reply::classify(&text, automatic)))
@@ -161,6 +161,8 @@ pub struct Ingestor<'a> {
     cert_cases: Option<Vec<String>>,
     /// Copy unsigned mail read from a file into the log too (see [`Prepared::file`]).
     pub keep_copies: bool,
+    /// The team members, for whom each message this machine opens gets reading keys.
+    team: Vec<crate::team::Member>,
 }
 
 /// Messages committed together; a crash loses at most this many, which the next
@@ -199,6 +201,15 @@ impl<'a> Ingestor<'a> {
             in_batch: 0,
             keep_copies: false,
             cert_cases: None,
+            team: match crate::team::load(settings, now) {
+                Ok(team) => team,
+                Err(f) => {
+                    // The replies are still read and recorded; only the members'
+                    // reading keys wait for `certmail team reencrypt`.
+                    crate::output::warn(&format!("no reading keys are made for the team: {}", f.message));
+                    Vec::new()
+                }
+            },
         }
     }
 
@@ -240,15 +251,17 @@ impl<'a> Ingestor<'a> {
         // Reading (decrypting, verifying, parsing what is inside) runs on what the
         // sender chose: a panic there is this message's fault, so it is recorded as
         // malformed and the batch goes on.
+        let mut opened = Vec::new();
         let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let (reading, early) = match early {
                 Some((reading, early)) => (reading, Some(early)),
                 None => {
-                    let reading = Reader { certs: &self.pinned.certs, now: self.now, keys: &mut self.keys }
+                    let reading = Reader { certs: &self.pinned.certs, now: self.now, keys: &mut self.keys, reading_keys: &[] }
                         .read(Mail { content, ..envelope.clone() })?;
                     (reading, None)
                 }
             };
+            opened = reading.opened.iter().cloned().map(|k| (k, reading.encrypted_to.clone())).collect();
             self.decide(&envelope, reading, early, &hash)
         }));
         let mut decision = match read {
@@ -264,7 +277,22 @@ impl<'a> Ingestor<'a> {
         if let Some(e) = self.store.same_message(&decision.identity, decision.message_id.as_deref())? {
             return Ok(duplicate(&source, e));
         }
-        self.record(&source, &hash, kept, decision)
+        let outcome = self.record(&source, &hash, kept, decision)?;
+        self.share(&raw, &opened)?;
+        Ok(outcome)
+    }
+
+    /// Makes reading keys for every team member the message was not encrypted to,
+    /// with the session keys this machine opened it with.
+    fn share(&mut self, raw: &[u8], opened: &[(crypto::OpenedKey, Vec<String>)]) -> Result<(), Failure> {
+        if opened.is_empty() || self.team.is_empty() {
+            return Ok(());
+        }
+        let message = crate::store::reading_keys::message_key(raw);
+        for (member, packets) in reading_keys_for(&self.team, opened, &[], self.now) {
+            self.store.add_reading_keys(&message, &member, &packets, &self.timestamp)?;
+        }
+        Ok(())
     }
 
     /// What a read message is, which incident it is about, and what it may change.
@@ -733,7 +761,8 @@ pub fn prepare(source: &str, raw: Vec<u8>) -> Prepared {
             // The content moves into the reading; what stays is the envelope.
             let content = std::mem::replace(&mut mail.content, reply::Content::Plain { parts: Vec::new() });
             let mut keys = LazyKeys { settings: None, now: SystemTime::UNIX_EPOCH, unlocked: None };
-            let reading = Reader { certs: &[], now: SystemTime::UNIX_EPOCH, keys: &mut keys }.read(Mail { content, ..mail.clone() });
+            let reading = Reader { certs: &[], now: SystemTime::UNIX_EPOCH, keys: &mut keys, reading_keys: &[] }
+                .read(Mail { content, ..mail.clone() });
             // Plain mail needs no key, so reading it cannot fail; if it ever does, the
             // content is gone and the message is recorded as malformed with the reason.
             match reading {
@@ -765,11 +794,13 @@ impl<'a> Rereader<'a> {
         Rereader { keys: LazyKeys { settings: Some(settings), now, unlocked: None }, pinned: Pinned::load(settings), now }
     }
 
-    /// The message read through its layers; `Err` says why it cannot be read.
-    pub fn read(&mut self, raw: &[u8]) -> Result<(Mail, Reading), String> {
+    /// The message read through its layers, trying `reading_keys` (made for this
+    /// machine's key by a team member's) too; `Err` says why it cannot be read.
+    pub fn read(&mut self, raw: &[u8], reading_keys: &[u8]) -> Result<(Mail, Reading), String> {
         let mail = reply::parse(raw)?;
         let envelope = Mail { content: reply::Content::Plain { parts: Vec::new() }, ..mail.clone() };
-        let reading = Reader { certs: &self.pinned.certs, now: self.now, keys: &mut self.keys }.read(mail).map_err(|f| f.message)?;
+        let reading =
+            Reader { certs: &self.pinned.certs, now: self.now, keys: &mut self.keys, reading_keys }.read(mail).map_err(|f| f.message)?;
         Ok((envelope, reading))
     }
 
@@ -777,6 +808,33 @@ impl<'a> Rereader<'a> {
     pub fn signer(&self, verified: &Verified) -> Option<String> {
         self.pinned.owner(verified).map(str::to_string)
     }
+}
+
+/// Reading keys for each member that has none yet: not one the message's own
+/// session-key packets name (they read it already), not one in `have`.
+pub fn reading_keys_for(
+    team: &[crate::team::Member],
+    opened: &[(crypto::OpenedKey, Vec<String>)],
+    have: &[String],
+    now: SystemTime,
+) -> Vec<(String, Vec<u8>)> {
+    let mut made = Vec::new();
+    for member in team.iter().filter(|m| m.can_encrypt && !have.contains(&m.fingerprint)) {
+        let named = |to: &Vec<String>| {
+            member.cert.keys().any(|k| {
+                to.iter()
+                    .any(|h| h.eq_ignore_ascii_case(&k.key().keyid().to_hex()) || h.eq_ignore_ascii_case(&k.key().fingerprint().to_hex()))
+            })
+        };
+        let mut packets = Vec::new();
+        for (key, _) in opened.iter().filter(|(_, to)| !named(to)) {
+            packets.extend(crypto::reading_keys(key, std::slice::from_ref(&member.cert), now).0);
+        }
+        if !packets.is_empty() {
+            made.push((member.fingerprint.clone(), packets));
+        }
+    }
+    made
 }
 
 #[cfg(test)]

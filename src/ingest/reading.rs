@@ -57,6 +57,11 @@ pub struct Reading {
     /// The identity of the signed content (same signature over the same data), to
     /// recognise a replay under another Message-ID.
     pub signed_identity: Option<String>,
+    /// The session keys that opened its encryption layers, to make team members
+    /// reading keys (team.rs).
+    pub opened: Vec<crypto::OpenedKey>,
+    /// Whom its encryption layers' session-key packets name (key IDs or fingerprints, hex).
+    pub encrypted_to: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -97,6 +102,8 @@ pub struct Reader<'r, 's> {
     pub certs: &'r [Cert],
     pub now: SystemTime,
     pub keys: &'r mut LazyKeys<'s>,
+    /// Session-key packets a team member made for this machine's key (team.rs).
+    pub reading_keys: &'r [u8],
 }
 
 struct Walk {
@@ -109,6 +116,8 @@ struct Walk {
     protected: Option<Mail>,
     bounce: Option<Bounce>,
     problem: Option<String>,
+    opened: Vec<crypto::OpenedKey>,
+    encrypted_to: Vec<String>,
 }
 
 impl Reader<'_, '_> {
@@ -125,6 +134,8 @@ impl Reader<'_, '_> {
             protected: None,
             bounce: None,
             problem: None,
+            opened: Vec::new(),
+            encrypted_to: Vec::new(),
         };
         self.layer(&mut walk, mail.content, None, false, 0)?;
         let verdict = verdict(&walk);
@@ -138,6 +149,8 @@ impl Reader<'_, '_> {
             bounce: walk.bounce,
             problem: walk.problem,
             signed_identity,
+            opened: walk.opened,
+            encrypted_to: walk.encrypted_to,
         })
     }
 
@@ -204,11 +217,13 @@ impl Reader<'_, '_> {
                 shown(outside.before, walk);
                 walk.encrypted = true;
                 let keys = self.keys.get()?;
-                match crypto::decrypt(keys, self.certs, &payload, self.now, MAX_PLAINTEXT_BYTES) {
+                match crypto::decrypt(keys, self.certs, &payload, self.reading_keys, self.now, MAX_PLAINTEXT_BYTES) {
                     Err(e) => {
                         walk.problem.get_or_insert_with(|| format!("cannot decrypt: {e}"));
                     }
-                    Ok((plaintext, verified)) => {
+                    Ok(crypto::Decrypted { plaintext, verified, opened, encrypted_to }) => {
+                        walk.opened.extend(opened);
+                        walk.encrypted_to.extend(encrypted_to);
                         let signed = verified.status != SignatureStatus::None;
                         let cover = if signed { Some(&verified) } else { cover };
                         // RFC 3156: the plaintext is a MIME entity; inline PGP gives text.

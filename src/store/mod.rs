@@ -221,6 +221,17 @@ CREATE TABLE store_moves (
     head       TEXT NOT NULL
 );
 "#,
+    r#"
+-- Team mode: session-key packets with which a team member's key opens a message as
+-- it arrived (store/reading_keys.rs), by the SHA-256 of the message's bytes.
+CREATE TABLE reading_keys (
+    message_sha256 TEXT NOT NULL,
+    member         TEXT NOT NULL,
+    packets        BLOB NOT NULL,
+    made_at        TEXT NOT NULL,
+    PRIMARY KEY (message_sha256, member)
+);
+"#,
 ];
 
 /// The chain covers rows (see store/cover.rs): nothing changes in the schema, but a
@@ -272,6 +283,7 @@ pub mod moving;
 mod outbox;
 mod pending;
 pub mod pg;
+pub mod reading_keys;
 mod received;
 mod spool;
 /// Public for the tests that hold both engines to one statement text.

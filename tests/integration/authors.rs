@@ -196,10 +196,10 @@ fn a_rewritten_or_wiped_author_breaks_the_chain() {
 }
 
 /// A log as the release before the authors wrote it: no columns, the schema at the
-/// step before them (the move's table, which came after, gone too), and the chain as
+/// step before them (the tables that came after, gone too), and the chain as
 /// that release hashed it; returns its head.
 pub(crate) fn as_written_before_authors(env: &Env) -> (i64, String) {
-    tamper(env, &format!("{}\nPRAGMA user_version = {};", crate::log::WITHOUT_AUTHORS, certmail::store::SCHEMA_VERSION - 2));
+    tamper(env, &format!("{}\nPRAGMA user_version = {};", crate::log::WITHOUT_AUTHORS, certmail::store::SCHEMA_VERSION - 3));
     rehash(env)
 }
 

@@ -284,9 +284,10 @@ pub(crate) fn rehash(env: &Env) -> (i64, String) {
     (rows.len() as i64, prev)
 }
 
-/// The schema before the events named their writers (the migration after filings).
+/// The schema before the events named their writers (the migration after filings), and
+/// the tables that came after them.
 pub(crate) const WITHOUT_AUTHORS: &str = "ALTER TABLE events DROP COLUMN by_name; ALTER TABLE events DROP COLUMN by_email;
-     ALTER TABLE events DROP COLUMN by_key; ALTER TABLE events DROP COLUMN by_db_user; DROP TABLE store_moves;";
+     ALTER TABLE events DROP COLUMN by_key; ALTER TABLE events DROP COLUMN by_db_user; DROP TABLE store_moves; DROP TABLE reading_keys;";
 
 #[test]
 fn a_forged_event_with_the_chain_hashed_again_is_found_by_the_anchor() {

@@ -881,3 +881,135 @@ fn two_watches_on_one_mailbox_record_each_reply_once_and_fire_each_hook_once() {
     assert_eq!(received, Some(6), "each reply recorded once");
     log_verifies_on(&[&a, &b]);
 }
+
+/// `read REF --json` on a machine: every message's JSON line.
+fn read_json(env: &Env, reference: &str) -> Vec<serde_json::Value> {
+    let out = env.certmail(&["read", reference, "--json"]);
+    assert_success(&out);
+    text(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect()
+}
+
+/// The texts a message shows and whether a good signature covers each.
+fn shown_texts(message: &serde_json::Value) -> Vec<(String, bool)> {
+    message["parts"]
+        .as_array()
+        .map(|parts| parts.iter().filter_map(|p| Some((p["text"].as_str()?.to_string(), p["signed"] == true))).collect())
+        .unwrap_or_default()
+}
+
+fn add_member(on: &Env, member: &Env) {
+    assert_success(&on.certmail(&["team", "add", member.reporter_public().to_str().unwrap()]));
+}
+
+/// Three analysts' machines on one store: Jens (a) and Mette (b) list each other as
+/// members; Ida (c) is listed by no one yet. What a sends, and what the CERT writes
+/// back to a's key, b reads on her own machine with her own key; c cannot until a
+/// lists her and makes reading keys for what was there before, and then reads the
+/// CERT's signature as good herself.
+#[test]
+fn a_team_member_reads_what_another_sent_and_what_the_cert_wrote_back() {
+    let (a, b) = two_machines();
+    let c = a.same_store();
+    add_member(&a, &b);
+    add_member(&b, &a);
+    // c knows the others' keys, so it can say whose they are.
+    add_member(&c, &a);
+    add_member(&c, &b);
+    let (out, _) = a.notify(Path::new("examples/voluntary-ransomware.toml"), &["--json"]);
+    assert_exit(&out, 3);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let reference = json["reference"].as_str().unwrap().to_string();
+    let message_id = json["message_id"].as_str().unwrap().to_string();
+
+    // b reads what a sent: the notification was encrypted to her key too.
+    let on_b = read_json(&b, &reference);
+    let sent = shown_texts(&on_b[0]);
+    assert!(sent.iter().any(|(t, _)| t.contains("Ransomware på filservere")), "{:#}", on_b[0]);
+
+    // The CERT replies to a's key alone, signed; a's machine ingests it.
+    let gnupg = a.path("cert-gnupg");
+    std::fs::create_dir_all(&gnupg).unwrap();
+    gpg_ok(&gnupg, &["--import", cert_key().secret.to_str().unwrap(), a.reporter_public().to_str().unwrap()]);
+    let reporter =
+        certmail::crypto::Identity::from_bytes(&std::fs::read(a.home.join("identity/secret.asc")).unwrap()).unwrap().fingerprint();
+    let case = crate::ingest::Case { env: a, reference: reference.clone(), message_id, gnupg: gnupg.clone(), reporter };
+    let ack = format!("Vi har modtaget jeres underretning {reference} og ser på den.");
+    let reply = crate::ingest::gpg_encrypted_reply(&case, &ack, &cert_key().fingerprint, &gnupg);
+    let a = &case.env;
+    let ingested = crate::ingest::ingest(a, &reply);
+    assert_eq!((ingested["signature"].as_str(), ingested["kind"].as_str()), (Some("good"), Some("ack")), "{ingested}");
+
+    let on_b = read_json(&b, &reference);
+    let received = on_b.iter().find(|m| m["direction"] == "received").expect("the reply");
+    assert!(received["error"].is_null(), "b opened it with the reading key a made: {received:#}");
+    assert!(shown_texts(received).iter().any(|(t, signed)| t.contains("Vi har modtaget") && *signed), "{received:#}");
+
+    // c is no one's member yet: it cannot open either, and says whose keys could.
+    let shown = text(&c.certmail(&["read", &reference]).stdout);
+    assert!(shown.contains("cannot decrypt") && shown.contains("team member Jens"), "{shown}");
+    assert!(shown.contains("certmail team reencrypt"), "{shown}");
+
+    // a lists c and gives her reading keys for what came before.
+    add_member(a, &c);
+    let out = a.certmail(&["team", "reencrypt", "--json"]);
+    assert_success(&out);
+    let made: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(made["reading_keys_made"], 2, "the notification and the reply: {made}");
+    let again: serde_json::Value = serde_json::from_slice(&a.certmail(&["team", "reencrypt", "--json"]).stdout).unwrap();
+    assert_eq!(again["reading_keys_made"], 0, "made once: {again}");
+    let on_c = read_json(&c, &reference);
+    assert!(shown_texts(&on_c[0]).iter().any(|(t, _)| t.contains("Ransomware på filservere")), "{:#}", on_c[0]);
+    let received = on_c.iter().find(|m| m["direction"] == "received").expect("the reply");
+    assert!(shown_texts(received).iter().any(|(t, signed)| t.contains("Vi har modtaget") && *signed), "{received:#}");
+
+    // The store holds no secret key, and no plaintext of what was encrypted.
+    let mut db = b.raw_db();
+    for table in ["reading_keys", "received", "messages", "events"] {
+        let rows = db.query(&format!("SELECT * FROM {table}"), &[]).unwrap();
+        let dump: String = rows
+            .iter()
+            .flatten()
+            .map(|cell| match cell {
+                certmail::store::sql::Cell::Text(t) => t.clone(),
+                certmail::store::sql::Cell::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
+                _ => String::new(),
+            })
+            .collect();
+        assert!(!dump.contains("PRIVATE KEY") && !dump.contains("Vi har modtaget"), "{table}");
+    }
+    log_verifies_on(&[a, &b, &c]);
+}
+
+#[test]
+fn team_members_are_added_listed_and_removed_and_a_bad_key_file_is_named() {
+    let (a, b) = two_machines();
+    let listed = text(&a.certmail(&["team", "list"]).stdout);
+    assert!(listed.contains("No team members"), "{listed}");
+    add_member(&a, &b);
+    assert_success(&a.certmail(&["team", "add", "--me"]));
+    let out = a.certmail(&["team", "list", "--json"]);
+    assert_success(&out);
+    let members: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(members["members"].as_array().unwrap().len(), 2, "{members}");
+    // A secret key given as a member's is kept as its public part only.
+    let secret = a.home.join("identity/secret.asc");
+    assert_success(&b.certmail(&["team", "add", secret.to_str().unwrap()]));
+    let kept =
+        std::fs::read_dir(b.home.join("team")).unwrap().map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap()).collect::<String>();
+    assert!(kept.contains("PUBLIC KEY") && !kept.contains("PRIVATE KEY"), "{kept}");
+    // Not a key: exit 2, naming the file.
+    let junk = a.write("junk.asc", "not a key");
+    let out = a.certmail(&["team", "add", junk.to_str().unwrap()]);
+    assert_exit(&out, 2);
+    assert!(text(&out.stderr).contains("junk.asc"), "{}", text(&out.stderr));
+    // A file in team/ that is not what its name says stops sending, naming it.
+    std::fs::write(a.home.join("team/0000000000000000000000000000000000000000.asc"), std::fs::read(b.reporter_public()).unwrap()).unwrap();
+    let (out, _) = a.notify(Path::new("examples/voluntary-ransomware.toml"), &[]);
+    assert_exit(&out, 2);
+    assert!(text(&out.stderr).contains("0000000000000000000000000000000000000000.asc"), "{}", text(&out.stderr));
+    std::fs::remove_file(a.home.join("team/0000000000000000000000000000000000000000.asc")).unwrap();
+    let fpr = members["members"][0]["fingerprint"].as_str().unwrap();
+    assert_success(&a.certmail(&["team", "remove", fpr]));
+    let out = a.certmail(&["team", "remove", fpr]);
+    assert_exit(&out, 2);
+}

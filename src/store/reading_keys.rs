@@ -1,0 +1,47 @@
+//! Reading keys (team mode, docs/TEAM-MODE.md §3): session-key packets that let a
+//! team member's key open a message as it arrived, made by whichever machine could
+//! open it. Stored by the SHA-256 of the message's bytes and the member's
+//! fingerprint, so the same bytes sent or received, kept in the log or read from
+//! its file, find them. They hold no secret (each is the message's session key
+//! encrypted to a public key), and are not in the chain: a forged one opens nothing
+//! the data's integrity check accepts, and what it opens is verified as ever.
+
+use super::Store;
+use super::sql::Value;
+use crate::exit::Failure;
+
+/// The key a message's reading keys are found by.
+pub fn message_key(raw: &[u8]) -> String {
+    use sha2::Digest;
+    crate::compose::hex(&sha2::Sha256::digest(raw))
+}
+
+impl Store {
+    /// Keeps `packets` for `member` on the message with these bytes; `false` if the
+    /// member had reading keys for it already (they are not replaced).
+    pub fn add_reading_keys(&mut self, message: &str, member: &str, packets: &[u8], now: &str) -> Result<bool, Failure> {
+        let added = self.db.get_mut().execute(
+            "INSERT INTO reading_keys (message_sha256, member, packets, made_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (message_sha256, member) DO NOTHING",
+            &[Value::Text(message), Value::Text(member), Value::Bytes(packets), Value::Text(now)],
+        )?;
+        Ok(added > 0)
+    }
+
+    /// Every member's reading keys for the message with these bytes, one after another
+    /// (a reader tries the ones addressed to its key).
+    pub fn reading_keys(&self, message: &str) -> Result<Vec<u8>, Failure> {
+        let rows = self.db().rows("SELECT packets FROM reading_keys WHERE message_sha256 = ?1 ORDER BY member", &[Value::Text(message)])?;
+        let mut out = Vec::new();
+        for r in &rows {
+            out.extend(r.get::<Vec<u8>>(0)?);
+        }
+        Ok(out)
+    }
+
+    /// The members that have reading keys for the message with these bytes.
+    pub fn reading_key_members(&self, message: &str) -> Result<Vec<String>, Failure> {
+        let rows = self.db().rows("SELECT member FROM reading_keys WHERE message_sha256 = ?1", &[Value::Text(message)])?;
+        rows.iter().map(|r| r.get(0)).collect()
+    }
+}
