@@ -70,6 +70,39 @@ pub fn run(settings: &Settings, command: &TeamCommand, json: bool) -> CmdResult 
     }
 }
 
+/// Received messages recorded as unreadable where they arrived (encrypted to
+/// another member's key) are ingested again here, where that key may be: each one
+/// this machine can now read replaces its unreadable row, and may acknowledge, ask
+/// or close as it says (the same rules as any reply), and its members' reading keys
+/// are made as it is recorded.
+fn read_again(
+    settings: &Settings,
+    store: crate::store::Store,
+    now: SystemTime,
+) -> Result<(crate::store::Store, Vec<crate::ingest::Outcome>), Failure> {
+    let mut unreadable = Vec::new();
+    for incident in store.incidents()? {
+        let Some((id, _)) = store.find_incident(&incident.reference)? else { continue };
+        unreadable.extend(
+            store
+                .incident_messages(id)?
+                .into_iter()
+                .filter(|m| !m.sent && m.kind == Some(crate::reply::Kind::Malformed) && !m.raw.is_empty())
+                .map(|m| m.raw),
+        );
+    }
+    let mut ingestor = crate::ingest::Ingestor::new(settings, store, now);
+    let mut read = Vec::new();
+    for raw in unreadable {
+        let outcome = ingestor.ingest("team reencrypt (read again)", &raw)?;
+        if !outcome.duplicate {
+            read.push(outcome);
+        }
+    }
+    ingestor.finish()?;
+    Ok((ingestor.store, read))
+}
+
 fn member_json(m: &Member) -> serde_json::Value {
     serde_json::json!({
         "fingerprint": m.fingerprint,
@@ -86,9 +119,10 @@ fn reencrypt(settings: &Settings, now: SystemTime, json: bool) -> CmdResult {
     if members.is_empty() {
         return Err(Failure::input("no team members are listed (`certmail team add`): there is no one to make reading keys for"));
     }
-    let Some(mut store) = crate::commands::existing_store(settings, "team reencrypt")? else {
+    let Some(store) = crate::commands::existing_store(settings, "team reencrypt")? else {
         return Err(Failure::not_found(format!("no incident log yet at {}", settings.store_path().display())));
     };
+    let (mut store, read_again) = read_again(settings, store, now)?;
     let made_at = crate::store::timestamp(now.into());
     let mut reader = Rereader::new(settings, now);
     let (mut messages, mut made, mut closed) = (0usize, 0usize, Vec::new());
@@ -118,8 +152,24 @@ fn reencrypt(settings: &Settings, now: SystemTime, json: bool) -> CmdResult {
         }
     }
     if json {
-        output::json(&serde_json::json!({ "messages": messages, "reading_keys_made": made, "cannot_open_here": closed }));
+        output::json(&serde_json::json!({
+            "messages": messages, "reading_keys_made": made, "cannot_open_here": closed,
+            "read_again": read_again.iter().map(|o| serde_json::json!({
+                "message_id": o.message_id, "incident": o.incident, "kind": o.kind.key(),
+                "signature": o.signature.key(), "bound": o.bound, "state_changed": o.state_changed,
+            })).collect::<Vec<_>>(),
+        }));
     } else {
+        for o in &read_again {
+            output::say(&format!(
+                "Read again here: {} on {}: {} (signature {}{})",
+                output::one_line(o.message_id.as_deref().unwrap_or("(no Message-ID)")),
+                o.incident.as_deref().unwrap_or("no incident"),
+                o.kind.key(),
+                o.signature.key(),
+                if o.state_changed { ", the incident's state changed" } else { "" }
+            ));
+        }
         output::say(&format!("{messages} message(s) looked at, {made} reading key(s) made for {} member(s).", members.len()));
         if !closed.is_empty() {
             output::say(&format!(

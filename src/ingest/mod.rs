@@ -187,6 +187,8 @@ struct Decision {
     bounce: Option<BounceReport>,
     from: Option<String>,
     subject: String,
+    /// Replaces the row of this content recorded as unreadable (see `NewReceived`).
+    replaces_unreadable: bool,
 }
 
 impl<'a> Ingestor<'a> {
@@ -232,9 +234,13 @@ impl<'a> Ingestor<'a> {
     pub fn ingest_prepared(&mut self, prepared: Prepared) -> Result<Outcome, Failure> {
         let Prepared { source, raw, hash, parsed, early, file } = prepared;
         let kept = Kept { raw: &raw, file: file.as_deref() };
-        if let Some(e) = self.store.already_received(&hash)? {
-            return Ok(duplicate(&source, e));
-        }
+        // An encrypted message recorded as unreadable (on a team, it was for another
+        // member's key) is read again: this machine may hold that key.
+        let unreadable_before = match self.store.already_received(&hash)? {
+            Some(e) if e.kind == Kind::Malformed && e.encrypted => Some(e),
+            Some(e) => return Ok(duplicate(&source, e)),
+            None => None,
+        };
         let mail = match parsed {
             Ok(m) => m,
             Err(reason) => {
@@ -274,7 +280,14 @@ impl<'a> Ingestor<'a> {
         decision.message_id = message_id;
         decision.from = from;
         decision.subject = subject;
-        if let Some(e) = self.store.same_message(&decision.identity, decision.message_id.as_deref())? {
+        if let Some(e) = unreadable_before {
+            if decision.kind == Kind::Malformed {
+                return Ok(duplicate(&source, e));
+            }
+            // Its own earlier row named this Message-ID; that is not a reuse.
+            decision.flags.retain(|f| f != "message-id-reused");
+            decision.replaces_unreadable = true;
+        } else if let Some(e) = self.store.same_message(&decision.identity, decision.message_id.as_deref())? {
             return Ok(duplicate(&source, e));
         }
         let outcome = self.record(&source, &hash, kept, decision)?;
@@ -416,6 +429,7 @@ impl<'a> Ingestor<'a> {
             bounce,
             from: None,
             subject: String::new(),
+            replaces_unreadable: false,
         })
     }
 
@@ -528,6 +542,7 @@ impl<'a> Ingestor<'a> {
             events: d.events.iter().map(|(k, v)| (*k, v.clone())).collect(),
             cert_case: d.cert_case.as_deref(),
             bounced_message: d.bounced_message.as_deref(),
+            replaces_unreadable: d.replaces_unreadable,
         };
         if self.in_batch == 0 {
             self.store.begin_batch()?;
@@ -581,6 +596,7 @@ fn malformed(
         bounce: None,
         from: None,
         subject: String::new(),
+        replaces_unreadable: false,
     }
 }
 

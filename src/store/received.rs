@@ -70,6 +70,10 @@ pub struct NewReceived<'a> {
     /// Our message a failed bounce reports as undelivered; only one a relay took
     /// (see [`super::MessageState::relay_accepted`]).
     pub bounced_message: Option<&'a str>,
+    /// This content was recorded before as an encrypted message that machine could
+    /// not read (team mode: it was for another member's key); this reading replaces
+    /// that row, and its event says so.
+    pub replaces_unreadable: bool,
 }
 
 impl Store {
@@ -204,6 +208,11 @@ fn kept<'r>(db: &Engine, incident: Option<&Correlation>, r: &NewReceived<'r>) ->
 
 /// Inserts the row of a received message; `false` if its content was recorded before.
 fn insert_received(db: &mut Engine, incident: Option<&Correlation>, r: &NewReceived, now: &str) -> Result<bool, Failure> {
+    if r.replaces_unreadable {
+        // Only a row that could not be read, so that nothing it changed is undone:
+        // an unreadable message changes no incident's state.
+        db.execute("DELETE FROM received WHERE content_hash = ?1 AND kind = 'malformed' AND encrypted = 1", vals![r.content_hash])?;
+    }
     let raw = kept(db, incident, r);
     let file = if raw.is_empty() { r.file } else { None };
     let flags = serde_json::to_string(r.flags).unwrap_or_else(|_| "[]".into());
@@ -265,13 +274,18 @@ fn record_events(db: &mut Engine, c: &Correlation, r: &NewReceived, raw: &[u8], 
             Sha256::digest(raw).iter().map(|b| format!("{b:02x}")).collect::<String>()
         }
     });
-    let detail = serde_json::json!({
+    let mut detail = serde_json::json!({
         "kind": r.kind.key(), "signature": r.signature.key(), "signer": r.signer, "signer-recipient": r.signer_recipient,
         "bound": r.bound, "flags": r.flags, "encrypted": r.encrypted,
         "message_id": r.message_id, "source": r.source, "answers": c.message_id,
         "content_hash": r.content_hash, "raw-sha256": raw_sha256,
         "from": r.from, "reason": r.reason, "marked_kind": null,
     });
+    if r.replaces_unreadable {
+        // Read again where it can be decrypted: the earlier received event said it
+        // could not be; this one states what the row holds now.
+        detail["read_again"] = true.into();
+    }
     event(db, c.incident_id, c.message_id.as_deref(), now, "received", &detail, by)?;
     for (kind, extra) in &r.events {
         // An incident is acknowledged once; later receipts are in their "received" events.

@@ -1013,3 +1013,64 @@ fn team_members_are_added_listed_and_removed_and_a_bad_key_file_is_named() {
     let out = a.certmail(&["team", "remove", fpr]);
     assert_exit(&out, 2);
 }
+
+/// The watch host holds the team identity, but the CERT wrote to the key of the
+/// member who notified: the watch host records the reply as one it cannot read, and
+/// nothing changes. `team reencrypt` on that member's machine reads it again there:
+/// the signed acknowledgement then acknowledges, once, with its members' reading keys.
+#[test]
+fn a_reply_only_the_notifying_member_can_open_is_read_again_on_her_machine() {
+    let (mette, watch_host) = two_machines();
+    let jens = mette.same_store();
+    add_member(&mette, &watch_host);
+    add_member(&mette, &jens);
+    let (out, _) = mette.notify(Path::new("examples/voluntary-ransomware.toml"), &["--json"]);
+    assert_exit(&out, 3);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let reference = json["reference"].as_str().unwrap().to_string();
+    let message_id = json["message_id"].as_str().unwrap().to_string();
+    let gnupg = mette.path("cert-gnupg");
+    std::fs::create_dir_all(&gnupg).unwrap();
+    gpg_ok(&gnupg, &["--import", cert_key().secret.to_str().unwrap(), mette.reporter_public().to_str().unwrap()]);
+    let reporter =
+        certmail::crypto::Identity::from_bytes(&std::fs::read(mette.home.join("identity/secret.asc")).unwrap()).unwrap().fingerprint();
+    let case = crate::ingest::Case { env: mette, reference: reference.clone(), message_id, gnupg: gnupg.clone(), reporter };
+    let ack = format!("Vi har modtaget jeres underretning {reference}.");
+    let reply = crate::ingest::gpg_encrypted_reply(&case, &ack, &cert_key().fingerprint, &gnupg);
+    let mette = &case.env;
+    let acknowledged = |env: &Env| {
+        let out = env.certmail(&["status", "--json"]);
+        let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let incident = status["incidents"].as_array().unwrap().iter().find(|i| i["reference"] == reference.as_str()).cloned().unwrap();
+        incident["acknowledged"].as_bool().unwrap()
+    };
+
+    let on_watch = crate::ingest::ingest(&watch_host, &reply);
+    assert_eq!((on_watch["kind"].as_str(), on_watch["state_changed"].as_bool()), (Some("malformed"), Some(false)), "{on_watch}");
+    assert!(!acknowledged(&watch_host), "an unread reply acknowledges nothing");
+    // Read again where it arrived: still unreadable there, and nothing new recorded.
+    assert_eq!(crate::ingest::ingest(&watch_host, &reply)["duplicate"], true);
+
+    let out = mette.certmail(&["team", "reencrypt", "--json"]);
+    assert_success(&out);
+    let done: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let again = &done["read_again"][0];
+    assert_eq!(
+        (again["kind"].as_str(), again["bound"].as_bool(), again["state_changed"].as_bool()),
+        (Some("ack"), Some(true), Some(true)),
+        "{done}"
+    );
+    assert!(acknowledged(&watch_host), "the whole team sees it acknowledged");
+    // Once: again on either machine, nothing more.
+    let done: serde_json::Value = serde_json::from_slice(&mette.certmail(&["team", "reencrypt", "--json"]).stdout).unwrap();
+    assert_eq!(done["read_again"], serde_json::json!([]), "{done}");
+    assert_eq!(crate::ingest::ingest(mette, &reply)["duplicate"], true);
+    let timeline = text(&watch_host.certmail(&["log", "show", &reference]).stdout);
+    assert_eq!(timeline.matches("acknowledged").count(), 1, "{timeline}");
+    // Jens reads it with the reading key made as it was read again.
+    let on_jens = read_json(&jens, &reference);
+    let received = on_jens.iter().find(|m| m["direction"] == "received").expect("the reply");
+    assert!(shown_texts(received).iter().any(|(t, signed)| t.contains("Vi har modtaget") && *signed), "{received:#}");
+    assert_eq!(received["kind"], "ack", "{received:#}");
+    log_verifies_on(&[mette, &watch_host, &jens]);
+}
