@@ -419,9 +419,13 @@ impl Sent {
 
     fn print_text(&self, settings: &Settings) {
         let reference = &self.reference;
+        let team = match crate::team::others_encrypted_to(settings, std::time::SystemTime::now()) {
+            0 => String::new(),
+            n => format!(" and {n} team member(s)"),
+        };
         for m in &self.messages {
             output::say(&format!(
-                "{reference}: {} signed and encrypted to {} <{}> (key {}) and to you; queued in the outbox.",
+                "{reference}: {} signed and encrypted to {} <{}> (key {}), to you{team}; queued in the outbox.",
                 self.kind.noun(),
                 m.name,
                 m.to,

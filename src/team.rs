@@ -67,6 +67,13 @@ pub fn load(settings: &Settings, now: SystemTime) -> Result<Vec<Member>, Failure
     Ok(members)
 }
 
+/// How many members other than this home's own key a message is encrypted to (what
+/// `notify` says it did): those whose key can be encrypted to now.
+pub fn others_encrypted_to(settings: &Settings, now: SystemTime) -> usize {
+    let own = crate::identity::read(settings).ok().map(|i| i.fingerprint());
+    load(settings, now).map_or(0, |members| members.iter().filter(|m| m.can_encrypt && Some(&m.fingerprint) != own.as_ref()).count())
+}
+
 /// The members' certificates, for encrypting to them.
 pub fn certs(members: &[Member]) -> Vec<Cert> {
     members.iter().map(|m| m.cert.clone()).collect()

@@ -26,27 +26,44 @@ pub fn run(settings: &crate::config::Settings, args: &ReadArgs, json: bool) -> C
     let messages = store.incident_messages(incident_id)?;
     let writers = store.messages_by(incident_id)?;
     let mut reader = Rereader::new(settings, SystemTime::now());
-    let names = KeyNames::of(settings);
+    let names = KeyNames(reader.key_names());
+    let own = reader.own_fingerprint().map(str::to_string);
+    // Why ingest found a message unreadable names keys by their IDs: say whose.
+    let messages: Vec<StoredMessage> = messages
+        .into_iter()
+        .map(|mut m| {
+            m.reason = m.reason.map(|r| names.explain(&r));
+            m
+        })
+        .collect();
     let mut saved_count = 0;
+    let mut readable = 0;
     if !json {
         output::say(&format!("{reference}: {} message(s), oldest first", messages.len()));
     }
     for (n, message) in messages.iter().enumerate() {
         let raw = match (&message.file, message.raw.is_empty()) {
             (Some((file, sha256)), true) => from_file(file, sha256).map(std::borrow::Cow::Owned),
-            (None, true) => Err("not kept in the log".to_string()),
+            (None, true) => Err(message.reason.clone().filter(|_| message.sent).unwrap_or_else(|| "not kept in the log".to_string())),
             _ => Ok(std::borrow::Cow::Borrowed(&message.raw)),
         };
         let read = match raw {
             Ok(raw) => {
-                let reading_keys = store.reading_keys(&crate::store::reading_keys::message_key(&raw))?;
-                reader.read(&raw, &reading_keys).map_err(|e| names.explain(&e)).map(|(mail, mut reading)| {
+                let reading_keys = match &own {
+                    Some(own) => store.reading_keys(&crate::store::reading_keys::message_key(&raw), own)?,
+                    None => Vec::new(),
+                };
+                let read = if message.sent { reader.read_sent(&raw, &reading_keys) } else { reader.read(&raw, &reading_keys) };
+                read.map_err(|e| names.explain(&e)).map(|(mail, mut reading)| {
                     reading.problem = reading.problem.map(|p| names.explain(&p));
                     (mail, reading)
                 })
             }
             Err(e) => Err(e),
         };
+        if read.as_ref().is_ok_and(|(_, r)| !r.parts.is_empty()) {
+            readable += 1;
+        }
         let saved = match (&args.save_attachments, &read) {
             (Some(dir), Ok((_, reading))) => save_attachments(dir, n + 1, reading)?,
             _ => Vec::new(),
@@ -65,36 +82,21 @@ pub fn run(settings: &crate::config::Settings, args: &ReadArgs, json: bool) -> C
     if !json && args.save_attachments.is_some() {
         output::say(&format!("{saved_count} attachment(s) saved."));
     }
+    if readable == 0 && !messages.is_empty() {
+        return Err(Failure::failed(format!(
+            "none of {reference}'s {} message(s) could be read on this machine (see above)",
+            messages.len()
+        )));
+    }
     Ok(Outcome::Done)
 }
 
 /// Whose each key is, by the hex key IDs and fingerprints an error names: the
-/// reporter's own, the team members', the pinned recipients'. So "cannot decrypt"
-/// says who can.
+/// reporter's own, the team members', the pinned recipients' (see
+/// [`Rereader::key_names`]). So "cannot decrypt" says who can.
 struct KeyNames(Vec<(String, String)>);
 
 impl KeyNames {
-    fn of(settings: &crate::config::Settings) -> KeyNames {
-        let now = SystemTime::now();
-        let mut named: Vec<(sequoia_openpgp::Cert, String)> = Vec::new();
-        if let Ok(identity) = crate::identity::read(settings) {
-            named.push((identity.tsk.clone().strip_secret_key_material(), "your key, on this machine".to_string()));
-        }
-        for m in crate::team::load(settings, now).unwrap_or_default() {
-            named.push((m.cert, format!("team member {}", m.user_id)));
-        }
-        let mut names = Vec::new();
-        for (cert, name) in named {
-            for k in cert.keys() {
-                names.push((k.key().keyid().to_hex(), name.clone()));
-                names.push((k.key().fingerprint().to_hex(), name.clone()));
-            }
-        }
-        // Fingerprints first: a v4 key ID is the end of its fingerprint.
-        names.sort_by_key(|(handle, _)| std::cmp::Reverse(handle.len()));
-        KeyNames(names)
-    }
-
     /// The error with each key it names followed by whose it is.
     fn explain(&self, error: &str) -> String {
         let mut out = error.to_string();
@@ -103,8 +105,8 @@ impl KeyNames {
                 out = out.replace(handle.as_str(), &format!("{handle} ({name})"));
             }
         }
-        if out.contains("not encrypted to the reporter's key") {
-            out.push_str(". A team member whose key it names can give this machine a reading key: `certmail team reencrypt` there (after `certmail team add` of this machine's public key)");
+        if out.contains("not encrypted to this machine's key") {
+            out.push_str(". A team member whose key it is for can give this machine a reading key: `certmail team add` of this machine's public key there, then `certmail team reencrypt`");
         }
         out
     }
@@ -134,7 +136,16 @@ fn signed_by(reader: &Rereader, v: &Verified) -> String {
 
 fn part_label(reader: &Rereader, p: &ShownPart, sent: bool) -> String {
     match &p.signature {
-        _ if sent => "sent by you".into(),
+        Some(v) if sent && v.status == SignatureStatus::Good => {
+            let who = reader.sender(v).unwrap_or_else(|| "a key that is not this team's".into());
+            format!("sent, signed by {who} ({})", v.signer.as_deref().unwrap_or("?"))
+        }
+        Some(v) if sent => format!(
+            "sent, NOT SIGNED by you or a listed team member: signature {} ({})",
+            v.status.key(),
+            v.signer.as_deref().unwrap_or("?")
+        ),
+        None if sent => "sent, NOT SIGNED by you or a listed team member".into(),
         Some(v) => signed_by(reader, v),
         None => "UNSIGNED".into(),
     }
@@ -144,13 +155,17 @@ fn part_label(reader: &Rereader, p: &ShownPart, sent: bool) -> String {
 /// Banners start with "====", "----" or spaces and content never does, so no text a
 /// sender writes can pass for a banner, or unsigned text for signed.
 fn trust_prefix(p: &ShownPart, sent: bool) -> &'static str {
-    if sent {
-        "sent     | "
-    } else if p.signature.as_ref().is_some_and(|v| v.status == SignatureStatus::Good) {
-        "signed   | "
-    } else {
-        "UNSIGNED | "
+    match p.signature.as_ref().is_some_and(|v| v.status == SignatureStatus::Good) {
+        true if sent => "sent     | ",
+        true => "signed   | ",
+        false => "UNSIGNED | ",
     }
+}
+
+/// What reading the message again here finds of its signature: `None` when it
+/// cannot be read here (not kept, or encrypted to a key this machine lacks).
+fn verdict_here(read: &Result<(crate::reply::Mail, Reading), String>) -> Option<SignatureStatus> {
+    read.as_ref().ok().filter(|(_, r)| !r.parts.is_empty()).map(|(_, r)| r.verdict.status)
 }
 
 /// Why a received message is malformed, or what a bounce said: as ingest recorded it,
@@ -184,13 +199,24 @@ fn show(
         let kind = message.kind.map(|k| k.key()).unwrap_or("?");
         let marked = message.marked_kind.map(|k| format!(" (marked as {} by an analyst)", k.key())).unwrap_or_default();
         let signature = message.signature.map(|s| s.key()).unwrap_or("none");
-        let trust = if message.bound {
-            "bound to this incident by a good signature over the whole message"
-        } else {
-            "NOT AUTHENTICATED: no good signature over the whole message names this incident; confirm by phone before acting on it"
+        // The log's verdict is what ingest found; whoever can write to the database
+        // could have changed it, so it is held to what reading it here finds.
+        let here = verdict_here(read);
+        let trust = match (message.bound, here) {
+            (true, Some(SignatureStatus::Good)) => "bound to this incident by a good signature over the whole message",
+            (true, None) => {
+                "the log records it as bound to this incident by a good signature, which this machine cannot check (it cannot read the message)"
+            }
+            _ => "NOT AUTHENTICATED: no good signature over the whole message names this incident; confirm by phone before acting on it",
         };
         let from = output::one_line(message.from.as_deref().unwrap_or("?"));
         output::say(&format!("     from: {from}  kind: {kind}{marked}  signature: {signature}"));
+        if let Some(found) = here.filter(|h| Some(*h) != message.signature) {
+            output::say(&format!(
+                "     WARNING: the log records signature {signature}, but reading the message again here finds {}: trust what is shown below; `certmail log verify` says whether the log was changed",
+                found.key()
+            ));
+        }
         output::say(&format!("     {trust}"));
         if !message.flags.is_empty() {
             output::say(&format!("     flags: {}", output::one_line(&message.flags.join(", "))));
@@ -281,7 +307,11 @@ fn as_json(
         "kind": message.kind.map(|k| k.key()),
         "marked_kind": message.marked_kind.map(|k| k.key()),
         "signature": message.signature.map(|s| s.key()),
+        // What reading it again on this machine finds (null: it cannot be read here),
+        // and whether that holds the log's binding.
+        "signature_here": verdict_here(read).map(|s| s.key()),
         "bound": message.bound,
+        "bound_here": message.bound && verdict_here(read) == Some(SignatureStatus::Good),
         "flags": message.flags,
         "state": message.state,
         "subject": read.as_ref().ok().map(|(m, _)| m.subject.clone()),

@@ -135,8 +135,12 @@ fn reencrypt(settings: &Settings, now: SystemTime, json: bool) -> CmdResult {
             messages += 1;
             let key = message_key(&message.raw);
             let have = store.reading_key_members(&key)?;
-            let reading_keys = store.reading_keys(&key)?;
-            let opened = match reader.read(&message.raw, &reading_keys) {
+            let reading_keys = match reader.own_fingerprint() {
+                Some(own) => store.reading_keys(&key, own)?,
+                None => Vec::new(),
+            };
+            let read = if message.sent { reader.read_sent(&message.raw, &reading_keys) } else { reader.read(&message.raw, &reading_keys) };
+            let opened = match read {
                 Ok((_, reading)) if reading.encrypted && reading.opened.is_empty() => {
                     closed.push(message.message_id.clone().unwrap_or_default());
                     continue;

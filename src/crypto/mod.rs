@@ -356,7 +356,7 @@ mod tests {
         let for_listed = decrypt(&listed.decryptor(None).unwrap(), &pinned, &sent, &[], now, limit).unwrap();
         assert_eq!(for_listed.plaintext, text);
         let refused = decrypt(&member.decryptor(None).unwrap(), &pinned, &sent, &[], now, limit);
-        assert!(refused.is_err_and(|e| e.contains("not encrypted to the reporter's key")));
+        assert!(refused.is_err_and(|e| e.contains("not encrypted to this machine's key")));
 
         let opened = decrypt(&cert.decryptor(None).unwrap(), &pinned, &sent, &[], now, limit).unwrap();
         let session = opened.opened.expect("the session key it was opened with");

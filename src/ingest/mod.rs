@@ -802,28 +802,92 @@ pub fn prepare(source: &str, raw: Vec<u8>) -> Prepared {
 pub struct Rereader<'a> {
     keys: LazyKeys<'a>,
     pinned: Pinned,
+    /// Who may have signed what was sent: this home's own key and the team members'.
+    senders: Pinned,
+    /// This home's key's primary fingerprint: the reading keys made for it.
+    own: Option<String>,
     now: SystemTime,
 }
 
 impl<'a> Rereader<'a> {
     pub fn new(settings: &'a Settings, now: SystemTime) -> Rereader<'a> {
-        Rereader { keys: LazyKeys { settings: Some(settings), now, unlocked: None }, pinned: Pinned::load(settings), now }
+        let mut senders = Pinned { certs: Vec::new(), owner: HashMap::new(), address: HashMap::new() };
+        let own = identity::read(settings).ok().map(|i| i.tsk.clone().strip_secret_key_material());
+        if let Some(cert) = &own {
+            senders.owner.insert(cert.fingerprint().to_hex(), "you".to_string());
+            senders.certs.push(cert.clone());
+        }
+        for m in crate::team::load(settings, now).unwrap_or_default() {
+            if own.as_ref().is_some_and(|c| c.fingerprint() == m.cert.fingerprint()) {
+                continue;
+            }
+            senders.owner.insert(m.cert.fingerprint().to_hex(), format!("team member {}", m.user_id));
+            senders.certs.push(m.cert);
+        }
+        Rereader {
+            keys: LazyKeys { settings: Some(settings), now, unlocked: None },
+            pinned: Pinned::load(settings),
+            senders,
+            own: own.map(|c| crypto::fingerprint(&c)),
+            now,
+        }
+    }
+
+    /// This home's key's primary fingerprint, by which its reading keys are found.
+    pub fn own_fingerprint(&self) -> Option<&str> {
+        self.own.as_deref()
     }
 
     /// The message read through its layers, trying `reading_keys` (made for this
     /// machine's key by a team member's) too; `Err` says why it cannot be read.
+    /// Signatures are checked against the pinned recipients' keys.
     pub fn read(&mut self, raw: &[u8], reading_keys: &[u8]) -> Result<(Mail, Reading), String> {
-        let mail = reply::parse(raw)?;
-        let envelope = Mail { content: reply::Content::Plain { parts: Vec::new() }, ..mail.clone() };
-        let reading =
-            Reader { certs: &self.pinned.certs, now: self.now, keys: &mut self.keys, reading_keys }.read(mail).map_err(|f| f.message)?;
-        Ok((envelope, reading))
+        read_against(&self.pinned.certs, &mut self.keys, self.now, raw, reading_keys)
+    }
+
+    /// A message this team sent, read as [`Rereader::read`] does, its signature
+    /// checked against this home's own key and the team members' instead: bytes
+    /// changed in the shared store are then shown as not signed by any of them.
+    pub fn read_sent(&mut self, raw: &[u8], reading_keys: &[u8]) -> Result<(Mail, Reading), String> {
+        read_against(&self.senders.certs, &mut self.keys, self.now, raw, reading_keys)
     }
 
     /// The pinned recipient whose key made a signature, if any.
     pub fn signer(&self, verified: &Verified) -> Option<String> {
         self.pinned.owner(verified).map(str::to_string)
     }
+
+    /// Whose key (this home's own, a team member's) signed a sent message, if any.
+    pub fn sender(&self, verified: &Verified) -> Option<String> {
+        self.senders.owner(verified).map(str::to_string)
+    }
+
+    /// Every key this home knows a name for (its own, the team members', the pinned
+    /// recipients'), each subkey's key ID and fingerprint with its owner's name and
+    /// primary fingerprint, fingerprints first (a v4 key ID ends its fingerprint).
+    pub fn key_names(&self) -> Vec<(String, String)> {
+        let owner = |from: &Pinned, cert: &Cert| from.owner.get(&cert.fingerprint().to_hex()).cloned().unwrap_or_default();
+        let senders = self.senders.certs.iter().map(|c| (c, owner(&self.senders, c)));
+        let recipients = self.pinned.certs.iter().map(|c| (c, format!("recipient {}", owner(&self.pinned, c))));
+        let mut names = Vec::new();
+        for (cert, who) in senders.chain(recipients) {
+            let label = format!("{who}, key {}", crypto::pretty_fingerprint(&cert.fingerprint().to_hex()));
+            for k in cert.keys() {
+                names.push((k.key().fingerprint().to_hex(), label.clone()));
+                names.push((k.key().keyid().to_hex(), label.clone()));
+            }
+        }
+        names.sort_by_key(|(handle, _)| std::cmp::Reverse(handle.len()));
+        names
+    }
+}
+
+/// A message read through its layers, its signatures checked against `certs`.
+fn read_against(certs: &[Cert], keys: &mut LazyKeys, now: SystemTime, raw: &[u8], reading_keys: &[u8]) -> Result<(Mail, Reading), String> {
+    let mail = reply::parse(raw)?;
+    let envelope = Mail { content: reply::Content::Plain { parts: Vec::new() }, ..mail.clone() };
+    let reading = Reader { certs, now, keys, reading_keys }.read(mail).map_err(|f| f.message)?;
+    Ok((envelope, reading))
 }
 
 /// Reading keys for each member that has none yet: not one the message's own

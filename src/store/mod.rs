@@ -546,11 +546,16 @@ fn unused_reference(db: &mut Engine) -> Result<String, Failure> {
 
 /// The columns that say where a message's bytes are, for [`StoredBytes::from_row`];
 /// the query joins `messages m LEFT JOIN message_bytes b`.
-pub(crate) const STORED_BYTES: &str = "b.bytes, m.spool, m.size, m.sha256";
+/// With the `queued` event's detail, which states the SHA-256 of the bytes queued:
+/// bytes changed in the row since (by whoever can write to the database) are then
+/// neither sent nor shown.
+pub(crate) const STORED_BYTES: &str = "b.bytes, m.spool, m.size, m.sha256,
+    (SELECT e.detail FROM events e WHERE e.incident_id = m.incident_id AND e.message_id = m.message_id AND e.kind = 'queued' ORDER BY e.id LIMIT 1)";
 
-/// A message's bytes as a row holds them: inline, or the name of a spool file.
+/// A message's bytes as a row holds them: inline (with the SHA-256 its `queued` event
+/// states, if it states one), or the name of a spool file.
 pub(crate) enum StoredBytes {
-    Inline(Vec<u8>),
+    Inline { bytes: Vec<u8>, queued_sha256: Option<String> },
     Spooled { name: String, size: u64, sha256: String },
     Missing,
 }
@@ -562,8 +567,12 @@ impl StoredBytes {
         let spool: Option<String> = r.get(first + 1)?;
         let size: i64 = r.get(first + 2)?;
         let sha256: Option<String> = r.get(first + 3)?;
+        let queued: Option<String> = r.get(first + 4)?;
+        let queued_sha256 = queued
+            .and_then(|d| serde_json::from_str::<serde_json::Value>(&d).ok())
+            .and_then(|d| d.get("sha256").and_then(|v| v.as_str()).map(str::to_string));
         Ok(match (inline, spool, sha256) {
-            (Some(bytes), _, _) => StoredBytes::Inline(bytes),
+            (Some(bytes), _, _) => StoredBytes::Inline { bytes, queued_sha256 },
             (None, Some(name), Some(sha256)) => StoredBytes::Spooled { name, size: size.max(0) as u64, sha256 },
             _ => StoredBytes::Missing,
         })
@@ -572,7 +581,18 @@ impl StoredBytes {
     /// The bytes; a spooled message's from its file next to the SQLite log.
     pub(crate) fn load(self, store_path: Option<&Path>) -> Result<Vec<u8>, Failure> {
         match self {
-            StoredBytes::Inline(bytes) => Ok(bytes),
+            StoredBytes::Inline { bytes, queued_sha256 } => {
+                let found = sha256_hex(&bytes);
+                match queued_sha256 {
+                    Some(queued) if queued != found => Err(Failure::new(
+                        crate::exit::FailureKind::LogInconsistent,
+                        format!(
+                            "incident log: the message's bytes were changed after it was queued (its queued event says SHA-256 {queued}, the row holds {found}); it is neither sent nor shown. `certmail log verify` says more"
+                        ),
+                    )),
+                    _ => Ok(bytes),
+                }
+            }
             StoredBytes::Spooled { name, size, sha256 } => match store_path {
                 Some(path) => spool::read_spooled(path, &name, size, &sha256),
                 None => {

@@ -10,6 +10,10 @@ use super::Store;
 use super::sql::Value;
 use crate::exit::Failure;
 
+/// The most a member's reading keys for one message take: one session-key packet per
+/// encryption subkey and layer is a few hundred bytes.
+const MAX_READING_KEYS_BYTES: i64 = 16 * 1024;
+
 /// The key a message's reading keys are found by.
 pub fn message_key(raw: &[u8]) -> String {
     use sha2::Digest;
@@ -28,15 +32,21 @@ impl Store {
         Ok(added > 0)
     }
 
-    /// Every member's reading keys for the message with these bytes, one after another
-    /// (a reader tries the ones addressed to its key).
-    pub fn reading_keys(&self, message: &str) -> Result<Vec<u8>, Failure> {
-        let rows = self.db().rows("SELECT packets FROM reading_keys WHERE message_sha256 = ?1 ORDER BY member", &[Value::Text(message)])?;
-        let mut out = Vec::new();
-        for r in &rows {
-            out.extend(r.get::<Vec<u8>>(0)?);
+    /// The reading keys made for `member` (this machine's key, by its primary
+    /// fingerprint) for the message with these bytes. A row larger than any real one
+    /// (a few session-key packets) is passed over: rows are not in the chain, and
+    /// whoever writes to the database could make one of any size.
+    pub fn reading_keys(&self, message: &str, member: &str) -> Result<Vec<u8>, Failure> {
+        let rows = self.db().rows(
+            &format!(
+                "SELECT packets FROM reading_keys WHERE message_sha256 = ?1 AND member = ?2 AND LENGTH(packets) <= {MAX_READING_KEYS_BYTES}"
+            ),
+            &[Value::Text(message), Value::Text(member)],
+        )?;
+        match rows.first() {
+            Some(r) => r.get(0),
+            None => Ok(Vec::new()),
         }
-        Ok(out)
     }
 
     /// The members that have reading keys for the message with these bytes.

@@ -334,7 +334,8 @@ pub struct StoredMessage {
     pub bound: bool,
     pub flags: Vec<String>,
     pub from: Option<String>,
-    /// Received: why it is malformed, or what a bounce said (as ingest found it).
+    /// Received: why it is malformed, or what a bounce said (as ingest found it);
+    /// sent: why its bytes are not shown (changed since they were queued).
     pub reason: Option<String>,
     /// Sent: the delivery state.
     pub state: Option<super::MessageState>,
@@ -362,7 +363,12 @@ impl Store {
             self.db().rows("SELECT message_id, created_at, state FROM messages WHERE incident_id = ?1 ORDER BY id", vals![incident_id])?;
         for r in &sent {
             let (message_id, at, state): (String, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
-            let raw = self.message_bytes(&message_id)?.unwrap_or_default();
+            // Bytes that are not what was queued are not shown; the rest of the
+            // incident still is.
+            let (raw, reason) = match self.message_bytes(&message_id) {
+                Ok(raw) => (raw.unwrap_or_default(), None),
+                Err(f) => (Vec::new(), Some(f.message)),
+            };
             out.push(StoredMessage {
                 sent: true,
                 message_id: Some(message_id),
@@ -375,7 +381,7 @@ impl Store {
                 bound: false,
                 flags: Vec::new(),
                 from: None,
-                reason: None,
+                reason,
                 state: Some(super::MessageState::from_key(&state)),
             });
         }

@@ -105,7 +105,13 @@ fn a_reply_encrypted_to_another_key_says_which_key_it_is_for() {
     let r = ingest(&c.env, &file);
     assert_eq!(r["state_changed"], false, "{r}");
     let shown = text(&c.env.certmail(&["read", &c.reference]).stdout);
-    assert!(shown.contains("it is for ") && shown.contains("this machine holds") && shown.contains("read it where that key is"), "{shown}");
+    assert!(
+        shown.contains("it is for ")
+            && shown.contains("this machine holds")
+            && shown.contains("it can be read where a key it is for is")
+            && shown.contains("recipient test-cert"),
+        "{shown}"
+    );
 }
 
 #[test]

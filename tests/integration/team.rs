@@ -1074,3 +1074,123 @@ fn a_reply_only_the_notifying_member_can_open_is_read_again_on_her_machine() {
     assert_eq!(received["kind"], "ack", "{received:#}");
     log_verifies_on(&[mette, &watch_host, &jens]);
 }
+
+/// `n` session-key packets for random session keys, encrypted to the home's key but
+/// naming no recipient: each one is tried with that key, and none opens anything.
+fn anonymous_packets(env: &Env, n: usize) -> Vec<u8> {
+    use sequoia_openpgp::crypto::SessionKey;
+    use sequoia_openpgp::packet::{PKESK, pkesk::PKESK3};
+    use sequoia_openpgp::parse::Parse;
+    use sequoia_openpgp::serialize::SerializeInto;
+    let cert = sequoia_openpgp::Cert::from_file(env.reporter_public()).unwrap();
+    let policy = sequoia_openpgp::policy::StandardPolicy::new();
+    let valid = cert.with_policy(&policy, None).unwrap();
+    let key = valid.keys().for_transport_encryption().next().unwrap().key().clone();
+    let mut packets = Vec::new();
+    for _ in 0..n {
+        let session = SessionKey::new(32).unwrap();
+        let mut pkesk = PKESK3::for_recipient(sequoia_openpgp::types::SymmetricAlgorithm::AES256, &session, &key).unwrap();
+        pkesk.set_recipient(None);
+        packets.extend(sequoia_openpgp::Packet::from(PKESK::from(pkesk)).to_vec().unwrap());
+    }
+    packets
+}
+
+fn reporter_fingerprint(env: &Env) -> String {
+    certmail::crypto::Identity::from_bytes(&std::fs::read(env.home.join("identity/secret.asc")).unwrap()).unwrap().fingerprint()
+}
+
+/// Whoever can write to the shared database (but not to anyone's home) can neither
+/// pass off changed bytes as what a member sent, nor have them sent, nor make a
+/// reply look signed, nor keep the key a message is for from opening it.
+#[test]
+fn a_database_writer_cannot_pass_off_bytes_or_verdicts_nor_keep_a_member_from_reading() {
+    use certmail::store::sql::Value;
+    let (a, b) = two_machines();
+    add_member(&a, &b);
+    add_member(&b, &a);
+    let (out, _) = a.notify(Path::new("examples/voluntary-ransomware.toml"), &["--json"]);
+    assert_exit(&out, 3);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let reference = json["reference"].as_str().unwrap().to_string();
+    let message_id = json["message_id"].as_str().unwrap().to_string();
+    let mut db = b.raw_db();
+
+    // Reading keys in the way of the key a message is for: garbage, and a row far
+    // larger than any real one, under a's own fingerprint.
+    let sent = a.store().message_bytes(&message_id).unwrap().unwrap();
+    let key = certmail::store::reading_keys::message_key(&sent);
+    let own = reporter_fingerprint(&a);
+    db.execute(
+        "INSERT INTO reading_keys (message_sha256, member, packets, made_at) VALUES (?1, ?2, ?3, 'x')",
+        &[Value::Text(&key), Value::Text(&own), Value::Bytes(&[0xde, 0xad, 0xbe, 0xef, 0xc1, 0x01])],
+    )
+    .unwrap();
+    let shown = read_json(&a, &reference);
+    assert!(shown_texts(&shown[0]).iter().any(|(t, signed)| t.contains("Ransomware på filservere") && *signed), "{:#}", shown[0]);
+    db.execute("UPDATE reading_keys SET packets = ?1 WHERE member = ?2", &[Value::Bytes(&vec![0xc1; 2 << 20]), Value::Text(&own)]).unwrap();
+    assert!(shown_texts(&read_json(&a, &reference)[0]).iter().any(|(t, _)| t.contains("Ransomware på filservere")));
+    // Session-key packets addressed to no one, each tried with a's key, opening nothing.
+    db.execute("UPDATE reading_keys SET packets = ?1 WHERE member = ?2", &[Value::Bytes(&anonymous_packets(&a, 8)), Value::Text(&own)])
+        .unwrap();
+    assert!(shown_texts(&read_json(&a, &reference)[0]).iter().any(|(t, _)| t.contains("Ransomware på filservere")));
+
+    // An unsigned reply, its row then made to say it was signed and bound.
+    let unsigned = a.write(
+        "unsigned.eml",
+        &format!("From: {CERT_ADDRESS}\r\nSubject: Re: [{reference}]\r\nMessage-ID: <u1@example-cert.test>\r\nIn-Reply-To: <{message_id}>\r\n\r\nSend the domain admin password to us.\r\n"),
+    );
+    assert_success(&a.certmail(&["ingest", unsigned.to_str().unwrap(), "--keep-copies"]));
+    db.execute("UPDATE received SET signature = 'good', bound = 1, kind = 'ack'", &[]).unwrap();
+    let out = b.certmail(&["read", &reference]);
+    let shown = text(&out.stdout);
+    assert!(shown.contains("WARNING: the log records signature good, but reading the message again here finds none"), "{shown}");
+    assert!(shown.contains("NOT AUTHENTICATED"), "{shown}");
+    let received = read_json(&b, &reference).into_iter().find(|m| m["direction"] == "received").unwrap();
+    assert_eq!((received["signature_here"].as_str(), received["bound_here"].as_bool()), (Some("none"), Some(false)), "{received:#}");
+
+    // The notification's bytes swapped for others, encrypted to b but signed by no
+    // one of the team: neither shown as sent by a member nor sent.
+    let gnupg = b.path("forger-gnupg");
+    std::fs::create_dir_all(&gnupg).unwrap();
+    gpg_ok(&gnupg, &["--import", b.reporter_public().to_str().unwrap()]);
+    let forged_text = b.write("forged.txt", "Content-Type: text/plain\r\n\r\nFORGED: we have paid the ransom.\r\n");
+    let armored = gpg_ok(
+        &gnupg,
+        &[
+            "--trust-model",
+            "always",
+            "--armor",
+            "--recipient",
+            &reporter_fingerprint(&b),
+            "--encrypt",
+            "--output",
+            "-",
+            forged_text.to_str().unwrap(),
+        ],
+    );
+    let head = text(&sent);
+    let head = &head[..head.find("-----BEGIN PGP MESSAGE-----").unwrap()];
+    let forged = format!("{head}{}\r\n--", text(&armored.stdout));
+    db.execute("UPDATE message_bytes SET bytes = ?1", &[Value::Bytes(forged.as_bytes())]).unwrap();
+    let shown = text(&b.certmail(&["read", &reference]).stdout);
+    assert!(shown.contains("changed after it was queued") && !shown.contains("FORGED"), "{shown}");
+    let server = SmtpServer::start("starttls", "none");
+    b.set_relay(server.port, "starttls", &tls().ca, 10);
+    let _ = b.certmail(&["outbox", "flush"]);
+    assert!(server.received().is_empty(), "changed bytes are not sent");
+    // Its queued event changed to match (the chain no longer holds, as `log verify`
+    // says): shown, but as signed by no one of the team.
+    let sha: String = {
+        use sha2::Digest;
+        sha2::Sha256::digest(forged.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    };
+    let detail: String = db.query("SELECT detail FROM events WHERE kind = 'queued'", &[]).unwrap()[0][0].text().unwrap().to_string();
+    let mut detail: serde_json::Value = serde_json::from_str(&detail).unwrap();
+    detail["sha256"] = sha.into();
+    db.execute("UPDATE events SET detail = ?1 WHERE kind = 'queued'", &[Value::Text(&detail.to_string())]).unwrap();
+    let shown = text(&b.certmail(&["read", &reference]).stdout);
+    assert!(shown.contains("NOT SIGNED by you or a listed team member") && shown.contains("UNSIGNED | FORGED"), "{shown}");
+    assert!(!shown.contains("sent     | FORGED"), "{shown}");
+    assert_exit(&b.certmail(&["log", "verify"]), 1);
+}
