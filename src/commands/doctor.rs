@@ -13,6 +13,7 @@ pub fn run(settings: &Settings, json: bool) -> CmdResult {
     let now = SystemTime::now();
     let mut checks = doctor::keys::identity(settings, now);
     checks.extend(doctor::keys::recipients(settings, now));
+    checks.push(doctor::keys::team(settings, now));
     checks.push(doctor::relay::check(settings));
     checks.push(doctor::host::keyring(settings, now));
     checks.push(doctor::host::clock(settings, now));

@@ -1,7 +1,7 @@
 //! The identity's key (there, usable, its passphrase to be had, not expiring), its CVR
-//! and phone as notifications check them, and every recipient's key (installed,
-//! matching its pin, not revoked or expiring). Keys are read and checked at `now`;
-//! nothing is signed or encrypted.
+//! and phone as notifications check them, every recipient's key (installed, matching
+//! its pin, not revoked or expiring), and the team members' keys. Keys are read and
+//! checked at `now`; nothing is signed or encrypted.
 
 use std::time::SystemTime;
 
@@ -42,6 +42,31 @@ pub fn identity(settings: &Settings, now: SystemTime) -> Vec<Check> {
         }
     };
     vec![usable, passphrase(config, &key, &path.display().to_string(), now), contact(config)]
+}
+
+/// The team members' keys (team.rs): every notification is encrypted to each one
+/// that can be encrypted to; none listed is fine (one person, or a team that reads
+/// only on the watch host).
+pub fn team(settings: &Settings, now: SystemTime) -> Check {
+    const NAME: &str = "team";
+    match crate::team::load(settings, now) {
+        Err(f) => Check::error(NAME, f.message, "fix or remove the file in the home's team/ folder (`certmail team add` names them)"),
+        Ok(members) if members.is_empty() => {
+            Check::ok(NAME, "no team members listed: messages are encrypted to their recipients and to you")
+        }
+        Ok(members) => {
+            let stale: Vec<String> = members.iter().filter(|m| !m.can_encrypt).map(|m| m.user_id.clone()).collect();
+            if stale.is_empty() {
+                Check::ok(NAME, format!("{} member(s), each can be encrypted to", members.len()))
+            } else {
+                Check::warning(
+                    NAME,
+                    format!("{} member(s); cannot be encrypted to now, so passed over: {}", members.len(), stale.join(", ")),
+                    "ask them for their renewed public key and `certmail team add` it",
+                )
+            }
+        }
+    }
 }
 
 /// The identity's CVR and phone, checked as every notification will check them.
