@@ -237,7 +237,7 @@ impl<'a> Ingestor<'a> {
         // An encrypted message recorded as unreadable (on a team, it was for another
         // member's key) is read again: this machine may hold that key.
         let unreadable_before = match self.store.already_received(&hash)? {
-            Some(e) if e.kind == Kind::Malformed && e.encrypted => Some(e),
+            Some(e) if e.kind == Kind::Malformed && e.encrypted && self.store.recorded_as_unreadable(&hash)? => Some(e),
             Some(e) => return Ok(duplicate(&source, e)),
             None => None,
         };

@@ -87,6 +87,34 @@ impl Store {
         row.as_ref().map(earlier).transpose()
     }
 
+    /// Whether the log itself says this content was recorded as an encrypted message
+    /// that could not be read: its last `received` event says so, or (mail about no
+    /// incident, which has no event and changed nothing) its row does. The row alone
+    /// is not believed: whoever can write to the database could mark an acknowledged
+    /// reply unreadable to have it recorded, and acknowledge or close, again.
+    pub fn recorded_as_unreadable(&self, content_hash: &str) -> Result<bool, Failure> {
+        let rows = self.db().rows(
+            "SELECT detail FROM events WHERE kind = 'received' AND detail LIKE ?1 ORDER BY id",
+            vals![&format!("%{content_hash}%")],
+        )?;
+        let mut last = None;
+        for r in &rows {
+            let detail: String = r.get(0)?;
+            if let Ok(d) = serde_json::from_str::<serde_json::Value>(&detail)
+                && d["content_hash"].as_str() == Some(content_hash)
+            {
+                last = Some(d);
+            }
+        }
+        match last {
+            Some(d) => Ok(d["kind"] == "malformed" && d["encrypted"] == true),
+            None => self.db().one(
+                "SELECT EXISTS (SELECT 1 FROM received WHERE content_hash = ?1 AND incident_id IS NULL AND kind = 'malformed' AND encrypted = 1)",
+                vals![content_hash],
+            ),
+        }
+    }
+
     /// The message recorded before with this identity and Message-ID: the same
     /// message again (from another mailbox, with other line ends or headers).
     pub fn same_message(&self, identity: &str, message_id: Option<&str>) -> Result<Option<Earlier>, Failure> {

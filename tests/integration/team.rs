@@ -1075,6 +1075,13 @@ fn a_reply_only_the_notifying_member_can_open_is_read_again_on_her_machine() {
     assert!(shown_texts(received).iter().any(|(t, signed)| t.contains("Vi har modtaget") && *signed), "{received:#}");
     assert_eq!(received["kind"], "ack", "{received:#}");
     log_verifies_on(&[mette, &watch_host, &jens]);
+    // A database writer marks the read reply unreadable again, to have it recorded
+    // (and acknowledge, close or ask) once more: the chain says it was read, so no.
+    let mut db = jens.raw_db();
+    db.execute("UPDATE received SET kind = 'malformed', bound = 0", &[]).unwrap();
+    assert_eq!(crate::ingest::ingest(mette, &reply)["duplicate"], true);
+    let done: serde_json::Value = serde_json::from_slice(&mette.certmail(&["team", "reencrypt", "--json"]).stdout).unwrap();
+    assert_eq!(done["read_again"], serde_json::json!([]), "{done}");
 }
 
 /// `n` session-key packets for random session keys, encrypted to the home's key but
