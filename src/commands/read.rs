@@ -28,6 +28,11 @@ pub fn run(settings: &crate::config::Settings, args: &ReadArgs, json: bool) -> C
     let mut reader = Rereader::new(settings, SystemTime::now());
     let names = KeyNames(reader.key_names());
     let own = reader.own_fingerprint().map(str::to_string);
+    let incident = Named {
+        reference: reference.clone(),
+        sent: messages.iter().filter(|m| m.sent).filter_map(|m| m.message_id.clone()).collect(),
+        cert_case: store.cert_case_of(incident_id)?,
+    };
     // Why ingest found a message unreadable names keys by their IDs: say whose.
     let messages: Vec<StoredMessage> = messages
         .into_iter()
@@ -70,13 +75,15 @@ pub fn run(settings: &crate::config::Settings, args: &ReadArgs, json: bool) -> C
         };
         saved_count += saved.len();
         let by = if message.sent { message.message_id.as_ref().and_then(|id| writers.get(id)) } else { None };
+        let names_it = read.as_ref().is_ok_and(|(_, r)| incident.is_named_by(r));
         if json {
             let mut shown = as_json(&reference, message, &read, &reader, &saved);
+            shown["bound_here"] = (message.bound && verdict_here(&read) == Some(SignatureStatus::Good) && names_it).into();
             shown["by"] = serde_json::json!(by.map(|b| b.queued.clone().unwrap_or_default()));
             shown["sent_by"] = serde_json::json!(by.and_then(|b| b.sent.clone()));
             output::json(&shown);
         } else {
-            show(message, &read, &reader, &saved, by);
+            show(message, &read, &reader, &saved, by, names_it);
         }
     }
     if !json && args.save_attachments.is_some() {
@@ -89,6 +96,28 @@ pub fn run(settings: &crate::config::Settings, args: &ReadArgs, json: bool) -> C
         )));
     }
     Ok(Outcome::Done)
+}
+
+/// What names this incident in what a good signature covers: its reference, the
+/// Message-ID of one of its notifications, its CERT case number (the same ways
+/// ingest binds a reply, see ingest/binding.rs). A reply the log says is bound is
+/// shown as bound only if it names this incident: a database writer could move it.
+struct Named {
+    reference: String,
+    sent: Vec<String>,
+    cert_case: Option<String>,
+}
+
+impl Named {
+    fn is_named_by(&self, reading: &Reading) -> bool {
+        let signed = &reading.signed;
+        let text = format!("{}\n{}\n{}", signed.subject, signed.headers, signed.text);
+        let threaded = signed.in_reply_to.iter().chain(&signed.references).map(|id| id.trim().trim_matches(['<', '>']));
+        text.contains(&self.reference)
+            || threaded.into_iter().any(|id| self.sent.iter().any(|s| s == id))
+            || self.sent.iter().any(|id| text.contains(id.as_str()))
+            || self.cert_case.as_deref().is_some_and(|case| crate::reply::contains_token(&text, case))
+    }
 }
 
 /// Whose each key is, by the hex key IDs and fingerprints an error names: the
@@ -180,6 +209,7 @@ fn show(
     reader: &Rereader,
     saved: &[PathBuf],
     by: Option<&crate::store::MessageBy>,
+    names_it: bool,
 ) {
     let direction = if message.sent { "sent" } else { "received" };
     let id = message.message_id.as_deref().unwrap_or("(no Message-ID)");
@@ -203,7 +233,10 @@ fn show(
         // could have changed it, so it is held to what reading it here finds.
         let here = verdict_here(read);
         let trust = match (message.bound, here) {
-            (true, Some(SignatureStatus::Good)) => "bound to this incident by a good signature over the whole message",
+            (true, Some(SignatureStatus::Good)) if names_it => "bound to this incident by a good signature over the whole message",
+            (true, Some(SignatureStatus::Good)) => {
+                "NOT BOUND HERE: the log records it as bound to this incident, but what its good signature covers names another; `certmail log verify` says whether the log was changed"
+            }
             (true, None) => {
                 "the log records it as bound to this incident by a good signature, which this machine cannot check (it cannot read the message)"
             }
@@ -311,7 +344,7 @@ fn as_json(
         // and whether that holds the log's binding.
         "signature_here": verdict_here(read).map(|s| s.key()),
         "bound": message.bound,
-        "bound_here": message.bound && verdict_here(read) == Some(SignatureStatus::Good),
+        "bound_here": null,
         "flags": message.flags,
         "state": message.state,
         "subject": read.as_ref().ok().map(|(m, _)| m.subject.clone()),

@@ -546,16 +546,35 @@ fn unused_reference(db: &mut Engine) -> Result<String, Failure> {
 
 /// The columns that say where a message's bytes are, for [`StoredBytes::from_row`];
 /// the query joins `messages m LEFT JOIN message_bytes b`.
-/// With the `queued` event's detail, which states the SHA-256 of the bytes queued:
-/// bytes changed in the row since (by whoever can write to the database) are then
-/// neither sent nor shown.
+/// With the `queued` event's detail, which states the SHA-256 of the bytes queued,
+/// and the row's Message-ID: bytes changed in the row since, or a row no event
+/// queued (whoever can write to the database could make either), are then neither
+/// sent nor shown.
 pub(crate) const STORED_BYTES: &str = "b.bytes, m.spool, m.size, m.sha256,
-    (SELECT e.detail FROM events e WHERE e.incident_id = m.incident_id AND e.message_id = m.message_id AND e.kind = 'queued' ORDER BY e.id LIMIT 1)";
+    (SELECT e.detail FROM events e WHERE e.incident_id = m.incident_id AND e.message_id = m.message_id AND e.kind = 'queued' ORDER BY e.id LIMIT 1),
+    m.message_id";
 
-/// A message's bytes as a row holds them: inline (with the SHA-256 its `queued` event
-/// states, if it states one), or the name of a spool file.
+/// The Message-ID in a message's own header (before its first blank line).
+fn outer_message_id(bytes: &[u8]) -> Option<String> {
+    let end = memchr::memmem::find(bytes, b"\r\n\r\n").unwrap_or(bytes.len().min(64 * 1024));
+    let head = String::from_utf8_lossy(&bytes[..end]);
+    let line = head.split("\r\n").find(|l| l.get(..11).is_some_and(|name| name.eq_ignore_ascii_case("message-id:")))?;
+    Some(line.get(11..)?.trim().trim_matches(['<', '>']).to_string())
+}
+
+/// What the message's `queued` event says of its bytes.
+pub(crate) enum Queued {
+    /// No event queued it: the row was made outside certmail.
+    Never,
+    /// An event of a release before the chain covered rows, which states no hash.
+    WithoutHash,
+    Sha256(String),
+}
+
+/// A message's bytes as a row holds them: inline (with what its `queued` event says
+/// of them, and the Message-ID of its row), or the name of a spool file.
 pub(crate) enum StoredBytes {
-    Inline { bytes: Vec<u8>, queued_sha256: Option<String> },
+    Inline { bytes: Vec<u8>, queued: Queued, message_id: Option<String> },
     Spooled { name: String, size: u64, sha256: String },
     Missing,
 }
@@ -567,12 +586,17 @@ impl StoredBytes {
         let spool: Option<String> = r.get(first + 1)?;
         let size: i64 = r.get(first + 2)?;
         let sha256: Option<String> = r.get(first + 3)?;
-        let queued: Option<String> = r.get(first + 4)?;
-        let queued_sha256 = queued
-            .and_then(|d| serde_json::from_str::<serde_json::Value>(&d).ok())
-            .and_then(|d| d.get("sha256").and_then(|v| v.as_str()).map(str::to_string));
+        let event: Option<String> = r.get(first + 4)?;
+        let queued = match event
+            .map(|d| serde_json::from_str::<serde_json::Value>(&d).ok().and_then(|d| d["sha256"].as_str().map(str::to_string)))
+        {
+            None => Queued::Never,
+            Some(None) => Queued::WithoutHash,
+            Some(Some(sha256)) => Queued::Sha256(sha256),
+        };
+        let message_id: Option<String> = r.get(first + 5)?;
         Ok(match (inline, spool, sha256) {
-            (Some(bytes), _, _) => StoredBytes::Inline { bytes, queued_sha256 },
+            (Some(bytes), _, _) => StoredBytes::Inline { bytes, queued, message_id },
             (None, Some(name), Some(sha256)) => StoredBytes::Spooled { name, size: size.max(0) as u64, sha256 },
             _ => StoredBytes::Missing,
         })
@@ -581,17 +605,33 @@ impl StoredBytes {
     /// The bytes; a spooled message's from its file next to the SQLite log.
     pub(crate) fn load(self, store_path: Option<&Path>) -> Result<Vec<u8>, Failure> {
         match self {
-            StoredBytes::Inline { bytes, queued_sha256 } => {
-                let found = sha256_hex(&bytes);
-                match queued_sha256 {
-                    Some(queued) if queued != found => Err(Failure::new(
+            StoredBytes::Inline { bytes, queued, message_id } => {
+                let refused = |why: String| {
+                    Err(Failure::new(
                         crate::exit::FailureKind::LogInconsistent,
-                        format!(
-                            "incident log: the message's bytes were changed after it was queued (its queued event says SHA-256 {queued}, the row holds {found}); it is neither sent nor shown. `certmail log verify` says more"
-                        ),
-                    )),
-                    _ => Ok(bytes),
+                        format!("incident log: {why}; it is neither sent nor shown. `certmail log verify` says more"),
+                    ))
+                };
+                let found = sha256_hex(&bytes);
+                match queued {
+                    Queued::Never => {
+                        return refused("no event of its incident queued this message (the row was made outside certmail)".into());
+                    }
+                    Queued::Sha256(queued) if queued != found => {
+                        return refused(format!(
+                            "the message's bytes were changed after it was queued (its queued event says SHA-256 {queued}, the row holds {found})"
+                        ));
+                    }
+                    _ => {}
                 }
+                // The bytes of another message (another incident's, a member's genuine
+                // notification) carry their own Message-ID.
+                if let Some(id) = message_id
+                    && outer_message_id(&bytes).is_some_and(|inside| inside != id)
+                {
+                    return refused(format!("the bytes in the row of <{id}> are another message's"));
+                }
+                Ok(bytes)
             }
             StoredBytes::Spooled { name, size, sha256 } => match store_path {
                 Some(path) => spool::read_spooled(path, &name, size, &sha256),

@@ -166,10 +166,24 @@ impl Store {
                     (SELECT m.message_id FROM messages m WHERE m.incident_id = i.id ORDER BY m.id DESC LIMIT 1),
                     (SELECT m.recipient FROM messages m WHERE m.incident_id = i.id ORDER BY m.id DESC LIMIT 1),
                     i.created_at
-             FROM incidents i WHERE i.reference = ?1 OR i.cert_case = ?1 ORDER BY i.reference = ?1 DESC LIMIT 1",
-            vals![reference],
+             FROM incidents i WHERE i.reference = ?1 OR (i.cert_case = ?1 AND EXISTS (
+                 SELECT 1 FROM events e WHERE e.incident_id = i.id
+                    AND ((e.kind = 'cert-case' AND e.detail LIKE ?2) OR (e.kind = 'attested' AND e.detail LIKE ?3))))
+             ORDER BY i.reference = ?1 DESC LIMIT 1",
+            // A case number binds only if an event of the incident recorded it: the
+            // column alone is whatever the last writer to the database made it.
+            vals![
+                reference,
+                &format!("%\"case\":{}%", serde_json::json!(reference)),
+                &format!("%\"cert_case\":{}%", serde_json::json!(reference))
+            ],
         )?;
         row.as_ref().map(correlation).transpose()
+    }
+
+    /// The CERT case number the incident's row holds.
+    pub fn cert_case_of(&self, incident_id: i64) -> Result<Option<String>, Failure> {
+        self.db().one("SELECT cert_case FROM incidents WHERE id = ?1", vals![incident_id])
     }
 
     /// Every CERT case number known, to look for in replies.
@@ -414,8 +428,15 @@ impl Store {
             });
         }
         let received = self.db().rows(
-            "SELECT message_id, received_at, raw, kind, marked_kind, signature, bound, flags, from_address, file, content_hash, reason
-             FROM received WHERE incident_id = ?1 ORDER BY id",
+            &format!(
+                "SELECT message_id, received_at, CASE WHEN LENGTH(raw) > {max} THEN substr(raw, 1, 0) ELSE raw END,
+                        kind, marked_kind, signature, bound, flags, from_address, file, content_hash,
+                        CASE WHEN LENGTH(raw) > {max} THEN 'larger than any message ingest records: not read' ELSE reason END
+                 FROM received WHERE incident_id = ?1 ORDER BY id",
+                // No row ingest made is larger; a larger one was written by someone
+                // else, and is not read into memory.
+                max = crate::reply::MAX_MESSAGE_BYTES
+            ),
             vals![incident_id],
         )?;
         for r in &received {

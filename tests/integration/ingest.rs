@@ -145,6 +145,24 @@ fn gnupg_signed_and_encrypted_ack_is_a_good_acknowledgement() {
     assert_eq!(r["kind"], "question");
     assert_eq!(r["signature"], "none");
     assert_eq!((r["bound"].as_bool(), r["state_changed"].as_bool()), (Some(false), Some(false)), "threaded for reading only: {r}");
+
+    // Whoever can write to the database moves the case number to another incident:
+    // the CERT's signed closure of that case still closes only the one it was learnt on.
+    let (out, _) = c.env.notify(Path::new("examples/voluntary-ransomware.toml"), &["--again", "--json"]);
+    assert_queued(&out);
+    let other: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let other = other["reference"].as_str().unwrap();
+    let mut db = c.env.raw_db();
+    db.execute("UPDATE incidents SET cert_case = NULL", &[]).unwrap();
+    db.execute("UPDATE incidents SET cert_case = 'CFCS-2026-4411' WHERE reference = ?1", &[certmail::store::sql::Value::Text(other)])
+        .unwrap();
+    let closure = gpg_encrypted_reply(&c, "Sagsnr.: CFCS-2026-4411\r\nSagen er hermed lukket.\r\n", &cert_key().fingerprint, &c.gnupg);
+    let r = ingest(&c.env, &closure);
+    assert_eq!(r["signature"], "good", "{r}");
+    assert!(r["incident"] != other || r["bound"] == false, "bound to the incident the case was moved to: {r}");
+    let json: serde_json::Value = serde_json::from_slice(&c.env.certmail(&["status", "--json"]).stdout).unwrap();
+    let moved_to = json["incidents"].as_array().unwrap().iter().find(|i| i["reference"] == other).unwrap();
+    assert_eq!(moved_to["cert_closed"], false, "{moved_to}");
 }
 
 #[test]

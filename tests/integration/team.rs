@@ -944,6 +944,29 @@ fn a_team_member_reads_what_another_sent_and_what_the_cert_wrote_back() {
     assert!(received["error"].is_null(), "b opened it with the reading key a made: {received:#}");
     assert!(shown_texts(received).iter().any(|(t, signed)| t.contains("Vi har modtaget") && *signed), "{received:#}");
 
+    // Moved by a database writer to another incident, the CERT's receipt is not
+    // shown as bound to that one.
+    let (out, _) = a.notify(Path::new("examples/voluntary-ransomware.toml"), &["--again", "--json"]);
+    assert_exit(&out, 3);
+    let other: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let other = other["reference"].as_str().unwrap().to_string();
+    let mut db = b.raw_db();
+    db.execute(
+        "UPDATE received SET incident_id = (SELECT id FROM incidents WHERE reference = ?1)",
+        &[certmail::store::sql::Value::Text(&other)],
+    )
+    .unwrap();
+    let shown = text(&b.certmail(&["read", &other]).stdout);
+    assert!(shown.contains("NOT BOUND HERE") && !shown.contains("bound to this incident by a good signature"), "{shown}");
+    let moved = read_json(&b, &other).into_iter().find(|m| m["direction"] == "received").unwrap();
+    assert_eq!(moved["bound_here"], false, "{moved:#}");
+    db.execute(
+        "UPDATE received SET incident_id = (SELECT id FROM incidents WHERE reference = ?1)",
+        &[certmail::store::sql::Value::Text(&reference)],
+    )
+    .unwrap();
+    assert_eq!(read_json(&b, &reference).into_iter().find(|m| m["direction"] == "received").unwrap()["bound_here"], true);
+
     // c is no one's member yet: it cannot open either, and says whose keys could.
     let shown = text(&c.certmail(&["read", &reference]).stdout);
     assert!(shown.contains("cannot decrypt") && shown.contains("team member Jens"), "{shown}");
@@ -954,7 +977,7 @@ fn a_team_member_reads_what_another_sent_and_what_the_cert_wrote_back() {
     let out = a.certmail(&["team", "reencrypt", "--json"]);
     assert_success(&out);
     let made: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(made["reading_keys_made"], 2, "the notification and the reply: {made}");
+    assert_eq!(made["reading_keys_made"], 3, "the two notifications and the reply: {made}");
     let again: serde_json::Value = serde_json::from_slice(&a.certmail(&["team", "reencrypt", "--json"]).stdout).unwrap();
     assert_eq!(again["reading_keys_made"], 0, "made once: {again}");
     let on_c = read_json(&c, &reference);
@@ -1182,8 +1205,21 @@ fn a_database_writer_cannot_pass_off_bytes_or_verdicts_nor_keep_a_member_from_re
     let head = &head[..head.find("-----BEGIN PGP MESSAGE-----").unwrap()];
     let forged = format!("{head}{}\r\n--", text(&armored.stdout));
     db.execute("UPDATE message_bytes SET bytes = ?1", &[Value::Bytes(forged.as_bytes())]).unwrap();
+    // And a message no event queued, made in the database with bytes of its own.
+    db.execute(
+        "INSERT INTO messages (id, message_id, incident_id, recipient, recipient_fingerprint, envelope_from, envelope_to, size, state, created_at, updated_at)
+         SELECT 9002, 'forged@example.test', incident_id, recipient, recipient_fingerprint, envelope_from, envelope_to, size, 'queued', created_at, updated_at FROM messages",
+        &[],
+    )
+    .unwrap();
+    db.execute(
+        "INSERT INTO message_bytes (message, bytes) VALUES (9002, ?1)",
+        &[Value::Bytes(b"From: soc@example.dk\r\nMessage-ID: <forged@example.test>\r\nSubject: FORGED\r\n\r\nFORGED: we paid.\r\n")],
+    )
+    .unwrap();
     let shown = text(&b.certmail(&["read", &reference]).stdout);
     assert!(shown.contains("changed after it was queued") && !shown.contains("FORGED"), "{shown}");
+    assert!(shown.contains("no event of its incident queued this message"), "{shown}");
     let server = SmtpServer::start("starttls", "none");
     b.set_relay(server.port, "starttls", &tls().ca, 10);
     let _ = b.certmail(&["outbox", "flush"]);
