@@ -33,7 +33,22 @@ pub struct Signing<'a> {
     pub from: Mailbox,
     pub now: DateTime<Utc>,
     /// The team members' keys, to which every message is encrypted too (team.rs).
-    pub team: &'a [sequoia_openpgp::Cert],
+    pub team: Vec<sequoia_openpgp::Cert>,
+}
+
+impl<'a> Signing<'a> {
+    /// Signing as this home: from its identity's name and address, encrypted to its
+    /// team's members too.
+    pub fn of_home(
+        settings: &Settings,
+        identity: &'a Identity,
+        signer: &'a UnlockedSigner,
+        now: DateTime<Utc>,
+    ) -> Result<Signing<'a>, Failure> {
+        let id = settings.identity()?;
+        let team = crate::team::certs(&crate::team::load(settings, now.into())?);
+        Ok(Signing { identity, signer, from: Mailbox { name: id.name.clone(), address: id.email.clone() }, now, team })
+    }
 }
 
 /// One recipient's message before it is signed.
@@ -178,7 +193,7 @@ fn write_one(pending: &Pending, signing: &Signing, log_head: &LogHead, letter: L
             signing.identity,
             signing.signer,
             &letter.ready.key.cert,
-            signing.team,
+            &signing.team,
             signing.now.into(),
             &mut sink,
             |w| mime::write_inner(&headers, &letter.body, attachments, w),

@@ -13,7 +13,6 @@ use crate::compose::{self, Draft};
 use crate::config::Settings;
 use crate::exit::{CmdResult, Failure, FailureKind};
 use crate::identity;
-use crate::mime::Mailbox;
 use crate::outgoing::{self, Kind, Letter, Parts, Queue, Signing};
 use crate::output;
 use crate::recipients;
@@ -66,15 +65,7 @@ pub fn run(settings: &Settings, args: &NotifyArgs, json: bool) -> CmdResult {
     warnings::say(&warnings);
     let ready = ids.iter().map(|id| recipients::load_checked(settings, id, now.into())).collect::<Result<Vec<_>, _>>()?;
     let (identity, signer) = identity::unlock(settings, now.into())?;
-    let id = settings.identity()?;
-    let team = crate::team::certs(&crate::team::load(settings, now.into())?);
-    let signing = Signing {
-        identity: &identity,
-        signer: &signer,
-        from: Mailbox { name: id.name.clone(), address: id.email.clone() },
-        now,
-        team: &team,
-    };
+    let signing = Signing::of_home(settings, &identity, &signer, now)?;
     let packed = draft.samples.iter().map(|s| sample::pack(s, &settings.home, now)).collect::<Result<Vec<_>, _>>()?;
     let sample_infos: Vec<_> = packed.iter().map(|p| p.info.clone()).collect();
 

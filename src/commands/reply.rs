@@ -15,7 +15,6 @@ use crate::config::Settings;
 use crate::exit::{CmdResult, Failure, io_failure};
 use crate::identity;
 use crate::incident::{Incident, Language};
-use crate::mime::Mailbox;
 use crate::outgoing::{self, Kind, Letter, Parts, Queue, Signing};
 use crate::recipients;
 use crate::sample::{self, Sample};
@@ -61,14 +60,7 @@ pub fn run(settings: &Settings, args: &ReplyArgs, json: bool) -> CmdResult {
     let ready = ids.iter().map(|id| recipients::load_checked(settings, id, now.into())).collect::<Result<Vec<_>, _>>()?;
     let (identity, signer) = identity::unlock(settings, now.into())?;
     let id = settings.identity()?;
-    let team = crate::team::certs(&crate::team::load(settings, now.into())?);
-    let signing = Signing {
-        identity: &identity,
-        signer: &signer,
-        from: Mailbox { name: id.name.clone(), address: id.email.clone() },
-        now,
-        team: &team,
-    };
+    let signing = Signing::of_home(settings, &identity, &signer, now)?;
     let reporter = Reporter {
         name: id.name.clone(),
         title: id.title.clone(),

@@ -897,6 +897,19 @@ fn shown_texts(message: &serde_json::Value) -> Vec<(String, bool)> {
         .unwrap_or_default()
 }
 
+/// The CERT's signed reply to `env`'s notification, encrypted to `env`'s key alone
+/// (GnuPG made), and the case it belongs to (which takes the home over).
+fn cert_replies_to(env: Env, reference: &str, message_id: &str, body: &str) -> (crate::ingest::Case, std::path::PathBuf) {
+    let gnupg = env.path("cert-gnupg");
+    std::fs::create_dir_all(&gnupg).unwrap();
+    gpg_ok(&gnupg, &["--import", cert_key().secret.to_str().unwrap(), env.reporter_public().to_str().unwrap()]);
+    let reporter = reporter_fingerprint(&env);
+    let case =
+        crate::ingest::Case { env, reference: reference.to_string(), message_id: message_id.to_string(), gnupg: gnupg.clone(), reporter };
+    let reply = crate::ingest::gpg_encrypted_reply(&case, body, &cert_key().fingerprint, &gnupg);
+    (case, reply)
+}
+
 fn add_member(on: &Env, member: &Env) {
     assert_success(&on.certmail(&["team", "add", member.reporter_public().to_str().unwrap()]));
 }
@@ -927,14 +940,8 @@ fn a_team_member_reads_what_another_sent_and_what_the_cert_wrote_back() {
     assert!(sent.iter().any(|(t, _)| t.contains("Ransomware på filservere")), "{:#}", on_b[0]);
 
     // The CERT replies to a's key alone, signed; a's machine ingests it.
-    let gnupg = a.path("cert-gnupg");
-    std::fs::create_dir_all(&gnupg).unwrap();
-    gpg_ok(&gnupg, &["--import", cert_key().secret.to_str().unwrap(), a.reporter_public().to_str().unwrap()]);
-    let reporter =
-        certmail::crypto::Identity::from_bytes(&std::fs::read(a.home.join("identity/secret.asc")).unwrap()).unwrap().fingerprint();
-    let case = crate::ingest::Case { env: a, reference: reference.clone(), message_id, gnupg: gnupg.clone(), reporter };
     let ack = format!("Vi har modtaget jeres underretning {reference} og ser på den.");
-    let reply = crate::ingest::gpg_encrypted_reply(&case, &ack, &cert_key().fingerprint, &gnupg);
+    let (case, reply) = cert_replies_to(a, &reference, &message_id, &ack);
     let a = &case.env;
     let ingested = crate::ingest::ingest(a, &reply);
     assert_eq!((ingested["signature"].as_str(), ingested["kind"].as_str()), (Some("good"), Some("ack")), "{ingested}");
@@ -1054,14 +1061,7 @@ fn a_reply_only_the_notifying_member_can_open_is_read_again_on_her_machine() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let reference = json["reference"].as_str().unwrap().to_string();
     let message_id = json["message_id"].as_str().unwrap().to_string();
-    let gnupg = mette.path("cert-gnupg");
-    std::fs::create_dir_all(&gnupg).unwrap();
-    gpg_ok(&gnupg, &["--import", cert_key().secret.to_str().unwrap(), mette.reporter_public().to_str().unwrap()]);
-    let reporter =
-        certmail::crypto::Identity::from_bytes(&std::fs::read(mette.home.join("identity/secret.asc")).unwrap()).unwrap().fingerprint();
-    let case = crate::ingest::Case { env: mette, reference: reference.clone(), message_id, gnupg: gnupg.clone(), reporter };
-    let ack = format!("Vi har modtaget jeres underretning {reference}.");
-    let reply = crate::ingest::gpg_encrypted_reply(&case, &ack, &cert_key().fingerprint, &gnupg);
+    let (case, reply) = cert_replies_to(mette, &reference, &message_id, &format!("Vi har modtaget jeres underretning {reference}."));
     let mette = &case.env;
     let acknowledged = |env: &Env| {
         let out = env.certmail(&["status", "--json"]);
