@@ -46,8 +46,11 @@ pub fn run(settings: &Settings, command: &TeamCommand, json: bool) -> CmdResult 
                 output::say("No team members: messages are encrypted to their recipients and to you only (`certmail team add`).");
             } else {
                 for m in &members {
-                    let usable =
-                        if m.can_encrypt { "" } else { "  CANNOT BE ENCRYPTED TO NOW (expired, revoked or sign-only): passed over" };
+                    let usable = if m.can_encrypt {
+                        "  can be encrypted to"
+                    } else {
+                        "  CANNOT BE ENCRYPTED TO NOW (expired, revoked or sign-only): passed over"
+                    };
                     output::say(&format!("{}  {}{usable}", crypto::pretty_fingerprint(&m.fingerprint), output::one_line(&m.user_id)));
                 }
             }
@@ -174,7 +177,12 @@ fn reencrypt(settings: &Settings, now: SystemTime, json: bool) -> CmdResult {
                 if o.state_changed { ", the incident's state changed" } else { "" }
             ));
         }
-        output::say(&format!("{messages} message(s) looked at, {made} reading key(s) made for {} member(s).", members.len()));
+        // A message read again got its members' reading keys as it was recorded.
+        let again = match read_again.len() {
+            0 => String::new(),
+            n => format!(" ({n} read again here, with reading keys for the members as they were recorded)"),
+        };
+        output::say(&format!("{messages} message(s) looked at, {made} reading key(s) made for {} member(s){again}.", members.len()));
         if !closed.is_empty() {
             output::say(&format!(
                 "{} encrypted message(s) cannot be opened on this machine (run it where their key is): {}",

@@ -260,7 +260,7 @@ impl DecryptionHelper for Helper<'_> {
             pkesks.iter().map(|p| p.recipient().map_or("an anonymous recipient".to_string(), |h| h.to_hex())).collect();
         let held: Vec<String> = self.keys.iter().map(|k| k.public().fingerprint().to_hex()).collect();
         Err(anyhow::anyhow!(
-            "not encrypted to this machine's key: it is for {}, and this machine holds {}; it can be read where a key it is for is",
+            "not encrypted to this machine's key: it is for {}, and this machine holds {}; it can be read where a key it is for is (on a team, `certmail team reencrypt` or `certmail ingest` of the same mail on that member's machine reads it again for everyone)",
             wanted.join(", "),
             if held.is_empty() { "no decryption key".to_string() } else { held.join(", ") }
         ))

@@ -1021,6 +1021,8 @@ fn team_members_are_added_listed_and_removed_and_a_bad_key_file_is_named() {
     assert_success(&out);
     let members: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(members["members"].as_array().unwrap().len(), 2, "{members}");
+    let listed = text(&a.certmail(&["team", "list"]).stdout);
+    assert_eq!(listed.matches("can be encrypted to").count(), 2, "{listed}");
     let doctor = text(&a.certmail(&["doctor"]).stdout);
     assert!(doctor.contains("2 member(s), each can be encrypted to"), "{doctor}");
     // A secret key given as a member's is kept as its public part only.
