@@ -163,28 +163,71 @@ fn keyring_store() -> Result<std::sync::Arc<zbus_secret_service_keyring_store::S
     zbus_secret_service_keyring_store::Store::new().map_err(|e| format!("the OS keyring (Secret Service over D-Bus) is not available: {e}"))
 }
 
+/// How long the OS keyring may take to answer. A keyring daemon that waits for a
+/// prompt nobody sees, or a D-Bus session that has gone away, would otherwise hold
+/// certmail (and the notification it is about to send) for ever.
+const KEYRING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Runs `work` against the keyring, or says loudly that it did not answer in time.
+fn within_timeout<T: Send + 'static>(what: String, work: impl FnOnce() -> Result<T, String> + Send + 'static) -> Result<T, String> {
+    within(KEYRING_TIMEOUT, what, work)
+}
+
+fn within<T: Send + 'static>(
+    timeout: std::time::Duration,
+    what: String,
+    work: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, String> {
+    let (done, answer) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(work());
+    });
+    answer.recv_timeout(timeout).unwrap_or_else(|_| {
+        Err(format!(
+            "the OS keyring did not answer within {} s when asked to {what} (is it locked, or waiting for a prompt?); give the secret by the configuration's -command or -env setting instead",
+            timeout.as_secs_f32()
+        ))
+    })
+}
+
 /// Reads an entry from the OS keyring: `Ok(None)` if there is none, an error
-/// (never a silent fallback) if the keyring cannot be reached.
+/// (never a silent fallback) if the keyring cannot be reached or does not answer.
 pub fn keyring_get(user: &str) -> Result<Option<Secret>, String> {
-    let store = keyring_store()?;
-    let entry = store.build(KEYRING_SERVICE, user, None).map_err(|e| format!("OS keyring: {e}"))?;
-    match entry.get_password() {
-        Ok(p) => Ok(Some(Secret::new(p))),
-        Err(keyring_core::Error::NoEntry) => Ok(None),
-        Err(e) => Err(format!("the OS keyring failed to read {KEYRING_SERVICE}/{user}: {e}")),
-    }
+    let user = user.to_string();
+    within_timeout(format!("read {KEYRING_SERVICE}/{user}"), move || {
+        let store = keyring_store()?;
+        let entry = store.build(KEYRING_SERVICE, &user, None).map_err(|e| format!("OS keyring: {e}"))?;
+        match entry.get_password() {
+            Ok(p) => Ok(Some(Secret::new(p))),
+            Err(keyring_core::Error::NoEntry) => Ok(None),
+            Err(e) => Err(format!("the OS keyring failed to read {KEYRING_SERVICE}/{user}: {e}")),
+        }
+    })
 }
 
 /// Stores an entry in the OS keyring, or says loudly why it could not.
 pub fn keyring_set(user: &str, secret: &Secret) -> Result<(), String> {
-    let store = keyring_store()?;
-    let entry = store.build(KEYRING_SERVICE, user, None).map_err(|e| format!("OS keyring: {e}"))?;
-    entry.set_password(secret.expose()).map_err(|e| format!("the OS keyring failed to store {KEYRING_SERVICE}/{user}: {e}"))
+    let (user, secret) = (user.to_string(), Secret::new(secret.expose().to_string()));
+    within_timeout(format!("store {KEYRING_SERVICE}/{user}"), move || {
+        let store = keyring_store()?;
+        let entry = store.build(KEYRING_SERVICE, &user, None).map_err(|e| format!("OS keyring: {e}"))?;
+        entry.set_password(secret.expose()).map_err(|e| format!("the OS keyring failed to store {KEYRING_SERVICE}/{user}: {e}"))
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_keyring_that_does_not_answer_is_an_error_not_a_hang() {
+        let slow = within(std::time::Duration::from_millis(50), "read x".into(), || {
+            std::thread::sleep(std::time::Duration::from_secs(2));
+            Ok(())
+        });
+        assert!(slow.is_err_and(|e| e.contains("did not answer") && e.contains("-env")));
+        assert_eq!(within(std::time::Duration::from_secs(5), "read x".into(), || Ok(7)), Ok(7));
+    }
 
     #[test]
     fn secrets_never_print() {
