@@ -182,12 +182,21 @@ fn within<T: Send + 'static>(
     std::thread::spawn(move || {
         let _ = done.send(work());
     });
-    answer.recv_timeout(timeout).unwrap_or_else(|_| {
-        Err(format!(
-            "the OS keyring did not answer within {} s when asked to {what} (is it locked, or waiting for a prompt?); give the secret by the configuration's -command or -env setting instead",
-            timeout.as_secs_f32()
-        ))
-    })
+    // Counted in short sleeps rather than `recv_timeout`: its deadline is read from
+    // the clock, and a clock set far ahead (faketime in the tests) would make it wait
+    // for the answer however long that takes.
+    let step = std::time::Duration::from_millis(10);
+    for _ in 0..=(timeout.as_millis() / step.as_millis()) {
+        match answer.try_recv() {
+            Ok(answered) => return answered,
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => return Err(format!("the OS keyring failed when asked to {what}")),
+            Err(std::sync::mpsc::TryRecvError::Empty) => std::thread::sleep(step),
+        }
+    }
+    Err(format!(
+        "the OS keyring did not answer within {} s when asked to {what} (is it locked, or waiting for a prompt?); give the secret by the configuration's -command or -env setting instead",
+        timeout.as_secs_f32()
+    ))
 }
 
 /// Reads an entry from the OS keyring: `Ok(None)` if there is none, an error
