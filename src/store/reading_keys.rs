@@ -16,8 +16,7 @@ const MAX_READING_KEYS_BYTES: i64 = 16 * 1024;
 
 /// The key a message's reading keys are found by.
 pub fn message_key(raw: &[u8]) -> String {
-    use sha2::Digest;
-    crate::compose::hex(&sha2::Sha256::digest(raw))
+    super::sha256_hex(raw)
 }
 
 impl Store {

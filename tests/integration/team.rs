@@ -1228,10 +1228,7 @@ fn a_database_writer_cannot_pass_off_bytes_or_verdicts_nor_keep_a_member_from_re
     assert!(server.received().is_empty(), "changed bytes are not sent");
     // Its queued event changed to match (the chain no longer holds, as `log verify`
     // says): shown, but as signed by no one of the team.
-    let sha: String = {
-        use sha2::Digest;
-        sha2::Sha256::digest(forged.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
-    };
+    let sha = certmail::store::reading_keys::message_key(forged.as_bytes());
     let detail: String = db.query("SELECT detail FROM events WHERE kind = 'queued'", &[]).unwrap()[0][0].text().unwrap().to_string();
     let mut detail: serde_json::Value = serde_json::from_str(&detail).unwrap();
     detail["sha256"] = sha.into();
