@@ -7,9 +7,19 @@ pub fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     memchr::memmem::find(haystack, needle)
 }
 
+/// Every occurrence of `needle`, in order (overlapping ones too).
+pub fn occurrences<'a>(haystack: &'a [u8], needle: &'a [u8]) -> impl Iterator<Item = usize> + 'a {
+    memchr::memmem::find_iter(haystack, needle)
+}
+
 /// Every position of `byte`, in order.
 pub fn positions(haystack: &[u8], byte: u8) -> impl Iterator<Item = usize> + '_ {
     memchr::memchr_iter(byte, haystack)
+}
+
+/// The first position of either byte.
+pub fn find_either(haystack: &[u8], a: u8, b: u8) -> Option<usize> {
+    memchr::memchr2(a, b, haystack)
 }
 
 /// Every position of any of three bytes, in order.

@@ -77,6 +77,12 @@ impl Reading {
         reply::readable_text_of(self.parts.iter().map(|p| &p.part))
     }
 
+    /// The text of its one text part, when that is all its text ([`Reading::text`]
+    /// is it with a line end added), read where it is.
+    pub fn single_text(&self) -> Option<&str> {
+        reply::single_readable_text(self.parts.iter().map(|p| &p.part))
+    }
+
     /// The text that says what the message is: what a good signature covers when one
     /// covers some of it (a gateway's unsigned footer or an added part does not turn
     /// the CERT's receipt into something else), else all of it.

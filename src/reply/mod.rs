@@ -156,7 +156,7 @@ fn parse_checked(raw: &[u8], whole: Whole) -> Result<Mail, String> {
     if header_end > MAX_HEADER_BYTES {
         return Err(format!("header block larger than {MAX_HEADER_BYTES} bytes"));
     }
-    let message = MessageParser::default().parse(raw).ok_or("not a mail message")?;
+    let mut message = MessageParser::default().parse(raw).ok_or("not a mail message")?;
     if message.headers().is_empty() {
         return Err("no headers".into());
     }
@@ -167,12 +167,14 @@ fn parse_checked(raw: &[u8], whole: Whole) -> Result<Mail, String> {
         return Err(format!("MIME nesting deeper than {MAX_DEPTH}"));
     }
     let auto_reply = is_auto_reply(&message);
-    let content = match content(&message, raw) {
+    let content = match content(&mut message, raw) {
         Ok(content) => content,
         // Shown as what it shows, unsigned, with the reason: the analyst then sees
         // what arrived about the incident, and that it cannot be trusted.
-        Err(reason) if whole == Whole::Message => Content::Unreadable { reason, parts: leaves(&message, None) },
-        Err(reason) => return Err(reason),
+        Err(Refused { reason, shown }) if whole == Whole::Message => {
+            Content::Unreadable { reason, parts: shown.unwrap_or_else(|| leaves(&mut message, None)) }
+        }
+        Err(refused) => return Err(refused.reason),
     };
     Ok(Mail {
         message_id: message.message_id().map(str::to_string),
@@ -219,7 +221,23 @@ fn content_type_is(part: &MessagePart, ctype: &str, subtype: &str) -> bool {
         .is_some_and(|ct| ct.ctype().eq_ignore_ascii_case(ctype) && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case(subtype)))
 }
 
-fn content(message: &Message, raw: &[u8]) -> Result<Content, String> {
+/// Why a message's OpenPGP structure cannot be read, with the parts it shows when
+/// they were already taken out of the parsed message (see [`shown`]).
+struct Refused {
+    reason: String,
+    shown: Option<Vec<Part>>,
+}
+
+impl<T: Into<String>> From<T> for Refused {
+    fn from(reason: T) -> Refused {
+        Refused { reason: reason.into(), shown: None }
+    }
+}
+
+/// The message's first OpenPGP layer and what is shown around it. Each shown part's
+/// body is moved out of `message` (see [`shown`]), once: every check that can refuse
+/// the message comes before the parts are taken, or hands them back.
+fn content(message: &mut Message, raw: &[u8]) -> Result<Content, Refused> {
     let root = message.root_part();
     if content_type_is(root, "multipart", "report") {
         return Ok(bounce(message, raw));
@@ -231,7 +249,9 @@ fn content(message: &Message, raw: &[u8]) -> Result<Content, String> {
     });
     if let Some(id) = layer {
         let part = &message.parts[id];
-        let mut outside = leaves_around(message, id);
+        // RFC 3156: exactly two parts; anything more is not covered, and comes right
+        // after what the layer shows.
+        let extra: Vec<usize> = children(part).skip(2).collect();
         if content_type_is(part, "multipart", "encrypted") {
             // RFC 3156 § 4: the first part is exactly the version statement; anything
             // else there would be shown and not covered.
@@ -242,29 +262,35 @@ fn content(message: &Message, raw: &[u8]) -> Result<Content, String> {
                 return Err("multipart/encrypted whose first part is not the RFC 3156 version statement".into());
             }
             let payload = child(message, part, 1).ok_or("multipart/encrypted without its encrypted part")?.contents().to_vec();
-            // RFC 3156: exactly a version part and the data; anything more is not
-            // covered, and comes right after what the layer shows.
-            let extra: Vec<Part> = children(message, part).skip(2).flat_map(|c| leaves_under(message, c)).collect();
-            outside.after.splice(0..0, extra);
+            let outside = outside_of(message, id, &extra);
             return Ok(Content::Encrypted { payload, mime: true, outside });
         }
         let (signed, signature) = signed(message, part, raw)?;
         // A third part inside multipart/signed is not covered by the signature.
-        let extra: Vec<Part> = children(message, part).skip(2).flat_map(|c| leaves_under(message, c)).collect();
-        outside.after.splice(0..0, extra);
+        let outside = outside_of(message, id, &extra);
         return Ok(Content::Signed { signed, signature, outside });
     }
-    inline_layer(leaves(message, None))
+    inline_layer(leaves(message, None)).map_err(|(reason, parts)| Refused { reason, shown: Some(parts) })
+}
+
+/// The parts around the layer at `layer`, with the parts under `extra` (the layer's
+/// own children it does not cover) first among those after it.
+fn outside_of(message: &mut Message, layer: usize, extra: &[usize]) -> Around {
+    let mut outside = leaves_around(message, layer);
+    let extra: Vec<Part> = extra.iter().flat_map(|&c| leaves_under(message, c)).collect();
+    outside.after.splice(0..0, extra);
+    outside
 }
 
 /// A plaintext that is text, not MIME (inline OpenPGP's): its own layers, if any.
 pub fn text_content(text: String) -> Result<Content, String> {
-    inline_layer(vec![Part::text(text)])
+    inline_layer(vec![Part::text(text)]).map_err(|(reason, _)| reason)
 }
 
 /// Inline OpenPGP in a text part: the armored block is the layer, the text around
-/// it and every other part are outside it.
-fn inline_layer(mut parts: Vec<Part>) -> Result<Content, String> {
+/// it and every other part are outside it. Refused, it hands the parts back as they
+/// were.
+fn inline_layer(mut parts: Vec<Part>) -> Result<Content, (String, Vec<Part>)> {
     for i in 0..parts.len() {
         if parts[i].content_type != "text/plain" {
             continue;
@@ -277,18 +303,28 @@ fn inline_layer(mut parts: Vec<Part>) -> Result<Content, String> {
             None => (None, text.as_bytes()),
         };
         let find = |needle: &str, from: usize| bytes::find(&source[from..], needle.as_bytes()).map(|i| from + i);
-        let encrypted = find("-----BEGIN PGP MESSAGE-----", 0).map(|s| (s, "-----END PGP MESSAGE-----", true));
-        let signed = find("-----BEGIN PGP SIGNED MESSAGE-----", 0).map(|s| (s, "-----END PGP SIGNATURE-----", false));
-        let Some((start, end_marker, is_encrypted)) = [encrypted, signed].into_iter().flatten().min_by_key(|(s, _, _)| *s) else {
-            continue;
+        // The first block of either kind: one search for what both markers start
+        // with (most text has none), then which one it is.
+        let first = bytes::occurrences(source, b"-----BEGIN PGP ").find_map(|s| {
+            let marker = &source[s..];
+            if marker.starts_with(b"-----BEGIN PGP MESSAGE-----") {
+                Some((s, "-----END PGP MESSAGE-----", true))
+            } else if marker.starts_with(b"-----BEGIN PGP SIGNED MESSAGE-----") {
+                Some((s, "-----END PGP SIGNATURE-----", false))
+            } else {
+                None
+            }
+        });
+        let Some((start, end_marker, is_encrypted)) = first else { continue };
+        let Some(end) = find(end_marker, start).map(|e| e + end_marker.len()) else {
+            return Err(("truncated OpenPGP block".into(), parts));
         };
-        let end = find(end_marker, start).map(|e| e + end_marker.len()).ok_or("truncated OpenPGP block")?;
         let block = source[start..end].to_vec();
         if !is_encrypted
             && let Some(sig) = bytes::find(&block, b"-----BEGIN PGP SIGNATURE-----")
             && block.len() - sig > MAX_SIGNATURE_BYTES
         {
-            return Err(format!("a signature block larger than {MAX_SIGNATURE_BYTES} bytes (a flood of signatures)"));
+            return Err((format!("a signature block larger than {MAX_SIGNATURE_BYTES} bytes (a flood of signatures)"), parts));
         }
         let (before_text, after_text) = match &charset {
             Some(c) => (decode_charset(&source[..start], c), decode_charset(&source[end..], c)),
@@ -313,12 +349,11 @@ fn inline_layer(mut parts: Vec<Part>) -> Result<Content, String> {
     Ok(Content::Plain { parts })
 }
 
-fn children<'a>(message: &'a Message, part: &'a MessagePart) -> impl Iterator<Item = usize> + 'a {
+fn children<'a>(part: &'a MessagePart) -> impl Iterator<Item = usize> + 'a {
     let ids: &[u32] = match &part.body {
         PartType::Multipart(c) => c,
         _ => &[],
     };
-    let _ = message;
     ids.iter().map(|i| *i as usize)
 }
 
@@ -330,7 +365,7 @@ fn child<'a>(message: &'a Message, part: &MessagePart, index: usize) -> Option<&
 }
 
 /// The shown parts of the tree from the root, leaving out the subtree at `skip`.
-fn leaves(message: &Message, skip: Option<usize>) -> Vec<Part> {
+fn leaves(message: &mut Message, skip: Option<usize>) -> Vec<Part> {
     let mut out = leaves_from(message, 0, skip).0;
     out.retain(|p| !p.is_blank());
     out
@@ -338,7 +373,7 @@ fn leaves(message: &Message, skip: Option<usize>) -> Vec<Part> {
 
 /// The shown parts of the tree around the subtree at `layer`: those before it and
 /// those after it.
-fn leaves_around(message: &Message, layer: usize) -> Around {
+fn leaves_around(message: &mut Message, layer: usize) -> Around {
     let (mut after, at) = leaves_from(message, 0, Some(layer));
     let mut before: Vec<Part> = after.drain(..at.unwrap_or(0)).collect();
     before.retain(|p| !p.is_blank());
@@ -347,7 +382,7 @@ fn leaves_around(message: &Message, layer: usize) -> Around {
 }
 
 /// The shown parts of the subtree at `id`.
-fn leaves_under(message: &Message, id: usize) -> Vec<Part> {
+fn leaves_under(message: &mut Message, id: usize) -> Vec<Part> {
     let mut out = leaves_from(message, id, None).0;
     out.retain(|p| !p.is_blank());
     out
@@ -355,9 +390,11 @@ fn leaves_under(message: &Message, id: usize) -> Vec<Part> {
 
 /// Walks the part tree from `root` without recursion, in order, leaving out the
 /// subtree at `skip` (and saying how many parts came before it); bounded like the
-/// parser. Blank text parts are still in: the caller leaves them out.
-fn leaves_from(message: &Message, root: usize, skip: Option<usize>) -> (Vec<Part>, Option<usize>) {
-    let raw: &[u8] = &message.raw_message;
+/// parser. Blank text parts are still in: the caller leaves them out. Each part's
+/// body is moved out of `message` (see [`shown`]).
+fn leaves_from(message: &mut Message, root: usize, skip: Option<usize>) -> (Vec<Part>, Option<usize>) {
+    let Message { parts, raw_message, .. } = message;
+    let raw: &[u8] = raw_message;
     let mut out = Vec::new();
     let mut at = None;
     let mut stack = vec![root];
@@ -371,7 +408,7 @@ fn leaves_from(message: &Message, root: usize, skip: Option<usize>) -> (Vec<Part
             at = Some(out.len());
             continue;
         }
-        let Some(part) = message.parts.get(id) else { continue };
+        let Some(part) = parts.get_mut(id) else { continue };
         match &part.body {
             PartType::Multipart(c) => stack.extend(c.iter().rev().map(|c| *c as usize)),
             _ => out.push(shown(part, raw)),
@@ -380,27 +417,34 @@ fn leaves_from(message: &Message, root: usize, skip: Option<usize>) -> (Vec<Part
     (out, at)
 }
 
-fn shown(part: &MessagePart, raw: &[u8]) -> Part {
+/// A leaf as shown, its body moved out of the parsed message (what mail-parser
+/// decoded is not copied again; the part is left empty and is not read twice).
+fn shown(part: &mut MessagePart, raw: &[u8]) -> Part {
     let content_type = part
         .content_type()
         .map(|ct| format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("")).to_ascii_lowercase())
         .unwrap_or_else(|| "text/plain".into());
     let name = part.attachment_name().map(str::to_string);
-    match &part.body {
+    // Only an inline OpenPGP block needs the charset's own bytes.
+    let original = match &part.body {
+        PartType::Text(t) if name.is_none() && t.contains("-----BEGIN PGP") => original_charset_bytes(part, raw),
+        _ => None,
+    };
+    match std::mem::take(&mut part.body) {
         PartType::Text(t) if name.is_none() => {
-            // Only an inline OpenPGP block needs the charset's own bytes.
-            let original = if t.contains("-----BEGIN PGP") { original_charset_bytes(part, raw) } else { None };
-            Part { content_type, name, size: t.len(), text: Some(t.to_string()), bytes: Vec::new(), original }
+            let text = t.into_owned();
+            Part { content_type, name, size: text.len(), text: Some(text), bytes: Vec::new(), original }
         }
         PartType::Html(h) if name.is_none() => {
-            Part { content_type, name, size: h.len(), text: Some(strip_tags(h)), bytes: Vec::new(), original: None }
+            Part { content_type, name, size: h.len(), text: Some(strip_tags(&h)), bytes: Vec::new(), original: None }
         }
-        PartType::Message(m) => {
-            let bytes = m.raw_message.to_vec();
-            Part { content_type, name, size: bytes.len(), text: None, bytes, original: None }
-        }
-        _ => {
-            let bytes = part.contents().to_vec();
+        body => {
+            let bytes = match body {
+                PartType::Text(t) | PartType::Html(t) => t.into_owned().into_bytes(),
+                PartType::Binary(b) | PartType::InlineBinary(b) => b.into_owned(),
+                PartType::Message(m) => m.raw_message.into_owned(),
+                PartType::Multipart(_) => Vec::new(),
+            };
             Part { content_type, name, size: bytes.len(), text: None, bytes, original: None }
         }
     }
@@ -461,7 +505,7 @@ pub fn canonical_crlf(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
-fn bounce(message: &Message, raw: &[u8]) -> Content {
+fn bounce(message: &mut Message, raw: &[u8]) -> Content {
     let mut action = None;
     let mut status = None;
     for part in &message.parts {
@@ -501,11 +545,10 @@ pub fn readable_text(parts: &[Part]) -> String {
 
 /// [`readable_text`] of parts wherever they are held (nothing is copied but the text).
 pub fn readable_text_of<'a>(parts: impl Iterator<Item = &'a Part> + Clone) -> String {
-    let plain = |p: &&Part| p.content_type == "text/plain" || (p.content_type.starts_with("text/") && p.content_type != "text/html");
     // Sized once: a long text grown by doubling was copied about twice over.
-    let size = parts.clone().filter(plain).filter_map(|p| p.text.as_ref()).map(|t| t.len() + 1).sum();
+    let size = parts.clone().filter(|p| is_plain_text(p)).filter_map(|p| p.text.as_ref()).map(|t| t.len() + 1).sum();
     let mut text = String::with_capacity(size);
-    for p in parts.clone().filter(plain) {
+    for p in parts.clone().filter(|p| is_plain_text(p)) {
         if let Some(t) = &p.text {
             text.push_str(t);
             text.push('\n');
@@ -520,6 +563,19 @@ pub fn readable_text_of<'a>(parts: impl Iterator<Item = &'a Part> + Clone) -> St
         }
     }
     text
+}
+
+/// The text of the one plain text part there is, when it is all the readable text
+/// ([`readable_text_of`] gives it with a line end added): read where it is, not copied.
+pub fn single_readable_text<'a>(mut parts: impl Iterator<Item = &'a Part>) -> Option<&'a str> {
+    let mut texts = parts.by_ref().filter(|p| is_plain_text(p)).filter_map(|p| p.text.as_deref());
+    let only = texts.next()?;
+    (texts.next().is_none() && !only.trim().is_empty()).then_some(only)
+}
+
+/// Text that is read as written: text/plain and any other text/* but HTML.
+fn is_plain_text(p: &Part) -> bool {
+    p.content_type == "text/plain" || (p.content_type.starts_with("text/") && p.content_type != "text/html")
 }
 
 fn strip_tags(html: &str) -> String {

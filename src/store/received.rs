@@ -161,24 +161,30 @@ impl Store {
 
     /// The incident with this certmail reference or CERT case number.
     pub fn correlate_reference(&self, reference: &str) -> Result<Option<Correlation>, Failure> {
-        let row = self.db().row_opt(
-            "SELECT i.id, i.reference,
-                    (SELECT m.message_id FROM messages m WHERE m.incident_id = i.id ORDER BY m.id DESC LIMIT 1),
-                    (SELECT m.recipient FROM messages m WHERE m.incident_id = i.id ORDER BY m.id DESC LIMIT 1),
-                    i.created_at
-             FROM incidents i WHERE i.reference = ?1 OR (i.cert_case = ?1 AND EXISTS (
-                 SELECT 1 FROM events e WHERE e.incident_id = i.id
-                    AND ((e.kind = 'cert-case' AND e.detail LIKE ?2) OR (e.kind = 'attested' AND e.detail LIKE ?3))))
-             ORDER BY i.reference = ?1 DESC LIMIT 1",
-            // A case number binds only if an event of the incident recorded it: the
-            // column alone is whatever the last writer to the database made it.
-            vals![
-                reference,
-                &format!("%\"case\":{}%", serde_json::json!(reference)),
-                &format!("%\"cert_case\":{}%", serde_json::json!(reference))
-            ],
-        )?;
-        row.as_ref().map(correlation).transpose()
+        let by_reference = self.db().row_opt(&format!("{CORRELATION} WHERE i.reference = ?1"), vals![reference])?;
+        if let Some(row) = by_reference {
+            return correlation(&row).map(Some);
+        }
+        // A case number binds only if an event of the incident recorded it: the
+        // column alone is whatever the last writer to the database made it. The
+        // events are read here, not matched with LIKE in SQL: a LIKE pattern bound
+        // as a parameter makes SQLite prepare the statement again at every call,
+        // which was a tenth of ingest's time.
+        let holders = self.db().rows(&format!("{CORRELATION} WHERE i.cert_case = ?1 ORDER BY i.id"), vals![reference])?;
+        for row in &holders {
+            let found = correlation(row)?;
+            let events = self.db().rows(
+                "SELECT kind, detail FROM events WHERE incident_id = ?1 AND kind IN ('cert-case', 'attested') ORDER BY id",
+                vals![found.incident_id],
+            )?;
+            for event in &events {
+                let (kind, detail): (String, String) = (event.get(0)?, event.get(1)?);
+                if records_case(&kind, &detail, reference) {
+                    return Ok(Some(found));
+                }
+            }
+        }
+        Ok(None)
     }
 
     /// The CERT case number the incident's row holds.
@@ -498,5 +504,47 @@ impl Store {
             }
             Ok((was, bound))
         })
+    }
+}
+
+/// An incident and the last notification it sent, as a [`Correlation`]; a WHERE on
+/// `i` follows.
+const CORRELATION: &str = "SELECT i.id, i.reference,
+        (SELECT m.message_id FROM messages m WHERE m.incident_id = i.id ORDER BY m.id DESC LIMIT 1),
+        (SELECT m.recipient FROM messages m WHERE m.incident_id = i.id ORDER BY m.id DESC LIMIT 1),
+        i.created_at
+     FROM incidents i";
+
+/// Whether an event records `case` as its incident's CERT case number: a
+/// `cert-case` event, or the upgrade's `attested` event stating the column.
+fn records_case(kind: &str, detail: &str, case: &str) -> bool {
+    let Ok(detail) = serde_json::from_str::<serde_json::Value>(detail) else { return false };
+    match kind {
+        "cert-case" => detail["case"].as_str() == Some(case),
+        "attested" => detail["row"] == "incident" && detail["columns"]["cert_case"].as_str() == Some(case),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::records_case;
+
+    #[test]
+    fn a_case_number_is_recorded_only_by_an_event_that_states_exactly_it() {
+        assert!(records_case("cert-case", r#"{"case":"CFCS-2026-4411"}"#, "CFCS-2026-4411"));
+        assert!(!records_case("cert-case", r#"{"case":"CFCS-2026-4411"}"#, "CFCS-2026-441"));
+        assert!(!records_case("cert-case", r#"{"case":"CFCS-2026-4411"}"#, "2026"));
+        // What LIKE made a wildcard is a character like any other.
+        assert!(!records_case("cert-case", r#"{"case":"CFCSx2026"}"#, "CFCS_2026"));
+        assert!(!records_case("cert-case", r#"{"case":"CFCS-2026-4411"}"#, "%"));
+        // The upgrade's attestation of an incident row states the column as found.
+        let attested = r#"{"row":"incident","key":"CM-2026-0001","columns":{"cert_case":"88231","reference":"CM-2026-0001"},"note":"x"}"#;
+        assert!(records_case("attested", attested, "88231"));
+        assert!(!records_case("attested", &attested.replace("\"incident\"", "\"message\""), "88231"));
+        // Named anywhere else in an event, it is not recorded as the case number.
+        assert!(!records_case("received", r#"{"case":"88231"}"#, "88231"));
+        assert!(!records_case("cert-case", r#"{"note":"\"case\":\"88231\""}"#, "88231"));
+        assert!(!records_case("cert-case", "not json", "88231"));
     }
 }
