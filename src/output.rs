@@ -82,8 +82,14 @@ pub fn usage_error(refusal: &crate::cli::Refusal) {
 
 /// Prints one JSON value on stdout, on one line.
 pub fn json(value: &serde_json::Value) {
+    json_text(&value.to_string());
+}
+
+/// Prints JSON already serialized (from a type whose keys are in the order a
+/// [`serde_json::Value`] prints them), escaped as [`json`] escapes.
+pub fn json_text(text: &str) {
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{}", escape_json_text(&value.to_string()));
+    let _ = writeln!(out, "{}", escape_json_text(text));
 }
 
 /// The same JSON with every object key in snake_case (`next-attempt` →

@@ -21,10 +21,26 @@ use crate::store::timestamp;
 
 /// Where one message came from, read lazily so a large Maildir is not held in memory.
 pub(crate) enum Item {
-    File(PathBuf),
+    File(MessageFile),
     Bytes(String, Vec<u8>),
     /// A mailbox that could not be read further.
     Unreadable(Failure),
+}
+
+/// A message file: its path as given (shown and recorded as its source), and what a
+/// Maildir's listing already told about it.
+pub(crate) struct MessageFile {
+    path: PathBuf,
+    /// The path from the root, when the listing made it (else made when it is read).
+    absolute: Option<PathBuf>,
+    /// Its size, when the listing read it (else read when the main thread needs it).
+    size: Option<u64>,
+}
+
+impl MessageFile {
+    fn given(path: PathBuf) -> MessageFile {
+        MessageFile { path, absolute: None, size: None }
+    }
 }
 
 impl Item {
@@ -32,7 +48,7 @@ impl Item {
     /// size as its metadata says; it is read on a worker thread).
     fn size(&self) -> u64 {
         match self {
-            Item::File(path) => std::fs::metadata(path).map_or(0, |m| m.len()).min(MAX_MESSAGE_BYTES as u64 + 1),
+            Item::File(f) => f.size.unwrap_or_else(|| std::fs::metadata(&f.path).map_or(0, |m| m.len())).min(MAX_MESSAGE_BYTES as u64 + 1),
             Item::Bytes(_, bytes) => bytes.len() as u64,
             Item::Unreadable(_) => 0,
         }
@@ -52,19 +68,14 @@ pub fn run(settings: &Settings, args: &IngestArgs, json: bool) -> CmdResult {
         } else if p.is_dir() {
             return Err(Failure::input(format!("{} is a folder: use --maildir for a Maildir", p.display())));
         } else {
-            items.push(Item::File(p.clone()));
+            items.push(Item::File(MessageFile::given(p.clone())));
         }
     }
     // Maildir: the names only (each file is read when its turn comes), sorted so
     // messages are recorded in delivery order.
     for dir in &args.maildir {
-        let mut found = Vec::new();
-        for sub in ["new", "cur"] {
-            let d = dir.join(sub);
-            let entries = std::fs::read_dir(&d).map_err(|e| io_failure("--maildir: cannot read", &d, e))?;
-            found.extend(entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file()));
-        }
-        found.sort();
+        let mut found = maildir_files(dir)?;
+        found.sort_by(|a, b| a.path.cmp(&b.path));
         items.extend(found.into_iter().map(Item::File));
     }
     // mbox: opened now (so a missing file fails before anything is recorded), read one
@@ -156,6 +167,30 @@ pub(crate) fn record_all(
     drop(quiet);
     progress.finish();
     Recorded { errors, events }
+}
+
+/// The message files of a Maildir's new/ and cur/, each with its size and the path
+/// from the root: one look at each file (its entry's metadata; a link's target is
+/// looked up), where asking whether it is a file, then its size, then the working
+/// folder for its full path, looked three times.
+fn maildir_files(dir: &Path) -> Result<Vec<MessageFile>, Failure> {
+    let absolute_dir = std::path::absolute(dir).ok();
+    let mut found = Vec::new();
+    for sub in ["new", "cur"] {
+        let d = dir.join(sub);
+        let entries = std::fs::read_dir(&d).map_err(|e| io_failure("--maildir: cannot read", &d, e))?;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let metadata = match entry.metadata() {
+                Ok(m) if m.file_type().is_symlink() => std::fs::metadata(&path),
+                other => other,
+            };
+            let Ok(metadata) = metadata.map_err(drop).and_then(|m| if m.is_file() { Ok(m) } else { Err(()) }) else { continue };
+            let absolute = absolute_dir.as_ref().map(|a| a.join(sub).join(entry.file_name()));
+            found.push(MessageFile { path, absolute, size: Some(metadata.len()) });
+        }
+    }
+    Ok(found)
 }
 
 /// The messages of one mbox as items, read as they are taken.
@@ -280,10 +315,10 @@ fn prepare_in_parallel(items: impl Iterator<Item = Item>, workers: usize, mut re
 fn prepare_one(item: Item) -> Result<ingest::Prepared, Failure> {
     let (source, bytes, file) = match item {
         Item::Bytes(source, bytes) => (source, bytes, None),
-        Item::File(path) => {
+        Item::File(MessageFile { path, absolute, .. }) => {
             let bytes = read_message(&path)?;
             // Absolute, so `certmail read` finds it from any folder.
-            let file = std::path::absolute(&path).ok();
+            let file = absolute.or_else(|| std::path::absolute(&path).ok());
             (path.display().to_string(), bytes, file)
         }
         Item::Unreadable(f) => return Err(f),
@@ -305,7 +340,8 @@ fn read_message(path: &Path) -> Result<Vec<u8>, Failure> {
 
 fn show(o: &ingest::Outcome, json: bool, phone: Option<&str>) {
     if json {
-        output::json(&serde_json::to_value(o).unwrap_or_default());
+        // Serialized as it is: its fields are in the order a map would print them.
+        output::json_text(&serde_json::to_string(o).unwrap_or_else(|_| "null".into()));
         return;
     }
     let incident = o.incident.as_deref().unwrap_or("-");

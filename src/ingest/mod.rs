@@ -36,32 +36,34 @@ const MAX_UNSIGNED_KEPT: usize = 1024 * 1024;
 /// CERT's clock may be behind ours); earlier than that it cannot be about it.
 const CLOCK_SKEW: Duration = Duration::from_secs(5 * 60);
 
-/// How one message was recorded.
+/// How one message was recorded. The fields are in alphabetical order: `--json`
+/// prints a line per message as they serialize, in the order of every other JSON
+/// certmail prints (its objects' keys sorted), without building a map of each.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Outcome {
-    pub source: String,
-    pub message_id: Option<String>,
+    /// For a delivery status notification: what it says of which message of ours.
+    pub bounce: Option<BounceReport>,
+    /// A good, whole-message signature whose content names `incident`.
+    pub bound: bool,
+    /// Why a message is malformed, or what a bounce said.
+    pub detail: Option<String>,
+    /// Recorded before: nothing was added this time.
+    pub duplicate: bool,
+    pub encrypted: bool,
+    /// What an analyst should know (from-mismatch, replay, message-id-reused, ...).
+    pub flags: Vec<String>,
     /// The incident the message is about: the one it is bound to, else the one it is
     /// threaded to (for reading only).
     pub incident: Option<String>,
     pub kind: Kind,
+    pub message_id: Option<String>,
     pub signature: SignatureStatus,
-    pub encrypted: bool,
     pub signer: Option<String>,
     /// The pinned recipient whose key made the good signature.
     pub signer_recipient: Option<String>,
-    /// A good, whole-message signature whose content names `incident`.
-    pub bound: bool,
+    pub source: String,
     /// The message changed the incident's state (acknowledged, question, closed).
     pub state_changed: bool,
-    /// Recorded before: nothing was added this time.
-    pub duplicate: bool,
-    /// What an analyst should know (from-mismatch, replay, message-id-reused, ...).
-    pub flags: Vec<String>,
-    /// Why a message is malformed, or what a bounce said.
-    pub detail: Option<String>,
-    /// For a delivery status notification: what it says of which message of ours.
-    pub bounce: Option<BounceReport>,
 }
 
 /// What a delivery status notification (a bounce) reports, and of which message.
@@ -946,6 +948,35 @@ mod tests {
         }
         h.update(&normalised);
         crate::compose::hex(&h.finalize())
+    }
+
+    #[test]
+    fn an_outcome_serializes_with_its_keys_in_the_order_a_map_prints_them() {
+        let outcome = Outcome {
+            bounce: Some(BounceReport {
+                failed: true,
+                message_id: Some("m@x".into()),
+                recipient: Some("cfcs".into()),
+                state: Some(MessageState::Sent),
+            }),
+            bound: true,
+            detail: Some("delivery FAILED (5.1.1)".into()),
+            duplicate: false,
+            encrypted: true,
+            flags: vec!["from-mismatch".into()],
+            incident: Some("CM-7KQ2-M9XD-3RTA".into()),
+            kind: Kind::Bounce,
+            message_id: Some("b@x".into()),
+            signature: SignatureStatus::Good,
+            signer: Some("AB".into()),
+            signer_recipient: Some("cfcs".into()),
+            source: "new/1.eml".into(),
+            state_changed: true,
+        };
+        let direct = serde_json::to_string(&outcome).unwrap();
+        assert_eq!(direct, serde_json::to_value(&outcome).unwrap().to_string());
+        let keys: Vec<String> = serde_json::from_str::<serde_json::Value>(&direct).unwrap().as_object().unwrap().keys().cloned().collect();
+        assert_eq!(keys.len(), 14, "every field is in this test: {keys:?}");
     }
 
     #[test]

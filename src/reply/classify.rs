@@ -66,6 +66,7 @@ enum Rule {
     AskConditional,
 }
 
+#[derive(Clone)]
 struct Rules {
     /// Every sentence rule, in [`Rule`]'s order, each its own regex: a sentence is
     /// asked only what can still change the verdict, and each question stops at the
@@ -106,7 +107,21 @@ fn sentence_patterns() -> [String; 12] {
     ]
 }
 
-fn rules() -> &'static Rules {
+thread_local! {
+    /// This thread's handle on the compiled rules. A regex searches with scratch
+    /// space from a pool that only the thread that used it first takes without a
+    /// lock; ingest classifies on several parser threads at once, so each gets its
+    /// own: a clone shares the compiled automata and brings a pool of its own.
+    static RULES: Rules = compiled().clone();
+}
+
+/// Runs `f` with this thread's handle on the rules.
+fn with_rules<T>(f: impl FnOnce(&Rules) -> T) -> T {
+    RULES.with(f)
+}
+
+/// The rules, compiled once for the process.
+fn compiled() -> &'static Rules {
     static RULES: OnceLock<Rules> = OnceLock::new();
     // The patterns are constants: one that does not compile is a bug to see at once.
     // They run on folded text (see `fold`) with ASCII word boundaries: a Unicode `\b`
@@ -342,16 +357,17 @@ pub fn classify_text(text: &str) -> Kind {
 /// keeps what its text says; an out-of-office notice or anything else is an
 /// auto-reply.
 pub fn classify(text: &str, automatic: bool) -> Kind {
-    let kind = classify_own(text);
-    // Out-of-office wording is looked for only in automatic mail (its pattern has no
-    // literal to search for first, so it reads every byte).
-    if automatic && (kind == Kind::Reply || rules().away.is_match(&fold(&own_words(text)))) { Kind::AutoReply } else { kind }
+    with_rules(|r| {
+        let kind = classify_own(r, text);
+        // Out-of-office wording is looked for only in automatic mail (its pattern has
+        // no literal to search for first, so it reads every byte).
+        if automatic && (kind == Kind::Reply || r.away.is_match(&fold(&own_words(text)))) { Kind::AutoReply } else { kind }
+    })
 }
 
 /// What the own words of `text` say. They are read once, as lines, into their
 /// paragraphs, which are then folded and lower-cased in place.
-fn classify_own(text: &str) -> Kind {
-    let r = rules();
+fn classify_own(r: &Rules, text: &str) -> Kind {
     // A status line starts with its label: only such lines are matched (the pattern
     // has no literal to search for, and running it over every line was most of this).
     let own: Vec<&str> = own_lines(text).collect();
@@ -371,7 +387,7 @@ fn classify_own(text: &str) -> Kind {
         // A disclaimer's sentence counts for nothing; asked only of a sentence that
         // would count for something.
         let counts = |verdict: bool| verdict && !has(Rule::Disclaimer);
-        if counts(has(Rule::CloseVerb) && has(Rule::CaseNoun) && !has(Rule::CloseCondition) && closes_in_a_clause(s)) {
+        if counts(has(Rule::CloseVerb) && has(Rule::CaseNoun) && !has(Rule::CloseCondition) && closes_in_a_clause(r, s)) {
             return Kind::Closed;
         }
         if !question {
@@ -411,8 +427,8 @@ fn classify_own(text: &str) -> Kind {
 /// in the sentence's first clause ("Sagen, som I anmeldte, er nu lukket"): a closing
 /// verb and a case word far apart in a long sentence ("to complete our assessment
 /// ... the peak request rate") close nothing.
-fn closes_in_a_clause(sentence: &str) -> bool {
-    let clause = &rules().clause;
+fn closes_in_a_clause(r: &Rules, sentence: &str) -> bool {
+    let clause = &r.clause;
     let mut clauses = sentence.split([',', ';', ':', '–', '—']).flat_map(|c| c.split(" - "));
     let first = clauses.next().unwrap_or_default();
     let first_found = clause.matches(first);
@@ -439,11 +455,16 @@ pub fn is_away_subject(subject: &str) -> bool {
 /// (CM-YYYY-NNNN).
 pub fn references_in(text: &str) -> Vec<String> {
     static RE: OnceLock<Regex> = OnceLock::new();
-    let re = RE.get_or_init(|| {
-        Regex::new(r"\bCM-(?:[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}|\d{4}-\d{4,6})\b")
-            .expect("reference pattern")
-    });
-    re.find_iter(text).map(|m| m.as_str().to_string()).collect()
+    thread_local! {
+        // This thread's handle (see `RULES`): every message is searched, on the parser threads.
+        static LOCAL: Regex = RE
+            .get_or_init(|| {
+                Regex::new(r"\bCM-(?:[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}|\d{4}-\d{4,6})\b")
+                    .expect("reference pattern")
+            })
+            .clone();
+    }
+    LOCAL.with(|re| re.find_iter(text).map(|m| m.as_str().to_string()).collect())
 }
 
 /// The CERT's own case number ("Sagsnr.: CFCS-2026-1234", "Case number: 88231",

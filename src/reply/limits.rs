@@ -202,13 +202,20 @@ impl<'a> Lines<'a> {
     /// followed by such a byte, instead of line by line.
     fn next_that_may_matter(&mut self) -> Option<(usize, &'a [u8])> {
         static STARTS: OnceLock<regex::bytes::Regex> = OnceLock::new();
-        // A line starts after LF, or after a CR not followed by LF (which the byte
-        // after it, none of LF, says): each of the ten pairs is one literal.
-        let starts = STARTS.get_or_init(|| regex::bytes::Regex::new(r"(?-u)[\r\n][ \tcC-]").expect("line start pattern"));
+        thread_local! {
+            // This thread's handle (see `classify::RULES`): the parser threads prescan
+            // at once, and this search runs many times per message.
+            static LOCAL: regex::bytes::Regex = STARTS
+                // A line starts after LF, or after a CR not followed by LF (which the
+                // byte after it, none of LF, says): each of the ten pairs is one literal.
+                .get_or_init(|| regex::bytes::Regex::new(r"(?-u)[\r\n][ \tcC-]").expect("line start pattern"))
+                .clone();
+        }
         let here = self.raw.get(self.at)?;
         if !may_matter(*here) {
-            self.at = match starts.find_at(self.raw, self.at) {
-                Some(m) => m.start() + 1,
+            let next = LOCAL.with(|starts| starts.find_at(self.raw, self.at).map(|m| m.start()));
+            self.at = match next {
+                Some(start) => start + 1,
                 None => self.raw.len(),
             };
         }

@@ -427,7 +427,7 @@ fn shown(part: &mut MessagePart, raw: &[u8]) -> Part {
     let name = part.attachment_name().map(str::to_string);
     // Only an inline OpenPGP block needs the charset's own bytes.
     let original = match &part.body {
-        PartType::Text(t) if name.is_none() && t.contains("-----BEGIN PGP") => original_charset_bytes(part, raw),
+        PartType::Text(t) if name.is_none() && bytes::find(t.as_bytes(), b"-----BEGIN PGP").is_some() => original_charset_bytes(part, raw),
         _ => None,
     };
     match std::mem::take(&mut part.body) {

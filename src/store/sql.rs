@@ -347,11 +347,21 @@ impl Engine {
 
     /// A savepoint inside the open transaction (`name` is the code's own word).
     pub(crate) fn savepoint(&mut self, name: &str) -> Result<(), Failure> {
-        self.batch(&format!("SAVEPOINT {name}"))
+        self.again(&format!("SAVEPOINT {name}"))
     }
 
     pub(crate) fn release(&mut self, name: &str) -> Result<(), Failure> {
-        self.batch(&format!("RELEASE SAVEPOINT {name}"))
+        self.again(&format!("RELEASE SAVEPOINT {name}"))
+    }
+
+    /// A statement without parameters that runs again and again (a savepoint per
+    /// received message): on SQLite it is prepared once, where [`Engine::batch`]
+    /// parsed it at every message.
+    fn again(&mut self, sql: &str) -> Result<(), Failure> {
+        match self {
+            Engine::Sqlite(conn) => sqlite_execute(conn, sql, &[]).map(drop),
+            Engine::Postgres(_) => self.batch(sql),
+        }
     }
 
     /// Undoes what was done since the savepoint, and ends it.
