@@ -62,7 +62,6 @@ enum Rule {
     AskOpener,
     AskPhrase,
     AckPhrase,
-    AckGuard,
     AskConditional,
 }
 
@@ -87,10 +86,16 @@ struct Rules {
     /// Any of the request rules (phrases, "please", a request put as a condition),
     /// for lower-cased text.
     requests: Regex,
+    /// A closing verb or any request rule, for lower-cased text: most sentences have
+    /// neither, and one search says so for both.
+    closes_or_asks: Regex,
+    /// What takes a receipt back: its guard or a disclaimer, for lower-cased text (a
+    /// receipt found, both are asked of the sentence; one search asks them at once).
+    unsaying: Regex,
 }
 
 /// The sentence rules' patterns, in the order of [`Rule`].
-fn sentence_patterns() -> [String; 12] {
+fn sentence_patterns() -> [String; 11] {
     [
         DISCLAIMER.into(),
         format!(r"\b(?:{CLOSE_VERBS})\b"),
@@ -102,7 +107,6 @@ fn sentence_patterns() -> [String; 12] {
         ASK_OPENERS.into(),
         ASK_PHRASES.into(),
         ACK_PHRASES.into(),
-        ACK_GUARDS.into(),
         ASK_CONDITIONAL.into(),
     ]
 }
@@ -143,6 +147,15 @@ fn compiled() -> &'static Rules {
         please: Regex::new(&pattern(PLEASE)).expect("classifier pattern"),
         requests: Regex::new(&format!("(?-u)(?:{})|(?:{})|(?:{})", fold(ASK_PHRASES), fold(PLEASE), fold(ASK_CONDITIONAL)))
             .expect("classifier pattern"),
+        closes_or_asks: Regex::new(&format!(
+            r"(?-u)(?:\b(?:{})\b)|(?:{})|(?:{})|(?:{})",
+            fold(CLOSE_VERBS),
+            fold(ASK_PHRASES),
+            fold(PLEASE),
+            fold(ASK_CONDITIONAL)
+        ))
+        .expect("classifier pattern"),
+        unsaying: Regex::new(&format!("(?-u)(?:{})|(?:{})", fold(ACK_GUARDS), fold(DISCLAIMER))).expect("classifier pattern"),
     })
 }
 
@@ -387,7 +400,10 @@ fn classify_own(r: &Rules, text: &str) -> Kind {
         // A disclaimer's sentence counts for nothing; asked only of a sentence that
         // would count for something.
         let counts = |verdict: bool| verdict && !has(Rule::Disclaimer);
-        if counts(has(Rule::CloseVerb) && has(Rule::CaseNoun) && !has(Rule::CloseCondition) && closes_in_a_clause(r, s)) {
+        // Neither a closing verb nor a request: what they decide is settled by one
+        // search (each implies this, so asking it first changes no answer).
+        let closes_or_asks = r.closes_or_asks.is_match(s);
+        if closes_or_asks && counts(has(Rule::CloseVerb) && has(Rule::CaseNoun) && !has(Rule::CloseCondition) && closes_in_a_clause(r, s)) {
             return Kind::Closed;
         }
         if !question {
@@ -396,7 +412,7 @@ fn classify_own(r: &Rules, text: &str) -> Kind {
             // with none of them, most of a long reply, asks only by its question
             // mark or its opening words. The guard is looked for only in a sentence
             // that asks.
-            let requests = r.requests.is_match(s);
+            let requests = closes_or_asks && r.requests.is_match(s);
             let please = || {
                 has(Rule::Please)
                     && !has(Rule::Procedural)
@@ -410,7 +426,9 @@ fn classify_own(r: &Rules, text: &str) -> Kind {
             question = counts(asks);
         }
         if !ack {
-            ack = counts(has(Rule::AckPhrase) && !has(Rule::AckGuard));
+            // As `counts(has(AckPhrase) && !has(AckGuard))`, with the guard and the
+            // disclaimer searched for at once.
+            ack = has(Rule::AckPhrase) && !r.unsaying.is_match(s);
         }
     }
     if question {
@@ -526,8 +544,9 @@ mod tests {
     #[test]
     fn sentence_rules_are_written_in_lower_case() {
         // They are matched case-sensitively on lower-cased text: an upper-case
-        // letter in one (outside an escape such as \b or \S) would never match.
-        for pattern in sentence_patterns() {
+        // letter in one (outside an escape such as \b or \S) would never match. The
+        // receipt's guard is searched for with the disclaimer (`unsaying`), the same way.
+        for pattern in sentence_patterns().into_iter().chain([ACK_GUARDS.to_string()]) {
             let mut chars = pattern.chars();
             while let Some(c) = chars.next() {
                 if c == '\\' {
