@@ -11,6 +11,22 @@ use crate::crypto::SignatureStatus;
 use crate::exit::Failure;
 use crate::reply::Kind;
 
+/// An incident and the last notification it sent, as a [`Correlation`], followed by
+/// `$filter` (a WHERE on `i`): one constant text per lookup, so the hot path (every
+/// threaded reply) neither formats nor hashes a new string for the statement cache.
+macro_rules! correlation_sql {
+    ($filter:literal) => {
+        concat!(
+            "SELECT i.id, i.reference,
+                (SELECT m.message_id FROM messages m WHERE m.incident_id = i.id ORDER BY m.id DESC LIMIT 1),
+                (SELECT m.recipient FROM messages m WHERE m.incident_id = i.id ORDER BY m.id DESC LIMIT 1),
+                i.created_at
+             FROM incidents i ",
+            $filter
+        )
+    };
+}
+
 /// An incident a received message belongs to, and the notification it answers.
 #[derive(Debug, Clone)]
 pub struct Correlation {
@@ -161,7 +177,7 @@ impl Store {
 
     /// The incident with this certmail reference or CERT case number.
     pub fn correlate_reference(&self, reference: &str) -> Result<Option<Correlation>, Failure> {
-        let by_reference = self.db().row_opt(&format!("{CORRELATION} WHERE i.reference = ?1"), vals![reference])?;
+        let by_reference = self.db().row_opt(correlation_sql!("WHERE i.reference = ?1"), vals![reference])?;
         if let Some(row) = by_reference {
             return correlation(&row).map(Some);
         }
@@ -170,7 +186,7 @@ impl Store {
         // events are read here, not matched with LIKE in SQL: a LIKE pattern bound
         // as a parameter makes SQLite prepare the statement again at every call,
         // which was a tenth of ingest's time.
-        let holders = self.db().rows(&format!("{CORRELATION} WHERE i.cert_case = ?1 ORDER BY i.id"), vals![reference])?;
+        let holders = self.db().rows(correlation_sql!("WHERE i.cert_case = ?1 ORDER BY i.id"), vals![reference])?;
         for row in &holders {
             let found = correlation(row)?;
             let events = self.db().rows(
@@ -506,14 +522,6 @@ impl Store {
         })
     }
 }
-
-/// An incident and the last notification it sent, as a [`Correlation`]; a WHERE on
-/// `i` follows.
-const CORRELATION: &str = "SELECT i.id, i.reference,
-        (SELECT m.message_id FROM messages m WHERE m.incident_id = i.id ORDER BY m.id DESC LIMIT 1),
-        (SELECT m.recipient FROM messages m WHERE m.incident_id = i.id ORDER BY m.id DESC LIMIT 1),
-        i.created_at
-     FROM incidents i";
 
 /// Whether an event records `case` as its incident's CERT case number: a
 /// `cert-case` event, or the upgrade's `attested` event stating the column.
