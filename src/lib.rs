@@ -12,6 +12,9 @@
 //! `store`, minijinja: `template`, keyring: `secrets`, clap: `cli`, imap: `imap`).
 //! Time is read once per command and passed down.
 
+#[macro_use]
+mod per_thread;
+
 pub mod anchor;
 pub mod armor;
 pub mod bytes;

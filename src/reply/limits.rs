@@ -12,8 +12,6 @@
 //! preamble), never the other way round. Mail that is refused becomes `malformed`
 //! with the reason.
 
-use std::sync::OnceLock;
-
 use memchr::memmem;
 
 /// Deepest nesting accepted; real mail rarely goes past 5.
@@ -201,19 +199,15 @@ impl<'a> Lines<'a> {
     /// (most of a body) are passed over by one vectorised search for a line end
     /// followed by such a byte, instead of line by line.
     fn next_that_may_matter(&mut self) -> Option<(usize, &'a [u8])> {
-        static STARTS: OnceLock<regex::bytes::Regex> = OnceLock::new();
-        thread_local! {
-            // This thread's handle (see `classify::RULES`): the parser threads prescan
-            // at once, and this search runs many times per message.
-            static LOCAL: regex::bytes::Regex = STARTS
-                // A line starts after LF, or after a CR not followed by LF (which the
-                // byte after it, none of LF, says): each of the ten pairs is one literal.
-                .get_or_init(|| regex::bytes::Regex::new(r"(?-u)[\r\n][ \tcC-]").expect("line start pattern"))
-                .clone();
+        per_thread! {
+            // The parser threads prescan at once, and this search runs many times per
+            // message. A line starts after LF, or after a CR not followed by LF (which
+            // the byte after it, none of LF, says): each of the ten pairs is one literal.
+            static STARTS: regex::bytes::Regex = regex::bytes::Regex::new(r"(?-u)[\r\n][ \tcC-]").expect("line start pattern");
         }
         let here = self.raw.get(self.at)?;
         if !may_matter(*here) {
-            let next = LOCAL.with(|starts| starts.find_at(self.raw, self.at).map(|m| m.start()));
+            let next = STARTS.with(|starts| starts.find_at(self.raw, self.at).map(|m| m.start()));
             self.at = match next {
                 Some(start) => start + 1,
                 None => self.raw.len(),

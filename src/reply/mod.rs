@@ -152,7 +152,7 @@ enum Whole {
 }
 
 fn parse_checked(raw: &[u8], whole: Whole) -> Result<Mail, String> {
-    let header_end = bytes::find(raw, b"\r\n\r\n").or_else(|| bytes::find(raw, b"\n\n")).unwrap_or(raw.len());
+    let header_end = header_end(raw);
     if header_end > MAX_HEADER_BYTES {
         return Err(format!("header block larger than {MAX_HEADER_BYTES} bytes"));
     }
@@ -186,6 +186,23 @@ fn parse_checked(raw: &[u8], whole: Whole) -> Result<Mail, String> {
         header_text: String::from_utf8_lossy(&raw[..header_end.min(raw.len())]).into_owned(),
         content,
     })
+}
+
+/// Where the header block ends: at its first blank line ("\n\n", or "\r\n\r\n" from
+/// its first CR), or at the end of the message when it has none. Looked for line by
+/// line, only as far as a header block may reach (a blank line further on means the
+/// block is too large either way): two searches of the whole message, one for each
+/// line ending, read every message of one kind to its end.
+fn header_end(raw: &[u8]) -> usize {
+    let window = &raw[..raw.len().min(MAX_HEADER_BYTES + 4)];
+    for at in bytes::positions(window, b'\n') {
+        match &window[at + 1..] {
+            [b'\n', ..] => return at,
+            [b'\r', b'\n', ..] if at > 0 && window[at - 1] == b'\r' => return at - 1,
+            _ => {}
+        }
+    }
+    raw.len()
 }
 
 /// Nesting depth of the part tree, walked without recursion.
@@ -604,6 +621,24 @@ mod tests {
         for input in [&b""[..], b"\0\0\0", b"Subject: x", b"Content-Type: multipart/signed; boundary=b\r\n\r\n--b\r\n", &[0xff; 300][..]] {
             let _ = parse(input);
         }
+    }
+
+    #[test]
+    fn the_header_block_ends_at_its_first_blank_line() {
+        assert_eq!(header_end(b"A: 1\nB: 2\n\nbody\r\n\r\nmore"), 9);
+        assert_eq!(header_end(b"A: 1\r\nB: 2\r\n\r\nbody\n\nmore"), 10);
+        assert_eq!(header_end(b"A: 1\r\n\nbody"), 5);
+        assert_eq!(header_end(b"\r\n\r\nbody"), 0);
+        assert_eq!(header_end(b"\n\nbody"), 0);
+        // A lone CR line is no blank line; no blank line: all of it is headers.
+        assert_eq!(header_end(b"A: 1\n\r\nB: 2\n"), 12);
+        assert_eq!(header_end(b"A: 1\nB: 2"), 9);
+        assert_eq!(header_end(b"A: 1\nB: 2\n"), 10);
+        // A blank line beyond the largest header block allowed is not looked for.
+        let mut long = b"X: ".repeat(MAX_HEADER_BYTES / 3 + 10);
+        long.extend_from_slice(b"\n\nbody");
+        assert_eq!(header_end(&long), long.len());
+        assert!(parse(&long).is_err_and(|e| e.contains("header block larger")));
     }
 
     #[test]
