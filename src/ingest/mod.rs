@@ -484,7 +484,7 @@ impl<'a> Ingestor<'a> {
     /// References, protected headers inside the encryption, then a reference or a
     /// known CERT case number in the subject or text. Never trusted for state.
     fn thread(&mut self, mail: &Mail, reading: &Reading, early: &Early) -> Result<Option<Correlation>, Failure> {
-        let text = Early::text(&early.joined, reading);
+        let text = early.text.of(reading);
         let protected = reading.protected.as_ref();
         let ids = mail.in_reply_to.iter().chain(mail.references.iter().rev());
         let protected_ids = protected.into_iter().flat_map(|m| m.in_reply_to.iter().chain(m.references.iter().rev()));
@@ -694,9 +694,8 @@ pub struct Prepared {
 /// What a reading gives without the store: the text for threading, and, for mail
 /// that can be threaded, the kind its words say and the identity of its content.
 struct Early {
-    /// All the text the message shows, when that is more than one text part (see
-    /// [`Early::text`]); `None`: the one part's text, read where it is in the reading.
-    joined: Option<String>,
+    /// All the text the message shows.
+    text: ShownText,
     /// Worked out ahead only for mail that names something that threads it (see
     /// `ahead`).
     kind: Option<Kind>,
@@ -734,33 +733,42 @@ impl Early {
         let automatic =
             mail.auto_reply || reading.protected.as_ref().is_some_and(|m| m.auto_reply) || reply::is_away_subject(&mail.subject);
         // Most mail shows one text part: it is read where it is, not copied.
-        let joined = reading.single_text().is_none().then(|| reading.text());
-        Early { joined, kind: None, automatic, identity: None, references: None }
-    }
-
-    /// All the text the message shows, for threading and classifying (the text of
-    /// [`Reading::text`], but for the line end it adds after a single part, which
-    /// neither reads).
-    fn text<'r>(joined: &'r Option<String>, reading: &'r Reading) -> &'r str {
-        match joined {
-            Some(text) => text,
-            None => reading.single_text().unwrap_or_default(),
-        }
+        let text = ShownText { joined: reading.single_text().is_none().then(|| reading.text()) };
+        Early { text, kind: None, automatic, identity: None, references: None }
     }
 
     /// The references the text names.
     fn references(&mut self, reading: &Reading) -> &[String] {
-        let text = Early::text(&self.joined, reading);
+        let text = self.text.of(reading);
         self.references.get_or_insert_with(|| reply::references_in(text))
     }
 
     /// What the words say (what a good signature covers, when one covers any).
     fn kind(&mut self, reading: &Reading) -> Kind {
-        let (text, automatic) = (Early::text(&self.joined, reading), self.automatic);
+        let (text, automatic) = (self.text.of(reading), self.automatic);
         *self.kind.get_or_insert_with(|| match reading.signed_text() {
             Some(signed) => reply::classify(&signed, automatic),
             None => reply::classify(text, automatic),
         })
+    }
+}
+
+/// All the text a message shows, for threading and classifying (the text of
+/// [`Reading::text`], but for the line end it adds after a single part, which
+/// neither reads). Apart from [`Early`]'s other fields, so that reading it and
+/// filling their caches can go together.
+struct ShownText {
+    /// The parts' text joined, when there is more than one text part; `None`: the
+    /// one part's text, read where it is in the reading (most mail).
+    joined: Option<String>,
+}
+
+impl ShownText {
+    fn of<'r>(&'r self, reading: &'r Reading) -> &'r str {
+        match &self.joined {
+            Some(text) => text,
+            None => reading.single_text().unwrap_or_default(),
+        }
     }
 }
 
