@@ -185,7 +185,11 @@ fn maildir_files(dir: &Path) -> Result<Vec<MessageFile>, Failure> {
                 Ok(m) if m.file_type().is_symlink() => std::fs::metadata(&path),
                 other => other,
             };
-            let Ok(metadata) = metadata.map_err(drop).and_then(|m| if m.is_file() { Ok(m) } else { Err(()) }) else { continue };
+            // Neither a folder nor what cannot be looked at is a message.
+            let Ok(metadata) = metadata else { continue };
+            if !metadata.is_file() {
+                continue;
+            }
             let absolute = absolute_dir.as_ref().map(|a| a.join(sub).join(entry.file_name()));
             found.push(MessageFile { path, absolute, size: Some(metadata.len()) });
         }

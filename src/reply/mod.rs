@@ -642,6 +642,20 @@ mod tests {
     }
 
     #[test]
+    fn the_header_block_ends_where_blind_fixtures_say() {
+        // Written from a description of the rule, by someone who had not read this
+        // code: real MTA, Maildir, mbox and IMAP messages and attackers' tricks.
+        use base64::Engine as _;
+        let cases: Vec<serde_json::Value> = serde_json::from_str(include_str!("../../tests/fixtures/header-blocks.json")).unwrap();
+        assert!(cases.len() >= 30);
+        for case in cases {
+            let raw = base64::engine::general_purpose::STANDARD.decode(case["raw_b64"].as_str().unwrap()).unwrap();
+            let headers = String::from_utf8_lossy(&raw[..header_end(&raw)]);
+            assert_eq!(headers, case["headers"].as_str().unwrap(), "{}", case["name"]);
+        }
+    }
+
+    #[test]
     fn deep_nesting_is_refused() {
         let mut m = String::from("Subject: deep\r\nContent-Type: multipart/mixed; boundary=b0\r\n\r\n");
         for i in 0..1000 {
