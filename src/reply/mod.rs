@@ -5,6 +5,7 @@
 mod classify;
 pub mod limits;
 mod mbox;
+mod one_text;
 mod phrases;
 
 pub use classify::{Kind, cert_case_number, classify, classify_text, contains_token, is_away_subject, own_words, references_in};
@@ -156,7 +157,12 @@ fn parse_checked(raw: &[u8], whole: Whole) -> Result<Mail, String> {
     if header_end > MAX_HEADER_BYTES {
         return Err(format!("header block larger than {MAX_HEADER_BYTES} bytes"));
     }
-    let mut message = MessageParser::default().parse(raw).ok_or("not a mail message")?;
+    // The commonest reply (one text/plain part) is decoded by runs,
+    // to the same message; everything else by mail-parser, a byte at a time.
+    let mut message = match one_text::parse(raw) {
+        Some(message) => message,
+        None => MessageParser::default().parse(raw).ok_or("not a mail message")?,
+    };
     if message.headers().is_empty() {
         return Err("no headers".into());
     }
