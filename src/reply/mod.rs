@@ -5,7 +5,7 @@
 mod classify;
 pub mod limits;
 mod mbox;
-mod one_text;
+pub mod one_text;
 mod phrases;
 
 pub use classify::{Kind, cert_case_number, classify, classify_text, contains_token, is_away_subject, own_words, references_in};

@@ -100,26 +100,33 @@ fn is_windows_1252(label: &str) -> bool {
 
 /// Windows-1252 to UTF-8: runs of ASCII are copied as they are, and each other byte
 /// becomes the character mail-parser's own table gives it (read from its decoder
-/// once per process, so the two cannot differ).
+/// once per process, so the two cannot differ). The output is allocated once, for
+/// the most it can take.
 fn windows_1252(bytes: &[u8]) -> Option<String> {
     static HIGH: OnceLock<Option<Vec<char>>> = OnceLock::new();
     let high = HIGH
         .get_or_init(|| {
             let decode = charset_decoder(b"windows-1252")?;
-            (0x80..=0xFFu8).map(|b| decode(&[b]).chars().next()).collect()
+            let table: Vec<char> = (0x80..=0xFFu8).map(|b| decode(&[b]).chars().next()).collect::<Option<_>>()?;
+            (table.len() == 128).then_some(table)
         })
         .as_deref()?;
-    let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 8);
+    // Every character of the table takes at most three bytes in UTF-8.
+    let high_bytes = bytes.iter().filter(|b| !b.is_ascii()).count();
+    let mut out = String::with_capacity(bytes.len() + 2 * high_bytes);
     let mut rest = bytes;
-    while !rest.is_empty() {
-        let ascii = ascii_prefix(rest);
-        out.extend_from_slice(&rest[..ascii]);
-        let Some(&b) = rest.get(ascii) else { break };
-        let mut utf8 = [0u8; 4];
-        out.extend_from_slice(high.get(usize::from(b - 0x80))?.encode_utf8(&mut utf8).as_bytes());
-        rest = &rest[ascii + 1..];
+    while let Some((&b, after)) = rest.split_first() {
+        if b.is_ascii() {
+            let (ascii, after) = rest.split_at(ascii_prefix(rest));
+            // ASCII is UTF-8: this checks what is known, at memory speed.
+            out.push_str(std::str::from_utf8(ascii).ok()?);
+            rest = after;
+        } else {
+            out.push(high[usize::from(b - 0x80)]);
+            rest = after;
+        }
     }
-    String::from_utf8(out).ok()
+    Some(out)
 }
 
 /// How many bytes at the start are ASCII: checked 16 at a time (the standard
@@ -142,7 +149,12 @@ fn quoted_printable(body: &[u8]) -> Option<Vec<u8>> {
     let mut trailing = 0usize;
     let mut at = 0;
     while at < body.len() {
-        let run_end = memchr::memchr3(b'=', b'\r', b'\n', &body[at..]).map_or(body.len(), |i| at + i);
+        // Line ends often come in a row: the search is started only when the next
+        // byte is not one of them already.
+        let run_end = match body[at] {
+            b'=' | b'\r' | b'\n' => at,
+            _ => memchr::memchr3(b'=', b'\r', b'\n', &body[at..]).map_or(body.len(), |i| at + i),
+        };
         let run = &body[at..run_end];
         if !run.is_empty() {
             out.extend_from_slice(run);
