@@ -77,25 +77,26 @@ fn utf8(bytes: Vec<u8>) -> String {
     String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
-/// Whether mail-parser reads this charset label as Windows-1252 (WHATWG's reading
-/// of ISO-8859-1 and US-ASCII too). The labels are listed rather than compared by
-/// decoder: the test holds each one to mail-parser's decoder, byte by byte.
+/// Charset labels mail-parser reads as Windows-1252 (WHATWG's reading of ISO-8859-1
+/// and US-ASCII too). Listed rather than found by comparing decoders: the test holds
+/// each one to mail-parser's decoder, byte by byte.
+const WINDOWS_1252_LABELS: [&str; 12] = [
+    "iso-8859-1",
+    "iso8859-1",
+    "iso_8859-1",
+    "latin1",
+    "l1",
+    "us-ascii",
+    "ascii",
+    "windows-1252",
+    "cp1252",
+    "iso-ir-100",
+    "csisolatin1",
+    "ibm819",
+];
+
 fn is_windows_1252(label: &str) -> bool {
-    const LABELS: [&str; 12] = [
-        "iso-8859-1",
-        "iso8859-1",
-        "iso_8859-1",
-        "latin1",
-        "l1",
-        "us-ascii",
-        "ascii",
-        "windows-1252",
-        "cp1252",
-        "iso-ir-100",
-        "csisolatin1",
-        "ibm819",
-    ];
-    LABELS.iter().any(|l| l.eq_ignore_ascii_case(label))
+    WINDOWS_1252_LABELS.iter().any(|l| l.eq_ignore_ascii_case(label))
 }
 
 /// Windows-1252 to UTF-8: runs of ASCII are copied as they are, and each other byte
@@ -483,24 +484,16 @@ mod tests {
     fn each_windows_1252_label_is_one_mail_parser_reads_as_windows_1252() {
         let all: Vec<u8> = (0..=255).collect();
         let reference = charset_decoder(b"windows-1252").unwrap()(&all);
-        for label in [
-            "iso-8859-1",
-            "iso8859-1",
-            "iso_8859-1",
-            "latin1",
-            "l1",
-            "us-ascii",
-            "ascii",
-            "windows-1252",
-            "cp1252",
-            "iso-ir-100",
-            "csisolatin1",
-            "ibm819",
-        ] {
-            assert!(is_windows_1252(label) && is_windows_1252(&label.to_uppercase()), "{label}");
+        for label in WINDOWS_1252_LABELS {
+            assert!(is_windows_1252(&label.to_uppercase()), "{label}");
             let decode = charset_decoder(label.as_bytes()).unwrap_or_else(|| panic!("{label} is a charset mail-parser knows"));
             assert_eq!(decode(&all), reference, "{label}");
         }
         assert_eq!(windows_1252(&all).unwrap(), reference);
+        // Near misses are not taken for it: they read other bytes as other characters.
+        for other in ["iso-8859-15", "iso-8859-2", "windows-1250", "utf-8"] {
+            assert!(!is_windows_1252(other), "{other}");
+            assert_ne!(charset_decoder(other.as_bytes()).map(|decode| decode(&all)).as_ref(), Some(&reference), "{other}");
+        }
     }
 }
