@@ -1,5 +1,5 @@
 //! Fast byte searches, the memchr crate's only user: finding a header's end in a
-//! reply, the lines, Danish letters and sentence ends the classifier reads, and the line ends of every outgoing message (checked on all 40 MB of a
+//! reply, the lines, Danish letters and sentence ends the classifier reads, the escapes and line ends of quoted-printable replies, and the line ends of every outgoing message (checked on all 40 MB of a
 //! large one, so it must run at memory speed).
 
 /// The first occurrence of `needle`.
